@@ -1,0 +1,42 @@
+import { z } from 'zod';
+
+/**
+ * Runtime configuration, read once from the environment and validated. The CDK
+ * stack sets exactly these variables (see lib/ and test/cdk/), and `npm start`
+ * fills them with local defaults (functions/local/).
+ */
+const Env = z.object({
+  /** DynamoDB table holding every entity (single-table model, functions/store/table.ts). */
+  TABLE_NAME: z.string().min(3).default('copr'),
+  /** Override for DynamoDB Local; unset on AWS. */
+  DYNAMODB_ENDPOINT: z.string().url().optional(),
+  /** Public URL of the frontend/API (no trailing slash), used in messages and links. */
+  FRONTEND_URL: z.string().url().default('http://127.0.0.1:8080'),
+  /** Public base URL of the results (`<BACKEND_BASE_URL>/results/...`), no trailing slash. */
+  RESULTS_BASE_URL: z.string().url().default('http://127.0.0.1:8080/results'),
+  /** OIDC issuer and audience for bearer tokens; JWKS URI defaults to the issuer's. */
+  OIDC_ISSUER: z.string().url().optional(),
+  OIDC_AUDIENCE: z.string().optional(),
+  OIDC_JWKS_URI: z.string().url().optional(),
+  /** JWT claim holding the Copr username. */
+  OIDC_USERNAME_CLAIM: z.string().default('preferred_username'),
+  /** Days an API token stays valid (upstream default 180). */
+  API_TOKEN_DAYS: z.coerce.number().int().positive().default(180),
+  /** Queue URLs (SQS on AWS; names of in-process queues locally). */
+  DISPATCH_QUEUE_URL: z.string().default('dispatch'),
+  PUBLISH_QUEUE_URL: z.string().default('publish'),
+  ACTION_QUEUE_URL: z.string().default('actions'),
+  /** Results bucket on AWS. */
+  RESULTS_BUCKET: z.string().optional(),
+});
+
+export type Config = z.infer<typeof Env>;
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = Env.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}

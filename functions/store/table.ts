@@ -1,0 +1,105 @@
+import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+
+/**
+ * The single DynamoDB table: its key schema, its GSIs (named for the access pattern
+ * they serve) and the key builders of every entity. Nothing else in the code base
+ * spells a key. The access patterns are listed in docs/data-model.md.
+ *
+ * Generic attributes: pk/sk (base table), gsi1pk/gsi1sk, gsi2pk/gsi2sk, gsi3pk/gsi3sk.
+ * Every item carries `entity` (its type) so a query over a shared partition can
+ * tell items apart.
+ */
+export const INDEX = {
+  /** Children of a parent in a stable order: projects of an owner, builds of a project. */
+  byParent: 'gsi1',
+  /** Global listings: all projects by id, search tokens. */
+  byCollection: 'gsi2',
+  /** Work queues: pending tasks per owner (dispatcher). */
+  byQueue: 'gsi3',
+} as const;
+
+export type Key = { pk: string; sk: string };
+
+/** Zero-padded so lexicographic order equals numeric order. */
+export const pad = (n: number, width = 12): string => String(n).padStart(width, '0');
+
+const projectPk = (owner: string, name: string) => `PROJECT#${owner}#${name}`;
+
+export const keys = {
+  counter: (name: string): Key => ({ pk: 'COUNTER', sk: name }),
+
+  user: (name: string): Key => ({ pk: `USER#${name}`, sk: 'PROFILE' }),
+  apiLogin: (login: string): Key => ({ pk: `APILOGIN#${login}`, sk: 'APILOGIN' }),
+  group: (name: string): Key => ({ pk: `GROUP#${name}`, sk: 'PROFILE' }),
+
+  mockChrootPartition: 'MOCKCHROOT',
+  mockChroot: (name: string): Key => ({ pk: 'MOCKCHROOT', sk: name }),
+
+  project: (owner: string, name: string): Key => ({ pk: projectPk(owner, name), sk: 'PROFILE' }),
+  projectPartition: projectPk,
+  /** GSI byParent: projects of one owner, by name. */
+  projectByOwner: (owner: string, name: string) => ({ gsi1pk: `OWNER#${owner}`, gsi1sk: `PROJECT#${name}` }),
+  ownerProjectsPartition: (owner: string) => `OWNER#${owner}`,
+  /** GSI byCollection: every project, by id. */
+  projectInCollection: (id: number) => ({ gsi2pk: 'PROJECTS', gsi2sk: pad(id) }),
+  allProjectsPartition: 'PROJECTS',
+
+  projectChroot: (owner: string, project: string, chroot: string): Key => ({
+    pk: projectPk(owner, project),
+    sk: `CHROOT#${chroot}`,
+  }),
+  projectChrootPrefix: 'CHROOT#',
+
+  package: (owner: string, project: string, name: string): Key => ({
+    pk: projectPk(owner, project),
+    sk: `PACKAGE#${name}`,
+  }),
+  packagePrefix: 'PACKAGE#',
+
+  permission: (owner: string, project: string, user: string): Key => ({
+    pk: projectPk(owner, project),
+    sk: `PERM#${user}`,
+  }),
+  permissionPrefix: 'PERM#',
+
+  /** Search index entry: one item per (token, project). */
+  searchToken: (token: string, owner: string, project: string) => ({
+    pk: `SEARCH#${token}`,
+    sk: `${owner}/${project}`,
+  }),
+  searchTokenPartition: (token: string) => `SEARCH#${token}`,
+};
+
+export function tableDefinition(tableName: string): CreateTableCommandInput {
+  const attr = (name: string) => ({ AttributeName: name, AttributeType: 'S' as const });
+  const gsi = (name: string, n: number) => ({
+    IndexName: name,
+    KeySchema: [
+      { AttributeName: `gsi${n}pk`, KeyType: 'HASH' as const },
+      { AttributeName: `gsi${n}sk`, KeyType: 'RANGE' as const },
+    ],
+    Projection: { ProjectionType: 'ALL' as const },
+  });
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      attr('pk'),
+      attr('sk'),
+      attr('gsi1pk'),
+      attr('gsi1sk'),
+      attr('gsi2pk'),
+      attr('gsi2sk'),
+      attr('gsi3pk'),
+      attr('gsi3sk'),
+    ],
+    KeySchema: [
+      { AttributeName: 'pk', KeyType: 'HASH' },
+      { AttributeName: 'sk', KeyType: 'RANGE' },
+    ],
+    GlobalSecondaryIndexes: [gsi(INDEX.byParent, 1), gsi(INDEX.byCollection, 2), gsi(INDEX.byQueue, 3)],
+  };
+}
+
+/** Attribute holding the epoch-seconds expiry for DynamoDB TTL (task credentials, uploads). */
+export const TTL_ATTRIBUTE = 'expires_at';

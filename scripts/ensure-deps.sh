@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs what `npm start` and `npm test` need on a fresh machine: Debian packages
+# (RPM toolchain, gpg, bubblewrap, Java for DynamoDB Local, Chromium for browser
+# tests) and the npm dependencies pinned by package-lock.json. Idempotent and quiet
+# when everything is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# command-to-package map: one command per Debian package proves it is installed.
+declare -A NEED=(
+  [rpmbuild]=rpm [rpmsign]=rpm [createrepo_c]=createrepo-c [dnf]=dnf
+  [gpg]=gnupg [bwrap]=bubblewrap [java]=openjdk-17-jre-headless
+  [chromium]=chromium [git]=git [make]=make [cpio]=cpio [rpm2cpio]=rpm2cpio
+)
+missing=()
+for cmd in "${!NEED[@]}"; do
+  command -v "$cmd" >/dev/null 2>&1 || missing+=("${NEED[$cmd]}")
+done
+# dnf copr plugin and config-manager live in dnf-plugins-core (no command of its own)
+[ -d /usr/lib/python3/dist-packages/dnf-plugins ] || missing+=(dnf-plugins-core)
+
+if [ ${#missing[@]} -gt 0 ]; then
+  mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
+  if [ "$(id -u)" = 0 ]; then
+    echo "ensure-deps: installing Debian packages: ${missing[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "ensure-deps: missing Debian packages: ${missing[*]}" >&2
+    echo "ensure-deps: run as root, or: sudo apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+
+# npm dependencies: install when node_modules is missing or older than the lock file.
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "ensure-deps: installing npm dependencies" >&2
+  npm ci --no-audit --no-fund --loglevel=error 2>&1 | grep -v 'nodedir' >&2 || true
+  [ -d node_modules ] || { echo "ensure-deps: npm ci failed" >&2; exit 1; }
+fi

@@ -1,0 +1,8 @@
+import { inject } from 'vitest';
+
+// Test files reach DynamoDB Local through the same env variable the code reads.
+process.env.DYNAMODB_ENDPOINT = inject('dynamoEndpoint');
+process.env.AWS_REGION ??= 'us-east-1';
+process.env.AWS_ACCESS_KEY_ID ??= 'local';
+process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
+process.env.AWS_SDK_JS_SUPPRESS_NODE_VERSION_WARNING ??= '1';
