@@ -1,0 +1,20 @@
+// Agent settings that differ between the dev machine, tests and the builder AMI.
+import { DEFAULT_MAX_DOWNLOAD_BYTES } from './download.js';
+
+export interface AgentConfig {
+  /** Cap for any single download (SRPM, sdist, gem, spec). */
+  maxDownloadBytes: number;
+  /** PyPI base URL; the JSON API lives at <index>/pypi/<name>/json. */
+  pypiIndexUrl: string;
+  /** RubyGems base URL; the API lives at <host>/api/v1/gems/<name>.json. */
+  rubygemsUrl: string;
+  /** Fedora version fedora-rawhide chroots build for (%dist .fcN). */
+  rawhideVersion: number;
+}
+
+export const DEFAULT_AGENT_CONFIG: AgentConfig = {
+  maxDownloadBytes: DEFAULT_MAX_DOWNLOAD_BYTES,
+  pypiIndexUrl: 'https://pypi.org',
+  rubygemsUrl: 'https://rubygems.org',
+  rawhideVersion: 44,
+};

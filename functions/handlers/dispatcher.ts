@@ -1,0 +1,3 @@
+// placeholder: owned by the lead
+
+export const handler = async (): Promise<void> => {};

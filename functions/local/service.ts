@@ -1,0 +1,160 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { loadConfig, type Config } from '../config.js';
+import { createApiHandler, type ApiHandler } from '../api/app.js';
+import { createAuthenticator } from '../api/auth.js';
+import type { AppContext, Services } from '../api/context.js';
+import { buildRouter } from '../api/routes/index.js';
+import type { Route } from '../api/router.js';
+import { seedMockChroots } from '../core/mock-chroots.js';
+import { systemClock, type Clock } from '../core/ports.js';
+import { documentClient } from '../store/dynamo-client.js';
+import { DynamoStore } from '../store/dynamo-store.js';
+import { ensureTable } from '../store/table-admin.js';
+import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.js';
+import { eventFromRequest, readBody, writeResult } from './http-bridge.js';
+import { loadLocalIssuer, type LocalIssuer } from './issuer.js';
+// jose's JWK type is wider than aws-jwt-verify's; the issuer only emits RSA public keys.
+import type { Jwks } from 'aws-jwt-verify/jwk';
+
+/**
+ * The whole service on one machine: DynamoDB Local (data on disk), the API handlers
+ * behind a Node HTTP server on 127.0.0.1, the local OIDC issuer, and whatever
+ * background workers and extra HTTP mounts the later parts plug in.
+ */
+export interface LocalServiceOptions {
+  dataDir: string;
+  port?: number;
+  host?: string;
+  /** Use this DynamoDB endpoint instead of starting DynamoDB Local (tests). */
+  dynamoEndpoint?: string;
+  tableName?: string;
+  clock?: Clock;
+  /** Extra environment for loadConfig (tests). */
+  env?: Record<string, string>;
+  /** Extension points for later parts of the system. */
+  plugins?: LocalPlugin[];
+}
+
+/** A part of the local system: routes, HTTP mounts, services and background work. */
+export interface LocalPlugin {
+  name: string;
+  routes?: (base: LocalBase) => Route[];
+  /** Non-API prefixes served directly (e.g. `/results/`), tried before the API. */
+  mounts?: (base: LocalBase) => Array<{ prefix: string; handle: (req: IncomingMessage, res: ServerResponse) => Promise<void> }>;
+  /** Called once the API is up; returns a stop function. */
+  start?: (base: LocalBase, services: Partial<Services>) => Promise<(() => Promise<void>) | void> | void;
+  services?: (base: LocalBase) => Partial<Services>;
+}
+
+export interface LocalBase {
+  dataDir: string;
+  url: string;
+  config: Config;
+  ctx: AppContext;
+  issuer: LocalIssuer;
+}
+
+export interface LocalService extends LocalBase {
+  api: ApiHandler;
+  stop(): Promise<void>;
+}
+
+export async function startLocalService(opts: LocalServiceOptions): Promise<LocalService> {
+  const dataDir = resolve(opts.dataDir);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const host = opts.host ?? '127.0.0.1';
+  const stops: Array<() => Promise<void>> = [];
+
+  let ddb: DynamoDbLocal | null = null;
+  let endpoint = opts.dynamoEndpoint;
+  if (!endpoint) {
+    ddb = await startDynamoDbLocal({ dataDir: resolve(dataDir, 'dynamodb') });
+    endpoint = ddb.endpoint;
+  }
+
+  const server: Server = createServer();
+  await new Promise<void>((ok, fail) => {
+    server.once('error', fail);
+    server.listen(opts.port ?? 8080, host, () => ok());
+  });
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  const url = `http://${host}:${port}`;
+
+  try {
+    const config = loadConfig({
+      ...process.env,
+      FRONTEND_URL: url,
+      RESULTS_BASE_URL: `${url}/results`,
+      OIDC_ISSUER: `${url}/oidc`,
+      OIDC_AUDIENCE: 'copr-local',
+      TABLE_NAME: opts.tableName ?? 'copr',
+      DYNAMODB_ENDPOINT: endpoint,
+      ...opts.env,
+    });
+    const db = documentClient(endpoint);
+    await ensureTable(db, config.TABLE_NAME);
+    const store = new DynamoStore(db, config.TABLE_NAME);
+    await seedMockChroots(store);
+    const clock = opts.clock ?? systemClock;
+    const issuer = await loadLocalIssuer(dataDir, config.OIDC_ISSUER!, config.OIDC_AUDIENCE!);
+    const auth = createAuthenticator({
+      store,
+      clock,
+      frontendUrl: config.FRONTEND_URL,
+      oidc: { issuer: issuer.issuer, audience: issuer.audience, jwks: issuer.jwks as unknown as Jwks, usernameClaim: config.OIDC_USERNAME_CLAIM },
+    });
+    const services: Partial<Services> = {};
+    const ctx: AppContext = { config, store, clock, auth, services };
+    const base: LocalBase = { dataDir, url, config, ctx, issuer };
+    const plugins = opts.plugins ?? [];
+    for (const p of plugins) Object.assign(services, p.services?.(base) ?? {});
+    const api = createApiHandler(ctx, buildRouter(plugins.flatMap((p) => p.routes?.(base) ?? [])));
+    const mounts = plugins.flatMap((p) => p.mounts?.(base) ?? []);
+
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      void (async () => {
+        try {
+          const path = new URL(req.url ?? '/', 'http://local').pathname;
+          if (path === '/oidc/jwks.json') {
+            res.writeHead(200, { 'content-type': 'application/json' });
+            res.end(JSON.stringify(issuer.jwks));
+            return;
+          }
+          const mount = mounts.find((m) => path.startsWith(m.prefix));
+          if (mount) return await mount.handle(req, res);
+          const body = await readBody(req);
+          writeResult(res, await api(eventFromRequest(req, body)), req.method === 'HEAD');
+        } catch (err) {
+          if (!res.headersSent) {
+            res.writeHead(500, { 'content-type': 'application/json' });
+            res.end(JSON.stringify({ output: 'notok', error: 'Internal server error' }));
+          }
+          console.error(`local server: ${(err as Error).message}`);
+        }
+      })();
+    });
+
+    for (const p of plugins) {
+      const stop = await p.start?.(base, services);
+      if (stop) stops.push(stop);
+    }
+
+    return {
+      ...base,
+      api,
+      async stop() {
+        for (const s of stops.reverse()) await s();
+        server.closeAllConnections();
+        await new Promise<void>((ok) => server.close(() => ok()));
+        await ddb?.stop();
+      },
+    };
+  } catch (err) {
+    server.close();
+    await ddb?.stop();
+    throw err;
+  }
+}

@@ -1,0 +1,74 @@
+import { posix } from 'node:path';
+
+/** Inputs of one createrepo_c run, decided by the caller from the filesystem. */
+export interface CreaterepoPlan {
+  /** `<results>/<owner>/<dirname>/<chroot>`: the input directory. */
+  chrootDir: string;
+  chroot: string;
+  owner: string;
+  dirname: string;
+  adds: readonly string[];
+  deletes: readonly string[];
+  /** Individual package paths to drop (prunerepo). */
+  rpmsToRemove?: readonly string[];
+  full: boolean;
+  devel: boolean;
+  /** Whether the target repodata (public or devel) exists already. */
+  repodataExists: boolean;
+  /** Whether `<chrootDir>/comps.xml` exists. */
+  compsExists: boolean;
+  /** Stat old packages instead of trusting their recorded size/mtime. */
+  doStat?: boolean;
+  /** `<results base URL>` (…/results), for the devel repository's absolute package URLs. */
+  resultsBaseUrl: string;
+  /** Defaults to `<chrootDir>/.copr-createrepo-pkglist` (spec §4.9). */
+  pkglistPath?: string;
+  /**
+   * Where createrepo_c writes `repodata/`. Defaults to the chroot dir (or `devel/`);
+   * the publisher passes a staging dir so the live metadata is swapped in atomically.
+   */
+  outputDir?: string;
+  cachedir?: string;
+}
+
+const FIXED = ['--no-database', '--ignore-lock', '--local-sqlite', '--workers', '8', '--general-compress-type=gz'];
+
+/** True when createrepo_c has nothing to do (spec §4.9: skipped entirely). */
+export function createrepoNeeded(p: Pick<CreaterepoPlan, 'adds' | 'deletes' | 'rpmsToRemove' | 'full' | 'repodataExists'>): boolean {
+  return p.full || !p.repodataExists || p.adds.length > 0 || p.deletes.length > 0 || (p.rpmsToRemove?.length ?? 0) > 0;
+}
+
+/** A full scan: explicitly requested, or there is no metadata to update yet. */
+export function isFullRun(p: Pick<CreaterepoPlan, 'full' | 'repodataExists'>): boolean {
+  return p.full || !p.repodataExists;
+}
+
+/**
+ * The createrepo_c argument list of upstream `copr-repo` (spec §4.9). With `--update`,
+ * `--recycle-pkglist` and `--skip-stat`, createrepo_c reuses the old metadata and only
+ * reads the packages named in `--pkglist`: the cost follows the new packages, not the
+ * repository size. Returns null when the run is to be skipped.
+ */
+export function createrepoArgs(p: CreaterepoPlan): string[] | null {
+  if (!createrepoNeeded(p)) return null;
+  const full = isFullRun(p);
+  const args = [p.chrootDir, ...FIXED.slice(0, 3), '--cachedir', p.cachedir ?? '/tmp/', ...FIXED.slice(3)];
+  if (/^(epel|rhel)-5-/.test(p.chroot)) args.push('-s', 'sha', '--checksum', 'md5');
+  if (p.compsExists) args.push('--groupfile', posix.join(p.chrootDir, 'comps.xml'));
+  if (p.repodataExists) {
+    args.push('--update');
+    if (!p.doStat) args.push('--skip-stat');
+    if (!p.full) args.push('--recycle-pkglist');
+  }
+  for (const d of p.deletes) args.push('--excludes', `*${d}/*`);
+  for (const r of p.rpmsToRemove ?? []) args.push('--excludes', r);
+  // A full run scans the directory; a pkglist would limit the repo to the new builds.
+  if (p.adds.length > 0 && !full) args.push('--pkglist', p.pkglistPath ?? posix.join(p.chrootDir, '.copr-createrepo-pkglist'));
+  if (p.devel) {
+    args.push('--outputdir', p.outputDir ?? posix.join(p.chrootDir, 'devel'));
+    args.push('--baseurl', `${p.resultsBaseUrl}/${p.owner}/${p.dirname}/${p.chroot}`);
+  } else if (p.outputDir) {
+    args.push('--outputdir', p.outputDir);
+  }
+  return args;
+}

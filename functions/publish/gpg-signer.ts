@@ -1,0 +1,188 @@
+import { createHash } from 'node:crypto';
+import { chmod, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isValidOwnerName, isValidProjectName } from '../core/names.js';
+import { KeyedMutex } from './keyed-mutex.js';
+import { spawnRunner, type ProcessRunner } from './process-runner.js';
+import { keyUserId, type ProjectKey, type Signer } from './signer.js';
+
+export interface GpgSignerOptions {
+  /** Root of the per-project GnuPG homedirs: `<keysDir>/<owner>/<project>/`. */
+  keysDir: string;
+  /** RSA key size; 4096 in production, smaller in tests for speed. */
+  keyLength?: 2048 | 3072 | 4096;
+  runner?: ProcessRunner;
+  gpgBinary?: string;
+}
+
+const AGENT_SOCKETS = ['S.gpg-agent', 'S.gpg-agent.extra', 'S.gpg-agent.browser', 'S.gpg-agent.ssh'];
+
+/**
+ * Local signer: one GnuPG homedir per project (dir 0700, files 0600), a passphrase-less
+ * key generated on first use (`%no-protection`: the key is protected by the directory
+ * permissions locally and by KMS on AWS, see kms-key-store.ts), `rpmsign` for RPMs and
+ * `gpg --detach-sign --armor` for repomd.xml.
+ */
+export class GpgSigner implements Signer {
+  private readonly mutex = new KeyedMutex();
+  private readonly keys = new Map<string, ProjectKey>();
+  /** Homedirs whose agent sockets were set up by us → their socket dir. */
+  private readonly started = new Map<string, string>();
+  private readonly runner: ProcessRunner;
+  private readonly gpg: string;
+  private readonly keyLength: number;
+
+  constructor(private readonly opts: GpgSignerOptions) {
+    this.runner = opts.runner ?? spawnRunner;
+    this.gpg = opts.gpgBinary ?? '/usr/bin/gpg';
+    this.keyLength = opts.keyLength ?? 4096;
+  }
+
+  homedir(owner: string, project: string): string {
+    // The names become path segments; reject anything that could escape keysDir.
+    if (!isValidOwnerName(owner) || !isValidProjectName(project)) {
+      throw new Error(`invalid key owner/project '${owner}/${project}'`);
+    }
+    return join(this.opts.keysDir, owner, project);
+  }
+
+  ensureKey(owner: string, project: string): Promise<ProjectKey> {
+    const home = this.homedir(owner, project);
+    return this.mutex.run(home, () => this.ensureKeyLocked(home, owner, project));
+  }
+
+  async signRpms(owner: string, project: string, files: readonly string[]): Promise<void> {
+    if (files.length === 0) return;
+    const key = await this.ensureKey(owner, project);
+    const home = this.homedir(owner, project);
+    await this.mutex.run(home, () =>
+      this.runner.run('rpmsign', [
+        '--addsign',
+        // Debian's %__gpg points at a missing gpg2 (research/feasibility.md).
+        '--define', `__gpg ${this.gpg}`,
+        '--define', `_gpg_name ${key.fingerprint}`,
+        '--define', `_gpg_path ${home}`,
+        ...files,
+      ]),
+    );
+  }
+
+  async signDetached(owner: string, project: string, file: string): Promise<void> {
+    const key = await this.ensureKey(owner, project);
+    const home = this.homedir(owner, project);
+    await this.mutex.run(home, () =>
+      this.runner.run(this.gpg, [
+        '--homedir', home, '--batch', '--yes', '--pinentry-mode', 'loopback',
+        '--local-user', key.fingerprint, '--armor', '--detach-sign', '--output', `${file}.asc`, file,
+      ]),
+    );
+  }
+
+  /** Armored secret key, for the KMS-encrypted store (kms-key-store.ts). */
+  async exportSecretKey(owner: string, project: string): Promise<string> {
+    const key = await this.ensureKey(owner, project);
+    const home = this.homedir(owner, project);
+    const res = await this.mutex.run(home, () =>
+      this.runner.run(this.gpg, ['--homedir', home, '--batch', '--pinentry-mode', 'loopback', '--armor', '--export-secret-keys', key.fingerprint]),
+    );
+    return res.stdout;
+  }
+
+  /** Imports a secret key exported by `exportSecretKey` (e.g. decrypted in a Fargate task). */
+  async importSecretKey(owner: string, project: string, armored: string): Promise<ProjectKey> {
+    const home = this.homedir(owner, project);
+    return this.mutex.run(home, async () => {
+      await this.prepareHomedir(home);
+      await this.runner.run(this.gpg, ['--homedir', home, '--batch', '--import'], { input: armored });
+      await restrictPermissions(home);
+      this.keys.delete(home);
+      const key = await this.readKey(home);
+      if (!key) throw new Error(`import of key for ${owner}/${project} produced no secret key`);
+      this.keys.set(home, key);
+      return key;
+    });
+  }
+
+  /** Stops the gpg-agents this signer started (tests, shutdown). */
+  async close(): Promise<void> {
+    const started = [...this.started];
+    this.started.clear();
+    await Promise.all(
+      started.map(async ([home, sockDir]) => {
+        await this.runner.run('gpgconf', ['--homedir', home, '--kill', 'gpg-agent'], { allowFailure: true });
+        await rm(sockDir, { recursive: true, force: true });
+      }),
+    );
+  }
+
+  private async ensureKeyLocked(home: string, owner: string, project: string): Promise<ProjectKey> {
+    const cached = this.keys.get(home);
+    if (cached) return cached;
+    await this.prepareHomedir(home);
+    let key = await this.readKey(home);
+    if (!key) {
+      const uid = keyUserId(owner, project);
+      const params = [
+        '%no-protection',
+        'Key-Type: RSA',
+        `Key-Length: ${this.keyLength}`,
+        'Key-Usage: sign',
+        `Name-Real: ${uid.name}`,
+        `Name-Comment: ${uid.comment}`,
+        `Name-Email: ${uid.email}`,
+        'Expire-Date: 0',
+        '%commit',
+        '',
+      ].join('\n');
+      await this.runner.run(this.gpg, ['--homedir', home, '--batch', '--gen-key'], { input: params });
+      await restrictPermissions(home);
+      key = await this.readKey(home);
+      if (!key) throw new Error(`gpg produced no key for ${owner}/${project}`);
+    }
+    this.keys.set(home, key);
+    return key;
+  }
+
+  private async readKey(home: string): Promise<ProjectKey | undefined> {
+    const list = await this.runner.run(this.gpg, ['--homedir', home, '--batch', '--with-colons', '--list-secret-keys'], {
+      allowFailure: true,
+    });
+    const fpr = /^fpr:(?:[^:]*:){8}([0-9A-F]{40}):/m.exec(list.stdout)?.[1];
+    if (!fpr) return undefined;
+    const pub = await this.runner.run(this.gpg, ['--homedir', home, '--batch', '--armor', '--export', fpr]);
+    return { fingerprint: fpr, publicKeyArmored: pub.stdout };
+  }
+
+  /**
+   * Creates the homedir (0700) and points gpg-agent's sockets at a short directory:
+   * unix socket paths are limited to ~108 bytes and a deep keysDir exceeds that.
+   * GnuPG follows `%Assuan%` redirect files in place of the sockets.
+   */
+  private async prepareHomedir(home: string): Promise<void> {
+    await mkdir(home, { recursive: true, mode: 0o700 });
+    await chmod(home, 0o700);
+    if (!this.started.has(home)) {
+      const sockDir = join(tmpdir(), `copr-gpg-${createHash('sha256').update(home).digest('hex').slice(0, 16)}`);
+      await mkdir(sockDir, { recursive: true, mode: 0o700 });
+      for (const name of AGENT_SOCKETS) {
+        await writeFile(join(home, name), `%Assuan%\nsocket=${join(sockDir, name)}\n`, { mode: 0o600 });
+      }
+      this.started.set(home, sockDir);
+    }
+  }
+}
+
+/** Files 0600, directories 0700, below a homedir (gpg's own defaults, enforced). */
+async function restrictPermissions(dir: string): Promise<void> {
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) {
+      await chmod(path, 0o700);
+      await restrictPermissions(path);
+    } else if (entry.isFile()) {
+      await chmod(path, 0o600);
+    }
+  }
+  if ((await stat(dir)).isDirectory()) await chmod(dir, 0o700);
+}

@@ -1,0 +1,113 @@
+import { randomBytes } from 'node:crypto';
+import { readdir, rename, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export interface ListingEntry {
+  name: string;
+  isDir: boolean;
+  size: number;
+  mtimeMs: number;
+}
+
+const INDEX = 'index.html';
+
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function humanSize(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u += 1;
+  }
+  return u === 0 ? `${n} B` : `${v.toFixed(1)} ${units[u]}`;
+}
+
+/**
+ * Renders a browsable directory listing. Links are relative and percent-encoded (a
+ * name like `proj:pr:1` would otherwise read as a URL scheme), directories end in `/`
+ * so `wget -r --no-parent` (copr-cli download-build) descends into them.
+ */
+export function renderIndexHtml(dirPath: string, entries: readonly ListingEntry[], opts: { parentLink?: boolean } = {}): string {
+  const sorted = [...entries].sort((a, b) => (a.isDir === b.isDir ? a.name.localeCompare(b.name) : a.isDir ? -1 : 1));
+  const title = `Index of ${escapeHtml(dirPath)}`;
+  const rows = sorted.map((e) => {
+    const href = encodeURIComponent(e.name) + (e.isDir ? '/' : '');
+    const label = escapeHtml(e.name) + (e.isDir ? '/' : '');
+    const when = new Date(e.mtimeMs).toISOString().replace('T', ' ').slice(0, 19);
+    const size = e.isDir ? '-' : `<span title="${e.size} bytes">${humanSize(e.size)}</span>`;
+    return `<tr><td><a href="${href}">${label}</a></td><td>${when}</td><td>${size}</td></tr>`;
+  });
+  const parent = opts.parentLink === false ? '' : '<tr><td><a href="../">../</a></td><td></td><td></td></tr>\n';
+  return [
+    '<!DOCTYPE html>',
+    '<html lang="en">',
+    `<head><meta charset="utf-8"><title>${title}</title></head>`,
+    '<body>',
+    `<h1>${title}</h1>`,
+    '<table>',
+    '<thead><tr><th>Name</th><th>Last modified (UTC)</th><th>Size</th></tr></thead>',
+    `<tbody>\n${parent}${rows.join('\n')}\n</tbody>`,
+    '</table>',
+    '</body>',
+    '</html>',
+    '',
+  ].join('\n');
+}
+
+/** Entries of a directory as listed: hidden files (staging dirs, pkglists) and index.html left out. */
+export async function readListingEntries(absDir: string): Promise<ListingEntry[]> {
+  const out: ListingEntry[] = [];
+  for (const d of await readdir(absDir, { withFileTypes: true })) {
+    if (d.name.startsWith('.') || d.name === INDEX) continue;
+    try {
+      const s = await stat(join(absDir, d.name));
+      out.push({ name: d.name, isDir: s.isDirectory(), size: s.size, mtimeMs: s.mtimeMs });
+    } catch (e) {
+      // Removed while listing (a concurrent delete): leave it out.
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+  }
+  return out;
+}
+
+async function writeOne(root: string, segments: readonly string[]): Promise<void> {
+  const abs = join(root, ...segments);
+  const html = renderIndexHtml(`/${segments.join('/')}/`, await readListingEntries(abs));
+  // Write then rename: a reader gets the old or the new listing, never half of one.
+  const tmp = join(abs, `.index.html.${randomBytes(6).toString('hex')}`);
+  await writeFile(tmp, html, { mode: 0o644 });
+  await rename(tmp, join(abs, INDEX));
+}
+
+function splitRel(relDir: string): string[] {
+  const segs = relDir.split('/').filter((s) => s !== '' && s !== '.');
+  if (segs.some((s) => s === '..')) throw new Error(`relDir must stay inside root: ${relDir}`);
+  if (segs.length < 2) throw new Error(`relDir must be at least <owner>/<dirname>: ${relDir}`);
+  return segs;
+}
+
+/**
+ * (Re)writes index.html in `root/relDir` and each parent up to `root/<owner>/<dirname>`.
+ * `root` is the results root; `relDir` starts with `<owner>/<dirname>`.
+ */
+export async function writeListings(root: string, relDir: string): Promise<void> {
+  const segs = splitRel(relDir);
+  for (let n = segs.length; n >= 2; n -= 1) await writeOne(root, segs.slice(0, n));
+}
+
+/** Like writeListings, plus every directory below `relDir` (a new build's result dir). */
+export async function writeListingsTree(root: string, relDir: string): Promise<void> {
+  const segs = splitRel(relDir);
+  const walk = async (s: string[]): Promise<void> => {
+    for (const d of await readdir(join(root, ...s), { withFileTypes: true })) {
+      if (d.isDirectory() && !d.name.startsWith('.')) await walk([...s, d.name]);
+    }
+    await writeOne(root, s);
+  };
+  await walk(segs);
+  if (segs.length > 2) await writeListings(root, segs.slice(0, -1).join('/'));
+}

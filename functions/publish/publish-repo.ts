@@ -1,0 +1,159 @@
+import { randomBytes } from 'node:crypto';
+import { access, copyFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import type { Clock } from '../core/ports.js';
+import { createrepoArgs, isFullRun } from './createrepo.js';
+import { writeListings, writeListingsTree } from './listing.js';
+import type { ProcessRunner } from './process-runner.js';
+import { PublishRequest, type PublishRequestInput } from './publish-request.js';
+import { swapInRepodata } from './repodata-swap.js';
+import { rpmsNotSignedBy } from './rpm-signatures.js';
+import { projectOfDirname, type Signer } from './signer.js';
+
+export interface PublishDeps {
+  /** Local root of `results/` (`<resultsDir>/<owner>/<dirname>/<chroot>/...`). */
+  resultsDir: string;
+  signer: Signer;
+  run: ProcessRunner;
+  clock: Clock;
+  /** Public `<BACKEND_BASE_URL>/results`, needed only for devel repositories. */
+  resultsBaseUrl?: string;
+}
+
+export interface PublishOutcome {
+  /** Whether createrepo_c ran (false: nothing to add or delete). */
+  createrepoRan: boolean;
+  /** RPMs that were signed by this run. */
+  signed: string[];
+  /** Requested adds whose directory did not exist (deleted meanwhile); ignored. */
+  missingAdds: string[];
+  /** Build subdirs removed from disk. */
+  removed: string[];
+  finishedAt: number;
+}
+
+const exists = (p: string) =>
+  access(p).then(
+    () => true,
+    () => false,
+  );
+
+async function rpmsIn(dir: string): Promise<string[]> {
+  return (await readdir(dir, { withFileTypes: true }))
+    .filter((d) => d.isFile() && d.name.endsWith('.rpm'))
+    .map((d) => d.name)
+    .sort();
+}
+
+/**
+ * One publishing run for `<owner>/<dirname>/<chroot>` (spec §4.9, DESIGN §3 Publish).
+ * Callers must serialize runs per repository (RepoPublishQueue locally, SQS FIFO
+ * message groups on AWS). Order matters and is the point of this function:
+ * sign → createrepo_c into staging → sign repomd.xml → swap in → pubkey → remove
+ * deleted builds → listings. Deleted builds disappear from disk only after the
+ * metadata that no longer names them is live.
+ */
+export async function publishRepository(input: PublishRequestInput, deps: PublishDeps): Promise<PublishOutcome> {
+  const req = PublishRequest.parse(input);
+  const projectDir = join(deps.resultsDir, req.owner, req.dirname);
+  const chrootDir = join(projectDir, req.chroot);
+  const project = projectOfDirname(req.dirname);
+  await mkdir(chrootDir, { recursive: true });
+
+  const key = await deps.signer.ensureKey(req.owner, project);
+
+  // 1. Sign what the builders uploaded (only packages not yet signed by this key).
+  const adds: string[] = [];
+  const missingAdds: string[] = [];
+  const pkglist: string[] = [];
+  const toSign: string[] = [];
+  for (const sub of req.adds) {
+    const dir = join(chrootDir, sub);
+    if (!(await exists(dir))) {
+      missingAdds.push(sub);
+      continue;
+    }
+    adds.push(sub);
+    const rpms = await rpmsIn(dir);
+    pkglist.push(...rpms.map((r) => `${sub}/${r}`));
+    toSign.push(...rpms.map((r) => join(dir, r)));
+  }
+  const signed = await rpmsNotSignedBy(deps.run, toSign, key.fingerprint);
+  await deps.signer.signRpms(req.owner, project, signed);
+
+  // 2. createrepo_c into a staging dir inside the chroot dir (same filesystem).
+  const repoRoot = req.devel ? join(chrootDir, 'devel') : chrootDir;
+  const liveRepodata = join(repoRoot, 'repodata');
+  const repodataExists = await exists(join(liveRepodata, 'repomd.xml'));
+  const staging = join(chrootDir, `.publish-${randomBytes(6).toString('hex')}`);
+  const plan = {
+    chrootDir,
+    chroot: req.chroot,
+    owner: req.owner,
+    dirname: req.dirname,
+    adds,
+    deletes: req.deletes,
+    full: req.full || req.comps === true,
+    devel: req.devel,
+    repodataExists,
+    compsExists: await exists(join(chrootDir, 'comps.xml')),
+    resultsBaseUrl: deps.resultsBaseUrl ?? '',
+    pkglistPath: join(staging, 'pkglist'),
+    outputDir: staging,
+  };
+  if (req.devel && !deps.resultsBaseUrl) throw new Error('devel publishing needs resultsBaseUrl');
+  const args = createrepoArgs(plan);
+  let createrepoRan = false;
+  if (args) {
+    await mkdir(staging, { recursive: true });
+    try {
+      if (repodataExists) {
+        // --update reads the old metadata from the output dir: give it a copy (metadata
+        // only; the packages are not touched). The signature is regenerated below.
+        await mkdir(join(staging, 'repodata'));
+        for (const f of await readdir(liveRepodata)) {
+          if (f === 'repomd.xml.asc' || f === 'index.html' || f.startsWith('.')) continue;
+          await copyFile(join(liveRepodata, f), join(staging, 'repodata', f));
+        }
+      }
+      if (!isFullRun(plan)) await writeFile(plan.pkglistPath, pkglist.map((l) => `${l}\n`).join(''));
+      await deps.run.run('createrepo_c', args);
+      createrepoRan = true;
+      const stagedRepodata = join(staging, 'repodata');
+      await deps.signer.signDetached(req.owner, project, join(stagedRepodata, 'repomd.xml'));
+      await swapInRepodata(stagedRepodata, liveRepodata);
+    } finally {
+      await rm(staging, { recursive: true, force: true });
+    }
+  }
+
+  // 3. The public key next to the repositories (`gpgkey=<repo_url>/pubkey.gpg`).
+  await writeIfChanged(join(projectDir, 'pubkey.gpg'), key.publicKeyArmored);
+
+  // 4. Only now that no live metadata names them, remove deleted builds.
+  const removed: string[] = [];
+  for (const sub of req.deletes) {
+    const dir = join(chrootDir, sub);
+    if (await exists(dir)) {
+      await rm(dir, { recursive: true, force: true });
+      removed.push(sub);
+    }
+  }
+
+  // 5. Browsable listings for what changed, up to <owner>/<dirname>.
+  const rel = (...p: string[]) => [req.owner, req.dirname, req.chroot, ...p].join('/');
+  for (const sub of adds) await writeListingsTree(deps.resultsDir, rel(sub));
+  if (await exists(liveRepodata)) await writeListings(deps.resultsDir, req.devel ? rel('devel', 'repodata') : rel('repodata'));
+  else await writeListings(deps.resultsDir, rel());
+
+  return { createrepoRan, signed, missingAdds, removed, finishedAt: deps.clock.now() };
+}
+
+async function writeIfChanged(path: string, content: string): Promise<void> {
+  const old = await readFile(path, 'utf8').catch(() => undefined);
+  if (old === content) return;
+  // Hidden temp name: listings skip dotfiles, so a half-written key is never linked.
+  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  await writeFile(tmp, content, { mode: 0o644 });
+  await rename(tmp, path);
+}

@@ -1,0 +1,453 @@
+import {
+  BatchWriteCommand,
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import type {
+  Group,
+  MockChroot,
+  Package,
+  Project,
+  ProjectChroot,
+  ProjectPermission,
+  User,
+} from '../core/model.js';
+import { AlreadyExists, NotFoundInStore, type Store } from '../core/ports.js';
+import { projectSearchTokens } from '../core/search.js';
+import { INDEX, keys, type Key } from './table.js';
+
+type Item = Record<string, unknown>;
+
+/** Strips the storage attributes so callers get the plain entity back. */
+function entityOf<T>(item: Item | undefined): T | null {
+  if (!item) return null;
+  const { pk, sk, gsi1pk, gsi1sk, gsi2pk, gsi2sk, gsi3pk, gsi3sk, entity, ...rest } = item;
+  void pk, sk, gsi1pk, gsi1sk, gsi2pk, gsi2sk, gsi3pk, gsi3sk, entity;
+  return rest as T;
+}
+
+function isConditionFailure(err: unknown): boolean {
+  const name = (err as Error).name;
+  if (name === 'ConditionalCheckFailedException') return true;
+  if (name === 'TransactionCanceledException') {
+    const reasons = (err as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
+    return reasons.some((r) => r.Code === 'ConditionalCheckFailed');
+  }
+  return false;
+}
+
+const NOT_EXISTS = 'attribute_not_exists(pk)';
+const EXISTS = 'attribute_exists(pk)';
+
+export class DynamoStore implements Store {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  // ---- generic helpers -------------------------------------------------------
+
+  private async get<T>(key: Key): Promise<T | null> {
+    const res = await this.db.send(new GetCommand({ TableName: this.table, Key: key }));
+    return entityOf<T>(res.Item);
+  }
+
+  /** Reads every page of a query (partitions here are bounded: one project, one owner). */
+  private async queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<Item[]> {
+    const out: Item[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const res = await this.db.send(
+        new QueryCommand({ ...input, TableName: this.table, ExclusiveStartKey: start }),
+      );
+      out.push(...((res.Items ?? []) as Item[]));
+      start = res.LastEvaluatedKey;
+    } while (start);
+    return out;
+  }
+
+  private queryPartition(pk: string, skPrefix?: string): Promise<Item[]> {
+    return this.queryAll(
+      skPrefix
+        ? {
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
+            ExpressionAttributeValues: { ':pk': pk, ':p': skPrefix },
+          }
+        : { KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk } },
+    );
+  }
+
+  private async batchDelete(itemKeys: Key[]): Promise<void> {
+    for (let i = 0; i < itemKeys.length; i += 25) {
+      let requests = itemKeys.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } }));
+      // Unprocessed items are retried until DynamoDB takes them all.
+      for (let attempt = 0; requests.length > 0; attempt++) {
+        const res = await this.db.send(new BatchWriteCommand({ RequestItems: { [this.table]: requests } }));
+        requests = (res.UnprocessedItems?.[this.table] ?? []) as typeof requests;
+        if (requests.length > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** attempt)));
+      }
+    }
+  }
+
+  // ---- counters ----------------------------------------------------------------
+
+  async nextId(counter: string): Promise<number> {
+    const res = await this.db.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: keys.counter(counter),
+        UpdateExpression: 'ADD #v :one',
+        ExpressionAttributeNames: { '#v': 'value' },
+        ExpressionAttributeValues: { ':one': 1 },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    return Number(res.Attributes?.value);
+  }
+
+  // ---- users and groups ----------------------------------------------------------
+
+  getUser(name: string): Promise<User | null> {
+    return this.get<User>(keys.user(name));
+  }
+
+  async getUserByApiLogin(login: string): Promise<User | null> {
+    const link = await this.get<{ username: string }>(keys.apiLogin(login));
+    if (!link) return null;
+    const user = await this.getUser(link.username);
+    // A stale link (token rotated in between) must not authenticate anyone.
+    return user && user.api_login === login ? user : null;
+  }
+
+  async createUser(user: User): Promise<void> {
+    try {
+      await this.db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Put: { TableName: this.table, Item: { ...keys.user(user.name), entity: 'user', ...user }, ConditionExpression: NOT_EXISTS } },
+            {
+              Put: {
+                TableName: this.table,
+                Item: { ...keys.apiLogin(user.api_login), entity: 'api-login', username: user.name },
+                ConditionExpression: NOT_EXISTS,
+              },
+            },
+          ],
+        }),
+      );
+    } catch (err) {
+      if (isConditionFailure(err)) throw new AlreadyExists(`User ${user.name}`);
+      throw err;
+    }
+  }
+
+  async rotateApiToken(
+    name: string,
+    oldLogin: string,
+    next: Pick<User, 'api_login' | 'api_token_hash' | 'api_token_expiration'>,
+  ): Promise<void> {
+    const transact: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [
+      {
+        Update: {
+          TableName: this.table,
+          Key: keys.user(name),
+          // Only if nobody rotated in between: the old login must still be current.
+          ConditionExpression: 'api_login = :old',
+          UpdateExpression: 'SET api_login = :l, api_token_hash = :h, api_token_expiration = :e',
+          ExpressionAttributeValues: {
+            ':old': oldLogin,
+            ':l': next.api_login,
+            ':h': next.api_token_hash,
+            ':e': next.api_token_expiration,
+          },
+        },
+      },
+      {
+        Put: {
+          TableName: this.table,
+          Item: { ...keys.apiLogin(next.api_login), entity: 'api-login', username: name },
+          ConditionExpression: NOT_EXISTS,
+        },
+      },
+    ];
+    if (oldLogin !== next.api_login) {
+      transact.push({ Delete: { TableName: this.table, Key: keys.apiLogin(oldLogin) } });
+    }
+    try {
+      await this.db.send(new TransactWriteCommand({ TransactItems: transact }));
+    } catch (err) {
+      if (isConditionFailure(err)) throw new AlreadyExists('API login (concurrent rotation)');
+      throw err;
+    }
+  }
+
+  async setUserAdmin(name: string, admin: boolean): Promise<void> {
+    await this.updateUser(name, 'SET #a = :v', { '#a': 'admin' }, { ':v': admin });
+  }
+
+  async setUserGroups(name: string, groups: string[]): Promise<void> {
+    await this.updateUser(name, 'SET #g = :v', { '#g': 'groups' }, { ':v': groups });
+  }
+
+  private async updateUser(name: string, expr: string, names: Record<string, string>, values: Item): Promise<void> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.user(name),
+          ConditionExpression: EXISTS,
+          UpdateExpression: expr,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      );
+    } catch (err) {
+      if (isConditionFailure(err)) throw new NotFoundInStore(`User ${name}`);
+      throw err;
+    }
+  }
+
+  getGroup(name: string): Promise<Group | null> {
+    return this.get<Group>(keys.group(name));
+  }
+
+  async createGroup(group: Group): Promise<void> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { ...keys.group(group.name), entity: 'group', ...group },
+          ConditionExpression: NOT_EXISTS,
+        }),
+      );
+    } catch (err) {
+      if (isConditionFailure(err)) throw new AlreadyExists(`Group ${group.name}`);
+      throw err;
+    }
+  }
+
+  // ---- mock chroots ----------------------------------------------------------------
+
+  async listMockChroots(): Promise<MockChroot[]> {
+    const items = await this.queryPartition(keys.mockChrootPartition);
+    return items.map((i) => entityOf<MockChroot>(i)!);
+  }
+
+  getMockChroot(name: string): Promise<MockChroot | null> {
+    return this.get<MockChroot>(keys.mockChroot(name));
+  }
+
+  async putMockChroot(chroot: MockChroot): Promise<void> {
+    await this.db.send(
+      new PutCommand({ TableName: this.table, Item: { ...keys.mockChroot(chroot.name), entity: 'mock-chroot', ...chroot } }),
+    );
+  }
+
+  // ---- projects ----------------------------------------------------------------------
+
+  private projectItem(p: Project): Item {
+    return {
+      ...keys.project(p.ownername, p.name),
+      ...keys.projectByOwner(p.ownername, p.name),
+      ...keys.projectInCollection(p.id),
+      entity: 'project',
+      ...p,
+    };
+  }
+
+  private searchItems(p: Project): Item[] {
+    return projectSearchTokens(p).map((t) => ({
+      ...keys.searchToken(t, p.ownername, p.name),
+      entity: 'search-token',
+      ownername: p.ownername,
+      name: p.name,
+    }));
+  }
+
+  private chrootItem(c: ProjectChroot): Item {
+    return { ...keys.projectChroot(c.ownername, c.projectname, c.mock_chroot), entity: 'project-chroot', ...c };
+  }
+
+  getProject(owner: string, name: string): Promise<Project | null> {
+    return this.get<Project>(keys.project(owner, name));
+  }
+
+  async listProjectsByOwner(owner: string): Promise<Project[]> {
+    const items = await this.queryAll({
+      IndexName: INDEX.byParent,
+      KeyConditionExpression: 'gsi1pk = :o',
+      ExpressionAttributeValues: { ':o': keys.ownerProjectsPartition(owner) },
+    });
+    return items.map((i) => entityOf<Project>(i)!);
+  }
+
+  async listAllProjects(): Promise<Project[]> {
+    const items = await this.queryAll({
+      IndexName: INDEX.byCollection,
+      KeyConditionExpression: 'gsi2pk = :c',
+      ExpressionAttributeValues: { ':c': keys.allProjectsPartition },
+    });
+    return items.map((i) => entityOf<Project>(i)!);
+  }
+
+  async findProjectsByTokens(tokens: string[]): Promise<Project[]> {
+    if (tokens.length === 0) return [];
+    // Query the partition of each token and intersect; then fetch the projects.
+    let names: Set<string> | undefined;
+    for (const token of tokens) {
+      const items = await this.queryPartition(keys.searchTokenPartition(token));
+      const found = new Set(items.map((i) => String(i.sk)));
+      const prev: Set<string> | undefined = names;
+      names = prev === undefined ? found : new Set([...prev].filter((n) => found.has(n)));
+      if (names.size === 0) return [];
+    }
+    const projects = await Promise.all(
+      [...(names ?? [])].map((full) => {
+        const slash = full.indexOf('/');
+        return this.getProject(full.slice(0, slash), full.slice(slash + 1));
+      }),
+    );
+    return projects.filter((p): p is Project => p !== null);
+  }
+
+  async createProject(project: Project, chroots: ProjectChroot[]): Promise<void> {
+    const search = this.searchItems(project);
+    try {
+      await this.db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Put: { TableName: this.table, Item: this.projectItem(project), ConditionExpression: NOT_EXISTS } },
+            ...chroots.map((c) => ({ Put: { TableName: this.table, Item: this.chrootItem(c) } })),
+          ],
+        }),
+      );
+    } catch (err) {
+      if (isConditionFailure(err)) throw new AlreadyExists(`Project ${project.ownername}/${project.name}`);
+      throw err;
+    }
+    await this.writeSearchItems(search);
+  }
+
+  private async writeSearchItems(items: Item[]): Promise<void> {
+    for (let i = 0; i < items.length; i += 25) {
+      await this.db.send(
+        new BatchWriteCommand({
+          RequestItems: { [this.table]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })) },
+        }),
+      );
+    }
+  }
+
+  async updateProject(project: Project): Promise<void> {
+    const before = await this.getProject(project.ownername, project.name);
+    if (!before) throw new NotFoundInStore(`Project ${project.ownername}/${project.name}`);
+    try {
+      await this.db.send(
+        new PutCommand({ TableName: this.table, Item: this.projectItem(project), ConditionExpression: EXISTS }),
+      );
+    } catch (err) {
+      if (isConditionFailure(err)) throw new NotFoundInStore(`Project ${project.ownername}/${project.name}`);
+      throw err;
+    }
+    // Re-index only when searchable text changed.
+    const oldTokens = new Set(projectSearchTokens(before));
+    const newTokens = new Set(projectSearchTokens(project));
+    const stale = [...oldTokens].filter((t) => !newTokens.has(t));
+    await this.batchDelete(stale.map((t) => keys.searchToken(t, project.ownername, project.name)));
+    await this.writeSearchItems(this.searchItems(project).filter((i) => !oldTokens.has(String(i.pk).slice(7))));
+  }
+
+  async deleteProject(owner: string, name: string): Promise<void> {
+    const project = await this.getProject(owner, name);
+    const items = await this.queryPartition(keys.projectPartition(owner, name));
+    const tokenKeys = project ? projectSearchTokens(project).map((t) => keys.searchToken(t, owner, name)) : [];
+    await this.batchDelete([...tokenKeys, ...items.map((i) => ({ pk: String(i.pk), sk: String(i.sk) }))]);
+  }
+
+  // ---- project chroots -----------------------------------------------------------------
+
+  async listProjectChroots(owner: string, project: string): Promise<ProjectChroot[]> {
+    const items = await this.queryPartition(keys.projectPartition(owner, project), keys.projectChrootPrefix);
+    return items.map((i) => entityOf<ProjectChroot>(i)!);
+  }
+
+  getProjectChroot(owner: string, project: string, chroot: string): Promise<ProjectChroot | null> {
+    return this.get<ProjectChroot>(keys.projectChroot(owner, project, chroot));
+  }
+
+  async putProjectChroot(chroot: ProjectChroot): Promise<void> {
+    await this.db.send(new PutCommand({ TableName: this.table, Item: this.chrootItem(chroot) }));
+  }
+
+  async deleteProjectChroot(owner: string, project: string, chroot: string): Promise<void> {
+    await this.db.send(new DeleteCommand({ TableName: this.table, Key: keys.projectChroot(owner, project, chroot) }));
+  }
+
+  // ---- packages --------------------------------------------------------------------------
+
+  private packageItem(p: Package): Item {
+    return { ...keys.package(p.ownername, p.projectname, p.name), entity: 'package', ...p };
+  }
+
+  getPackage(owner: string, project: string, name: string): Promise<Package | null> {
+    return this.get<Package>(keys.package(owner, project, name));
+  }
+
+  async listPackages(owner: string, project: string): Promise<Package[]> {
+    const items = await this.queryPartition(keys.projectPartition(owner, project), keys.packagePrefix);
+    return items.map((i) => entityOf<Package>(i)!);
+  }
+
+  async createPackage(pkg: Package): Promise<void> {
+    try {
+      await this.db.send(new PutCommand({ TableName: this.table, Item: this.packageItem(pkg), ConditionExpression: NOT_EXISTS }));
+    } catch (err) {
+      if (isConditionFailure(err)) throw new AlreadyExists(`Package ${pkg.name}`);
+      throw err;
+    }
+  }
+
+  async updatePackage(pkg: Package): Promise<void> {
+    try {
+      await this.db.send(new PutCommand({ TableName: this.table, Item: this.packageItem(pkg), ConditionExpression: EXISTS }));
+    } catch (err) {
+      if (isConditionFailure(err)) throw new NotFoundInStore(`Package ${pkg.name}`);
+      throw err;
+    }
+  }
+
+  async deletePackage(owner: string, project: string, name: string): Promise<void> {
+    await this.db.send(new DeleteCommand({ TableName: this.table, Key: keys.package(owner, project, name) }));
+  }
+
+  // ---- permissions -----------------------------------------------------------------------
+
+  async listPermissions(owner: string, project: string): Promise<ProjectPermission[]> {
+    const items = await this.queryPartition(keys.projectPartition(owner, project), keys.permissionPrefix);
+    return items.map((i) => entityOf<ProjectPermission>(i)!);
+  }
+
+  getPermission(owner: string, project: string, user: string): Promise<ProjectPermission | null> {
+    return this.get<ProjectPermission>(keys.permission(owner, project, user));
+  }
+
+  async putPermissions(perms: ProjectPermission[]): Promise<void> {
+    if (perms.length === 0) return;
+    await this.db.send(
+      new TransactWriteCommand({
+        TransactItems: perms.map((p) => ({
+          Put: {
+            TableName: this.table,
+            Item: { ...keys.permission(p.ownername, p.projectname, p.username), entity: 'permission', ...p },
+          },
+        })),
+      }),
+    );
+  }
+}

@@ -1,0 +1,92 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { acknowledge } from '../nag.js';
+import { LAMBDA_HANDLERS } from '../handlers.js';
+import { CoprFunction } from './copr-function.js';
+
+/** Routes of the HTTP API, all served by the one API function. */
+export const API_ROUTES: ReadonlyArray<{ readonly path: string; readonly methods: readonly apigw.HttpMethod[] }> = [
+  { path: '/api_3', methods: [apigw.HttpMethod.ANY] },
+  { path: '/api_3/{proxy+}', methods: [apigw.HttpMethod.ANY] },
+  { path: '/coprs/{proxy+}', methods: [apigw.HttpMethod.GET] },
+  { path: '/backend/{proxy+}', methods: [apigw.HttpMethod.ANY] },
+  { path: '/webhooks/{proxy+}', methods: [apigw.HttpMethod.POST] },
+];
+
+/** CloudFront path patterns that forward to the API (the web distribution serves both). */
+export const API_PATH_PATTERNS = ['/api_3*', '/coprs/*', '/backend/*', '/webhooks/*'] as const;
+
+export interface ApiProps {
+  /** @default logs.RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+  /** Regional custom domain for the HTTP API. @default - the execute-api endpoint only */
+  readonly domain?: { readonly name: string; readonly certificateArn: string };
+  /** Stage throttling. @default 50 requests/s, burst 100 */
+  readonly throttle?: apigw.ThrottleSettings;
+}
+
+/**
+ * The HTTP API and its single Lambda function. Authentication (OIDC JWT and
+ * Copr API tokens) happens in the function because the Copr API also serves
+ * anonymous reads and token-authenticated clients, which an API Gateway JWT
+ * authorizer cannot express.
+ */
+export class Api extends Construct {
+  public readonly httpApi: apigw.HttpApi;
+  public readonly stage: apigw.HttpStage;
+  public readonly function: CoprFunction;
+  public readonly accessLogs: logs.LogGroup;
+  /** `<id>.execute-api.<region>.amazonaws.com` */
+  public readonly endpointDomain: string;
+
+  constructor(scope: Construct, id: string, props: ApiProps = {}) {
+    super(scope, id);
+    const retention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+    this.function = new CoprFunction(this, 'Handler', {
+      entry: LAMBDA_HANDLERS.api,
+      timeout: Duration.seconds(29),
+      memorySize: 1024,
+      logRetention: retention,
+    });
+
+    this.httpApi = new apigw.HttpApi(this, 'HttpApi', {
+      description: 'Copr APIv3, .repo files, builder backend and webhooks',
+      createDefaultStage: false,
+    });
+    this.accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention });
+    const domainName =
+      props.domain === undefined
+        ? undefined
+        : new apigw.DomainName(this, 'DomainName', {
+            domainName: props.domain.name,
+            certificate: acm.Certificate.fromCertificateArn(this, 'Certificate', props.domain.certificateArn),
+          });
+    this.stage = new apigw.HttpStage(this, 'DefaultStage', {
+      httpApi: this.httpApi,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: props.throttle ?? { rateLimit: 50, burstLimit: 100 },
+      accessLogSettings: { destination: new apigw.LogGroupLogDestination(this.accessLogs) },
+      domainMapping: domainName === undefined ? undefined : { domainName },
+    });
+
+    const integration = new HttpLambdaIntegration('Integration', this.function.fn);
+    for (const route of API_ROUTES) {
+      this.httpApi.addRoutes({ path: route.path, methods: [...route.methods], integration });
+    }
+    this.endpointDomain = `${this.httpApi.apiId}.execute-api.${Stack.of(this).region}.${Stack.of(this).urlSuffix}`;
+
+    acknowledge(
+      this.httpApi,
+      
+        {
+          id: 'AwsSolutions-APIG4',
+          reason:
+            'Authorization is done in the function: the Copr API mixes anonymous reads, OIDC JWTs and Copr API tokens.',
+        });
+  }
+}

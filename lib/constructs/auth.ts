@@ -1,0 +1,99 @@
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import { Construct } from 'constructs';
+import { acknowledge } from '../nag.js';
+
+export interface AuthProps {
+  /**
+   * External OIDC provider. When given, no Cognito user pool is created.
+   * @default - a Cognito user pool with a PKCE app client
+   */
+  readonly external?: { readonly issuer: string; readonly audience: string; readonly jwksUri?: string };
+  /** Claim holding the Copr username. @default 'cognito:username' (Cognito) or 'preferred_username' */
+  readonly usernameClaim?: string;
+  /** Where the dashboard lives; allowed as OAuth callback and logout URL. */
+  readonly callbackUrls: string[];
+  /** Cognito hosted-UI domain prefix (must be unique in the region). @default - none, no hosted UI domain */
+  readonly cognitoDomainPrefix?: string;
+  /** Keep the user pool when the stack is deleted. @default false */
+  readonly retain?: boolean;
+}
+
+/**
+ * Who signs users in. The API verifies OIDC JWTs from exactly one issuer; this
+ * construct says which one and exposes the OIDC_* values the API reads.
+ */
+export class Auth extends Construct {
+  public readonly userPool?: cognito.UserPool;
+  public readonly client?: cognito.UserPoolClient;
+  public readonly domain?: cognito.UserPoolDomain;
+  public readonly issuer: string;
+  public readonly audience: string;
+  public readonly jwksUri?: string;
+  public readonly usernameClaim: string;
+
+  constructor(scope: Construct, id: string, props: AuthProps) {
+    super(scope, id);
+    if (props.external !== undefined) {
+      this.issuer = props.external.issuer;
+      this.audience = props.external.audience;
+      this.jwksUri = props.external.jwksUri;
+      this.usernameClaim = props.usernameClaim ?? 'preferred_username';
+      return;
+    }
+
+    this.userPool = new cognito.UserPool(this, 'UserPool', {
+      selfSignUpEnabled: true,
+      signInAliases: { username: true, email: true },
+      // Copr usernames appear in URLs and repository ids; keep them case-stable.
+      signInCaseSensitive: false,
+      autoVerify: { email: true },
+      passwordPolicy: {
+        minLength: 12,
+        requireLowercase: true,
+        requireUppercase: true,
+        requireDigits: true,
+        requireSymbols: true,
+      },
+      mfa: cognito.Mfa.OPTIONAL,
+      mfaSecondFactor: { otp: true, sms: false },
+      accountRecovery: cognito.AccountRecovery.EMAIL_ONLY,
+      removalPolicy: props.retain === true ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      deletionProtection: props.retain === true,
+    });
+    this.client = this.userPool.addClient('Dashboard', {
+      // Public client: authorization code + PKCE, no secret in the browser.
+      generateSecret: false,
+      authFlows: { userSrp: true },
+      oAuth: {
+        flows: { authorizationCodeGrant: true },
+        scopes: [cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE],
+        callbackUrls: props.callbackUrls,
+        logoutUrls: props.callbackUrls,
+      },
+      idTokenValidity: Duration.hours(1),
+      accessTokenValidity: Duration.hours(1),
+      refreshTokenValidity: Duration.days(30),
+      preventUserExistenceErrors: true,
+    });
+    if (props.cognitoDomainPrefix !== undefined) {
+      this.domain = this.userPool.addDomain('Domain', {
+        cognitoDomain: { domainPrefix: props.cognitoDomainPrefix },
+      });
+    }
+    this.issuer = `https://cognito-idp.${Stack.of(this).region}.amazonaws.com/${this.userPool.userPoolId}`;
+    // ID tokens carry the app client id as `aud`, which the API checks.
+    this.audience = this.client.userPoolClientId;
+    this.usernameClaim = props.usernameClaim ?? 'cognito:username';
+
+    acknowledge(this.userPool, 
+      {
+        id: 'AwsSolutions-COG2',
+        reason: 'MFA is optional (TOTP) so community packagers can sign up without a second device.',
+      },
+      {
+        id: 'AwsSolutions-COG3',
+        reason: 'Threat protection needs the Cognito Plus feature plan; operators can enable it per pool.',
+      });
+  }
+}

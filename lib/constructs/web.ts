@@ -1,0 +1,127 @@
+import * as fs from 'node:fs';
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
+import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
+import { Construct } from 'constructs';
+import { acknowledge } from '../nag.js';
+import { type CdnDomain, domainProps, suppressDistributionFindings, viewerRequestFunction } from './cdn.js';
+
+export interface WebProps {
+  /** Bucket receiving S3 and CloudFront access logs. */
+  readonly logBucket: s3.IBucket;
+  /**
+   * API served under this distribution so the dashboard, the Copr clients and
+   * `.repo` links share one origin (like copr.fedorainfracloud.org).
+   * @default - no API behaviours
+   */
+  readonly api?: {
+    /** Host name of the HTTP API (e.g. `<id>.execute-api.<region>.amazonaws.com`). */
+    readonly domainName: string;
+    /** CloudFront path patterns routed to the API. */
+    readonly pathPatterns: readonly string[];
+  };
+  /** Custom domain. @default - the *.cloudfront.net name */
+  readonly domain?: CdnDomain;
+}
+
+// Client-side routes (no file extension in the last segment) get the SPA shell.
+// Done per behaviour, not with distribution-wide error responses, so API 404s stay 404s.
+const SPA_FALLBACK = `function handler(event) {
+  var request = event.request;
+  var last = request.uri.split('/').pop();
+  if (last.indexOf('.') === -1) request.uri = '/index.html';
+  return request;
+}`;
+
+/** The dashboard: a private bucket behind CloudFront, plus the API paths on the same host. */
+export class Web extends Construct {
+  public readonly bucket: s3.Bucket;
+  public readonly distribution: cloudfront.Distribution;
+  /** `https://<domain>` without a trailing slash (FRONTEND_URL). */
+  public readonly url: string;
+  private deployment?: s3deploy.BucketDeployment;
+
+  constructor(scope: Construct, id: string, props: WebProps) {
+    super(scope, id);
+    this.bucket = new s3.Bucket(this, 'Bucket', {
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      serverAccessLogsBucket: props.logBucket,
+      serverAccessLogsPrefix: 'web-bucket/',
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    const additionalBehaviors: Record<string, cloudfront.BehaviorOptions> = {};
+    if (props.api !== undefined) {
+      const apiBehavior: cloudfront.BehaviorOptions = {
+        origin: new origins.HttpOrigin(props.api.domainName, {
+          protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
+          originSslProtocols: [cloudfront.OriginSslPolicy.TLS_V1_2],
+        }),
+        cachePolicy: cloudfront.CachePolicy.CACHING_DISABLED,
+        // API Gateway routes on its own Host header, so forward everything else.
+        originRequestPolicy: cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+        allowedMethods: cloudfront.AllowedMethods.ALLOW_ALL,
+        viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+      };
+      for (const pattern of props.api.pathPatterns) additionalBehaviors[pattern] = apiBehavior;
+    }
+
+    this.distribution = new cloudfront.Distribution(this, 'Distribution', {
+      comment: 'Copr dashboard and API',
+      defaultRootObject: 'index.html',
+      defaultBehavior: {
+        origin: origins.S3BucketOrigin.withOriginAccessControl(this.bucket),
+        viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+        cachePolicy: cloudfront.CachePolicy.CACHING_OPTIMIZED,
+        functionAssociations: [viewerRequestFunction(this, 'SpaFallback', SPA_FALLBACK)],
+        compress: true,
+      },
+      additionalBehaviors,
+      enableLogging: true,
+      logBucket: props.logBucket,
+      logFilePrefix: 'web-cdn/',
+      ...domainProps(this, props.domain),
+    });
+    suppressDistributionFindings(this.distribution, props.domain !== undefined);
+    this.url = `https://${props.domain?.name ?? this.distribution.distributionDomainName}`;
+
+  }
+
+  /**
+   * Uploads the built dashboard (web/dist) plus `/config.json` with its public
+   * settings, if the directory exists at synth time; otherwise does nothing, so
+   * the stack synthesizes before the dashboard has been built.
+   * @returns whether a deployment was added
+   */
+  deployDashboard(distDir: string, runtimeConfig: Record<string, string>): boolean {
+    if (this.deployment !== undefined || !fs.existsSync(distDir)) return false;
+    this.deployment = new s3deploy.BucketDeployment(this, 'Deploy', {
+      destinationBucket: this.bucket,
+      sources: [s3deploy.Source.asset(distDir), s3deploy.Source.jsonData('config.json', runtimeConfig)],
+      distribution: this.distribution,
+      distributionPaths: ['/*'],
+    });
+    suppressBucketDeploymentFindings(Stack.of(this));
+    return true;
+  }
+}
+
+/** The BucketDeployment handler is a CDK-owned singleton at stack level; its findings are not ours to fix. */
+function suppressBucketDeploymentFindings(stack: Stack): void {
+  for (const child of stack.node.children) {
+    if (!child.node.id.startsWith('Custom::CDKBucketDeployment')) continue;
+    acknowledge(
+      child,
+      
+        { id: 'AwsSolutions-IAM4', reason: 'CDK BucketDeployment handler uses the AWS basic execution policy.' },
+        {
+          id: 'AwsSolutions-IAM5',
+          reason: 'CDK BucketDeployment handler copies whole asset prefixes into the web bucket.',
+        },
+        { id: 'AwsSolutions-L1', reason: 'Runtime of the CDK-owned BucketDeployment handler is chosen by CDK.' });
+  }
+}

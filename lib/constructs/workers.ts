@@ -1,0 +1,133 @@
+import { Duration } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { LAMBDA_HANDLERS } from '../handlers.js';
+import type { Builders } from './builders.js';
+import { CoprFunction } from './copr-function.js';
+import type { Publisher } from './publisher.js';
+import type { Queues } from './queues.js';
+
+export interface WorkersProps {
+  readonly table: dynamodb.ITable;
+  readonly queues: Queues;
+  readonly builders: Builders;
+  readonly publisher: Publisher;
+  readonly resultsBucket: s3.IBucket;
+  /** Public URL of the API; builders are told to call it. */
+  readonly frontendUrl: string;
+  /** Upper bound of builders running at once. */
+  readonly maxBuilders: number;
+  /** @default logs.RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+  /** How often the reaper looks for silent builders. @default Duration.minutes(1) */
+  readonly reaperInterval?: Duration;
+}
+
+/**
+ * The background functions: the dispatcher (starts builders), the reaper
+ * (finds builders that stopped heartbeating), the publish trigger (starts
+ * createrepo tasks), the actions worker and the daily maintenance job. Each gets
+ * exactly the variables and permissions of the resources it touches.
+ */
+export class Workers extends Construct {
+  public readonly dispatcher: CoprFunction;
+  public readonly reaper: CoprFunction;
+  public readonly publishTrigger: CoprFunction;
+  public readonly actions: CoprFunction;
+  public readonly maintenance: CoprFunction;
+
+  constructor(scope: Construct, id: string, props: WorkersProps) {
+    super(scope, id);
+    const { table, queues, builders, publisher } = props;
+    const logRetention = props.logRetention;
+
+    // Dispatcher: woken by messages, reads pending work from the table, launches builders.
+    this.dispatcher = new CoprFunction(this, 'Dispatcher', {
+      entry: LAMBDA_HANDLERS.dispatcher,
+      timeout: Duration.seconds(60),
+      logRetention,
+    })
+      .bindTable(table)
+      .setEnv('FRONTEND_URL', props.frontendUrl)
+      .setEnv('BUILDER_LAUNCH_TEMPLATES', builders.launchTemplateIdsJson())
+      .setEnv('BUILDER_SUBNETS', builders.subnetIds.join(','))
+      .setEnv('MAX_BUILDERS', String(props.maxBuilders));
+    builders.grantLaunch(this.dispatcher.fn);
+    // Cancel of a starting/running task terminates its instance.
+    builders.grantTerminate(this.dispatcher.fn);
+    this.dispatcher.fn.addEventSource(
+      new SqsEventSource(queues.dispatch.queue, {
+        batchSize: 10,
+        maxBatchingWindow: Duration.seconds(1),
+        reportBatchItemFailures: true,
+        // Two concurrent dispatchers at most: conditional writes keep them from double-starting a task.
+        maxConcurrency: 2,
+      }),
+    );
+
+    // Reaper: retries or fails the tasks of builders that vanished, then wakes the dispatcher.
+    this.reaper = new CoprFunction(this, 'Reaper', {
+      entry: LAMBDA_HANDLERS.reaper,
+      timeout: Duration.seconds(50),
+      logRetention,
+    })
+      .bindTable(table)
+      .bindQueueSender(queues.dispatch.queue, 'DISPATCH_QUEUE_URL');
+    builders.grantTerminate(this.reaper.fn);
+    new events.Rule(this, 'ReaperSchedule', {
+      description: 'Detect builders that stopped heartbeating',
+      schedule: events.Schedule.rate(props.reaperInterval ?? Duration.minutes(1)),
+      targets: [new targets.LambdaFunction(this.reaper.fn, { retryAttempts: 0 })],
+    });
+
+    // Publish trigger: one FIFO message group per repository, so runs for one repository never overlap.
+    this.publishTrigger = new CoprFunction(this, 'PublishTrigger', {
+      entry: LAMBDA_HANDLERS.publishTrigger,
+      timeout: Duration.seconds(60),
+      logRetention,
+      environment: publisher.runEnvironment(),
+    });
+    publisher.grantRun(this.publishTrigger.fn);
+    this.publishTrigger.fn.addEventSource(
+      new SqsEventSource(queues.publish.queue, { batchSize: 10, reportBatchItemFailures: true }),
+    );
+
+    // Actions: delete / fork / regenerate, idempotent and retried through the queue.
+    this.actions = new CoprFunction(this, 'Actions', {
+      entry: LAMBDA_HANDLERS.actions,
+      timeout: Duration.minutes(5),
+      memorySize: 1024,
+      logRetention,
+    })
+      .bindTable(table)
+      .bindResultsBucket(props.resultsBucket)
+      .bindQueueSender(queues.publish.queue, 'PUBLISH_QUEUE_URL');
+    this.actions.fn.addEventSource(
+      new SqsEventSource(queues.actions.queue, { batchSize: 5, reportBatchItemFailures: true }),
+    );
+
+    // Maintenance: expired projects, pruning, EOL chroots. Queues actions rather than doing them inline.
+    this.maintenance = new CoprFunction(this, 'Maintenance', {
+      entry: LAMBDA_HANDLERS.maintenance,
+      timeout: Duration.minutes(15),
+      logRetention,
+    })
+      .bindTable(table)
+      .bindResultsBucket(props.resultsBucket)
+      .bindQueueSender(queues.actions.queue, 'ACTION_QUEUE_URL');
+    new events.Rule(this, 'MaintenanceSchedule', {
+      description: 'Daily maintenance: expired projects, pruning, EOL chroots',
+      schedule: events.Schedule.cron({ minute: '30', hour: '3' }),
+      targets: [new targets.LambdaFunction(this.maintenance.fn, { retryAttempts: 2 })],
+    });
+  }
+
+  get all(): readonly CoprFunction[] {
+    return [this.dispatcher, this.reaper, this.publishTrigger, this.actions, this.maintenance];
+  }
+}

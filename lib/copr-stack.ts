@@ -1,0 +1,200 @@
+import { Aws, CfnOutput, Stack, type StackProps, Tags } from 'aws-cdk-lib';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { AccessLogs } from './constructs/access-logs.js';
+import { API_PATH_PATTERNS, Api } from './constructs/api.js';
+import { Auth } from './constructs/auth.js';
+import { BuilderImage } from './constructs/builder-image.js';
+import { type BuilderImageSource, Builders } from './constructs/builders.js';
+import { Data } from './constructs/data.js';
+import { Keys } from './constructs/keys.js';
+import { Network } from './constructs/network.js';
+import { Observability } from './constructs/observability.js';
+import { Publisher } from './constructs/publisher.js';
+import { Queues } from './constructs/queues.js';
+import { Results } from './constructs/results.js';
+import { Web } from './constructs/web.js';
+import { Workers } from './constructs/workers.js';
+import { repoPath } from './handlers.js';
+import { suppressGrantWildcards } from './nag.js';
+import {
+  ARCHES,
+  type Arch,
+  builderAmiParameterName,
+  keepsData,
+  parentImageParameterName,
+  type Settings,
+} from './settings.js';
+
+export interface CoprStackProps extends StackProps {
+  readonly settings: Settings;
+  /** Built dashboard to upload. @default `<repo>/web/dist` (skipped if missing) */
+  readonly webDistDir?: string;
+  /** AWSTOE component documents of the builder AMI. @default `<repo>/builder-ami/recipe` */
+  readonly builderRecipeDir?: string;
+}
+
+/**
+ * Everything the local service runs, on AWS: API, table, queues, dispatcher and
+ * friends, builder launch templates and their AMI pipeline, the createrepo task,
+ * results and dashboard behind CloudFront, sign-in, signing key, alarms.
+ */
+export class CoprStack extends Stack {
+  public readonly api: Api;
+  public readonly data: Data;
+  public readonly queues: Queues;
+  public readonly workers: Workers;
+  public readonly builders: Builders;
+  public readonly publisher: Publisher;
+  public readonly results: Results;
+  public readonly web: Web;
+  public readonly auth: Auth;
+
+  constructor(scope: Construct, id: string, props: CoprStackProps) {
+    super(scope, id, props);
+    const s = props.settings;
+    const retain = keepsData(s.stage);
+    const logRetention = retentionOf(s.logRetentionDays);
+    Tags.of(this).add('copr:stage', s.stage);
+
+    const accessLogs = new AccessLogs(this, 'AccessLogs');
+    this.data = new Data(this, 'Data', { retain });
+    this.queues = new Queues(this, 'Queues');
+    const keys = new Keys(this, 'Keys', { aliasName: `copr-${s.stage}-signing`, retain });
+    this.results = new Results(this, 'Results', {
+      logBucket: accessLogs.bucket,
+      versioned: retain,
+      domain: s.resultsDomain,
+    });
+    const network = new Network(this, 'Network', {
+      existing: s.vpcId !== undefined && s.subnetIds !== undefined ? { vpcId: s.vpcId, subnetIds: s.subnetIds } : undefined,
+      assignPublicIp: s.assignPublicIp,
+      flowLogRetention: logRetention,
+    });
+
+    this.builders = new Builders(this, 'Builders', {
+      vpc: network.vpc,
+      subnetIds: network.subnetIds,
+      images: builderImages(s),
+      spot: s.spot,
+      logRetention,
+    });
+    const firstSubnet = network.subnetIds[0];
+    if (firstSubnet === undefined) throw new Error('the network has no subnet for builders');
+    const builderImage = new BuilderImage(this, 'BuilderImage', {
+      recipeDir: props.builderRecipeDir ?? repoPath('builder-ami/recipe'),
+      parentImages: perArch((arch) => s.builderParentImages?.[arch] ?? parentImageParameterName(s.stage, arch)),
+      outputParameters: perArch((arch) => builderAmiParameterName(s.stage, arch)),
+      subnetId: firstSubnet,
+      securityGroup: this.builders.securityGroup,
+    });
+
+    this.publisher = new Publisher(this, 'Publisher', {
+      vpc: network.vpc,
+      subnetIds: network.subnetIds,
+      assignPublicIp: network.assignPublicIp,
+      table: this.data.table,
+      resultsBucket: this.results.bucket,
+      resultsBaseUrl: this.results.baseUrl,
+      signingKey: keys.signingKey,
+      imageDir: repoPath('builder-ami/publisher-image'),
+      appDir: repoPath('.'),
+      logRetention,
+    });
+
+    this.api = new Api(this, 'Api', { logRetention, domain: s.apiDomain });
+    this.web = new Web(this, 'Web', {
+      logBucket: accessLogs.bucket,
+      api: { domainName: this.api.endpointDomain, pathPatterns: API_PATH_PATTERNS },
+      domain: s.webDomain,
+    });
+    this.auth = new Auth(this, 'Auth', {
+      external:
+        s.oidcIssuer !== undefined && s.oidcAudience !== undefined
+          ? { issuer: s.oidcIssuer, audience: s.oidcAudience, jwksUri: s.oidcJwksUri }
+          : undefined,
+      usernameClaim: s.oidcUsernameClaim,
+      callbackUrls: [`${this.web.url}/`, `${this.web.url}/auth/callback`],
+      cognitoDomainPrefix: `copr-${s.stage}-${Aws.ACCOUNT_ID}`,
+      retain,
+    });
+
+    const apiFn = this.api.function
+      .bindTable(this.data.table)
+      .bindResultsBucket(this.results.bucket)
+      .bindQueueSender(this.queues.dispatch.queue, 'DISPATCH_QUEUE_URL')
+      .bindQueueSender(this.queues.publish.queue, 'PUBLISH_QUEUE_URL')
+      .bindQueueSender(this.queues.actions.queue, 'ACTION_QUEUE_URL')
+      .setEnv('FRONTEND_URL', this.web.url)
+      .setEnv('RESULTS_BASE_URL', this.results.baseUrl)
+      .setEnv('OIDC_ISSUER', this.auth.issuer)
+      .setEnv('OIDC_AUDIENCE', this.auth.audience)
+      .setEnv('OIDC_USERNAME_CLAIM', this.auth.usernameClaim);
+    if (this.auth.jwksUri !== undefined) apiFn.setEnv('OIDC_JWKS_URI', this.auth.jwksUri);
+
+    this.workers = new Workers(this, 'Workers', {
+      table: this.data.table,
+      queues: this.queues,
+      builders: this.builders,
+      publisher: this.publisher,
+      resultsBucket: this.results.bucket,
+      frontendUrl: this.web.url,
+      maxBuilders: s.maxBuilders,
+      logRetention,
+    });
+
+    this.web.deployDashboard(props.webDistDir ?? repoPath('web/dist'), {
+      apiBaseUrl: this.web.url,
+      oidcIssuer: this.auth.issuer,
+      oidcClientId: this.auth.audience,
+      ...(this.auth.domain === undefined ? {} : { oidcAuthorizeBaseUrl: this.auth.domain.baseUrl() }),
+    });
+
+    new Observability(this, 'Observability', {
+      httpApi: this.api.httpApi,
+      queues: this.queues.all,
+      functions: [
+        { name: 'Api', fn: this.api.function },
+        { name: 'Dispatcher', fn: this.workers.dispatcher },
+        { name: 'Reaper', fn: this.workers.reaper },
+        { name: 'PublishTrigger', fn: this.workers.publishTrigger },
+        { name: 'Actions', fn: this.workers.actions },
+        { name: 'Maintenance', fn: this.workers.maintenance },
+      ],
+      alarmEmail: s.alarmEmail,
+      dashboardName: `copr-${s.stage}`,
+    });
+
+    suppressGrantWildcards(this);
+
+    const output = (id: string, value: string, description: string) =>
+      new CfnOutput(this, id, { value, description });
+    output('FrontendUrl', this.web.url, 'Copr URL for copr-cli (~/.config/copr) and the dashboard');
+    output('ResultsUrl', this.results.baseUrl, 'Base URL of the repositories and build results');
+    output('ApiEndpoint', this.api.httpApi.apiEndpoint, 'HTTP API endpoint (also served under FrontendUrl)');
+    output('OidcIssuer', this.auth.issuer, 'OIDC issuer the API trusts');
+    output('OidcAudience', this.auth.audience, 'OIDC audience (app client id) the API expects');
+    for (const arch of ARCHES) {
+      output(`BuilderPipeline${arch.replace('_', '')}`, builderImage.pipelines[arch].attrArn, `Builder AMI pipeline (${arch})`);
+    }
+  }
+}
+
+const perArch = <T>(f: (arch: Arch) => T): Record<Arch, T> => ({ x86_64: f('x86_64'), aarch64: f('aarch64') });
+
+/** Fixed AMI ids win; otherwise EC2 resolves an SSM parameter at each launch (the pipeline's by default). */
+function builderImages(s: Settings): Record<Arch, BuilderImageSource> {
+  return perArch((arch) => {
+    const amiId = s.builderAmiIds?.[arch];
+    if (amiId !== undefined) return { amiId };
+    return { ssmParameter: s.builderAmiSsmParameters?.[arch] ?? builderAmiParameterName(s.stage, arch) };
+  });
+}
+
+function retentionOf(days: number): logs.RetentionDays {
+  const allowed = Object.values(logs.RetentionDays).filter((v): v is number => typeof v === 'number');
+  if (!allowed.includes(days)) {
+    throw new Error(`logRetentionDays must be one of ${allowed.sort((a, b) => a - b).join(', ')}; got ${days}`);
+  }
+  return days as logs.RetentionDays;
+}
