@@ -8,7 +8,7 @@ import { ensureLocalAdmin } from '../functions/local/bootstrap-admin.js';
 import { localPlugins } from '../functions/local/plugins.js';
 import { startLocalService } from '../functions/local/service.js';
 
-process.env.AWS_SDK_JS_SUPPRESS_NODE_VERSION_WARNING ??= '1';
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
 async function main(): Promise<void> {
   const dataDir = resolve(process.env.COPR_DATA_DIR ?? '.copr-local');

@@ -16,7 +16,6 @@ import { Results } from './constructs/results.js';
 import { Web } from './constructs/web.js';
 import { Workers } from './constructs/workers.js';
 import { repoPath } from './handlers.js';
-import { suppressGrantWildcards } from './nag.js';
 import {
   ARCHES,
   type Arch,
@@ -164,8 +163,6 @@ export class CoprStack extends Stack {
       alarmEmail: s.alarmEmail,
       dashboardName: `copr-${s.stage}`,
     });
-
-    suppressGrantWildcards(this);
 
     const output = (id: string, value: string, description: string) =>
       new CfnOutput(this, id, { value, description });

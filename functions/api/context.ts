@@ -23,6 +23,13 @@ export interface RepoService {
   regenerate(project: Project): Promise<void>;
 }
 
+/** Read side of builds that other resources embed (package `builds`, monitor). */
+export interface BuildsView {
+  /** `{latest, latest_succeeded}` Build objects (or null) of one package. */
+  latestForPackage(owner: string, project: string, packageName: string): Promise<{ latest: unknown; latest_succeeded: unknown }>;
+}
+
 export interface Services {
   repos: RepoService;
+  builds: BuildsView;
 }

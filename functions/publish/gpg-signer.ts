@@ -56,36 +56,39 @@ export class GpgSigner implements Signer {
     if (files.length === 0) return;
     const key = await this.ensureKey(owner, project);
     const home = this.homedir(owner, project);
-    await this.mutex.run(home, () =>
-      this.runner.run('rpmsign', [
+    await this.mutex.run(home, async () => {
+      await this.prepareHomedir(home);
+      await this.runner.run('rpmsign', [
         '--addsign',
         // Debian's %__gpg points at a missing gpg2 (research/feasibility.md).
         '--define', `__gpg ${this.gpg}`,
         '--define', `_gpg_name ${key.fingerprint}`,
         '--define', `_gpg_path ${home}`,
         ...files,
-      ]),
-    );
+      ]);
+    });
   }
 
   async signDetached(owner: string, project: string, file: string): Promise<void> {
     const key = await this.ensureKey(owner, project);
     const home = this.homedir(owner, project);
-    await this.mutex.run(home, () =>
-      this.runner.run(this.gpg, [
+    await this.mutex.run(home, async () => {
+      await this.prepareHomedir(home);
+      await this.runner.run(this.gpg, [
         '--homedir', home, '--batch', '--yes', '--pinentry-mode', 'loopback',
         '--local-user', key.fingerprint, '--armor', '--detach-sign', '--output', `${file}.asc`, file,
-      ]),
-    );
+      ]);
+    });
   }
 
   /** Armored secret key, for the KMS-encrypted store (kms-key-store.ts). */
   async exportSecretKey(owner: string, project: string): Promise<string> {
     const key = await this.ensureKey(owner, project);
     const home = this.homedir(owner, project);
-    const res = await this.mutex.run(home, () =>
-      this.runner.run(this.gpg, ['--homedir', home, '--batch', '--pinentry-mode', 'loopback', '--armor', '--export-secret-keys', key.fingerprint]),
-    );
+    const res = await this.mutex.run(home, async () => {
+      await this.prepareHomedir(home);
+      return this.runner.run(this.gpg, ['--homedir', home, '--batch', '--pinentry-mode', 'loopback', '--armor', '--export-secret-keys', key.fingerprint]);
+    });
     return res.stdout;
   }
 
@@ -162,9 +165,11 @@ export class GpgSigner implements Signer {
   private async prepareHomedir(home: string): Promise<void> {
     await mkdir(home, { recursive: true, mode: 0o700 });
     await chmod(home, 0o700);
+    // The socket dir is (re)created on every use: another signer over the same keysDir
+    // may have closed (removed) it, gpg restarts the agent on demand.
+    const sockDir = join(tmpdir(), `copr-gpg-${createHash('sha256').update(home).digest('hex').slice(0, 16)}`);
+    await mkdir(sockDir, { recursive: true, mode: 0o700 });
     if (!this.started.has(home)) {
-      const sockDir = join(tmpdir(), `copr-gpg-${createHash('sha256').update(home).digest('hex').slice(0, 16)}`);
-      await mkdir(sockDir, { recursive: true, mode: 0o700 });
       for (const name of AGENT_SOCKETS) {
         await writeFile(join(home, name), `%Assuan%\nsocket=${join(sockDir, name)}\n`, { mode: 0o600 });
       }

@@ -94,6 +94,10 @@ export class Auth extends Construct {
       {
         id: 'AwsSolutions-COG3',
         reason: 'Threat protection needs the Cognito Plus feature plan; operators can enable it per pool.',
+      },
+      {
+        id: 'AwsSolutions-COG8',
+        reason: 'The Plus feature plan costs per active user; the Essentials defaults are enough for sign-in.',
       });
   }
 }

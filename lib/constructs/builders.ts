@@ -3,6 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { acknowledge, policyScope } from '../nag.js';
 import type { Arch } from '../settings.js';
 
 /** Tag put on every builder instance (and its volumes) at launch; terminate is limited to it. */
@@ -162,6 +163,20 @@ export class Builders extends Construct {
         conditions: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
       }),
     );
+    const scope = policyScope(grantee);
+    if (scope !== undefined) {
+      const reason =
+        'RunInstances creates resources whose ids are unknown in advance; every statement is bound to our launch templates (ec2:LaunchTemplate) or to the RunInstances call (ec2:CreateAction).';
+      const resources = ['instance/*', 'volume/*', 'network-interface/*', 'subnet/*', 'security-group/*', 'spot-instances-request/*'];
+      acknowledge(
+        scope,
+        ...resources.map((r) => ({
+          id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:${r}]`,
+          reason,
+        })),
+        { id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>::image/*]', reason },
+      );
+    }
   }
 
   /** Terminate (cancel, reap) only instances carrying our builder tag; describe to see their state. */
@@ -183,5 +198,16 @@ export class Builders extends Construct {
         resources: ['*'],
       }),
     );
+    const scope = policyScope(grantee);
+    if (scope !== undefined) {
+      acknowledge(
+        scope,
+        {
+          id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:instance/*]',
+          reason: `Terminate is conditioned on the tag ${BUILDER_TAG_KEY} that only our launch templates set.`,
+        },
+        { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'ec2:DescribeInstances supports no resource-level permissions.' },
+      );
+    }
   }
 }

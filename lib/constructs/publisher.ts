@@ -11,7 +11,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { acknowledge } from '../nag.js';
+import { acknowledge, acknowledgeBucketGrant, acknowledgeTableGrant } from '../nag.js';
 
 /** Name of the publisher container (the publish trigger overrides its environment per run). */
 export const PUBLISHER_CONTAINER_NAME = 'publisher';
@@ -100,6 +100,8 @@ export class Publisher extends Construct {
     const taskRole = this.taskDefinition.taskRole;
     props.table.grantReadWriteData(taskRole);
     props.resultsBucket.grantReadWrite(taskRole);
+    acknowledgeTableGrant(taskRole, props.table);
+    acknowledgeBucketGrant(taskRole, props.resultsBucket, 'rw');
     // Decrypt to sign; Encrypt/GenerateDataKey to wrap the key of a project signed for the first time.
     props.signingKey.grant(taskRole, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey');
 
@@ -107,6 +109,10 @@ export class Publisher extends Construct {
       {
         id: 'AwsSolutions-ECS2',
         reason: 'The environment holds only resource names and URLs; secrets are KMS-wrapped in the table.',
+      },
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'The execution role needs ecr:GetAuthorizationToken, which has no resource-level permissions.',
       });
   }
 

@@ -1,0 +1,10 @@
+import { App } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { CoprStack } from '/work/main/lib/copr-stack.js';
+import { parseSettings } from '/work/main/lib/settings.js';
+const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+const stack = new CoprStack(app, 'T', { settings: parseSettings(() => undefined) });
+const t0 = Date.now();
+const r = new AwsSolutionsChecks(app).validateScope(stack);
+for (const v of r.violations) console.log(v.ruleName, v.violatingResources.map((x) => x.constructPath).join(' '));
+console.log('ms', Date.now() - t0);
