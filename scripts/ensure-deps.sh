@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 declare -A NEED=(
   [rpmbuild]=rpm [rpmsign]=rpm [createrepo_c]=createrepo-c [dnf]=dnf
   [gpg]=gnupg [bwrap]=bubblewrap [java]=openjdk-17-jre-headless
-  [chromium]=chromium [git]=git [make]=make [cpio]=cpio [rpm2cpio]=rpm2cpio
+  [chromium]=chromium [git]=git [make]=make [cpio]=cpio [rpm2cpio]=rpm2cpio [wget]=wget
 )
 missing=()
 for cmd in "${!NEED[@]}"; do

@@ -1,6 +1,8 @@
 import type { Config } from '../config.js';
+import { CoprError } from '../core/errors.js';
 import type { Project } from '../core/model.js';
 import type { Clock, Store } from '../core/ports.js';
+import type { LifecycleDeps } from '../core/task-lifecycle.js';
 import type { Authenticator } from './auth.js';
 
 /**
@@ -30,6 +32,21 @@ export interface BuildsView {
 }
 
 export interface Services {
+  /** Builds, tasks, results and publishing wired together (functions/core/task-lifecycle.ts). */
+  buildSystem: LifecycleDeps;
   repos: RepoService;
   builds: BuildsView;
+  forks: ForkService;
+}
+
+/** Copying builds and their results into a fork (a later part; fork works without it). */
+export interface ForkService {
+  copyBuilds(src: Project, dst: Project): Promise<void>;
+}
+
+/** The build system, or a clear 500 when this deployment has none wired. */
+export function buildSystemOf(ctx: AppContext): LifecycleDeps {
+  const b = ctx.services.buildSystem;
+  if (!b) throw new CoprError('server-error', 'The build system is not configured on this server');
+  return b;
 }

@@ -49,6 +49,10 @@ export interface Store {
   getProjectChroot(owner: string, project: string, chroot: string): Promise<ProjectChroot | null>;
   putProjectChroot(chroot: ProjectChroot): Promise<void>;
   deleteProjectChroot(owner: string, project: string, chroot: string): Promise<void>;
+  /** The comps file of a project chroot (name as uploaded, text content). */
+  getComps(owner: string, project: string, chroot: string): Promise<{ name: string; content: string } | null>;
+  putComps(owner: string, project: string, chroot: string, comps: { name: string; content: string }): Promise<void>;
+  deleteComps(owner: string, project: string, chroot: string): Promise<void>;
 
   getPackage(owner: string, project: string, name: string): Promise<Package | null>;
   listPackages(owner: string, project: string): Promise<Package[]>;

@@ -1,6 +1,8 @@
+import { oidcPlugin } from './oidc-plugin.js';
 import type { LocalPlugin } from './service.js';
+import { webPlugin } from './web-plugin.js';
 
 /** The parts `npm start` runs besides the API core (builds, publishing, dashboard). */
 export function localPlugins(): LocalPlugin[] {
-  return [];
+  return [oidcPlugin(), webPlugin()];
 }

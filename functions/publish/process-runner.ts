@@ -68,14 +68,16 @@ export const spawnRunner: ProcessRunner = {
   },
 };
 
-/** Wraps a runner and counts runs per command name (used by tests and metrics). */
+/** Wraps a runner, counting runs per command name and keeping their arguments (tests, metrics). */
 export class CountingRunner implements ProcessRunner {
   readonly counts = new Map<string, number>();
+  readonly calls: { name: string; args: readonly string[] }[] = [];
   constructor(private readonly inner: ProcessRunner = spawnRunner) {}
 
   run(cmd: string, args: readonly string[], opts?: RunOptions): Promise<RunResult> {
     const name = cmd.split('/').pop() ?? cmd;
     this.counts.set(name, (this.counts.get(name) ?? 0) + 1);
+    this.calls.push({ name, args: [...args] });
     return this.inner.run(cmd, args, opts);
   }
 

@@ -7,7 +7,7 @@ const REPOMD_ASC = 'repomd.xml.asc';
 /** File names under repodata/ that a repomd.xml points at (`<location href="repodata/x"/>`). */
 export function referencedFiles(repomdXml: string): string[] {
   const names = new Set<string>();
-  for (const m of repomdXml.matchAll(/<location\s+href="([^"]+)"/g)) {
+  for (const m of repomdXml.matchAll(/<location\b[^>]*?\shref="([^"]+)"/g)) {
     const href = m[1]!;
     names.add(href.slice(href.lastIndexOf('/') + 1));
   }

@@ -450,4 +450,24 @@ export class DynamoStore implements Store {
       }),
     );
   }
+
+  // ---- comps files -------------------------------------------------------------------------
+
+  async getComps(owner: string, project: string, chroot: string): Promise<{ name: string; content: string } | null> {
+    const item = await this.get<{ name: string; content: string }>(keys.comps(owner, project, chroot));
+    return item ? { name: item.name, content: item.content } : null;
+  }
+
+  async putComps(owner: string, project: string, chroot: string, comps: { name: string; content: string }): Promise<void> {
+    await this.db.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: { ...keys.comps(owner, project, chroot), entity: 'comps', name: comps.name, content: comps.content },
+      }),
+    );
+  }
+
+  async deleteComps(owner: string, project: string, chroot: string): Promise<void> {
+    await this.db.send(new DeleteCommand({ TableName: this.table, Key: keys.comps(owner, project, chroot) }));
+  }
 }

@@ -62,12 +62,54 @@ export const keys = {
   }),
   permissionPrefix: 'PERM#',
 
+  /** The comps.xml uploaded for one project chroot (kept apart: it can be large). */
+  comps: (owner: string, project: string, chroot: string): Key => ({
+    pk: projectPk(owner, project),
+    sk: `COMPS#${chroot}`,
+  }),
+
   /** Search index entry: one item per (token, project). */
   searchToken: (token: string, owner: string, project: string) => ({
     pk: `SEARCH#${token}`,
     sk: `${owner}/${project}`,
   }),
   searchTokenPartition: (token: string) => `SEARCH#${token}`,
+};
+
+/** Build, build-chroot, task and dispatcher keys (builds part of the model). */
+export const buildKeys = {
+  build: (id: number): Key => ({ pk: `BUILD#${pad(id)}`, sk: 'PROFILE' }),
+  buildPartition: (id: number) => `BUILD#${pad(id)}`,
+  buildChroot: (id: number, chroot: string): Key => ({ pk: `BUILD#${pad(id)}`, sk: `CHROOT#${chroot}` }),
+  buildChrootPrefix: 'CHROOT#',
+  /** GSI byParent: builds of a project by id. */
+  buildOfProject: (owner: string, project: string, id: number) => ({
+    gsi1pk: `PROJECT#${owner}#${project}#BUILDS`,
+    gsi1sk: pad(id),
+  }),
+  projectBuildsPartition: (owner: string, project: string) => `PROJECT#${owner}#${project}#BUILDS`,
+
+  task: (taskId: string): Key => ({ pk: `TASK#${taskId}`, sk: 'TASK' }),
+  /** GSI byQueue while pending: per owner, SRPM before RPM, normal before background, then build id. */
+  pendingTask: (owner: string, priority: number, buildId: number, taskId: string) => ({
+    gsi3pk: `PENDING#${owner}`,
+    gsi3sk: `${priority}#${pad(buildId)}#${taskId}`,
+  }),
+  pendingPartition: (owner: string) => `PENDING#${owner}`,
+  /** GSI byQueue while waiting for a batch predecessor to finish. */
+  blockedTask: (afterBuildId: number, taskId: string) => ({ gsi3pk: `BLOCKED#${pad(afterBuildId)}`, gsi3sk: taskId }),
+  blockedPartition: (afterBuildId: number) => `BLOCKED#${pad(afterBuildId)}`,
+  /** GSI byQueue while starting/running, ordered by last heartbeat (the reaper reads the oldest). */
+  activeTask: (heartbeatAt: number, taskId: string) => ({ gsi3pk: 'ACTIVE', gsi3sk: `${pad(heartbeatAt, 15)}#${taskId}` }),
+  activePartition: 'ACTIVE',
+
+  /** One item per owner with (maybe) pending work, in GSI byCollection. */
+  ownerQueue: (owner: string): Key => ({ pk: `OWNERQ#${owner}`, sk: 'QUEUE' }),
+  ownerQueueIndexed: (owner: string) => ({ gsi2pk: 'PENDING_OWNERS', gsi2sk: owner }),
+  pendingOwnersPartition: 'PENDING_OWNERS',
+
+  /** Single-flight lock of the dispatcher. */
+  dispatchLock: (): Key => ({ pk: 'DISPATCH', sk: 'LOCK' }),
 };
 
 export function tableDefinition(tableName: string): CreateTableCommandInput {

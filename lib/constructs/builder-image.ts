@@ -126,7 +126,7 @@ export class BuilderImage extends Construct {
         distributions: [
           {
             region: Stack.of(this).region,
-            amiDistributionConfiguration: { name: `copr-builder-${arch}-{{ imagebuilder:buildDate }}` },
+            amiDistributionConfiguration: { Name: `copr-builder-${arch}-{{ imagebuilder:buildDate }}` },
             ssmParameterConfigurations: [{ parameterName: props.outputParameters[arch], dataType: 'aws:ec2:image' }],
           },
         ],

@@ -30,8 +30,12 @@ export class Network extends Construct {
   constructor(scope: Construct, id: string, props: NetworkProps = {}) {
     super(scope, id);
     if (props.existing !== undefined) {
-      // Only vpcId is read from this import (for security groups); subnets are passed as ids.
-      this.vpc = ec2.Vpc.fromVpcAttributes(this, 'Vpc', { vpcId: props.existing.vpcId, availabilityZones: [] });
+      // Only vpcId is read from this import (for security groups); subnets are passed as ids,
+      // so the zone list is a placeholder that nothing reads.
+      this.vpc = ec2.Vpc.fromVpcAttributes(this, 'Vpc', {
+        vpcId: props.existing.vpcId,
+        availabilityZones: ['unused'],
+      });
       this.subnetIds = props.existing.subnetIds;
       this.assignPublicIp = props.assignPublicIp ?? false;
       return;

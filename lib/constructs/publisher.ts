@@ -135,7 +135,7 @@ export class Publisher extends Construct {
 }
 
 /** Content hash of what the image bundles: functions/ plus the npm manifests. */
-function sourceHash(appDir: string): string {
+export function sourceHash(appDir: string): string {
   const hash = createHash('sha256');
   const add = (rel: string): void => {
     const abs = path.join(appDir, rel);

@@ -5,7 +5,7 @@ import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
-import { acknowledge } from '../nag.js';
+import { acknowledge, arnRefOf } from '../nag.js';
 import { type CdnDomain, domainProps, suppressDistributionFindings, viewerRequestFunction } from './cdn.js';
 
 export interface WebProps {
@@ -105,23 +105,30 @@ export class Web extends Construct {
       distribution: this.distribution,
       distributionPaths: ['/*'],
     });
-    suppressBucketDeploymentFindings(Stack.of(this));
+    suppressBucketDeploymentFindings(Stack.of(this), this.bucket);
     return true;
   }
 }
 
 /** The BucketDeployment handler is a CDK-owned singleton at stack level; its findings are not ours to fix. */
-function suppressBucketDeploymentFindings(stack: Stack): void {
+function suppressBucketDeploymentFindings(stack: Stack, bucket: s3.IBucket): void {
   for (const child of stack.node.children) {
     if (!child.node.id.startsWith('Custom::CDKBucketDeployment')) continue;
+    const reason = 'CDK-owned BucketDeployment handler: copies the dashboard asset into the web bucket.';
     acknowledge(
       child,
-      
-        { id: 'AwsSolutions-IAM4', reason: 'CDK BucketDeployment handler uses the AWS basic execution policy.' },
-        {
-          id: 'AwsSolutions-IAM5',
-          reason: 'CDK BucketDeployment handler copies whole asset prefixes into the web bucket.',
-        },
-        { id: 'AwsSolutions-L1', reason: 'Runtime of the CDK-owned BucketDeployment handler is chosen by CDK.' });
+      { id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', reason },
+      { id: 'AwsSolutions-L1', reason: `${reason} Its runtime is chosen by CDK.` },
+      ...[
+        'Action::s3:GetObject*',
+        'Action::s3:GetBucket*',
+        'Action::s3:List*',
+        'Action::s3:DeleteObject*',
+        'Action::s3:Abort*',
+        'Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*',
+        'Resource::*',
+      ].map((finding) => ({ id: `AwsSolutions-IAM5[${finding}]`, reason })),
+    );
+    acknowledge(child, { id: `AwsSolutions-IAM5[Resource::${arnRefOf(bucket)}/*]`, reason });
   }
 }

@@ -100,5 +100,5 @@ export async function primaryLocations(repodataDir: string): Promise<string[]> {
   const primary = files.find((f) => f.endsWith('primary.xml.gz'));
   if (!primary) throw new Error(`no primary.xml.gz in ${repodataDir}`);
   const { stdout } = await run('sh', ['-c', 'zcat "$1"', 'sh', join(repodataDir, primary)], { maxBuffer: 64 << 20 });
-  return [...stdout.matchAll(/<location href="([^"]+)"/g)].map((m) => m[1]!).sort();
+  return [...stdout.matchAll(/<location\b[^>]*?\shref="([^"]+)"/g)].map((m) => m[1]!).sort();
 }

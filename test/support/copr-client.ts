@@ -102,7 +102,7 @@ export class CoprClient {
     const res = await fetch(`${this.url}/api_3/${endpoint.replace(/^\/+|\/+$/g, '')}${queryString(opts.query ?? {})}`, {
       method,
       headers,
-      body,
+      body: body === undefined ? undefined : new Uint8Array(body),
       redirect: 'manual',
     });
     const text = await res.text();

@@ -1,9 +1,12 @@
 import { Router, type Route } from '../router.js';
 import { generalRoutes } from './general.js';
 import { mockChrootRoutes } from './mock-chroots.js';
+import { packageRoutes } from './package.js';
+import { permissionRoutes } from './permissions.js';
+import { projectChrootRoutes } from './project-chroot.js';
 import { projectRoutes } from './project.js';
 
 /** Every API route, in one table; extra routes (builds, repos, backend) are added by their owners. */
 export function buildRouter(extra: Route[] = []): Router {
-  return new Router().add(...generalRoutes, ...projectRoutes, ...mockChrootRoutes, ...extra);
+  return new Router().add(...generalRoutes, ...projectRoutes, ...mockChrootRoutes, ...packageRoutes, ...projectChrootRoutes, ...permissionRoutes, ...extra);
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { loadProject, requireEdit } from '../../core/access.js';
 import { createProject, deleteProject, editProject, type ProjectSettings } from '../../core/projects.js';
+import { forkProject } from '../../core/fork.js';
 import { tokenize } from '../../core/search.js';
 import type { Project } from '../../core/model.js';
 import type { AppContext } from '../context.js';
@@ -140,4 +141,24 @@ export const projectRoutes: Route[] = [
   { method: 'PUT', path: '/api_3/project/edit/{ownername}/{projectname}', auth: true, handler: editProjectRoute },
   { method: 'DELETE', path: '/api_3/project/delete/{ownername}/{projectname}', auth: true, handler: deleteProjectRoute },
   { method: 'PUT', path: '/api_3/project/regenerate-repos/{ownername}/{projectname}', auth: true, handler: regenerateRepos },
+  { method: 'POST', path: '/api_3/project/fork/{ownername}/{projectname}', auth: true, handler: forkProjectRoute },
 ];
+
+const ForkBody = z.object({
+  name: z.string().min(1).max(100),
+  /** Defaults to the caller, as the web form does. */
+  ownername: z.string().min(1).max(101).optional(),
+  confirm: zBool.optional(),
+});
+
+/** `copr-cli fork`: returns the destination; builds are copied by the forks service, when there is one. */
+async function forkProjectRoute(req: RouteRequest, ctx: AppContext) {
+  const body = ForkBody.parse(jsonBody(req));
+  const { source, project } = await forkProject(ctx.store, ctx.clock, req.caller!, req.params.ownername!, req.params.projectname!, {
+    name: body.name,
+    ownername: body.ownername ?? req.caller!.user.name,
+    confirm: body.confirm ?? false,
+  });
+  await ctx.services.forks?.copyBuilds(source, project);
+  return projectView(ctx, project);
+}

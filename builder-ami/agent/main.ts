@@ -1,0 +1,63 @@
+// CLI entry of the builder agent:
+//   tsx builder-ami/agent/main.ts --api <url> --task <task_id> --credential-file <path>
+// or env COPR_API_URL, COPR_TASK_ID, COPR_TASK_CREDENTIAL. Exit 0 once the outcome is
+// reported (whatever it is), 1 when the agent could not talk to the API.
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { runAgent } from './agent.js';
+import { DEFAULT_AGENT_CONFIG } from './config.js';
+import type { Sandbox } from './sandbox.js';
+import { createBwrapSandbox } from './sandbox-bwrap.js';
+import { createMockSandbox } from './sandbox-mock.js';
+
+const EnvSchema = z.object({
+  COPR_API_URL: z.string().optional(),
+  COPR_TASK_ID: z.string().optional(),
+  COPR_TASK_CREDENTIAL: z.string().optional(),
+  COPR_BUILDER_SANDBOX: z.enum(['bwrap', 'mock']).default('bwrap'),
+  COPR_HEARTBEAT_SECONDS: z.coerce.number().positive().default(2),
+  COPR_WORK_ROOT: z.string().optional(),
+  COPR_PYPI_URL: z.string().default(DEFAULT_AGENT_CONFIG.pypiIndexUrl),
+  COPR_RUBYGEMS_URL: z.string().default(DEFAULT_AGENT_CONFIG.rubygemsUrl),
+  COPR_MAX_DOWNLOAD_BYTES: z.coerce.number().int().positive().default(DEFAULT_AGENT_CONFIG.maxDownloadBytes),
+  COPR_RAWHIDE_VERSION: z.coerce.number().int().positive().default(DEFAULT_AGENT_CONFIG.rawhideVersion),
+});
+
+function fail(message: string): never {
+  process.stderr.write(`copr-builder-agent: ${message}\n`);
+  process.exit(1);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { api: { type: 'string' }, task: { type: 'string' }, 'credential-file': { type: 'string' } },
+  });
+  const envParsed = EnvSchema.safeParse(process.env);
+  if (!envParsed.success) fail(`bad environment: ${z.prettifyError(envParsed.error)}`);
+  const env = envParsed.data;
+  const apiUrl = values.api ?? env.COPR_API_URL;
+  const taskId = values.task ?? env.COPR_TASK_ID;
+  const credentialFile = values['credential-file'];
+  const credential = credentialFile ? readFileSync(credentialFile, 'utf8').trim() : env.COPR_TASK_CREDENTIAL;
+  if (!apiUrl || !taskId || !credential) fail('need --api, --task and --credential-file (or COPR_API_URL, COPR_TASK_ID, COPR_TASK_CREDENTIAL)');
+  const sandbox: Sandbox = env.COPR_BUILDER_SANDBOX === 'mock' ? createMockSandbox() : createBwrapSandbox();
+
+  const outcome = await runAgent({
+    apiUrl,
+    taskId,
+    credential,
+    sandbox,
+    heartbeatSeconds: env.COPR_HEARTBEAT_SECONDS,
+    workRoot: env.COPR_WORK_ROOT,
+    config: {
+      pypiIndexUrl: env.COPR_PYPI_URL,
+      rubygemsUrl: env.COPR_RUBYGEMS_URL,
+      maxDownloadBytes: env.COPR_MAX_DOWNLOAD_BYTES,
+      rawhideVersion: env.COPR_RAWHIDE_VERSION,
+    },
+  });
+  process.stderr.write(`copr-builder-agent: task ${taskId} ${outcome.status}${outcome.fail_reason ? `: ${outcome.fail_reason}` : ''}\n`);
+}
+
+main().catch((err: unknown) => fail(err instanceof Error ? err.message : String(err)));

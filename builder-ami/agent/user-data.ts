@@ -1,0 +1,24 @@
+// Renders ec2-bootstrap.sh into EC2 user data for one task: the three placeholders become
+// single-quoted shell words, so no value can break out of its assignment.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export interface BootstrapValues {
+  apiUrl: string;
+  taskId: string;
+  credential: string;
+}
+
+export const BOOTSTRAP_SCRIPT_PATH = fileURLToPath(new URL('./ec2-bootstrap.sh', import.meta.url));
+
+function shellWord(value: string): string {
+  return `'${value.replaceAll("'", "'\\''")}'`;
+}
+
+/** The user-data script text (plain, not base64) for one builder instance. */
+export function renderUserData(values: BootstrapValues, template = readFileSync(BOOTSTRAP_SCRIPT_PATH, 'utf8')): string {
+  return template
+    .replace('@@COPR_API_URL@@', shellWord(values.apiUrl))
+    .replace('@@COPR_TASK_ID@@', shellWord(values.taskId))
+    .replace('@@COPR_TASK_CREDENTIAL@@', shellWord(values.credential));
+}

@@ -1,0 +1,120 @@
+import type { SourceType } from './model.js';
+
+/** Build states (spec §3.1); the ints appear in the monitor and builder protocol. */
+export const STATUS = {
+  failed: 0,
+  succeeded: 1,
+  canceled: 2,
+  running: 3,
+  pending: 4,
+  skipped: 5,
+  starting: 6,
+  importing: 7,
+  forked: 8,
+  waiting: 9,
+  unknown: 1000,
+} as const;
+
+export type BuildState = keyof typeof STATUS;
+
+export const FINISHED_STATES: readonly BuildState[] = ['succeeded', 'forked', 'canceled', 'skipped', 'failed'];
+
+export function isFinished(s: BuildState): boolean {
+  return FINISHED_STATES.includes(s);
+}
+
+export interface Build {
+  id: number;
+  ownername: string;
+  projectname: string;
+  project_dirname: string;
+  /** Known for package rebuilds; otherwise set when the SRPM stage reports it. */
+  package_name: string | null;
+  /** `[E:]V-R` from the SRPM. */
+  pkg_version: string | null;
+  srpm_url: string | null;
+  source_type: SourceType;
+  source_dict: Record<string, unknown>;
+  /** State of the SRPM stage (`pending` → `starting` → `running` → `succeeded`|`failed`). */
+  source_status: BuildState;
+  canceled: boolean;
+  submitter: string | null;
+  submitted_on: number;
+  is_background: boolean;
+  timeout: number;
+  enable_net: boolean;
+  /** Chroots asked for at submit time (already expanded); null = all of the project. */
+  chroots_requested: string[] | null;
+  exclude_chroots: string[];
+  bootstrap: string | null;
+  isolation: string | null;
+  /** Batch: this build waits for `after_build_id` to finish. */
+  after_build_id: number | null;
+  /** Epoch seconds of the SRPM stage. */
+  source_started_on: number | null;
+  source_ended_on: number | null;
+  fail_reason: string | null;
+}
+
+export interface BuildChroot {
+  build_id: number;
+  name: string;
+  state: BuildState;
+  started_on: number | null;
+  ended_on: number | null;
+  /** Directory name under `<owner>/<dirname>/<chroot>/`, e.g. `00000012-hello`. */
+  result_dir: string | null;
+  fail_reason: string | null;
+  /** NEVRAs from results.json once finished. */
+  packages: Nevra[];
+}
+
+export interface Nevra {
+  name: string;
+  epoch: number | null;
+  version: string;
+  release: string;
+  arch: string;
+}
+
+export type TaskKind = 'srpm' | 'rpm';
+export type TaskState = 'pending' | 'starting' | 'running' | 'finished';
+
+/**
+ * A unit of builder work: the SRPM stage of a build, or its RPM stage in one
+ * chroot. Task ids follow Copr: `<build_id>` and `<build_id>-<chroot>`.
+ */
+export interface Task {
+  task_id: string;
+  build_id: number;
+  kind: TaskKind;
+  /** Build chroot for RPM tasks; null for SRPM tasks. */
+  chroot: string | null;
+  arch: string;
+  owner: string;
+  project: string;
+  /** Builders may be reused only within one sandbox (`<owner>/<project>--<submitter>`). */
+  sandbox: string;
+  background: boolean;
+  state: TaskState;
+  attempts: number;
+  /** Epoch ms of the last heartbeat (or of the claim). */
+  heartbeat_at: number | null;
+  cancel_requested: boolean;
+  /** Hash of the credential handed to the builder, and when it expires (epoch ms). */
+  credential_hash: string | null;
+  credential_expires: number | null;
+  builder_id: string | null;
+  created_at: number;
+  /** Final outcome once finished. */
+  outcome: 'succeeded' | 'failed' | 'canceled' | 'skipped' | null;
+}
+
+export const SRPM_CHROOT = 'srpm-builds';
+
+export function taskIdOf(buildId: number, chroot: string | null): string {
+  return chroot ? `${buildId}-${chroot}` : String(buildId);
+}
+
+export const resultDirName = (buildId: number, pkg: string | null) =>
+  pkg ? `${String(buildId).padStart(8, '0')}-${pkg}` : String(buildId).padStart(8, '0');

@@ -1,0 +1,55 @@
+import type { Build, BuildChroot, Task } from './build-model.js';
+
+/**
+ * Storage of builds, their chroots and builder tasks. Every state change of a task
+ * is a conditional write on its current state, so a duplicate or late message (a
+ * second dispatcher, a retried builder call, the reaper racing a heartbeat) is a
+ * no-op that returns false, never a corruption.
+ */
+export interface BuildStore {
+  /** Writes a new build, its chroots and its first tasks in one transaction. */
+  createBuild(build: Build, chroots: BuildChroot[], tasks: Task[], blockedOn: number | null): Promise<void>;
+  getBuild(id: number): Promise<Build | null>;
+  listBuildChroots(id: number): Promise<BuildChroot[]>;
+  getBuildChroot(id: number, chroot: string): Promise<BuildChroot | null>;
+  listProjectBuilds(owner: string, project: string): Promise<Build[]>;
+  updateBuild(id: number, patch: Partial<Build>): Promise<void>;
+  /** Sets the build canceled unless it already is; false when it was. */
+  markBuildCanceled(id: number): Promise<boolean>;
+  putBuildChroots(chroots: BuildChroot[]): Promise<void>;
+  /** Updates a build chroot unless it already reached a finished state. */
+  updateBuildChroot(id: number, chroot: string, patch: Partial<BuildChroot>): Promise<boolean>;
+  /** Removes the build, its chroots and its tasks. */
+  deleteBuild(id: number): Promise<void>;
+
+  getTask(taskId: string): Promise<Task | null>;
+  listBuildTasks(build: Build, chroots: string[]): Promise<Task[]>;
+  /** New pending tasks (RPM stage); owner queue marked in the same write. */
+  enqueueTasks(tasks: Task[]): Promise<void>;
+  /** Tasks blocked on a batch predecessor become pending. */
+  releaseBlocked(afterBuildId: number): Promise<number>;
+
+  listPendingOwners(): Promise<Array<{ owner: string; last_served: number; epoch: string }>>;
+  listPendingTasks(owner: string, limit: number): Promise<Task[]>;
+  /** Drops an owner from the pending index if nothing was enqueued since `epoch`. */
+  retireOwner(owner: string, epoch: string): Promise<void>;
+  listActiveTasks(): Promise<Task[]>;
+
+  /** pending → starting (records the builder credential, marks the owner served). */
+  claimTask(taskId: string, claim: { builder_id: string; credential_hash: string; credential_expires: number; now: number }): Promise<boolean>;
+  /** starting → running. */
+  markTaskRunning(taskId: string, now: number): Promise<boolean>;
+  /** Refreshes the lease of a starting/running task; returns it, or null when not active. */
+  heartbeat(taskId: string, now: number): Promise<Task | null>;
+  /** pending|starting|running → finished with an outcome. */
+  finishTask(taskId: string, outcome: NonNullable<Task['outcome']>, from: Task['state'][]): Promise<boolean>;
+  /** starting|running → pending again (lost builder), counting the attempt. */
+  requeueTask(taskId: string, expectHeartbeat: number | null): Promise<boolean>;
+  /** Marks a starting/running task for cancelation (the builder sees it on its next heartbeat). */
+  requestCancel(taskId: string): Promise<boolean>;
+
+  /** Single-flight lock for the dispatcher (lease); `wake` marks work arrived meanwhile. */
+  acquireDispatchLock(holder: string, now: number, leaseMs: number): Promise<boolean>;
+  releaseDispatchLock(holder: string): Promise<boolean>;
+  markDispatchDirty(): Promise<void>;
+}

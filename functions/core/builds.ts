@@ -1,0 +1,232 @@
+import { loadProject, requireBuild } from './access.js';
+import type { BuildStore } from './build-ports.js';
+import { isFinished, resultDirName, taskIdOf, type Build, type BuildChroot, type Task } from './build-model.js';
+import { buildState } from './build-state.js';
+import { badRequest, conflict, notFound } from './errors.js';
+import { matchAny } from './fnmatch.js';
+import type { Caller, Project, SourceType } from './model.js';
+import { parseChrootName } from './names.js';
+import type { Clock, Store } from './ports.js';
+
+/**
+ * Submitting builds and the options they carry (spec §2.4). The build and its SRPM
+ * task are written in one transaction; the dispatcher is then woken, but the table
+ * stays the source of truth if the wake-up is lost.
+ */
+export interface BuildSettings {
+  timeoutDefault: number;
+  timeoutMax: number;
+  /** Architecture of the builders that run SRPM stages. */
+  srpmArch: string;
+}
+
+export const DEFAULT_BUILD_SETTINGS: BuildSettings = { timeoutDefault: 18_000, timeoutMax: 108_000, srpmArch: 'x86_64' };
+
+export interface BuildDeps {
+  store: Store;
+  builds: BuildStore;
+  clock: Clock;
+  settings: BuildSettings;
+  /** Wakes the dispatcher (a queue message); losing it only delays work. */
+  wake(): Promise<void>;
+}
+
+export interface BuildOptions {
+  project_dirname?: string;
+  chroots?: string[];
+  exclude_chroots?: string[];
+  timeout?: number;
+  background?: boolean;
+  enable_net?: boolean;
+  bootstrap?: string;
+  isolation?: string;
+  after_build_id?: number;
+  with_build_id?: number;
+}
+
+export interface BuildSubmission {
+  ownername: string;
+  projectname: string;
+  source_type: SourceType;
+  source_dict: Record<string, unknown>;
+  /** Known for package rebuilds. */
+  package_name?: string;
+  options: BuildOptions;
+  /** Chroot denylist of the package (package rebuilds). */
+  denylist?: string[];
+}
+
+/** `<project>`, `<project>:pr:<n>` or `<project>:custom:<x>` (spec §2.4). */
+export function checkDirname(project: string, dirname: string | undefined): string {
+  if (dirname === undefined || dirname === '' || dirname === project) return project;
+  const m = /^(.+?):(pr:\d+|custom:[a-zA-Z0-9-]+)$/.exec(dirname);
+  if (!m || m[1] !== project) throw badRequest(`Wrong project_dirname '${dirname}' for project ${project}`);
+  return dirname;
+}
+
+/** Resolves `chroots` patterns and `exclude_chroots` against the project's chroots. */
+export function selectChroots(projectChroots: string[], wanted: string[] | undefined, exclude: string[] | undefined): string[] | null {
+  let selected: string[] | null = null;
+  if (wanted && wanted.length > 0) {
+    selected = matchAny(projectChroots, wanted);
+    const unmatched = wanted.filter((w) => matchAny(projectChroots, [w]).length === 0);
+    if (unmatched.length > 0) throw badRequest(`chroots: Not a valid choice: ${unmatched.join(', ')}`);
+  }
+  if (exclude && exclude.length > 0) {
+    const base = selected ?? projectChroots;
+    const dropped = new Set(matchAny(base, exclude));
+    selected = base.filter((c) => !dropped.has(c));
+    if (selected.length === 0) throw badRequest('None: No chroot left after applying exclude_chroots');
+  }
+  return selected;
+}
+
+function sandboxOf(owner: string, project: string, submitter: string | null): string {
+  return `${owner}/${project}--${submitter ?? 'webhook'}`;
+}
+
+export function newTask(build: Build, chroot: string | null, arch: string, now: number): Task {
+  return {
+    task_id: taskIdOf(build.id, chroot),
+    build_id: build.id,
+    kind: chroot ? 'rpm' : 'srpm',
+    chroot,
+    arch,
+    owner: build.ownername,
+    project: build.projectname,
+    sandbox: sandboxOf(build.ownername, build.projectname, build.submitter),
+    background: build.is_background,
+    state: 'pending',
+    attempts: 0,
+    heartbeat_at: null,
+    cancel_requested: false,
+    credential_hash: null,
+    credential_expires: null,
+    builder_id: null,
+    created_at: now,
+    outcome: null,
+  };
+}
+
+export function newBuildChroot(buildId: number, name: string, state: BuildChroot['state']): BuildChroot {
+  return { build_id: buildId, name, state, started_on: null, ended_on: null, result_dir: null, fail_reason: null, packages: [] };
+}
+
+/** The batch predecessor this build must wait for, or null when it can start now. */
+async function batchBlocker(deps: BuildDeps, opts: BuildOptions): Promise<number | null> {
+  if (opts.after_build_id !== undefined && opts.with_build_id !== undefined) {
+    throw badRequest('Only one batch option is allowed for a build');
+  }
+  let after: number | null = null;
+  if (opts.after_build_id !== undefined) {
+    if (!(await deps.builds.getBuild(opts.after_build_id))) throw badRequest(`Build ${opts.after_build_id} does not exist.`);
+    after = opts.after_build_id;
+  } else if (opts.with_build_id !== undefined) {
+    const sibling = await deps.builds.getBuild(opts.with_build_id);
+    if (!sibling) throw badRequest(`Build ${opts.with_build_id} does not exist.`);
+    after = sibling.after_build_id;
+  }
+  if (after === null) return null;
+  const pred = await deps.builds.getBuild(after);
+  if (!pred) return null;
+  const state = buildState(pred, await deps.builds.listBuildChroots(after));
+  return isFinished(state) ? null : after;
+}
+
+export async function submitBuild(deps: BuildDeps, caller: Caller | null, sub: BuildSubmission): Promise<Build> {
+  const project = await loadProject(deps.store, sub.ownername, sub.projectname);
+  if (caller) await requireBuild(deps.store, caller, project);
+  const dirname = checkDirname(project.name, sub.options.project_dirname);
+  const projectChroots = (await deps.store.listProjectChroots(project.ownername, project.name)).map((c) => c.mock_chroot);
+  const active = new Set((await deps.store.listMockChroots()).filter((m) => m.is_active).map((m) => m.name));
+  const usable = projectChroots.filter((c) => active.has(c));
+  if (usable.length === 0) throw badRequest('None: At least one chroot must be selected');
+  let chroots = selectChroots(usable, sub.options.chroots, sub.options.exclude_chroots);
+  if (chroots && sub.denylist?.length) {
+    const denied = new Set(matchAny(chroots, sub.denylist));
+    chroots = chroots.filter((c) => !denied.has(c));
+  }
+  const timeout = sub.options.timeout ?? deps.settings.timeoutDefault;
+  if (timeout < 0 || timeout > deps.settings.timeoutMax) {
+    throw badRequest(`timeout: Number must be between 0 and ${deps.settings.timeoutMax}.`);
+  }
+  const blockedOn = await batchBlocker(deps, sub.options);
+  const now = deps.clock.now();
+  const build: Build = {
+    id: await deps.store.nextId('build'),
+    ownername: project.ownername,
+    projectname: project.name,
+    project_dirname: dirname,
+    package_name: sub.package_name ?? null,
+    pkg_version: null,
+    srpm_url: null,
+    source_type: sub.source_type,
+    source_dict: sub.source_dict,
+    source_status: 'pending',
+    canceled: false,
+    submitter: caller?.user.name ?? null,
+    submitted_on: Math.floor(now / 1000),
+    is_background: sub.options.background ?? false,
+    timeout,
+    enable_net: sub.options.enable_net ?? project.enable_net,
+    chroots_requested: chroots,
+    exclude_chroots: sub.options.exclude_chroots ?? [],
+    bootstrap: sub.options.bootstrap && sub.options.bootstrap !== 'unchanged' ? sub.options.bootstrap : null,
+    isolation: sub.options.isolation && sub.options.isolation !== 'unchanged' ? sub.options.isolation : null,
+    after_build_id: blockedOn ?? (sub.options.after_build_id ?? null),
+    source_started_on: null,
+    source_ended_on: null,
+    fail_reason: null,
+  };
+  const srpmArch = sourceArch(sub, deps.settings.srpmArch);
+  const buildChroots = (chroots ?? []).map((c) => newBuildChroot(build.id, c, 'waiting'));
+  await deps.builds.createBuild(build, buildChroots, [newTask(build, null, srpmArch, now)], blockedOn);
+  await deps.wake();
+  return build;
+}
+
+/** Custom scripts run in their own chroot's architecture; everything else on the SRPM builders. */
+function sourceArch(sub: BuildSubmission, fallback: string): string {
+  const chroot = sub.source_type === 'custom' ? sub.source_dict.chroot : undefined;
+  if (typeof chroot === 'string' && chroot.split('-').length >= 3) return parseChrootName(chroot).arch;
+  return fallback;
+}
+
+export async function loadBuild(builds: BuildStore, id: number): Promise<Build> {
+  const b = await builds.getBuild(id);
+  if (!b) throw notFound(`Build ${id} does not exist.`);
+  return b;
+}
+
+/**
+ * Cancel: the build is canceled at once; pending tasks finish as canceled, running
+ * ones are flagged and their builder stops on its next heartbeat.
+ */
+export async function cancelBuild(deps: BuildDeps & { onTaskCanceled?: (t: Task) => Promise<void> }, caller: Caller, id: number): Promise<Build> {
+  const build = await loadBuild(deps.builds, id);
+  const project = await loadProject(deps.store, build.ownername, build.projectname);
+  await requireBuild(deps.store, caller, project);
+  const chroots = await deps.builds.listBuildChroots(id);
+  if (isFinished(buildState(build, chroots))) throw conflict(`Cannot cancel build ${id}`);
+  await deps.builds.markBuildCanceled(id);
+  const now = Math.floor(deps.clock.now() / 1000);
+  for (const task of await deps.builds.listBuildTasks(build, chroots.map((c) => c.name))) {
+    if (task.state === 'pending') await deps.builds.finishTask(task.task_id, 'canceled', ['pending']);
+    else if (task.state !== 'finished') await deps.builds.requestCancel(task.task_id);
+  }
+  for (const c of chroots) {
+    if (c.state === 'waiting' || c.state === 'pending') {
+      await deps.builds.updateBuildChroot(id, c.name, { state: 'canceled', ended_on: now });
+    }
+  }
+  if (['pending', 'waiting'].includes(build.source_status)) {
+    await deps.builds.updateBuild(id, { source_status: 'canceled', source_ended_on: now });
+  }
+  return { ...build, canceled: true };
+}
+
+export function projectOf(store: Store, build: Build): Promise<Project> {
+  return loadProject(store, build.ownername, build.projectname);
+}
+
+export { resultDirName };

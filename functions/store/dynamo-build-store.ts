@@ -1,0 +1,460 @@
+import { randomUUID } from 'node:crypto';
+import {
+  BatchWriteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import type { BuildStore } from '../core/build-ports.js';
+import { FINISHED_STATES, type Build, type BuildChroot, type Task } from '../core/build-model.js';
+import { buildKeys as bk, INDEX, type Key } from './table.js';
+
+type Item = Record<string, unknown>;
+type TransactItems = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>;
+
+const STORAGE_ATTRS = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk', 'entity'];
+
+function plain<T>(item: Item | undefined): T | null {
+  if (!item) return null;
+  const out: Item = {};
+  for (const [k, v] of Object.entries(item)) if (!STORAGE_ATTRS.includes(k)) out[k] = v;
+  return out as T;
+}
+
+function conditionFailed(err: unknown): boolean {
+  const name = (err as Error).name;
+  return name === 'ConditionalCheckFailedException' || name === 'TransactionCanceledException';
+}
+
+/** Queue priority inside one owner's partition: SRPM before RPM, normal before background. */
+export function taskPriority(t: Pick<Task, 'kind' | 'background'>): number {
+  return (t.background ? 2 : 0) + (t.kind === 'srpm' ? 0 : 1);
+}
+
+export class DynamoBuildStore implements BuildStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  private async queryAll(input: Omit<QueryCommandInput, 'TableName'>, limit?: number): Promise<Item[]> {
+    const out: Item[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const res = await this.db.send(
+        new QueryCommand({ ...input, TableName: this.table, ExclusiveStartKey: start, ...(limit ? { Limit: limit - out.length } : {}) }),
+      );
+      out.push(...((res.Items ?? []) as Item[]));
+      start = res.LastEvaluatedKey;
+    } while (start && (limit === undefined || out.length < limit));
+    return out;
+  }
+
+  private async write(items: TransactItems): Promise<boolean> {
+    try {
+      await this.db.send(new TransactWriteCommand({ TransactItems: items }));
+      return true;
+    } catch (err) {
+      if (conditionFailed(err)) return false;
+      throw err;
+    }
+  }
+
+  private async update(input: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName'>): Promise<Item | null> {
+    try {
+      const res = await this.db.send(new UpdateCommand({ ...input, TableName: this.table, ReturnValues: 'ALL_NEW' }));
+      return (res.Attributes as Item) ?? {};
+    } catch (err) {
+      if (conditionFailed(err)) return null;
+      throw err;
+    }
+  }
+
+  // ---- items --------------------------------------------------------------------------
+
+  private buildItem(b: Build): Item {
+    return { ...bk.build(b.id), ...bk.buildOfProject(b.ownername, b.projectname, b.id), entity: 'build', ...b };
+  }
+
+  private chrootItem(c: BuildChroot): Item {
+    return { ...bk.buildChroot(c.build_id, c.name), entity: 'build-chroot', ...c };
+  }
+
+  private pendingTaskItem(t: Task): Item {
+    return { ...bk.task(t.task_id), ...bk.pendingTask(t.owner, taskPriority(t), t.build_id, t.task_id), entity: 'task', ...t };
+  }
+
+  /** Marks an owner as having pending work; a new epoch invalidates a concurrent retire. */
+  private ownerQueueUpdate(owner: string): TransactItems[number] {
+    const idx = bk.ownerQueueIndexed(owner);
+    return {
+      Update: {
+        TableName: this.table,
+        Key: bk.ownerQueue(owner),
+        UpdateExpression: 'SET gsi2pk = :p, gsi2sk = :s, epoch = :e, #o = :o, last_served = if_not_exists(last_served, :zero), entity = :ent',
+        ExpressionAttributeNames: { '#o': 'owner' },
+        ExpressionAttributeValues: { ':p': idx.gsi2pk, ':s': idx.gsi2sk, ':e': randomUUID(), ':o': owner, ':zero': 0, ':ent': 'owner-queue' },
+      },
+    };
+  }
+
+  // ---- builds ---------------------------------------------------------------------------
+
+  async createBuild(build: Build, chroots: BuildChroot[], tasks: Task[], blockedOn: number | null): Promise<void> {
+    const items: TransactItems = [
+      { Put: { TableName: this.table, Item: this.buildItem(build), ConditionExpression: 'attribute_not_exists(pk)' } },
+      ...chroots.map((c) => ({ Put: { TableName: this.table, Item: this.chrootItem(c) } })),
+    ];
+    for (const t of tasks) {
+      const item =
+        blockedOn !== null
+          ? { ...bk.task(t.task_id), ...bk.blockedTask(blockedOn, t.task_id), entity: 'task', ...t }
+          : this.pendingTaskItem(t);
+      items.push({ Put: { TableName: this.table, Item: item } });
+    }
+    if (blockedOn === null && tasks.length > 0) items.push(this.ownerQueueUpdate(build.ownername));
+    await this.db.send(new TransactWriteCommand({ TransactItems: items }));
+  }
+
+  async getBuild(id: number): Promise<Build | null> {
+    const res = await this.db.send(new GetCommand({ TableName: this.table, Key: bk.build(id) }));
+    return plain<Build>(res.Item);
+  }
+
+  async listBuildChroots(id: number): Promise<BuildChroot[]> {
+    const items = await this.queryAll({
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
+      ExpressionAttributeValues: { ':pk': bk.buildPartition(id), ':p': bk.buildChrootPrefix },
+    });
+    return items.map((i) => plain<BuildChroot>(i)!);
+  }
+
+  async getBuildChroot(id: number, chroot: string): Promise<BuildChroot | null> {
+    const res = await this.db.send(new GetCommand({ TableName: this.table, Key: bk.buildChroot(id, chroot) }));
+    return plain<BuildChroot>(res.Item);
+  }
+
+  async listProjectBuilds(owner: string, project: string): Promise<Build[]> {
+    const items = await this.queryAll({
+      IndexName: INDEX.byParent,
+      KeyConditionExpression: 'gsi1pk = :p',
+      ExpressionAttributeValues: { ':p': bk.projectBuildsPartition(owner, project) },
+    });
+    return items.map((i) => plain<Build>(i)!);
+  }
+
+  async updateBuild(id: number, patch: Partial<Build>): Promise<void> {
+    const entries = Object.entries(patch).filter(([k]) => k !== 'id');
+    if (entries.length === 0) return;
+    await this.update({
+      Key: bk.build(id),
+      ConditionExpression: 'attribute_exists(pk)',
+      UpdateExpression: `SET ${entries.map((_, i) => `#k${i} = :v${i}`).join(', ')}`,
+      ExpressionAttributeNames: Object.fromEntries(entries.map(([k], i) => [`#k${i}`, k])),
+      ExpressionAttributeValues: Object.fromEntries(entries.map(([, v], i) => [`:v${i}`, v])),
+    });
+  }
+
+  async markBuildCanceled(id: number): Promise<boolean> {
+    const res = await this.update({
+      Key: bk.build(id),
+      ConditionExpression: 'attribute_exists(pk) AND canceled = :f',
+      UpdateExpression: 'SET canceled = :t',
+      ExpressionAttributeValues: { ':f': false, ':t': true },
+    });
+    return res !== null;
+  }
+
+  async putBuildChroots(chroots: BuildChroot[]): Promise<void> {
+    for (let i = 0; i < chroots.length; i += 25) {
+      await this.db.send(
+        new BatchWriteCommand({
+          RequestItems: { [this.table]: chroots.slice(i, i + 25).map((c) => ({ PutRequest: { Item: this.chrootItem(c) } })) },
+        }),
+      );
+    }
+  }
+
+  async updateBuildChroot(id: number, chroot: string, patch: Partial<BuildChroot>): Promise<boolean> {
+    const entries = Object.entries(patch).filter(([k]) => k !== 'build_id' && k !== 'name');
+    if (entries.length === 0) return true;
+    const finished = FINISHED_STATES.map((_, i) => `:f${i}`);
+    const res = await this.update({
+      Key: bk.buildChroot(id, chroot),
+      // Terminal states are never overwritten by later updates (spec §3.3).
+      ConditionExpression: `attribute_exists(pk) AND NOT (#state IN (${finished.join(', ')}))`,
+      UpdateExpression: `SET ${entries.map((_, i) => `#k${i} = :v${i}`).join(', ')}`,
+      ExpressionAttributeNames: { '#state': 'state', ...Object.fromEntries(entries.map(([k], i) => [`#k${i}`, k])) },
+      ExpressionAttributeValues: {
+        ...Object.fromEntries(FINISHED_STATES.map((s, i) => [`:f${i}`, s])),
+        ...Object.fromEntries(entries.map(([, v], i) => [`:v${i}`, v])),
+      },
+    });
+    return res !== null;
+  }
+
+  async deleteBuild(id: number): Promise<void> {
+    const build = await this.getBuild(id);
+    const items = await this.queryAll({
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': bk.buildPartition(id) },
+    });
+    const keys: Key[] = items.map((i) => ({ pk: String(i.pk), sk: String(i.sk) }));
+    if (build) {
+      const chroots = items.filter((i) => String(i.sk).startsWith(bk.buildChrootPrefix)).map((i) => String(i.name));
+      for (const t of await this.listBuildTasks(build, chroots)) keys.push(bk.task(t.task_id));
+    }
+    for (let i = 0; i < keys.length; i += 25) {
+      let reqs = keys.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } }));
+      while (reqs.length > 0) {
+        const res = await this.db.send(new BatchWriteCommand({ RequestItems: { [this.table]: reqs } }));
+        reqs = (res.UnprocessedItems?.[this.table] ?? []) as typeof reqs;
+      }
+    }
+  }
+
+  // ---- tasks --------------------------------------------------------------------------------
+
+  async getTask(taskId: string): Promise<Task | null> {
+    const res = await this.db.send(new GetCommand({ TableName: this.table, Key: bk.task(taskId), ConsistentRead: true }));
+    return plain<Task>(res.Item);
+  }
+
+  async listBuildTasks(build: Build, chroots: string[]): Promise<Task[]> {
+    const ids = [String(build.id), ...chroots.map((c) => `${build.id}-${c}`)];
+    const tasks = await Promise.all(ids.map((id) => this.getTask(id)));
+    return tasks.filter((t): t is Task => t !== null);
+  }
+
+  async enqueueTasks(tasks: Task[]): Promise<void> {
+    // Group by owner so each transaction also marks that owner's queue.
+    for (let i = 0; i < tasks.length; i += 90) {
+      const chunk = tasks.slice(i, i + 90);
+      const owners = [...new Set(chunk.map((t) => t.owner))];
+      await this.db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            ...chunk.map((t) => ({ Put: { TableName: this.table, Item: this.pendingTaskItem(t) } })),
+            ...owners.map((o) => this.ownerQueueUpdate(o)),
+          ],
+        }),
+      );
+    }
+  }
+
+  async releaseBlocked(afterBuildId: number): Promise<number> {
+    const items = await this.queryAll({
+      IndexName: INDEX.byQueue,
+      KeyConditionExpression: 'gsi3pk = :p',
+      ExpressionAttributeValues: { ':p': bk.blockedPartition(afterBuildId) },
+    });
+    let released = 0;
+    for (const item of items) {
+      const t = plain<Task>(item)!;
+      const idx = bk.pendingTask(t.owner, taskPriority(t), t.build_id, t.task_id);
+      const ok = await this.write([
+        {
+          Update: {
+            TableName: this.table,
+            Key: bk.task(t.task_id),
+            ConditionExpression: 'gsi3pk = :blocked AND #s = :pending',
+            UpdateExpression: 'SET gsi3pk = :p, gsi3sk = :s',
+            ExpressionAttributeNames: { '#s': 'state' },
+            ExpressionAttributeValues: { ':blocked': bk.blockedPartition(afterBuildId), ':pending': 'pending', ':p': idx.gsi3pk, ':s': idx.gsi3sk },
+          },
+        },
+        this.ownerQueueUpdate(t.owner),
+      ]);
+      if (ok) released++;
+    }
+    return released;
+  }
+
+  async listPendingOwners(): Promise<Array<{ owner: string; last_served: number; epoch: string }>> {
+    const items = await this.queryAll({
+      IndexName: INDEX.byCollection,
+      KeyConditionExpression: 'gsi2pk = :p',
+      ExpressionAttributeValues: { ':p': bk.pendingOwnersPartition },
+    });
+    return items.map((i) => ({ owner: String(i.owner), last_served: Number(i.last_served ?? 0), epoch: String(i.epoch) }));
+  }
+
+  async listPendingTasks(owner: string, limit: number): Promise<Task[]> {
+    const items = await this.queryAll(
+      {
+        IndexName: INDEX.byQueue,
+        KeyConditionExpression: 'gsi3pk = :p',
+        ExpressionAttributeValues: { ':p': bk.pendingPartition(owner) },
+      },
+      limit,
+    );
+    return items.map((i) => plain<Task>(i)!);
+  }
+
+  async retireOwner(owner: string, epoch: string): Promise<void> {
+    await this.update({
+      Key: bk.ownerQueue(owner),
+      ConditionExpression: 'epoch = :e',
+      UpdateExpression: 'REMOVE gsi2pk, gsi2sk',
+      ExpressionAttributeValues: { ':e': epoch },
+    });
+  }
+
+  async listActiveTasks(): Promise<Task[]> {
+    const items = await this.queryAll({
+      IndexName: INDEX.byQueue,
+      KeyConditionExpression: 'gsi3pk = :p',
+      ExpressionAttributeValues: { ':p': bk.activePartition },
+    });
+    return items.map((i) => plain<Task>(i)!);
+  }
+
+  async claimTask(
+    taskId: string,
+    claim: { builder_id: string; credential_hash: string; credential_expires: number; now: number },
+  ): Promise<boolean> {
+    const task = await this.getTask(taskId);
+    if (!task) return false;
+    const active = bk.activeTask(claim.now, taskId);
+    return this.write([
+      {
+        Update: {
+          TableName: this.table,
+          Key: bk.task(taskId),
+          ConditionExpression: '#s = :pending AND cancel_requested = :f AND begins_with(gsi3pk, :pp)',
+          UpdateExpression:
+            'SET #s = :starting, heartbeat_at = :now, builder_id = :b, credential_hash = :h, credential_expires = :x, gsi3pk = :ap, gsi3sk = :as',
+          ExpressionAttributeNames: { '#s': 'state' },
+          ExpressionAttributeValues: {
+            ':pending': 'pending',
+            ':f': false,
+            ':pp': 'PENDING#',
+            ':starting': 'starting',
+            ':now': claim.now,
+            ':b': claim.builder_id,
+            ':h': claim.credential_hash,
+            ':x': claim.credential_expires,
+            ':ap': active.gsi3pk,
+            ':as': active.gsi3sk,
+          },
+        },
+      },
+      {
+        Update: {
+          TableName: this.table,
+          Key: bk.ownerQueue(task.owner),
+          UpdateExpression: 'SET last_served = :now',
+          ExpressionAttributeValues: { ':now': claim.now },
+        },
+      },
+    ]);
+  }
+
+  async markTaskRunning(taskId: string, now: number): Promise<boolean> {
+    const res = await this.update({
+      Key: bk.task(taskId),
+      ConditionExpression: '#s = :starting',
+      UpdateExpression: 'SET #s = :running, heartbeat_at = :now, gsi3sk = :as',
+      ExpressionAttributeNames: { '#s': 'state' },
+      ExpressionAttributeValues: { ':starting': 'starting', ':running': 'running', ':now': now, ':as': bk.activeTask(now, taskId).gsi3sk },
+    });
+    return res !== null;
+  }
+
+  async heartbeat(taskId: string, now: number): Promise<Task | null> {
+    const res = await this.update({
+      Key: bk.task(taskId),
+      ConditionExpression: '#s IN (:starting, :running)',
+      UpdateExpression: 'SET heartbeat_at = :now, gsi3sk = :as',
+      ExpressionAttributeNames: { '#s': 'state' },
+      ExpressionAttributeValues: { ':starting': 'starting', ':running': 'running', ':now': now, ':as': bk.activeTask(now, taskId).gsi3sk },
+    });
+    return res ? plain<Task>(res) : null;
+  }
+
+  async finishTask(taskId: string, outcome: NonNullable<Task['outcome']>, from: Task['state'][]): Promise<boolean> {
+    const res = await this.update({
+      Key: bk.task(taskId),
+      ConditionExpression: `#s IN (${from.map((_, i) => `:from${i}`).join(', ')})`,
+      UpdateExpression: 'SET #s = :finished, outcome = :o REMOVE gsi3pk, gsi3sk, credential_hash',
+      ExpressionAttributeNames: { '#s': 'state' },
+      ExpressionAttributeValues: { ':finished': 'finished', ':o': outcome, ...Object.fromEntries(from.map((s, i) => [`:from${i}`, s])) },
+    });
+    return res !== null;
+  }
+
+  async requeueTask(taskId: string, expectHeartbeat: number | null): Promise<boolean> {
+    const task = await this.getTask(taskId);
+    if (!task) return false;
+    const idx = bk.pendingTask(task.owner, taskPriority(task), task.build_id, task.task_id);
+    return this.write([
+      {
+        Update: {
+          TableName: this.table,
+          Key: bk.task(taskId),
+          // Only if no heartbeat arrived since the reaper looked.
+          ConditionExpression: '#s IN (:starting, :running) AND heartbeat_at = :hb',
+          UpdateExpression: 'SET #s = :pending, attempts = attempts + :one, gsi3pk = :p, gsi3sk = :sk REMOVE credential_hash, builder_id',
+          ExpressionAttributeNames: { '#s': 'state' },
+          ExpressionAttributeValues: {
+            ':starting': 'starting',
+            ':running': 'running',
+            ':hb': expectHeartbeat,
+            ':pending': 'pending',
+            ':one': 1,
+            ':p': idx.gsi3pk,
+            ':sk': idx.gsi3sk,
+          },
+        },
+      },
+      this.ownerQueueUpdate(task.owner),
+    ]);
+  }
+
+  async requestCancel(taskId: string): Promise<boolean> {
+    const res = await this.update({
+      Key: bk.task(taskId),
+      ConditionExpression: '#s IN (:starting, :running)',
+      UpdateExpression: 'SET cancel_requested = :t',
+      ExpressionAttributeNames: { '#s': 'state' },
+      ExpressionAttributeValues: { ':starting': 'starting', ':running': 'running', ':t': true },
+    });
+    return res !== null;
+  }
+
+  // ---- dispatcher lock -------------------------------------------------------------------------
+
+  async acquireDispatchLock(holder: string, now: number, leaseMs: number): Promise<boolean> {
+    const res = await this.update({
+      Key: bk.dispatchLock(),
+      ConditionExpression: 'attribute_not_exists(holder) OR lease_until < :now OR holder = :h',
+      UpdateExpression: 'SET holder = :h, lease_until = :until, dirty = :f',
+      ExpressionAttributeValues: { ':now': now, ':h': holder, ':until': now + leaseMs, ':f': false },
+    });
+    return res !== null;
+  }
+
+  async releaseDispatchLock(holder: string): Promise<boolean> {
+    const res = await this.update({
+      Key: bk.dispatchLock(),
+      // Refuse to release when a wake-up arrived during the pass: the holder runs again.
+      ConditionExpression: 'holder = :h AND dirty = :f',
+      UpdateExpression: 'REMOVE holder, lease_until',
+      ExpressionAttributeValues: { ':h': holder, ':f': false },
+    });
+    return res !== null;
+  }
+
+  async markDispatchDirty(): Promise<void> {
+    await this.db.send(
+      new PutCommand({ TableName: this.table, Item: { ...bk.dispatchLock(), entity: 'dispatch-lock', dirty: true }, ConditionExpression: 'attribute_not_exists(pk)' }),
+    ).catch(async (err: unknown) => {
+      if (!conditionFailed(err)) throw err;
+      await this.update({ Key: bk.dispatchLock(), UpdateExpression: 'SET dirty = :t', ExpressionAttributeValues: { ':t': true } });
+    });
+  }
+}

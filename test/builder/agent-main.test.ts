@@ -1,0 +1,148 @@
+// The agent process against a fake builder API: the CLI end to end, heartbeat cancel,
+// retries of the task fetch, and refusal on a bad credential.
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { runAgent } from '../../builder-ami/agent/agent.js';
+import { createBwrapSandbox } from '../../builder-ami/agent/sandbox-bwrap.js';
+import type { TaskInput } from '../../builder-ami/agent/task.js';
+import { startFakeApi, type FakeApi } from './fake-builder-api.js';
+import { makeSrpm, removeDir, tempDir } from './helpers.js';
+
+const TOKEN = 'task-credential-123';
+const REPO_ROOT = join(import.meta.dirname, '..', '..');
+
+function rpmTask(api: FakeApi, srpm: string): TaskInput {
+  return {
+    kind: 'rpm',
+    task_id: '31-fedora-41-x86_64',
+    build_id: 31,
+    project_owner: 'jdoe',
+    project_name: 'demo',
+    project_dirname: 'demo',
+    timeout: 60,
+    enable_net: false,
+    package_name: 'hello-noarch',
+    chroot: 'fedora-41-x86_64',
+    srpm_url: `${api.url}/srpms/${srpm}`,
+  };
+}
+
+async function waitFor(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe('builder agent process', () => {
+  let root: string;
+  let api: FakeApi;
+
+  beforeAll(() => {
+    root = tempDir('agent');
+    makeSrpm('hello-noarch.spec', join(root, 'srpms'), ['hello.sh']);
+    makeSrpm('sleepy.spec', join(root, 'srpms'));
+  });
+  afterEach(async () => {
+    await api.close();
+  });
+  afterAll(() => removeDir(root));
+
+  it('runs a task from the CLI and reports it (main.ts)', async () => {
+    // Prepare
+    api = await startFakeApi(TOKEN, join(root, 'srpms'));
+    api.setTask(rpmTask(api, 'hello-noarch-1.0-1.src.rpm'));
+    const credentialFile = join(root, 'credential');
+    writeFileSync(credentialFile, `${TOKEN}\n`);
+    // Act
+    const child = spawn(
+      join(REPO_ROOT, 'node_modules', '.bin', 'tsx'),
+      ['builder-ami/agent/main.ts', '--api', api.url, '--task', '31-fedora-41-x86_64', '--credential-file', credentialFile],
+      { cwd: REPO_ROOT, env: { ...process.env, COPR_HEARTBEAT_SECONDS: '0.2', COPR_WORK_ROOT: root }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    // Assess
+    expect(stderr).toContain('task 31-fedora-41-x86_64 succeeded');
+    expect(code).toBe(0);
+    expect(api.calls[0]).toBe('GET /backend/builder/task');
+    expect(api.calls[1]).toBe('POST /backend/builder/started');
+    expect(api.calls.at(-1)).toBe('POST /backend/builder/finished');
+    expect(api.finishedBody).toEqual({
+      status: 'succeeded',
+      srpm_filename: 'hello-noarch-1.0-1.fc41.src.rpm',
+      results: {
+        packages: expect.arrayContaining([
+          { name: 'hello-noarch', epoch: null, version: '1.0', release: '1.fc41', arch: 'noarch' },
+          { name: 'hello-noarch', epoch: null, version: '1.0', release: '1.fc41', arch: 'src' },
+        ]),
+      },
+    });
+    expect([...api.uploads.keys()].sort()).toEqual(
+      ['build.log', 'builder-live.log', 'hello-noarch-1.0-1.fc41.noarch.rpm', 'hello-noarch-1.0-1.fc41.src.rpm', 'hello-noarch.spec', 'results.json', 'success'].sort(),
+    );
+    expect(api.putOrder.at(-1)).toBe('success');
+    expect(api.uploads.get('builder-live.log')?.toString()).toContain('Build succeeded');
+  });
+
+  it('cancels the build when a heartbeat says so, with the live log readable meanwhile', async () => {
+    api = await startFakeApi(TOKEN, join(root, 'srpms'));
+    api.setTask(rpmTask(api, 'sleepy-1.0-1.src.rpm'));
+    const running = runAgent({
+      apiUrl: api.url,
+      taskId: '31-fedora-41-x86_64',
+      credential: TOKEN,
+      sandbox: createBwrapSandbox(),
+      heartbeatSeconds: 0.2,
+      workRoot: root,
+      report: () => undefined,
+    });
+    // The live log reaches the server while %build sleeps.
+    await waitFor(() => api.uploads.get('builder-live.log')?.toString().includes('going to sleep') ?? false, 'live log upload');
+    const cancelAt = Date.now();
+    api.setCancel(true);
+    const outcome = await running;
+    expect(Date.now() - cancelAt).toBeLessThan(3000);
+    expect(outcome.status).toBe('canceled');
+    expect(api.finishedBody).toEqual({ status: 'canceled', fail_reason: 'build canceled' });
+    expect(api.uploads.has('success')).toBe(false);
+    expect(api.uploads.get('builder-live.log')?.toString()).toContain('Build canceled');
+  });
+
+  it('retries the task fetch on 5xx', async () => {
+    api = await startFakeApi(TOKEN, join(root, 'srpms'));
+    api.setTask(rpmTask(api, 'hello-noarch-1.0-1.src.rpm'));
+    api.failTaskFetches(2);
+    const outcome = await runAgent({
+      apiUrl: api.url,
+      taskId: '31-fedora-41-x86_64',
+      credential: TOKEN,
+      sandbox: createBwrapSandbox(),
+      heartbeatSeconds: 0.2,
+      workRoot: root,
+      retryBaseMs: 10,
+      report: () => undefined,
+    });
+    expect(outcome.status).toBe('succeeded');
+    expect(api.calls.filter((c) => c === 'GET /backend/builder/task')).toHaveLength(3);
+  });
+
+  it('fails at once on a 4xx (bad credential) without starting the build', async () => {
+    api = await startFakeApi(TOKEN, join(root, 'srpms'));
+    api.setTask(rpmTask(api, 'hello-noarch-1.0-1.src.rpm'));
+    const run = runAgent({
+      apiUrl: api.url,
+      taskId: '31-fedora-41-x86_64',
+      credential: 'wrong',
+      sandbox: createBwrapSandbox(),
+      retryBaseMs: 10,
+      report: () => undefined,
+    });
+    await expect(run).rejects.toThrow(/GET task: HTTP 401/);
+    expect(api.calls).toEqual(['GET /backend/builder/task']);
+  });
+});

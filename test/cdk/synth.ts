@@ -1,0 +1,50 @@
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { CoprStack, type CoprStackProps } from '../../lib/copr-stack.js';
+import { parseSettings } from '../../lib/settings.js';
+
+/** A synthesized stack plus its template, built without bundling (esbuild output is not under test here). */
+export interface Synthesized {
+  readonly stack: CoprStack;
+  readonly template: Template;
+  /** cdk-nag findings (rule id + construct paths) that nobody acknowledged. */
+  nagFindings(): string[];
+}
+
+export function synthStack(
+  context: Record<string, unknown> = {},
+  extra: Partial<Omit<CoprStackProps, 'settings'>> = {},
+): Synthesized {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const settings = parseSettings((key) => context[key]);
+  const stack = new CoprStack(app, 'CoprTest', { settings, ...extra });
+  const template = Template.fromStack(stack);
+  return {
+    stack,
+    template,
+    nagFindings: () =>
+      new AwsSolutionsChecks(app)
+        .validateScope(stack)
+        .violations.map((v) => `${v.ruleName} @ ${v.violatingResources.map((r) => r.constructPath).join(', ')}`),
+  };
+}
+
+type Resources = Record<string, { Type: string; Properties?: Record<string, unknown>; Metadata?: Record<string, unknown> }>;
+
+/** Resources of one type, by logical id. */
+export function resourcesOf(template: Template, type: string): Resources {
+  return template.findResources(type) as Resources;
+}
+
+/** Every IAM action granted to a role (through its inline/default policies), by role logical id. */
+export function actionsOfRole(template: Template, roleLogicalId: string): string[] {
+  const actions: string[] = [];
+  for (const policy of Object.values(resourcesOf(template, 'AWS::IAM::Policy'))) {
+    const roles = (policy.Properties?.Roles ?? []) as unknown[];
+    if (!roles.some((r) => JSON.stringify(r) === JSON.stringify({ Ref: roleLogicalId }))) continue;
+    const doc = policy.Properties?.PolicyDocument as { Statement: Array<{ Action: string | string[] }> };
+    for (const st of doc.Statement) actions.push(...(Array.isArray(st.Action) ? st.Action : [st.Action]));
+  }
+  return actions;
+}

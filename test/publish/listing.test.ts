@@ -1,0 +1,84 @@
+import { mkdir, readFile, writeFile, access } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderIndexHtml, writeListings, writeListingsTree } from '../../functions/publish/listing.js';
+import { listFiles, makeTmp, removeTmp, run, serveDir } from './helpers.js';
+
+describe('renderIndexHtml', () => {
+  it('escapes names, encodes links, marks directories, shows size and mtime', () => {
+    const html = renderIndexHtml('/a/<b>/', [
+      { name: 'x<y>&"z".rpm', isDir: false, size: 2048, mtimeMs: Date.UTC(2026, 0, 2, 3, 4, 5) },
+      { name: 'proj:pr:1', isDir: true, size: 0, mtimeMs: 0 },
+    ]);
+    expect(html).toContain('<title>Index of /a/&#60;b&#62;/</title>');
+    expect(html).toContain('<a href="x%3Cy%3E%26%22z%22.rpm">x&#60;y&#62;&#38;&#34;z&#34;.rpm</a>');
+    expect(html).toContain('<td>2026-01-02 03:04:05</td>');
+    expect(html).toContain('2.0 KiB');
+    expect(html).toContain('title="2048 bytes"');
+    // Directories first, with a trailing slash; a colon never starts a link (it would read as a scheme).
+    expect(html.indexOf('proj%3Apr%3A1/')).toBeLessThan(html.indexOf('x%3Cy'));
+    expect(html).not.toMatch(/href="[^"]*:/);
+    expect(html).toContain('<a href="../">../</a>');
+  });
+});
+
+describe('writeListings', () => {
+  let tmp: string;
+  let server: { url: string; close: () => Promise<void> };
+
+  beforeAll(async () => {
+    tmp = await makeTmp('listing');
+    server = await serveDir(tmp);
+  });
+  afterAll(async () => {
+    await server?.close();
+    if (tmp) await removeTmp(tmp);
+  });
+
+  it('writes index.html from the changed dir up to <owner>/<dirname>, not above', async () => {
+    const results = join(tmp, 'r1');
+    const build = join(results, 'alice', 'proj', 'fedora-41-x86_64', '00000001-hello');
+    await mkdir(build, { recursive: true });
+    await writeFile(join(build, 'hello.rpm'), 'x');
+    await writeListings(results, 'alice/proj/fedora-41-x86_64/00000001-hello');
+    for (const d of ['alice/proj', 'alice/proj/fedora-41-x86_64', 'alice/proj/fedora-41-x86_64/00000001-hello']) {
+      await access(join(results, d, 'index.html'));
+    }
+    await expect(access(join(results, 'alice', 'index.html'))).rejects.toThrow();
+    expect(await readFile(join(build, 'index.html'), 'utf8')).toContain('href="hello.rpm"');
+    await expect(writeListings(results, 'alice/../..')).rejects.toThrow();
+    await expect(writeListings(results, 'alice')).rejects.toThrow();
+  });
+
+  it('is walkable by wget -r --no-parent: every file is reachable', async () => {
+    const results = join(tmp, 'results');
+    const chroot = join(results, '@grp', 'proj:pr:1', 'epel-9-x86_64');
+    const files: Record<string, string> = {
+      '00000007-hello/hello-1.0-1.noarch.rpm': 'rpm',
+      '00000007-hello/builder-live.log.gz': 'log',
+      '00000007-hello/fedora-review/review & notes <1>.txt': 'review',
+      '00000007-hello/with space.json': '{}',
+      'repodata/repomd.xml': '<repomd/>',
+    };
+    for (const [rel, body] of Object.entries(files)) {
+      await mkdir(join(chroot, rel, '..'), { recursive: true });
+      await writeFile(join(chroot, rel), body);
+    }
+    await writeFile(join(results, '@grp', 'proj:pr:1', 'pubkey.gpg'), 'key');
+    await writeFile(join(chroot, '.copr-createrepo-pkglist'), 'hidden');
+    await writeListingsTree(results, '@grp/proj:pr:1/epel-9-x86_64/00000007-hello');
+    await writeListings(results, '@grp/proj:pr:1/epel-9-x86_64/repodata');
+
+    const out = join(tmp, 'wget');
+    await run('wget', [
+      '-r', '--no-parent', '-nH', '-e', 'robots=off', '--no-verbose', '--restrict-file-names=nocontrol',
+      '-P', out, `${server.url}/results/%40grp/proj%3Apr%3A1/`,
+    ]);
+    const got = (await listFiles(join(out, 'results'))).filter((f) => !f.endsWith('index.html'));
+    const want = [
+      '@grp/proj:pr:1/pubkey.gpg',
+      ...Object.keys(files).map((f) => `@grp/proj:pr:1/epel-9-x86_64/${f}`),
+    ].sort();
+    expect(got).toEqual(want);
+  });
+});
