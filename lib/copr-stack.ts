@@ -66,7 +66,8 @@ export class CoprStack extends Stack {
       domain: s.resultsDomain,
     });
     const network = new Network(this, 'Network', {
-      existing: s.vpcId !== undefined && s.subnetIds !== undefined ? { vpcId: s.vpcId, subnetIds: s.subnetIds } : undefined,
+      existing:
+        s.vpcId !== undefined && s.subnetIds !== undefined ? { vpcId: s.vpcId, subnetIds: s.subnetIds } : undefined,
       assignPublicIp: s.assignPublicIp,
       flowLogRetention: logRetention,
     });
@@ -172,7 +173,8 @@ export class CoprStack extends Stack {
     output('OidcIssuer', this.auth.issuer, 'OIDC issuer the API trusts');
     output('OidcAudience', this.auth.audience, 'OIDC audience (app client id) the API expects');
     for (const arch of ARCHES) {
-      output(`BuilderPipeline${arch.replace('_', '')}`, builderImage.pipelines[arch].attrArn, `Builder AMI pipeline (${arch})`);
+      const pipeline = builderImage.pipelines[arch];
+      output(`BuilderPipeline${arch.replace('_', '')}`, pipeline.attrArn, `Builder AMI pipeline (${arch})`);
     }
   }
 }

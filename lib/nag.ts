@@ -57,7 +57,8 @@ export function acknowledgeBucketGrant(grantee: iam.IGrantable, bucket: IConstru
   const scope = policyScope(grantee);
   if (scope === undefined) return;
   const reason = 'Objects are keyed by owner/project/chroot/build, so access is per bucket, not per object.';
-  const actions = access === 'rw' ? ['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:DeleteObject*', 's3:Abort*'] : ['s3:GetObject*', 's3:GetBucket*', 's3:List*'];
+  const read = ['s3:GetObject*', 's3:GetBucket*', 's3:List*'];
+  const actions = access === 'rw' ? [...read, 's3:DeleteObject*', 's3:Abort*'] : read;
   acknowledge(
     scope,
     { id: `AwsSolutions-IAM5[Resource::${arnRefOf(bucket)}/*]`, reason },

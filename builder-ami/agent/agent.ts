@@ -65,7 +65,7 @@ export async function runAgent(opts: AgentRunOptions): Promise<TaskOutcome> {
   const cancel = new AbortController();
   let logDirty = false;
 
-  let beating = true;
+  const stopBeating = new AbortController();
   const beat = async (): Promise<void> => {
     try {
       if (await client.heartbeat()) {
@@ -83,9 +83,16 @@ export async function runAgent(opts: AgentRunOptions): Promise<TaskOutcome> {
   };
   const intervalMs = (opts.heartbeatSeconds ?? 2) * 1000;
   const loop = (async () => {
-    while (beating) {
-      await new Promise((resolve) => setTimeout(resolve, intervalMs));
-      if (beating) await beat();
+    while (!stopBeating.signal.aborted) {
+      // Interruptible sleep: the outcome must not wait for the next beat.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, intervalMs);
+        stopBeating.signal.addEventListener('abort', () => {
+          clearTimeout(timer);
+          resolve();
+        }, { once: true });
+      });
+      if (!stopBeating.signal.aborted) await beat();
     }
   })();
 
@@ -104,7 +111,7 @@ export async function runAgent(opts: AgentRunOptions): Promise<TaskOutcome> {
       upload: (path, file) => (path === LIVE_LOG ? liveLog.finalUpload(file) : client.upload(path, file)),
     });
   } finally {
-    beating = false;
+    stopBeating.abort();
     await loop;
   }
   try {

@@ -19,8 +19,12 @@ import { rpmResultPrefix, srpmResultPrefix, type ResultsStore } from './results-
 export interface LifecycleDeps extends BuildDeps {
   results: ResultsStore;
   resultsBaseUrl: string;
-  /** Asks for a createrepo of one repository (after a successful RPM task). */
-  publish(req: { owner: string; dirname: string; chroot: string; adds: string[]; devel: boolean }): Promise<void>;
+  /**
+   * Asks for a createrepo of one repository (after a successful RPM task, or with
+   * `deletes` after a build was deleted: the publisher removes those dirs once no
+   * live metadata names them).
+   */
+  publish(req: { owner: string; dirname: string; chroot: string; adds: string[]; deletes?: string[]; devel: boolean }): Promise<void>;
 }
 
 export interface TaskContext {

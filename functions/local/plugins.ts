@@ -1,8 +1,9 @@
+import { buildsPlugin } from './builds-plugin.js';
 import { oidcPlugin } from './oidc-plugin.js';
 import type { LocalPlugin } from './service.js';
 import { webPlugin } from './web-plugin.js';
 
 /** The parts `npm start` runs besides the API core (builds, publishing, dashboard). */
 export function localPlugins(): LocalPlugin[] {
-  return [oidcPlugin(), webPlugin()];
+  return [buildsPlugin(), oidcPlugin(), webPlugin()];
 }

@@ -23,7 +23,9 @@ export class AccessLogs extends Construct {
       lifecycleRules: [{ expiration: Duration.days(props.expirationDays ?? 90) }],
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    acknowledge(this.bucket, 
-      { id: 'AwsSolutions-S1', reason: 'This is the access-log bucket itself; logging it into itself would loop.' });
+    acknowledge(
+      this.bucket,
+      { id: 'AwsSolutions-S1', reason: 'This is the access-log bucket itself; logging it into itself would loop.' },
+    );
   }
 }

@@ -80,13 +80,9 @@ export class Api extends Construct {
     }
     this.endpointDomain = `${this.httpApi.apiId}.execute-api.${Stack.of(this).region}.${Stack.of(this).urlSuffix}`;
 
-    acknowledge(
-      this.httpApi,
-      
-        {
-          id: 'AwsSolutions-APIG4',
-          reason:
-            'Authorization is done in the function: the Copr API mixes anonymous reads, OIDC JWTs and Copr API tokens.',
-        });
+    acknowledge(this.httpApi, {
+      id: 'AwsSolutions-APIG4',
+      reason: 'Authorization is done in the function: the Copr API mixes anonymous reads, OIDC JWTs and Copr API tokens.',
+    });
   }
 }

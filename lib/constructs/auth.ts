@@ -86,7 +86,8 @@ export class Auth extends Construct {
     this.audience = this.client.userPoolClientId;
     this.usernameClaim = props.usernameClaim ?? 'cognito:username';
 
-    acknowledge(this.userPool, 
+    acknowledge(
+      this.userPool,
       {
         id: 'AwsSolutions-COG2',
         reason: 'MFA is optional (TOTP) so community packagers can sign up without a second device.',
@@ -98,6 +99,7 @@ export class Auth extends Construct {
       {
         id: 'AwsSolutions-COG8',
         reason: 'The Plus feature plan costs per active user; the Essentials defaults are enough for sign-in.',
-      });
+      },
+    );
   }
 }

@@ -166,8 +166,16 @@ export class Builders extends Construct {
     const scope = policyScope(grantee);
     if (scope !== undefined) {
       const reason =
-        'RunInstances creates resources whose ids are unknown in advance; every statement is bound to our launch templates (ec2:LaunchTemplate) or to the RunInstances call (ec2:CreateAction).';
-      const resources = ['instance/*', 'volume/*', 'network-interface/*', 'subnet/*', 'security-group/*', 'spot-instances-request/*'];
+        'RunInstances creates resources whose ids are unknown in advance; every statement is bound to our ' +
+        'launch templates (ec2:LaunchTemplate) or to the RunInstances call (ec2:CreateAction).';
+      const resources = [
+        'instance/*',
+        'volume/*',
+        'network-interface/*',
+        'subnet/*',
+        'security-group/*',
+        'spot-instances-request/*',
+      ];
       acknowledge(
         scope,
         ...resources.map((r) => ({

@@ -25,19 +25,23 @@ export function domainProps(scope: Construct, domain: CdnDomain | undefined): Pa
 
 /** cdk-nag findings every distribution of this app carries, with the reason they are accepted. */
 export function suppressDistributionFindings(distribution: cloudfront.Distribution, hasDomain: boolean): void {
-  acknowledge(distribution, 
+  acknowledge(
+    distribution,
     { id: 'AwsSolutions-CFR1', reason: 'Package repositories are public and served worldwide; no geo restriction.' },
     {
       id: 'AwsSolutions-CFR2',
       reason: 'WAF is optional and costs money; operators can attach a web ACL to the distribution.',
-    });
+    },
+  );
   if (!hasDomain) {
-    acknowledge(distribution, 
+    acknowledge(
+      distribution,
       {
         id: 'AwsSolutions-CFR4',
         reason:
           'Without a custom domain the default *.cloudfront.net certificate is used and CloudFront fixes its TLS policy; set a domain to enforce TLS 1.2.',
-      });
+      },
+    );
   }
 }
 

@@ -36,11 +36,13 @@ export class Observability extends Construct {
   constructor(scope: Construct, id: string, props: ObservabilityProps) {
     super(scope, id);
     this.topic = new sns.Topic(this, 'AlarmTopic', { displayName: 'Copr alarms', enforceSSL: true });
-    acknowledge(this.topic, 
+    acknowledge(
+      this.topic,
       {
         id: 'AwsSolutions-SNS2',
         reason: 'Alarm notifications carry no sensitive data; a CMK would need a CloudWatch key policy for no gain.',
-      });
+      },
+    );
     if (props.alarmEmail !== undefined) this.topic.addSubscription(new subs.EmailSubscription(props.alarmEmail));
 
     const api5xx = props.httpApi.metricServerError({ period: Duration.minutes(5), statistic: 'Sum' });

@@ -105,7 +105,8 @@ export class Publisher extends Construct {
     // Decrypt to sign; Encrypt/GenerateDataKey to wrap the key of a project signed for the first time.
     props.signingKey.grant(taskRole, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey');
 
-    acknowledge(this.taskDefinition, 
+    acknowledge(
+      this.taskDefinition,
       {
         id: 'AwsSolutions-ECS2',
         reason: 'The environment holds only resource names and URLs; secrets are KMS-wrapped in the table.',
@@ -113,7 +114,8 @@ export class Publisher extends Construct {
       {
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason: 'The execution role needs ecr:GetAuthorizationToken, which has no resource-level permissions.',
-      });
+      },
+    );
   }
 
   /** RunTask on this task definition in this cluster, and PassRole for its two roles. */

@@ -43,18 +43,25 @@ describe('parseSettings', () => {
 describe('prod with an external issuer, an existing VPC, fixed AMIs, spot and domains', () => {
   let s: Synthesized;
   beforeAll(() => {
-    s = synthStack({
-      stage: 'prod',
-      oidcIssuer: 'https://id.example.org/realms/copr',
-      oidcAudience: 'copr',
-      oidcJwksUri: 'https://id.example.org/realms/copr/certs',
-      vpcId: 'vpc-0abc',
-      subnetIds: 'subnet-1,subnet-2',
-      spot: 'true',
-      builderAmiIds: { x86_64: 'ami-0123456789abcdef0', aarch64: 'ami-0fedcba9876543210' },
-      webDomain: { name: 'copr.example.org', certificateArn: 'arn:aws:acm:us-east-1:111111111111:certificate/w' },
-      resultsDomain: { name: 'download.example.org', certificateArn: 'arn:aws:acm:us-east-1:111111111111:certificate/r' },
-    });
+    s = synthStack(
+      {
+        stage: 'prod',
+        oidcIssuer: 'https://id.example.org/realms/copr',
+        oidcAudience: 'copr',
+        oidcJwksUri: 'https://id.example.org/realms/copr/certs',
+        vpcId: 'vpc-0abc',
+        subnetIds: 'subnet-1,subnet-2',
+        spot: 'true',
+        builderAmiIds: { x86_64: 'ami-0123456789abcdef0', aarch64: 'ami-0fedcba9876543210' },
+        webDomain: { name: 'copr.example.org', certificateArn: 'arn:aws:acm:us-east-1:111111111111:certificate/w' },
+        resultsDomain: { name: 'download.example.org', certificateArn: 'arn:aws:acm:us-east-1:111111111111:certificate/r' },
+      },
+      { webDistDir: path.join(os.tmpdir(), 'copr-no-such-web-dist') },
+    );
+  });
+
+  it('skips the dashboard upload when the dashboard is not built', () => {
+    s.template.resourceCountIs('Custom::CDKBucketDeployment', 0);
   });
 
   it('keeps data: retained, deletion-protected table, versioned results', () => {
@@ -133,10 +140,5 @@ describe('with a built dashboard', () => {
 
   it('has no unacknowledged cdk-nag findings, including the CDK-owned upload handler', () => {
     expect(s.nagFindings()).toEqual([]);
-  });
-
-  it('skips the upload when the dashboard is not built', () => {
-    const none = synthStack({}, { webDistDir: path.join(dist, 'missing') });
-    none.template.resourceCountIs('Custom::CDKBucketDeployment', 0);
   });
 });

@@ -14,11 +14,16 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[], opts: { poll
   const pollRef = useRef(opts.pollMs);
   pollRef.current = opts.pollMs;
   const reload = useCallback(() => setTick((t) => t + 1), []);
+  // A reload or poll keeps showing the old data; a change of what is loaded must not.
+  const key = JSON.stringify(deps);
+  const lastKey = useRef(key);
 
   useEffect(() => {
     let live = true;
     let timer: ReturnType<typeof setTimeout> | undefined;
-    setState((s) => ({ ...s, loading: true }));
+    const sameThing = lastKey.current === key;
+    lastKey.current = key;
+    setState((s) => (sameThing ? { ...s, loading: true } : { data: null, error: null, loading: true }));
     load().then(
       (data) => {
         if (!live) return;

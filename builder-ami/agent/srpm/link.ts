@@ -7,21 +7,24 @@ import type { StageContext } from '../stage-context.js';
 import { LinkSourceSchema } from '../task.js';
 import { buildSrpmFromSpec, type ProducedSrpm } from './spec-build.js';
 
+/** `raw` made safe to use as a local file name (no path parts, no hidden files). */
+export function safeFileName(raw: string, fallback: string): string {
+  const safe = raw.replace(/[^\w.+~-]/g, '_');
+  return safe === '' || safe.startsWith('.') ? fallback : safe;
+}
+
 /** The file name a URL points at, made safe to use as a local file name. */
 export function fileNameFromUrl(url: string, fallback: string): string {
-  let last = '';
   try {
-    last = decodeURIComponent(new URL(url).pathname.split('/').pop() ?? '');
+    return safeFileName(decodeURIComponent(new URL(url).pathname.split('/').pop() ?? ''), fallback);
   } catch {
-    last = '';
+    return fallback;
   }
-  const safe = last.replace(/[^\w.+~-]/g, '_');
-  return safe === '' || safe.startsWith('.') ? fallback : safe;
 }
 
 export async function srpmFromLink(ctx: StageContext, source: unknown): Promise<ProducedSrpm> {
   const { url, pkg } = LinkSourceSchema.parse(source);
-  const name = fileNameFromUrl(pkg ? `http://x/${encodeURIComponent(pkg)}` : url, 'download.src.rpm');
+  const name = pkg ? safeFileName(pkg, 'download.src.rpm') : fileNameFromUrl(url, 'download.src.rpm');
   if (name.endsWith('.spec')) {
     const specDir = join(ctx.workDir, 'spec-src');
     await mkdir(specDir, { recursive: true });

@@ -1,6 +1,9 @@
 import { Router, type Route } from '../router.js';
+import { buildRoutes } from './build.js';
+import { buildChrootRoutes } from './build-chroot.js';
 import { generalRoutes } from './general.js';
 import { mockChrootRoutes } from './mock-chroots.js';
+import { monitorRoutes } from './monitor.js';
 import { packageRoutes } from './package.js';
 import { permissionRoutes } from './permissions.js';
 import { projectChrootRoutes } from './project-chroot.js';
@@ -8,5 +11,5 @@ import { projectRoutes } from './project.js';
 
 /** Every API route, in one table; extra routes (builds, repos, backend) are added by their owners. */
 export function buildRouter(extra: Route[] = []): Router {
-  return new Router().add(...generalRoutes, ...projectRoutes, ...mockChrootRoutes, ...packageRoutes, ...projectChrootRoutes, ...permissionRoutes, ...extra);
+  return new Router().add(...generalRoutes, ...projectRoutes, ...mockChrootRoutes, ...packageRoutes, ...projectChrootRoutes, ...permissionRoutes, ...buildRoutes, ...buildChrootRoutes, ...monitorRoutes, ...extra);
 }

@@ -1,0 +1,88 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, openSync, rmSync, writeFileSync, closeSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Fleet } from '../core/dispatcher.js';
+import type { Task } from '../core/build-model.js';
+
+/**
+ * Builders as local child processes: the same agent the EC2 instances run
+ * (builder-ami/agent/main.ts), with rpmbuild inside bubblewrap instead of mock.
+ * The credential goes through a 0600 file, never the command line.
+ */
+const AGENT = resolve(fileURLToPath(new URL('../../builder-ami/agent/main.ts', import.meta.url)));
+/** tsx's loader, resolved from here: the agent runs in its own work dir, outside the project. */
+const TSX_LOADER = import.meta.resolve('tsx');
+
+export interface LocalFleetOptions {
+  apiUrl: string;
+  workDir: string;
+  /** Extra environment for the agent (index URLs, heartbeat period). */
+  env?: Record<string, string>;
+  log?: (msg: string) => void;
+}
+
+export class LocalFleet implements Fleet {
+  private readonly children = new Map<string, ChildProcess>();
+
+  constructor(private readonly opts: LocalFleetOptions) {
+    mkdirSync(opts.workDir, { recursive: true, mode: 0o700 });
+  }
+
+  get running(): number {
+    return this.children.size;
+  }
+
+  /** PIDs of running builders by builder id (tests kill them to simulate a lost builder). */
+  pids(): Map<string, number> {
+    return new Map([...this.children].map(([id, c]) => [id, c.pid ?? -1]));
+  }
+
+  async launch(task: Task, credential: string, builderId: string): Promise<void> {
+    const dir = join(this.opts.workDir, builderId);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const credFile = join(dir, 'credential');
+    writeFileSync(credFile, credential, { mode: 0o600 });
+    const logFd = openSync(join(this.opts.workDir, `${builderId}.log`), 'a');
+    const child = spawn(
+      process.execPath,
+      ['--import', TSX_LOADER, AGENT, '--api', this.opts.apiUrl, '--task', task.task_id, '--credential-file', credFile],
+      {
+        cwd: dir,
+        env: {
+          ...process.env,
+          COPR_WORK_ROOT: dir,
+          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+          ...this.opts.env,
+        },
+        stdio: ['ignore', logFd, logFd],
+        detached: true, // own process group, so terminate() reaches rpmbuild too
+      },
+    );
+    closeSync(logFd);
+    this.children.set(builderId, child);
+    child.on('exit', (code, signal) => {
+      this.children.delete(builderId);
+      rmSync(dir, { recursive: true, force: true });
+      this.opts.log?.(`builder ${builderId} (${task.task_id}) exited ${signal ?? code}`);
+    });
+    await new Promise<void>((ok, fail) => {
+      child.once('spawn', () => ok());
+      child.once('error', fail);
+    });
+  }
+
+  async terminate(builderId: string): Promise<void> {
+    const child = this.children.get(builderId);
+    if (!child?.pid) return;
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.children.keys()].map((id) => this.terminate(id)));
+  }
+}

@@ -1,0 +1,86 @@
+import { mkdir, readFile, readdir, rm, stat, writeFile, rename } from 'node:fs/promises';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { ResultsStore, UploadTarget } from '../core/results-store.js';
+
+/**
+ * Results on local disk (`<data dir>/results/...`), served by the local server under
+ * `/results/`. Builders upload through the API (`PUT /backend/builder/results/...`),
+ * the local stand-in for the presigned S3 URLs used on AWS.
+ */
+export class LocalResultsStore implements ResultsStore {
+  readonly root: string;
+
+  constructor(
+    root: string,
+    private readonly apiUrl: string,
+  ) {
+    this.root = resolve(root);
+  }
+
+  /** Absolute path of a key, refusing anything that would leave the root. */
+  pathOf(key: string): string {
+    const p = resolve(this.root, key);
+    if (p !== this.root && !p.startsWith(this.root + sep)) throw new Error(`key escapes the results root: ${key}`);
+    return p;
+  }
+
+  async put(key: string, data: Buffer | string): Promise<void> {
+    const path = this.pathOf(key);
+    await mkdir(dirname(path), { recursive: true });
+    // Write then rename: a reader (the live log view) never sees a half-written file.
+    const tmp = `${path}.${randomBytes(4).toString('hex')}.part`;
+    await writeFile(tmp, data);
+    await rename(tmp, path);
+  }
+
+  async get(key: string): Promise<Buffer | null> {
+    try {
+      return await readFile(this.pathOf(key));
+    } catch {
+      return null;
+    }
+  }
+
+  async exists(key: string): Promise<boolean> {
+    try {
+      await stat(this.pathOf(key));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    const base = this.pathOf(prefix);
+    const out: string[] = [];
+    const walk = async (dir: string): Promise<void> => {
+      let entries;
+      try {
+        entries = await readdir(dir, { withFileTypes: true });
+      } catch {
+        return;
+      }
+      for (const e of entries) {
+        const p = join(dir, e.name);
+        if (e.isDirectory()) await walk(p);
+        else out.push(relative(this.root, p).split(sep).join('/'));
+      }
+    };
+    await walk(base);
+    return out.sort();
+  }
+
+  async deletePrefix(prefix: string): Promise<void> {
+    if (prefix.replace(/\/+$/, '') === '') throw new Error('refusing to delete the whole results root');
+    await rm(this.pathOf(prefix), { recursive: true, force: true });
+  }
+
+  async uploadTarget(key: string, credential: string): Promise<UploadTarget> {
+    return {
+      url: `${this.apiUrl}/backend/builder/results/${key.split('/').map(encodeURIComponent).join('/')}`,
+      method: 'PUT',
+      headers: { authorization: `Bearer ${credential}`, 'content-type': 'application/octet-stream' },
+    };
+  }
+}

@@ -1,0 +1,251 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { checkSubmission } from '../../core/build-check.js';
+import type { Build } from '../../core/build-model.js';
+import { loadBuild, submitBuild, type BuildOptions, type BuildSubmission } from '../../core/builds.js';
+import { badRequest, notFound } from '../../core/errors.js';
+import type { Caller, SourceType } from '../../core/model.js';
+import { loadPackage } from '../../core/packages.js';
+import { normaliseSource, type PackageSourceType } from '../../core/sources.js';
+import type { LifecycleDeps } from '../../core/task-lifecycle.js';
+import { buildToApi } from '../build-serialize.js';
+import { buildSystemOf, type AppContext } from '../context.js';
+import { jsonBody, multipartBody, zBool, zIntLike, zStringList } from '../input.js';
+import type { Route, RouteRequest } from '../router.js';
+
+/**
+ * Submitting builds (spec §2.4): check-before-build, create/{url,upload,scm,pypi,
+ * rubygems,custom,distgit}, package/build and resubmit. Every endpoint validates
+ * the whole request before anything is written or stored.
+ */
+
+const NAME = z.string().min(1).max(200);
+const CHROOT_PATTERNS = zStringList.pipe(z.array(z.string().min(1).max(100)).max(500));
+const BUILD_ID = zIntLike.pipe(z.number().int().positive());
+
+/** Common build options; unknown keys (`progress_callback`) are dropped by zod. */
+const OptionsBody = z.object({
+  ownername: NAME,
+  projectname: NAME,
+  project_dirname: z.string().max(300).optional(),
+  chroots: CHROOT_PATTERNS.optional(),
+  exclude_chroots: CHROOT_PATTERNS.optional(),
+  // copr-cli sends the timeout as a string ("3600"); the range is checked by the core.
+  timeout: zIntLike.optional(),
+  background: zBool.optional(),
+  enable_net: zBool.optional(),
+  bootstrap: z.enum(['unchanged', 'default', 'on', 'off', 'image']).optional(),
+  isolation: z.enum(['unchanged', 'default', 'nspawn', 'simple']).optional(),
+  after_build_id: BUILD_ID.optional(),
+  with_build_id: BUILD_ID.optional(),
+});
+type OptionsBody = z.infer<typeof OptionsBody>;
+
+function optionsOf(b: Partial<OptionsBody>): BuildOptions {
+  const o: BuildOptions = {
+    project_dirname: b.project_dirname,
+    chroots: b.chroots,
+    exclude_chroots: b.exclude_chroots,
+    timeout: b.timeout,
+    background: b.background,
+    enable_net: b.enable_net,
+    bootstrap: b.bootstrap,
+    isolation: b.isolation,
+    after_build_id: b.after_build_id,
+    with_build_id: b.with_build_id,
+  };
+  for (const k of Object.keys(o) as (keyof BuildOptions)[]) if (o[k] === undefined) delete o[k];
+  return o;
+}
+
+export async function buildView(ctx: AppContext, build: Build) {
+  const chroots = await buildSystemOf(ctx).builds.listBuildChroots(build.id);
+  return buildToApi(ctx.config.RESULTS_BASE_URL, build, chroots);
+}
+
+const SRPM_FILE = /\.(src\.rpm|nosrc\.rpm|spec)$/;
+
+function isSrpmUrl(s: string): boolean {
+  if (/\s/.test(s)) return false;
+  try {
+    const u = new URL(s);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '' && SRPM_FILE.test(u.pathname);
+  } catch {
+    return false;
+  }
+}
+
+const UrlBody = OptionsBody.extend({
+  pkgs: zStringList
+    .pipe(z.array(z.string().max(2048).refine(isSrpmUrl, 'Invalid URL: http(s) and ending in .src.rpm, .nosrc.rpm or .spec')).max(100))
+    .refine((l) => l.length > 0, 'This field is required.'),
+});
+
+/** One uploaded file name: a plain basename, safe characters, an SRPM or spec suffix. */
+export function isSafeUploadName(name: string): boolean {
+  return name.length <= 255 && /^[A-Za-z0-9_+][A-Za-z0-9._+~-]*$/.test(name) && SRPM_FILE.test(name) && !/^\.(src\.rpm|nosrc\.rpm|spec)$/.test(name);
+}
+
+async function submitFrom(
+  deps: LifecycleDeps,
+  caller: Caller,
+  body: OptionsBody,
+  source: { type: SourceType; dict: Record<string, unknown> },
+): Promise<Build> {
+  return submitBuild(deps, caller, {
+    ownername: body.ownername,
+    projectname: body.projectname,
+    source_type: source.type,
+    source_dict: source.dict,
+    options: optionsOf(body),
+  });
+}
+
+async function checkBeforeBuild(req: RouteRequest, ctx: AppContext) {
+  const body = OptionsBody.parse(jsonBody(req));
+  await checkSubmission(buildSystemOf(ctx), req.caller!, body.ownername, body.projectname, optionsOf(body));
+  return { message: 'It should be safe to submit a build like this' };
+}
+
+/** One build per URL, answered as a list (the client takes element 0). */
+async function createFromUrl(req: RouteRequest, ctx: AppContext) {
+  const deps = buildSystemOf(ctx);
+  const body = UrlBody.parse(jsonBody(req));
+  await checkSubmission(deps, req.caller!, body.ownername, body.projectname, optionsOf(body));
+  const items = [];
+  for (const url of body.pkgs) {
+    const build = await submitFrom(deps, req.caller!, body, { type: 'link', dict: { url } });
+    items.push(await buildView(ctx, build));
+  }
+  return { items, meta: { limit: null, offset: null, order: null, order_type: null } };
+}
+
+/** Upstream's file-size cap is the web server's; ours is explicit (Lambda has its own, lower one). */
+export const DEFAULT_MAX_UPLOAD_BYTES = 2 * 1024 ** 3;
+
+function createFromUpload(maxUploadBytes: number) {
+  return async (req: RouteRequest, ctx: AppContext) => {
+    const deps = buildSystemOf(ctx);
+    const form = await multipartBody(req, { maxFileBytes: maxUploadBytes, maxFiles: 1 });
+    const body = OptionsBody.parse(form.json);
+    const file = form.files.find((f) => f.field === 'pkgs');
+    if (!file) throw badRequest('pkgs: This field is required.');
+    if (!isSafeUploadName(file.filename)) {
+      throw badRequest(`pkgs: Invalid file name '${file.filename}' (a plain .src.rpm, .nosrc.rpm or .spec file name)`);
+    }
+    await checkSubmission(deps, req.caller!, body.ownername, body.projectname, optionsOf(body));
+    const tmp = randomUUID();
+    const key = `_uploads/${tmp}/${file.filename}`;
+    await deps.results.put(key, file.data);
+    try {
+      const dict = { url: `${deps.resultsBaseUrl}/${key}`, pkg: file.filename, tmp };
+      return await buildView(ctx, await submitFrom(deps, req.caller!, body, { type: 'upload', dict }));
+    } catch (err) {
+      await deps.results.deletePrefix(`_uploads/${tmp}/`);
+      throw err;
+    }
+  };
+}
+
+function createFromSource(type: PackageSourceType) {
+  return async (req: RouteRequest, ctx: AppContext) => {
+    const deps = buildSystemOf(ctx);
+    const raw = jsonBody(req);
+    const body = OptionsBody.parse(raw);
+    await checkSubmission(deps, req.caller!, body.ownername, body.projectname, optionsOf(body));
+    const active = (await deps.store.listMockChroots()).filter((m) => m.is_active).map((m) => m.name);
+    const dict = normaliseSource(type, raw, { activeChroots: active });
+    return buildView(ctx, await submitFrom(deps, req.caller!, body, { type, dict }));
+  };
+}
+
+const PackageBuildBody = OptionsBody.extend({ package_name: NAME });
+
+/**
+ * Rebuild from the package's stored source. Chroots are created at once from the
+ * package (its denylist applied), and the package's timeout is the default.
+ */
+async function buildPackage(req: RouteRequest, ctx: AppContext) {
+  const deps = buildSystemOf(ctx);
+  const body = PackageBuildBody.parse(jsonBody(req));
+  const options = optionsOf(body);
+  const pre = await checkSubmission(deps, req.caller!, body.ownername, body.projectname, options);
+  const pkg = await loadPackage(deps.store, pre.project, body.package_name);
+  if (pkg.source_type === 'unset') {
+    throw badRequest(`Package ${pkg.name} doesn't have the default source method set`);
+  }
+  options.timeout ??= pkg.timeout ?? undefined;
+  options.chroots = pre.chroots ?? pre.usable;
+  const { chroots } = await checkSubmission(deps, req.caller!, body.ownername, body.projectname, options, pkg.chroot_denylist);
+  if (!chroots || chroots.length === 0) throw badRequest('None: No chroot left after applying the package chroot denylist');
+  options.chroots = chroots;
+  const sub: BuildSubmission = {
+    ownername: pre.project.ownername,
+    projectname: pre.project.name,
+    source_type: pkg.source_type,
+    source_dict: pkg.source_dict,
+    package_name: pkg.name,
+    options,
+  };
+  return buildView(ctx, await submitBuild(deps, req.caller!, sub));
+}
+
+const ResubmitBody = OptionsBody.partial();
+
+/** A new build from the same source and options; body keys override (dashboard, copr-cli resubmit). */
+async function resubmit(req: RouteRequest, ctx: AppContext) {
+  const deps = buildSystemOf(ctx);
+  const id = parseBuildId(req.params.id!);
+  const old = await loadBuild(deps.builds, id);
+  const over = ResubmitBody.parse(jsonBody(req));
+  const oldChroots = (await deps.builds.listBuildChroots(id)).map((c) => c.name);
+  const options: BuildOptions = {
+    project_dirname: old.project_dirname,
+    chroots: old.chroots_requested ?? (oldChroots.length > 0 ? oldChroots : undefined),
+    exclude_chroots: old.exclude_chroots.length > 0 ? old.exclude_chroots : undefined,
+    timeout: old.timeout,
+    background: old.is_background,
+    enable_net: old.enable_net,
+    bootstrap: old.bootstrap ?? undefined,
+    isolation: old.isolation ?? undefined,
+    ...optionsOf(over),
+  };
+  for (const k of Object.keys(options) as (keyof BuildOptions)[]) if (options[k] === undefined) delete options[k];
+  await checkSubmission(deps, req.caller!, old.ownername, old.projectname, options);
+  const build = await submitBuild(deps, req.caller!, {
+    ownername: old.ownername,
+    projectname: old.projectname,
+    source_type: old.source_type,
+    source_dict: old.source_dict,
+    package_name: old.package_name ?? undefined,
+    options,
+  });
+  return buildView(ctx, build);
+}
+
+/** Build ids in paths and queries: a positive integer, else the build cannot exist (404 as upstream's int routes). */
+export function parseBuildId(raw: string): number {
+  if (!/^\d{1,12}$/.test(raw) || Number(raw) <= 0) throw notFound(`Build ${raw} does not exist.`);
+  return Number(raw);
+}
+
+export function buildCreateRoutes(opts: { maxUploadBytes?: number } = {}): Route[] {
+  const create = (source: string, handler: Route['handler']): Route => ({
+    method: 'POST',
+    path: `/api_3/build/create/${source}`,
+    auth: true,
+    handler,
+  });
+  return [
+    { method: 'POST', path: '/api_3/build/check-before-build', auth: true, handler: checkBeforeBuild },
+    create('url', createFromUrl),
+    create('upload', createFromUpload(opts.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES)),
+    create('scm', createFromSource('scm')),
+    create('pypi', createFromSource('pypi')),
+    create('rubygems', createFromSource('rubygems')),
+    create('custom', createFromSource('custom')),
+    create('distgit', createFromSource('distgit')),
+    { method: 'POST', path: '/api_3/package/build', auth: true, handler: buildPackage },
+    { method: 'POST', path: '/api_3/build/resubmit/{id}', auth: true, handler: resubmit },
+  ];
+}

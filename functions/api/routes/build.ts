@@ -1,0 +1,145 @@
+import { z } from 'zod';
+import { loadProject } from '../../core/access.js';
+import { deleteBuild, deleteBuilds } from '../../core/build-delete.js';
+import { SRPM_CHROOT, STATUS, type Build, type BuildChroot, type Task } from '../../core/build-model.js';
+import { buildState } from '../../core/build-state.js';
+import { cancelBuild, loadBuild } from '../../core/builds.js';
+import { badRequest } from '../../core/errors.js';
+import { buildToApi, DEFAULT_MEMORY_LIMIT, nevraToApi, sourceResultUrl } from '../build-serialize.js';
+import { buildSystemOf, type AppContext } from '../context.js';
+import { jsonBody, queryValue, requiredQuery, zIntLike } from '../input.js';
+import { pageResult, paginate, parsePage, type Orderable } from '../pagination.js';
+import type { Route, RouteRequest } from '../router.js';
+import { sourceDictToApi } from '../serialize.js';
+import { buildCreateRoutes, buildView, parseBuildId } from './build-create.js';
+
+/** Build reads, cancel and delete (spec §2.4), plus the dashboard's queue view. */
+
+async function loadWithChroots(ctx: AppContext, rawId: string): Promise<{ build: Build; chroots: BuildChroot[] }> {
+  const builds = buildSystemOf(ctx).builds;
+  const build = await loadBuild(builds, parseBuildId(rawId));
+  return { build, chroots: await builds.listBuildChroots(build.id) };
+}
+
+async function getBuild(req: RouteRequest, ctx: AppContext) {
+  const { build, chroots } = await loadWithChroots(ctx, req.params.id!);
+  return buildToApi(ctx.config.RESULTS_BASE_URL, build, chroots);
+}
+
+interface Row {
+  build: Build;
+  chroots: BuildChroot[] | null;
+}
+
+const buildOrder: Orderable<Row> = {
+  id: (r) => r.build.id,
+  submitted_on: (r) => r.build.submitted_on,
+  is_background: (r) => (r.build.is_background ? 1 : 0),
+};
+
+/** `status` filters on the derived state before paging (upstream filtered after; this is the reliable form). */
+async function listBuilds(req: RouteRequest, ctx: AppContext) {
+  const page = parsePage(req);
+  const builds = buildSystemOf(ctx).builds;
+  const project = await loadProject(ctx.store, requiredQuery(req, 'ownername'), requiredQuery(req, 'projectname'));
+  const packagename = queryValue(req, 'packagename');
+  const status = queryValue(req, 'status');
+  if (status && !Object.hasOwn(STATUS, status)) throw badRequest(`status: Not a valid choice: ${status}`);
+  let all = await builds.listProjectBuilds(project.ownername, project.name);
+  if (packagename) all = all.filter((b) => b.package_name === packagename);
+  let rows: Row[] = all.map((build) => ({ build, chroots: null }));
+  if (status) {
+    rows = await Promise.all(rows.map(async (r) => ({ build: r.build, chroots: await builds.listBuildChroots(r.build.id) })));
+    rows = rows.filter((r) => buildState(r.build, r.chroots!) === status);
+  }
+  const items = paginate(rows, page, buildOrder, 'Build');
+  const out = await Promise.all(
+    items.map(async (r) => buildToApi(ctx.config.RESULTS_BASE_URL, r.build, r.chroots ?? (await builds.listBuildChroots(r.build.id)))),
+  );
+  return pageResult(out, page);
+}
+
+async function getSourceChroot(req: RouteRequest, ctx: AppContext) {
+  const { build } = await loadWithChroots(ctx, req.params.id!);
+  return { state: build.source_status, result_url: sourceResultUrl(ctx.config.RESULTS_BASE_URL, build) };
+}
+
+async function getSourceBuildConfig(req: RouteRequest, ctx: AppContext) {
+  const { build } = await loadWithChroots(ctx, req.params.id!);
+  return {
+    source_type: build.source_type,
+    source_dict: sourceDictToApi(build.source_dict),
+    memory_limit: DEFAULT_MEMORY_LIMIT,
+    timeout: build.timeout,
+    is_background: build.is_background,
+  };
+}
+
+async function getBuiltPackages(req: RouteRequest, ctx: AppContext) {
+  const { chroots } = await loadWithChroots(ctx, req.params.id!);
+  const out: Record<string, { packages: ReturnType<typeof nevraToApi>[] }> = {};
+  for (const c of [...chroots].sort((a, b) => a.name.localeCompare(b.name))) {
+    if (c.name !== SRPM_CHROOT) out[c.name] = { packages: c.packages.map(nevraToApi) };
+  }
+  return out;
+}
+
+async function cancelBuildRoute(req: RouteRequest, ctx: AppContext) {
+  const deps = buildSystemOf(ctx);
+  const canceled = await cancelBuild(deps, req.caller!, parseBuildId(req.params.id!));
+  return buildView(ctx, (await deps.builds.getBuild(canceled.id)) ?? canceled);
+}
+
+async function deleteBuildRoute(req: RouteRequest, ctx: AppContext) {
+  const { build, chroots } = await deleteBuild(buildSystemOf(ctx), req.caller!, parseBuildId(req.params.id!));
+  return buildToApi(ctx.config.RESULTS_BASE_URL, build, chroots);
+}
+
+const DeleteListBody = z.object({
+  builds: z.array(zIntLike.pipe(z.number().int().positive())).min(1, 'This field is required.').max(1000),
+});
+
+async function deleteBuildListRoute(req: RouteRequest, ctx: AppContext) {
+  const body = DeleteListBody.parse(jsonBody(req));
+  return { builds: await deleteBuilds(buildSystemOf(ctx), req.caller!, body.builds) };
+}
+
+// ---- queue view for the dashboard ---------------------------------------------------------
+
+/** Bounds the pending listing: an owner with thousands of queued tasks must not make it slow. */
+const PENDING_PER_OWNER = 50;
+const PENDING_TOTAL = 500;
+
+function queueItem(t: Task) {
+  return { build_id: t.build_id, task_id: t.task_id, chroot: t.chroot ?? SRPM_CHROOT, owner: t.owner, project: t.project, arch: t.arch };
+}
+
+/** Pending from the per-owner queue index, active from the active index: no Scan. */
+async function statusQueue(_req: RouteRequest, ctx: AppContext) {
+  const builds = buildSystemOf(ctx).builds;
+  const pending: Task[] = [];
+  for (const o of await builds.listPendingOwners()) {
+    if (pending.length >= PENDING_TOTAL) break;
+    pending.push(...(await builds.listPendingTasks(o.owner, Math.min(PENDING_PER_OWNER, PENDING_TOTAL - pending.length))));
+  }
+  const active = await builds.listActiveTasks();
+  return {
+    pending: pending.map(queueItem),
+    starting: active.filter((t) => t.state === 'starting').map(queueItem),
+    running: active.filter((t) => t.state === 'running').map(queueItem),
+  };
+}
+
+export const buildRoutes: Route[] = [
+  // Fixed paths before `{id}`: the router takes the first match.
+  { method: 'GET', path: '/api_3/build/list', handler: listBuilds },
+  { method: 'GET', path: '/api_3/build/source-chroot/{id}', handler: getSourceChroot },
+  { method: 'GET', path: '/api_3/build/source-build-config/{id}', handler: getSourceBuildConfig },
+  { method: 'GET', path: '/api_3/build/built-packages/{id}', handler: getBuiltPackages },
+  { method: 'GET', path: '/api_3/build/{id}', handler: getBuild },
+  { method: 'PUT', path: '/api_3/build/cancel/{id}', auth: true, handler: cancelBuildRoute },
+  { method: 'DELETE', path: '/api_3/build/delete/list', auth: true, handler: deleteBuildListRoute },
+  { method: 'DELETE', path: '/api_3/build/delete/{id}', auth: true, handler: deleteBuildRoute },
+  { method: 'GET', path: '/api_3/status/queue', handler: statusQueue },
+  ...buildCreateRoutes(),
+];
