@@ -4,6 +4,7 @@ import { LocalResultsStore } from '../adapters/local-results-store.js';
 import { builderRoutes } from '../api/routes/builder.js';
 import type { Services } from '../api/context.js';
 import { DEFAULT_BUILD_SETTINGS } from '../core/builds.js';
+import { createBuildsView } from '../core/build-views.js';
 import { dispatch, type DispatcherDeps } from '../core/dispatcher.js';
 import type { Limits } from '../core/scheduler.js';
 import { reap, type LifecycleDeps, type ReaperSettings } from '../core/task-lifecycle.js';
@@ -107,6 +108,7 @@ export function buildsPlugin(opts: BuildsPluginOptions = {}): LocalPlugin {
       };
       services = {
         buildSystem: lifecycle,
+        builds: createBuildsView(base.ctx.store, builds, base.config),
         repos: {
           async regenerate(project) {
             const chroots = await base.ctx.store.listProjectChroots(project.ownername, project.name);
