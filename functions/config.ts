@@ -28,6 +28,32 @@ const Env = z.object({
   ACTION_QUEUE_URL: z.string().default('actions'),
   /** Results bucket on AWS. */
   RESULTS_BUCKET: z.string().optional(),
+  /** AWS builders: JSON map architecture → launch template id, subnets (comma separated). */
+  BUILDER_LAUNCH_TEMPLATES: z
+    .string()
+    .default('{}')
+    .transform((s, ctx) => {
+      try {
+        return z.record(z.string(), z.string()).parse(JSON.parse(s));
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be a JSON object of arch → launch template id' });
+        return z.NEVER;
+      }
+    }),
+  BUILDER_SUBNETS: z.string().default('').transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean)),
+  /** Value of the `copr:builder` tag on this deployment's builder instances. */
+  BUILDER_TAG_VALUE: z.string().default('copr'),
+  /** Builders running at once (the dispatcher's total limit). */
+  MAX_BUILDERS: z.coerce.number().int().positive().default(20),
+  /** Publisher (Fargate) task to run createrepo in. */
+  PUBLISHER_CLUSTER_ARN: z.string().optional(),
+  PUBLISHER_TASK_DEFINITION_ARN: z.string().optional(),
+  PUBLISHER_SUBNETS: z.string().default('').transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean)),
+  PUBLISHER_SECURITY_GROUP: z.string().optional(),
+  PUBLISHER_CONTAINER_NAME: z.string().default('publisher'),
+  PUBLISHER_ASSIGN_PUBLIC_IP: z.enum(['ENABLED', 'DISABLED']).default('DISABLED'),
+  /** KMS key that seals the per-project signing keys. */
+  SIGNING_KMS_KEY_ID: z.string().optional(),
 });
 
 export type Config = z.infer<typeof Env>;

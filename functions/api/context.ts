@@ -1,4 +1,5 @@
 import type { Config } from '../config.js';
+import type { Action } from '../core/action-ports.js';
 import { CoprError } from '../core/errors.js';
 import type { Project } from '../core/model.js';
 import type { Clock, Store } from '../core/ports.js';
@@ -37,6 +38,15 @@ export interface Services {
   repos: RepoService;
   builds: BuildsView;
   forks: ForkService;
+  actions: ActionService;
+}
+
+/** Queued project actions (functions/core/actions.ts): visible state, retried by a runner. */
+export interface ActionService {
+  /** Queues the removal of a deleted project's builds and results. */
+  deleteProject(project: Project): Promise<void>;
+  /** Every action of one project (also of a deleted one), by id. */
+  list(owner: string, project: string): Promise<Action[]>;
 }
 
 /** Copying builds and their results into a fork (a later part; fork works without it). */

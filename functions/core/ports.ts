@@ -34,6 +34,8 @@ export interface Store {
   putMockChroot(chroot: MockChroot): Promise<void>;
 
   getProject(owner: string, name: string): Promise<Project | null>;
+  /** The project with this id (webhooks address projects by id); null when none. */
+  getProjectById(id: number): Promise<Project | null>;
   listProjectsByOwner(owner: string): Promise<Project[]>;
   listAllProjects(): Promise<Project[]>;
   /** Projects whose search tokens include every token (tokens are lower case words). */

@@ -1,3 +1,27 @@
-// placeholder: owned by the lead
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { createApiHandler } from '../api/app.js';
+import { buildRouter } from '../api/routes/index.js';
+import { awsAppContext } from '../aws/compose.js';
 
-export const handler = async (): Promise<void> => {};
+/**
+ * The HTTP API on Lambda: every route of functions/api/routes behind one function.
+ * Errors are already mapped to Copr's JSON shape inside createApiHandler; the
+ * middy chain only adds the last-resort guard (never an HTML 502 to the client).
+ */
+const api = createApiHandler(awsAppContext(), buildRouter());
+
+const lastResort = {
+  onError: async (request: { response?: APIGatewayProxyStructuredResultV2; error?: unknown }) => {
+    console.error('api: unhandled', (request.error as Error)?.name);
+    request.response = {
+      statusCode: 500,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ output: 'notok', error: 'Internal server error' }),
+    };
+  },
+};
+
+export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
+  .use(lastResort)
+  .handler((event) => api(event));

@@ -1,3 +1,24 @@
-// placeholder: owned by the lead
+import { ECSClient } from '@aws-sdk/client-ecs';
+import middy from '@middy/core';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { runPublishBatch } from '../aws/publish-trigger.js';
+import { loadConfig } from '../config.js';
 
-export const handler = async (): Promise<void> => {};
+const config = loadConfig();
+const ecs = new ECSClient({});
+
+export const handler = middy<SQSEvent, SQSBatchResponse>().handler((event) =>
+  runPublishBatch(
+    ecs,
+    {
+      cluster: config.PUBLISHER_CLUSTER_ARN ?? '',
+      taskDefinition: config.PUBLISHER_TASK_DEFINITION_ARN ?? '',
+      containerName: config.PUBLISHER_CONTAINER_NAME,
+      subnets: config.PUBLISHER_SUBNETS,
+      securityGroup: config.PUBLISHER_SECURITY_GROUP,
+      assignPublicIp: config.PUBLISHER_ASSIGN_PUBLIC_IP,
+      maxWaitSeconds: 13 * 60,
+    },
+    event.Records,
+  ),
+);

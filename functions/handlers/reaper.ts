@@ -1,3 +1,18 @@
-// placeholder: owned by the lead
+import middy from '@middy/core';
+import { awsFleet, awsLifecycle } from '../aws/compose.js';
+import { reap } from '../core/task-lifecycle.js';
 
-export const handler = async (): Promise<void> => {};
+/**
+ * Every minute: tasks whose builder stopped heartbeating are retried (up to 3
+ * attempts) or failed with a reason, and their instances terminated. Wakes the
+ * dispatcher so requeued work and any lost wake-up get picked up.
+ */
+const lifecycle = awsLifecycle();
+const fleet = awsFleet();
+
+export const handler = middy().handler(async () => {
+  const res = await reap({ ...lifecycle, terminate: (id) => fleet.terminate(id) }, { heartbeatTimeoutMs: 5 * 60_000, maxAttempts: 3 });
+  await lifecycle.wake();
+  console.log(JSON.stringify({ msg: 'reap', ...res }));
+  return res;
+});

@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import { LocalFleet } from '../adapters/local-fleet.js';
 import { LocalResultsStore } from '../adapters/local-results-store.js';
-import { builderRoutes } from '../api/routes/builder.js';
 import type { Services } from '../api/context.js';
 import { DEFAULT_BUILD_SETTINGS } from '../core/builds.js';
 import { createBuildsView } from '../core/build-views.js';
@@ -48,7 +47,6 @@ export function buildsPlugin(opts: BuildsPluginOptions = {}): LocalPlugin {
 
   return {
     name: 'builds',
-    routes: () => builderRoutes,
     mounts: (base) => {
       // Composed here because mounts run before services; services() reuses it.
       const maxBuilders = opts.maxBuilders ?? Number(process.env.COPR_MAX_BUILDERS ?? 2);

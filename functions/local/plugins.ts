@@ -1,3 +1,4 @@
+import { actionsPlugin } from './actions-plugin.js';
 import { buildsPlugin } from './builds-plugin.js';
 import { oidcPlugin } from './oidc-plugin.js';
 import type { LocalPlugin } from './service.js';
@@ -5,5 +6,5 @@ import { webPlugin } from './web-plugin.js';
 
 /** The parts `npm start` runs besides the API core (builds, publishing, dashboard). */
 export function localPlugins(): LocalPlugin[] {
-  return [buildsPlugin(), oidcPlugin(), webPlugin()];
+  return [buildsPlugin(), actionsPlugin(), oidcPlugin(), webPlugin()];
 }

@@ -44,7 +44,7 @@ export interface LocalPlugin {
   /** Non-API prefixes served directly (e.g. `/results/`), tried before the API. */
   mounts?: (base: LocalBase) => Array<{ prefix: string; handle: (req: IncomingMessage, res: ServerResponse) => Promise<void> }>;
   /** Called once the API is up; returns a stop function. */
-  start?: (base: LocalBase, services: Partial<Services>) => Promise<(() => Promise<void>) | void> | void;
+  start?: (base: LocalBase, services: Partial<Services>) => Promise<(() => Promise<void>) | void> | (() => Promise<void>) | void;
   services?: (base: LocalBase) => Partial<Services>;
 }
 

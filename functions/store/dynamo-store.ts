@@ -278,6 +278,46 @@ export class DynamoStore implements Store {
     return this.get<Project>(keys.project(owner, name));
   }
 
+  /**
+   * Id lookup through the byCollection index, whose sort key already is the padded
+   * project id: one Query, and no second item to keep in step with the project.
+   */
+  async getProjectById(id: number): Promise<Project | null> {
+    if (!Number.isSafeInteger(id) || id < 0) return null;
+    const res = await this.db.send(
+      new QueryCommand({
+        TableName: this.table,
+        IndexName: INDEX.byCollection,
+        KeyConditionExpression: 'gsi2pk = :c AND gsi2sk = :id',
+        ExpressionAttributeValues: { ':c': keys.allProjectsPartition, ':id': keys.projectInCollection(id).gsi2sk },
+        Limit: 1,
+      }),
+    );
+    return entityOf<Project>(res.Items?.[0] as Item | undefined);
+  }
+
+  /**
+   * Bulk import (seeding, migrations): projects without chroots, with their search
+   * index, written by parallel BatchWrites. No uniqueness check: callers import
+   * names that do not exist yet.
+   */
+  async importProjects(projects: Project[], parallel = 8): Promise<void> {
+    const items = projects.flatMap((p) => [this.projectItem(p), ...this.searchItems(p)]);
+    const batches: Item[][] = [];
+    for (let i = 0; i < items.length; i += 25) batches.push(items.slice(i, i + 25));
+    const worker = async () => {
+      for (let batch = batches.pop(); batch; batch = batches.pop()) {
+        let requests = batch.map((Item) => ({ PutRequest: { Item } }));
+        for (let attempt = 0; requests.length > 0; attempt++) {
+          const res = await this.db.send(new BatchWriteCommand({ RequestItems: { [this.table]: requests } }));
+          requests = (res.UnprocessedItems?.[this.table] ?? []) as typeof requests;
+          if (requests.length > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** attempt)));
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: parallel }, worker));
+  }
+
   async listProjectsByOwner(owner: string): Promise<Project[]> {
     const items = await this.queryAll({
       IndexName: INDEX.byParent,

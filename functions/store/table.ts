@@ -112,6 +112,25 @@ export const buildKeys = {
   dispatchLock: (): Key => ({ pk: 'DISPATCH', sk: 'LOCK' }),
 };
 
+/** Project actions (functions/core/action-ports.ts). */
+export const actionKeys = {
+  action: (id: number): Key => ({ pk: `ACTION#${pad(id)}`, sk: 'ACTION' }),
+  /** GSI byParent: actions of one project by id (kept after the project is deleted). */
+  actionOfProject: (owner: string, project: string, id: number) => ({
+    gsi1pk: `PROJECT#${owner}#${project}#ACTIONS`,
+    gsi1sk: pad(id),
+  }),
+  projectActionsPartition: (owner: string, project: string) => `PROJECT#${owner}#${project}#ACTIONS`,
+  /** GSI byQueue while pending or running, ordered by when it is due (or its lease ends). */
+  dueAction: (dueAt: number, id: number) => ({ gsi3pk: 'ACTIONQ', gsi3sk: `${pad(dueAt, 15)}#${pad(id)}` }),
+  dueActionsPartition: 'ACTIONQ',
+  /** Upper bound of the due keys at `now` (every key due at or before `now` sorts below it). */
+  dueActionsUntil: (now: number) => `${pad(now, 15)}#~`,
+};
+
+/** A project's signing key, sealed with KMS (AWS publisher only; locally keys stay in the data dir). */
+export const signingKeyKey = (owner: string, project: string): Key => ({ pk: `SIGNKEY#${owner}/${project}`, sk: 'SEALED' });
+
 export function tableDefinition(tableName: string): CreateTableCommandInput {
   const attr = (name: string) => ({ AttributeName: name, AttributeType: 'S' as const });
   const gsi = (name: string, n: number) => ({
@@ -145,3 +164,8 @@ export function tableDefinition(tableName: string): CreateTableCommandInput {
 
 /** Attribute holding the epoch-seconds expiry for DynamoDB TTL (task credentials, uploads). */
 export const TTL_ATTRIBUTE = 'expires_at';
+
+/** Maintenance (functions/core/maintenance.ts): a lease so one runner at a time works on a subject. */
+export const maintenanceKeys = {
+  claim: (job: string, subject: string): Key => ({ pk: `MAINT#${job}`, sk: subject }),
+};

@@ -23,6 +23,12 @@ export interface CoprFunctionProps {
   readonly logRemovalPolicy?: RemovalPolicy;
   /** Plain (non-secret) environment that no bind helper covers. @default {} */
   readonly environment?: Record<string, string>;
+  /**
+   * Files (relative to the repository root) copied next to the bundle, for code that
+   * reads a sibling file at run time (the dispatcher's EC2 user-data template).
+   * @default []
+   */
+  readonly copyFiles?: string[];
 }
 
 /**
@@ -67,6 +73,15 @@ export class CoprFunction extends Construct {
         target: 'node22',
         // ESM bundles need a require shim for CommonJS dependencies (busboy, parts of the SDK).
         banner: "import { createRequire } from 'module';const require = createRequire(import.meta.url);",
+        ...(props.copyFiles?.length
+          ? {
+              commandHooks: {
+                beforeBundling: () => [],
+                beforeInstall: () => [],
+                afterBundling: (_in: string, out: string) => props.copyFiles!.map((f) => `cp "${repoPath(f)}" "${out}/"`),
+              },
+            }
+          : {}),
       },
     });
     // Recorded so the drift test can map every deployed function back to its source file.

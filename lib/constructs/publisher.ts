@@ -6,11 +6,11 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
-import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
 import { acknowledge, acknowledgeBucketGrant, acknowledgeTableGrant } from '../nag.js';
 
 /** Name of the publisher container (the publish trigger overrides its environment per run). */
@@ -118,9 +118,28 @@ export class Publisher extends Construct {
     );
   }
 
-  /** RunTask on this task definition in this cluster, and PassRole for its two roles. */
+  /**
+   * RunTask on this task definition in this cluster, PassRole for its two roles, and
+   * DescribeTasks in this cluster (the trigger waits for the run to finish, which is
+   * what keeps runs of one repository from overlapping).
+   */
   grantRun(grantee: iam.IGrantable): void {
     this.taskDefinition.grantRun(grantee);
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['ecs:DescribeTasks'],
+        resources: ['*'],
+        conditions: { ArnEquals: { 'ecs:cluster': this.cluster.clusterArn } },
+      }),
+    );
+    const principal = grantee.grantPrincipal as iam.IPrincipal & Partial<IConstruct>;
+    const scope = principal.node ? (principal as IConstruct) : undefined;
+    if (scope) {
+      acknowledge(scope, {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'ecs:DescribeTasks on task ARNs not known in advance; limited to this cluster by the ecs:cluster condition.',
+      });
+    }
   }
 
   /** Environment the publish trigger needs to start a task. */

@@ -46,7 +46,8 @@ export class Queues extends Construct {
     this.maxReceiveCount = props.maxReceiveCount ?? 5;
     // Visibility timeouts are 6x the consumer Lambda timeout (AWS guidance for SQS event sources).
     this.dispatch = this.workQueue('Dispatch', { visibilityTimeout: Duration.minutes(6), fifo: false });
-    this.publish = this.workQueue('Publish', { visibilityTimeout: Duration.minutes(6), fifo: true });
+    // Longer than the publish trigger's timeout, which waits for its Fargate run.
+    this.publish = this.workQueue('Publish', { visibilityTimeout: Duration.minutes(15), fifo: true });
     this.actions = this.workQueue('Actions', { visibilityTimeout: Duration.minutes(30), fifo: false });
   }
 

@@ -49,6 +49,8 @@ export class Workers extends Construct {
     // Dispatcher: woken by messages, reads pending work from the table, launches builders.
     this.dispatcher = new CoprFunction(this, 'Dispatcher', {
       entry: LAMBDA_HANDLERS.dispatcher,
+      // Read at run time by builder-ami/agent/user-data.ts, next to the bundle.
+      copyFiles: ['builder-ami/agent/ec2-bootstrap.sh'],
       timeout: Duration.seconds(60),
       logRetention,
     })
@@ -56,7 +58,9 @@ export class Workers extends Construct {
       .setEnv('FRONTEND_URL', props.frontendUrl)
       .setEnv('BUILDER_LAUNCH_TEMPLATES', builders.launchTemplateIdsJson())
       .setEnv('BUILDER_SUBNETS', builders.subnetIds.join(','))
-      .setEnv('MAX_BUILDERS', String(props.maxBuilders));
+      .setEnv('MAX_BUILDERS', String(props.maxBuilders))
+      // Launch requests repeat the deployment tag (request tags replace the template's).
+      .setEnv('BUILDER_TAG_VALUE', builders.tagValue);
     builders.grantLaunch(this.dispatcher.fn);
     // Cancel of a starting/running task terminates its instance.
     builders.grantTerminate(this.dispatcher.fn);
@@ -77,7 +81,8 @@ export class Workers extends Construct {
       logRetention,
     })
       .bindTable(table)
-      .bindQueueSender(queues.dispatch.queue, 'DISPATCH_QUEUE_URL');
+      .bindQueueSender(queues.dispatch.queue, 'DISPATCH_QUEUE_URL')
+      .setEnv('BUILDER_TAG_VALUE', builders.tagValue);
     builders.grantTerminate(this.reaper.fn);
     new events.Rule(this, 'ReaperSchedule', {
       description: 'Detect builders that stopped heartbeating',
@@ -88,7 +93,8 @@ export class Workers extends Construct {
     // Publish trigger: one FIFO message group per repository, so runs for one repository never overlap.
     this.publishTrigger = new CoprFunction(this, 'PublishTrigger', {
       entry: LAMBDA_HANDLERS.publishTrigger,
-      timeout: Duration.seconds(60),
+      // Waits for the Fargate run it started (see functions/aws/publish-trigger.ts).
+      timeout: Duration.minutes(14),
       logRetention,
       environment: publisher.runEnvironment(),
     });

@@ -122,7 +122,9 @@ async function editProjectRoute(req: RouteRequest, ctx: AppContext) {
 
 async function deleteProjectRoute(req: RouteRequest, ctx: AppContext) {
   const view = await projectView(ctx, await loadProject(ctx.store, req.params.ownername!, req.params.projectname!));
-  await deleteProject(ctx.store, req.caller!, req.params.ownername!, req.params.projectname!);
+  const project = await deleteProject(ctx.store, req.caller!, req.params.ownername!, req.params.projectname!);
+  // Builds and results go in a queued action (GET /api_3/project/actions/...).
+  await ctx.services.actions?.deleteProject(project);
   return view;
 }
 

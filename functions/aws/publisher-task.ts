@@ -1,0 +1,143 @@
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, sep } from 'node:path';
+import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Clock } from '../core/ports.js';
+import type { ResultsStore } from '../core/results-store.js';
+import type { GpgSigner } from '../publish/gpg-signer.js';
+import type { KmsKeyStore } from '../publish/kms-key-store.js';
+import { renderIndexHtml } from '../publish/listing.js';
+import type { ProcessRunner } from '../publish/process-runner.js';
+import { publishRepository } from '../publish/publish-repo.js';
+import { PublishRequest } from '../publish/publish-request.js';
+import { projectOfDirname } from '../publish/signer.js';
+import { signingKeyKey } from '../store/table.js';
+
+/**
+ * One publishing run in the Fargate task, on a metadata-only mirror of the
+ * repository: it downloads the current `repodata/` and the added build dirs, never
+ * the RPMs already published. `createrepo_c --update --skip-stat --recycle-pkglist`
+ * keeps the old packages' entries from the old metadata without reading their files
+ * (verified with createrepo_c 0.17), so a run costs the new builds plus metadata,
+ * not the repository's bytes. Uploads go in reader-safe order: package files, then
+ * metadata files, repomd.xml last; deleted builds go only after that.
+ */
+export interface PublisherTaskDeps {
+  results: ResultsStore;
+  db: DynamoDBDocumentClient;
+  table: string;
+  keys: KmsKeyStore;
+  signer: GpgSigner;
+  run: ProcessRunner;
+  clock: Clock;
+  workDir: string;
+  resultsBaseUrl: string;
+}
+
+async function download(results: ResultsStore, mirror: string, prefix: string): Promise<number> {
+  let n = 0;
+  for (const key of await results.list(prefix)) {
+    const data = await results.get(key);
+    if (!data) continue;
+    const path = join(mirror, key);
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, data);
+    n++;
+  }
+  return n;
+}
+
+async function filesUnder(root: string, dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (d: string): Promise<void> => {
+    let entries;
+    try {
+      entries = await readdir(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) await walk(p);
+      else out.push(relative(root, p).split(sep).join('/'));
+    }
+  };
+  await walk(join(root, dir));
+  return out.sort();
+}
+
+/** Loads the project's sealed key into the signer, or creates and seals one (first writer wins). */
+async function loadSigningKey(deps: PublisherTaskDeps, owner: string, project: string): Promise<void> {
+  const key = signingKeyKey(owner, project);
+  const found = await deps.db.send(new GetCommand({ TableName: deps.table, Key: key, ConsistentRead: true }));
+  if (found.Item?.sealed) {
+    await deps.signer.importSecretKey(owner, project, await deps.keys.open(owner, project, found.Item.sealed));
+    return;
+  }
+  await deps.signer.ensureKey(owner, project);
+  const sealed = await deps.keys.seal(owner, project, await deps.signer.exportSecretKey(owner, project));
+  try {
+    await deps.db.send(
+      new PutCommand({ TableName: deps.table, Item: { ...key, entity: 'signing-key', sealed }, ConditionExpression: 'attribute_not_exists(pk)' }),
+    );
+  } catch (err) {
+    if ((err as Error).name !== 'ConditionalCheckFailedException') throw err;
+    // Another run created the key first: use that one, so every RPM has one signer.
+    await rm(deps.signer.homedir(owner, project), { recursive: true, force: true });
+    const winner = await deps.db.send(new GetCommand({ TableName: deps.table, Key: key, ConsistentRead: true }));
+    await deps.signer.importSecretKey(owner, project, await deps.keys.open(owner, project, winner.Item!.sealed));
+  }
+}
+
+/** Directory listing of one S3 "directory", built from the object keys below it. */
+async function writeRemoteListing(results: ResultsStore, dirKey: string): Promise<void> {
+  const keys = await results.list(`${dirKey}/`);
+  const children = new Map<string, boolean>();
+  for (const k of keys) {
+    const rest = k.slice(dirKey.length + 1);
+    const [first, ...more] = rest.split('/');
+    if (!first || first === 'index.html' || first.startsWith('.')) continue;
+    children.set(first, (children.get(first) ?? false) || more.length > 0);
+  }
+  const entries = [...children].map(([name, isDir]) => ({ name, isDir, size: 0, mtimeMs: Date.now() }));
+  await results.put(`${dirKey}/index.html`, renderIndexHtml(`/results/${dirKey}`, entries, { parentLink: true }));
+}
+
+export async function runPublisherTask(input: unknown, deps: PublisherTaskDeps): Promise<void> {
+  const req = PublishRequest.parse(input);
+  const mirror = join(deps.workDir, 'mirror');
+  await rm(mirror, { recursive: true, force: true });
+  const chrootKey = `${req.owner}/${req.dirname}/${req.chroot}`;
+  const metaDir = req.devel ? `${chrootKey}/devel/repodata` : `${chrootKey}/repodata`;
+
+  if (req.full) {
+    await download(deps.results, mirror, `${chrootKey}/`); // regenerate: reads every package once
+  } else {
+    await download(deps.results, mirror, `${metaDir}/`);
+    for (const add of req.adds) await download(deps.results, mirror, `${chrootKey}/${add}/`);
+    const comps = await deps.results.get(`${chrootKey}/comps.xml`);
+    if (comps) await writeFile(join(mirror, chrootKey, 'comps.xml'), comps);
+  }
+  await mkdir(join(mirror, chrootKey), { recursive: true });
+  const oldMeta = new Set(await deps.results.list(`${metaDir}/`));
+
+  await loadSigningKey(deps, req.owner, projectOfDirname(req.dirname));
+  await publishRepository(req, { resultsDir: mirror, signer: deps.signer, run: deps.run, clock: deps.clock, resultsBaseUrl: deps.resultsBaseUrl });
+
+  const upload = async (rel: string) => deps.results.put(rel, await readFile(join(mirror, rel)));
+  // 1. packages of the added builds (now signed) and their listings
+  for (const add of req.adds) for (const f of await filesUnder(mirror, `${chrootKey}/${add}`)) await upload(f);
+  // 2. metadata data files, then the signature, then repomd.xml itself
+  const meta = await filesUnder(mirror, metaDir);
+  const repomd = `${metaDir}/repomd.xml`;
+  for (const f of meta.filter((m) => m !== repomd && !m.endsWith('repomd.xml.asc'))) await upload(f);
+  if (meta.includes(`${repomd}.asc`)) await upload(`${repomd}.asc`);
+  if (meta.includes(repomd)) await upload(repomd);
+  const pubkey = `${req.owner}/${req.dirname}/pubkey.gpg`;
+  if (await stat(join(mirror, pubkey)).catch(() => null)) await upload(pubkey);
+  // 3. only now: old metadata files no longer referenced, and deleted builds
+  for (const old of oldMeta) if (!meta.includes(old)) await deps.results.deletePrefix(old);
+  for (const del of req.deletes) await deps.results.deletePrefix(`${chrootKey}/${del}/`);
+  // 4. listings of the chroot and project dirs from what the bucket now holds
+  await writeRemoteListing(deps.results, chrootKey);
+  await writeRemoteListing(deps.results, `${req.owner}/${req.dirname}`);
+}

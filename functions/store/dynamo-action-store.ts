@@ -1,0 +1,158 @@
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { Action, ActionData, ActionStore } from '../core/action-ports.js';
+import { actionKeys as ak, INDEX } from './table.js';
+
+type Item = Record<string, unknown>;
+
+const STORAGE_ATTRS = new Set(['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk', 'entity']);
+
+function plain(item: Item | undefined): Action | null {
+  if (!item) return null;
+  const out: Item = {};
+  for (const [k, v] of Object.entries(item)) if (!STORAGE_ATTRS.has(k)) out[k] = v;
+  return out as unknown as Action;
+}
+
+function conditionFailed(err: unknown): boolean {
+  return (err as Error).name === 'ConditionalCheckFailedException';
+}
+
+/**
+ * Actions in the single table: one item per action, indexed by project (the API
+ * listing) and, while not finished, in the due queue (`ACTIONQ`, ordered by due
+ * time). Every transition is conditional: a claim expects the due time it read, and
+ * the later writes of an attempt expect `state = running AND attempts = <attempt>`,
+ * so a runner whose lease ran out cannot overwrite the attempt that replaced it.
+ */
+export class DynamoActionStore implements ActionStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  private async queryAll(input: Omit<QueryCommandInput, 'TableName'>, limit?: number): Promise<Item[]> {
+    const out: Item[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const res = await this.db.send(
+        new QueryCommand({ ...input, TableName: this.table, ExclusiveStartKey: start, ...(limit ? { Limit: limit - out.length } : {}) }),
+      );
+      out.push(...((res.Items ?? []) as Item[]));
+      start = res.LastEvaluatedKey;
+    } while (start && (limit === undefined || out.length < limit));
+    return out;
+  }
+
+  /** An update that returns the new item, or null when its condition failed. */
+  private async update(input: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName'>): Promise<Item | null> {
+    try {
+      const res = await this.db.send(new UpdateCommand({ ...input, TableName: this.table, ReturnValues: 'ALL_NEW' }));
+      return (res.Attributes as Item | undefined) ?? {};
+    } catch (err) {
+      if (conditionFailed(err)) return null;
+      throw err;
+    }
+  }
+
+  async createAction(a: Action): Promise<void> {
+    const item: Item = { ...ak.action(a.id), ...ak.actionOfProject(a.ownername, a.projectname, a.id), entity: 'action', ...a };
+    if (a.due_at !== null) Object.assign(item, ak.dueAction(a.due_at, a.id));
+    await this.db.send(new PutCommand({ TableName: this.table, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
+  }
+
+  async getAction(id: number): Promise<Action | null> {
+    const res = await this.db.send(new GetCommand({ TableName: this.table, Key: ak.action(id) }));
+    return plain(res.Item as Item | undefined);
+  }
+
+  async listProjectActions(owner: string, project: string): Promise<Action[]> {
+    const items = await this.queryAll({
+      IndexName: INDEX.byParent,
+      KeyConditionExpression: 'gsi1pk = :p',
+      ExpressionAttributeValues: { ':p': ak.projectActionsPartition(owner, project) },
+    });
+    return items.map((i) => plain(i)!);
+  }
+
+  async listDueActions(now: number, limit: number): Promise<Action[]> {
+    const items = await this.queryAll(
+      {
+        IndexName: INDEX.byQueue,
+        KeyConditionExpression: 'gsi3pk = :q AND gsi3sk <= :until',
+        ExpressionAttributeValues: { ':q': ak.dueActionsPartition, ':until': ak.dueActionsUntil(now) },
+      },
+      limit,
+    );
+    return items.map((i) => plain(i)!);
+  }
+
+  async claimAction(id: number, expectDueAt: number, leaseUntil: number, nowSec: number): Promise<Action | null> {
+    const q = ak.dueAction(leaseUntil, id);
+    const item = await this.update({
+      Key: ak.action(id),
+      // Still due exactly as the runner saw it: pending, or running with an ended lease.
+      ConditionExpression: 'due_at = :expect AND #s IN (:pending, :running)',
+      UpdateExpression:
+        'SET #s = :running, attempts = attempts + :one, due_at = :lease, gsi3pk = :q, gsi3sk = :qsk, started_on = if_not_exists(started_on, :now)',
+      ExpressionAttributeNames: { '#s': 'state' },
+      ExpressionAttributeValues: {
+        ':expect': expectDueAt,
+        ':pending': 'pending',
+        ':running': 'running',
+        ':one': 1,
+        ':lease': leaseUntil,
+        ':q': q.gsi3pk,
+        ':qsk': q.gsi3sk,
+        ':now': nowSec,
+      },
+    });
+    return plain(item ?? undefined);
+  }
+
+  async saveActionData(id: number, attempt: number, data: ActionData): Promise<boolean> {
+    const item = await this.update({
+      Key: ak.action(id),
+      ConditionExpression: '#s = :running AND attempts = :n',
+      UpdateExpression: 'SET #d = :d',
+      ExpressionAttributeNames: { '#s': 'state', '#d': 'data' },
+      ExpressionAttributeValues: { ':running': 'running', ':n': attempt, ':d': data },
+    });
+    return item !== null;
+  }
+
+  async finishAction(
+    id: number,
+    attempt: number,
+    end: { state: 'succeeded' | 'failed'; endedOn: number; result?: Record<string, unknown> | null; error?: string | null },
+  ): Promise<boolean> {
+    const item = await this.update({
+      Key: ak.action(id),
+      ConditionExpression: '#s = :running AND attempts = :n',
+      // Leaves the due queue: a finished action is never picked up again.
+      UpdateExpression: 'SET #s = :end, ended_on = :t, due_at = :null, #r = :r, #e = :e REMOVE gsi3pk, gsi3sk',
+      ExpressionAttributeNames: { '#s': 'state', '#r': 'result', '#e': 'error' },
+      ExpressionAttributeValues: {
+        ':running': 'running',
+        ':n': attempt,
+        ':end': end.state,
+        ':t': end.endedOn,
+        ':null': null,
+        ':r': end.result ?? null,
+        ':e': end.error ?? null,
+      },
+    });
+    return item !== null;
+  }
+
+  async retryAction(id: number, attempt: number, dueAt: number, error: string): Promise<boolean> {
+    const q = ak.dueAction(dueAt, id);
+    const item = await this.update({
+      Key: ak.action(id),
+      ConditionExpression: '#s = :running AND attempts = :n',
+      UpdateExpression: 'SET #s = :pending, due_at = :due, gsi3pk = :q, gsi3sk = :qsk, #e = :e',
+      ExpressionAttributeNames: { '#s': 'state', '#e': 'error' },
+      ExpressionAttributeValues: { ':running': 'running', ':n': attempt, ':pending': 'pending', ':due': dueAt, ':q': q.gsi3pk, ':qsk': q.gsi3sk, ':e': error },
+    });
+    return item !== null;
+  }
+}
