@@ -13,7 +13,7 @@ import { documentClient } from '../store/dynamo-client.js';
 import { DynamoBuildStore } from '../store/dynamo-build-store.js';
 import { DynamoStore } from '../store/dynamo-store.js';
 import { Ec2Fleet } from './ec2-fleet.js';
-import { S3ResultsStore } from './s3-results-store.js';
+import { RESULTS_S3_CLIENT_CONFIG, S3ResultsStore } from './s3-results-store.js';
 import { sendPublish, sendWake } from './sqs-queues.js';
 
 /**
@@ -23,7 +23,7 @@ import { sendPublish, sendWake } from './sqs-queues.js';
 let cached: { config: Config; sqs: SQSClient; s3: S3Client; ec2: EC2Client } | null = null;
 
 function base() {
-  cached ??= { config: loadConfig(), sqs: new SQSClient({}), s3: new S3Client({}), ec2: new EC2Client({}) };
+  cached ??= { config: loadConfig(), sqs: new SQSClient({}), s3: new S3Client({ ...RESULTS_S3_CLIENT_CONFIG }), ec2: new EC2Client({}) };
   return cached;
 }
 

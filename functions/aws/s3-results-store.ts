@@ -10,6 +10,14 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { ResultsStore, UploadTarget } from '../core/results-store.js';
 
 /**
+ * Configuration for the S3 client behind S3ResultsStore. Since SDK 3.729 the client
+ * adds a CRC32 checksum to every PutObject by default; in a presigned PUT (no body at
+ * signing time) that is the CRC32 of an empty body, signed into the URL, and the
+ * builder's real upload no longer matches it. Checksums only where S3 requires them.
+ */
+export const RESULTS_S3_CLIENT_CONFIG = { requestChecksumCalculation: 'WHEN_REQUIRED' } as const;
+
+/**
  * Results in the S3 bucket behind the results CloudFront. Builders upload with
  * presigned PUT URLs for one key each, minted only for their own result dir, so
  * their instance role needs no S3 permission at all.

@@ -1,0 +1,310 @@
+import { randomUUID } from 'node:crypto';
+import type { BuildStore } from './build-ports.js';
+import { FINISHED_STATES, isFinished, type Build, type BuildChroot } from './build-model.js';
+import { buildState } from './build-state.js';
+import { newEvent, type EventSink } from './events.js';
+import type { Project } from './model.js';
+import type { Clock, Store } from './ports.js';
+import { srpmResultPrefix, type ResultsStore } from './results-store.js';
+import type { LifecycleDeps } from './task-lifecycle.js';
+
+/**
+ * Scheduled maintenance: the work that keeps projects tidy without their owners
+ * (EventBridge schedules on AWS, timers under `npm start`, `copr-maintenance` by
+ * hand). Every job is idempotent and safe to run twice at once: each subject (a
+ * project, a project chroot) is worked on under a lease in the table, re-read
+ * after the lease is won, and a second runner either skips it or finds nothing
+ * left to do.
+ */
+
+/** Leases per (job, subject); a crashed holder's lease runs out. */
+export interface JobClaims {
+  claim(job: string, subject: string, holder: string, now: number, leaseMs: number): Promise<boolean>;
+  release(job: string, subject: string, holder: string): Promise<void>;
+}
+
+/** The builders that exist right now (EC2 instances, local child processes). */
+export interface BuilderInventory {
+  list(): Promise<Array<{ builderId: string; startedAt: number }>>;
+  terminate(builderId: string): Promise<void>;
+}
+
+/** The actions queue, when the deployment has one (functions/core/action-ports.ts). */
+export interface DueActions {
+  listDueActions(now: number, limit: number): Promise<unknown[]>;
+  wake(): Promise<void>;
+}
+
+export interface MaintenanceSettings {
+  /** Days an EOL chroot's repositories stay before removal (Copr: 180). */
+  eolRetentionDays: number;
+  /** How long one runner may hold a subject. */
+  leaseMs: number;
+  /** A builder without an active task is stray only after this long (launch races the task write). */
+  strayGraceMs: number;
+}
+
+export const DEFAULT_MAINTENANCE_SETTINGS: MaintenanceSettings = {
+  eolRetentionDays: 180,
+  leaseMs: 15 * 60_000,
+  strayGraceMs: 10 * 60_000,
+};
+
+export interface MaintenanceDeps {
+  store: Store;
+  builds: BuildStore;
+  results: ResultsStore;
+  clock: Clock;
+  claims: JobClaims;
+  events: EventSink;
+  /** Republish requests (the publisher removes `deletes` once metadata no longer names them). */
+  publish: LifecycleDeps['publish'];
+  /** Wakes the dispatcher. */
+  wake(): Promise<void>;
+  fleet?: BuilderInventory;
+  actions?: DueActions;
+  settings?: Partial<MaintenanceSettings>;
+  log?: (msg: string) => void;
+}
+
+export const JOBS = ['delete-expired', 'prune', 'eol-chroots', 'reconcile'] as const;
+export type JobName = (typeof JOBS)[number];
+
+export function isJobName(s: string): s is JobName {
+  return (JOBS as readonly string[]).includes(s);
+}
+
+export interface JobReport {
+  job: JobName;
+  /** What changed, as `owner/project[...]` strings; empty when there was nothing to do. */
+  changed: string[];
+  /** Subjects another runner held. */
+  skipped: string[];
+}
+
+const settingsOf = (deps: MaintenanceDeps): MaintenanceSettings => ({ ...DEFAULT_MAINTENANCE_SETTINGS, ...deps.settings });
+const fullName = (p: Pick<Project, 'ownername' | 'name'>) => `${p.ownername}/${p.name}`;
+const seconds = (ms: number) => Math.floor(ms / 1000);
+
+/** Runs `work` while holding the lease on (job, subject); 'held' when another runner has it. */
+async function underLease<T>(deps: MaintenanceDeps, job: JobName, subject: string, work: () => Promise<T>): Promise<T | 'held'> {
+  const holder = randomUUID();
+  if (!(await deps.claims.claim(job, subject, holder, deps.clock.now(), settingsOf(deps).leaseMs))) return 'held';
+  try {
+    return await work();
+  } finally {
+    await deps.claims.release(job, subject, holder);
+  }
+}
+
+/** `proj` and every other dir (`proj:pr:1`) builds were made in. */
+function dirnamesOf(project: Pick<Project, 'name'>, builds: Build[]): string[] {
+  return [...new Set([project.name, ...builds.map((b) => b.project_dirname)])].sort();
+}
+
+// ---- delete-expired ---------------------------------------------------------------------
+
+/** Temporary projects whose `delete_after` has passed go, with their builds and results. */
+export async function deleteExpiredProjects(deps: MaintenanceDeps): Promise<JobReport> {
+  const report: JobReport = { job: 'delete-expired', changed: [], skipped: [] };
+  const isExpired = (p: Project) => p.delete_after !== null && p.delete_after <= seconds(deps.clock.now());
+  // Maintenance may read the whole project collection (one Query per page, no Scan).
+  for (const seen of (await deps.store.listAllProjects()).filter(isExpired)) {
+    const out = await underLease(deps, 'delete-expired', fullName(seen), async () => {
+      const p = await deps.store.getProject(seen.ownername, seen.name);
+      // Gone, re-created, or extended meanwhile: not ours to delete.
+      if (!p || p.id !== seen.id || !isExpired(p)) return false;
+      const builds = await deps.builds.listProjectBuilds(p.ownername, p.name);
+      for (const b of builds) await deps.builds.deleteBuild(b.id);
+      for (const d of dirnamesOf(p, builds)) await deps.results.deletePrefix(`${p.ownername}/${d}/`);
+      // The project row goes last: a crash before it leaves the project expired, so the next run finishes the job.
+      await deps.store.deleteProject(p.ownername, p.name);
+      await deps.events.publish(
+        newEvent({ type: 'project.deleted', ownername: p.ownername, projectname: p.name, project_id: p.id, reason: 'expired' }, deps.clock.now()),
+      );
+      return true;
+    });
+    if (out === 'held') report.skipped.push(fullName(seen));
+    else if (out) report.changed.push(fullName(seen));
+  }
+  return report;
+}
+
+// ---- prune ----------------------------------------------------------------------------------
+
+const SUCCESS: readonly BuildChroot['state'][] = ['succeeded', 'forked'];
+
+interface PrunePlan {
+  /** Builds all of whose chroots are superseded: rows and results go. */
+  wholeBuilds: Array<{ build: Build; chroots: BuildChroot[] }>;
+  /** Superseded chroots of builds that keep other chroots: only their results go. */
+  chroots: Array<{ build: Build; chroot: BuildChroot }>;
+}
+
+/**
+ * Per (dirname, package, chroot), the newest successful build stays; every older
+ * finished build chroot is superseded. Newer builds (failed, still running) stay,
+ * and unfinished builds are never touched.
+ */
+export function planPrune(builds: Array<{ build: Build; chroots: BuildChroot[] }>): PrunePlan {
+  const keyOf = (b: Build, c: BuildChroot) => JSON.stringify([b.project_dirname, b.package_name, c.name]);
+  const newestOk = new Map<string, number>();
+  for (const { build, chroots } of builds) {
+    if (!build.package_name) continue;
+    for (const c of chroots) {
+      if (!SUCCESS.includes(c.state)) continue;
+      const k = keyOf(build, c);
+      newestOk.set(k, Math.max(newestOk.get(k) ?? 0, build.id));
+    }
+  }
+  const plan: PrunePlan = { wholeBuilds: [], chroots: [] };
+  for (const { build, chroots } of builds) {
+    if (!build.package_name || chroots.length === 0 || !isFinished(buildState(build, chroots))) continue;
+    const superseded = chroots.filter((c) => FINISHED_STATES.includes(c.state) && build.id < (newestOk.get(keyOf(build, c)) ?? 0));
+    if (superseded.length === chroots.length) plan.wholeBuilds.push({ build, chroots });
+    else for (const chroot of superseded) plan.chroots.push({ build, chroot });
+  }
+  return plan;
+}
+
+async function pruneProject(deps: MaintenanceDeps, p: Project): Promise<string[]> {
+  const builds = await deps.builds.listProjectBuilds(p.ownername, p.name);
+  const withChroots = await Promise.all(builds.map(async (build) => ({ build, chroots: await deps.builds.listBuildChroots(build.id) })));
+  const plan = planPrune(withChroots);
+  // Published result dirs leave through the publisher (after new metadata is live);
+  // unpublished ones (failed builds) can go at once.
+  const deletes = new Map<string, { dirname: string; chroot: string; dirs: string[] }>();
+  const drop = async (b: Build, c: BuildChroot) => {
+    if (!c.result_dir) return;
+    if (!SUCCESS.includes(c.state)) {
+      await deps.results.deletePrefix(`${p.ownername}/${b.project_dirname}/${c.name}/${c.result_dir}/`);
+      return;
+    }
+    const key = `${b.project_dirname}/${c.name}`;
+    const entry = deletes.get(key) ?? { dirname: b.project_dirname, chroot: c.name, dirs: [] };
+    entry.dirs.push(c.result_dir);
+    deletes.set(key, entry);
+  };
+  const changed: string[] = [];
+  for (const { build, chroots } of plan.wholeBuilds) {
+    await deps.builds.deleteBuild(build.id);
+    await deps.results.deletePrefix(`${srpmResultPrefix(p.ownername, build.project_dirname, build.id)}/`);
+    for (const c of chroots) await drop(build, c);
+    changed.push(`${fullName(p)}#${build.id}`);
+  }
+  for (const { build, chroot } of plan.chroots) {
+    await drop(build, chroot);
+    changed.push(`${fullName(p)}#${build.id}/${chroot.name}`);
+  }
+  for (const d of deletes.values()) {
+    await deps.publish({ owner: p.ownername, dirname: d.dirname, chroot: d.chroot, adds: [], deletes: d.dirs.sort(), devel: p.devel_mode });
+  }
+  return changed;
+}
+
+/** Projects with `auto_prune`: superseded builds and their results go, repositories are republished. */
+export async function pruneBuilds(deps: MaintenanceDeps): Promise<JobReport> {
+  const report: JobReport = { job: 'prune', changed: [], skipped: [] };
+  for (const seen of (await deps.store.listAllProjects()).filter((p) => p.auto_prune)) {
+    const out = await underLease(deps, 'prune', fullName(seen), async () => {
+      const p = await deps.store.getProject(seen.ownername, seen.name);
+      return p && p.id === seen.id && p.auto_prune ? pruneProject(deps, p) : [];
+    });
+    if (out === 'held') report.skipped.push(fullName(seen));
+    else report.changed.push(...out);
+  }
+  return report;
+}
+
+// ---- eol-chroots --------------------------------------------------------------------------
+
+/**
+ * Project chroots on EOL mock chroots: first they get `delete_after` (now plus the
+ * retention) and their owners a `project.chroot_eol` notification; once that has
+ * passed, their repositories and results are removed and the project chroot goes.
+ */
+export async function handleEolChroots(deps: MaintenanceDeps): Promise<JobReport> {
+  const report: JobReport = { job: 'eol-chroots', changed: [], skipped: [] };
+  const eol = new Set((await deps.store.listMockChroots()).filter((m) => m.eol).map((m) => m.name));
+  if (eol.size === 0) return report;
+  const { eolRetentionDays } = settingsOf(deps);
+  for (const project of await deps.store.listAllProjects()) {
+    for (const seen of await deps.store.listProjectChroots(project.ownername, project.name)) {
+      if (!eol.has(seen.mock_chroot)) continue;
+      const subject = `${fullName(project)}/${seen.mock_chroot}`;
+      const out = await underLease(deps, 'eol-chroots', subject, async () => {
+        const pc = await deps.store.getProjectChroot(project.ownername, project.name, seen.mock_chroot);
+        if (!pc) return null;
+        const now = seconds(deps.clock.now());
+        if (pc.delete_after === null) {
+          const deleteAfter = now + eolRetentionDays * 86_400;
+          await deps.store.putProjectChroot({ ...pc, delete_after: deleteAfter, delete_after_days: eolRetentionDays });
+          await deps.events.publish(
+            newEvent(
+              { type: 'project.chroot_eol', ownername: project.ownername, projectname: project.name, chroot: pc.mock_chroot, delete_after: deleteAfter },
+              deps.clock.now(),
+            ),
+          );
+          return `${subject}: EOL, removal after ${new Date(deleteAfter * 1000).toISOString()}`;
+        }
+        if (pc.delete_after <= now) {
+          const builds = await deps.builds.listProjectBuilds(project.ownername, project.name);
+          for (const d of dirnamesOf(project, builds)) await deps.results.deletePrefix(`${project.ownername}/${d}/${pc.mock_chroot}/`);
+          await deps.store.deleteProjectChroot(project.ownername, project.name, pc.mock_chroot);
+          return `${subject}: removed`;
+        }
+        // Keep the countdown Copr shows (`delete_after_days`) current.
+        const days = Math.ceil((pc.delete_after - now) / 86_400);
+        if (days !== pc.delete_after_days) await deps.store.putProjectChroot({ ...pc, delete_after_days: days });
+        return null;
+      });
+      if (out === 'held') report.skipped.push(subject);
+      else if (out) report.changed.push(out);
+    }
+  }
+  return report;
+}
+
+// ---- reconcile ------------------------------------------------------------------------------
+
+/**
+ * Repairs what lost messages and crashed processes leave behind: pending work
+ * nobody was woken for, builders that no active task owns, actions that are due.
+ * Every step is safe to repeat (a wake-up is only a nudge; terminate is idempotent).
+ */
+export async function reconcile(deps: MaintenanceDeps): Promise<JobReport> {
+  const report: JobReport = { job: 'reconcile', changed: [], skipped: [] };
+  if ((await deps.builds.listPendingOwners()).length > 0) {
+    await deps.wake();
+    report.changed.push('dispatcher woken for pending work');
+  }
+  if (deps.fleet) {
+    // Builders first, tasks second: a builder launched after the task read cannot be mistaken for a stray.
+    const running = await deps.fleet.list();
+    const owned = new Set((await deps.builds.listActiveTasks()).map((t) => t.builder_id).filter((id): id is string => id !== null));
+    const now = deps.clock.now();
+    for (const b of running) {
+      if (owned.has(b.builderId) || now - b.startedAt < settingsOf(deps).strayGraceMs) continue;
+      await deps.fleet.terminate(b.builderId);
+      report.changed.push(`stray builder ${b.builderId} terminated`);
+    }
+  }
+  if (deps.actions && (await deps.actions.listDueActions(deps.clock.now(), 1)).length > 0) {
+    await deps.actions.wake();
+    report.changed.push('action runner woken for due actions');
+  }
+  return report;
+}
+
+export function runJob(deps: MaintenanceDeps, job: JobName): Promise<JobReport> {
+  switch (job) {
+    case 'delete-expired':
+      return deleteExpiredProjects(deps);
+    case 'prune':
+      return pruneBuilds(deps);
+    case 'eol-chroots':
+      return handleEolChroots(deps);
+    case 'reconcile':
+      return reconcile(deps);
+  }
+}

@@ -1,0 +1,121 @@
+// Shared helpers for the dnf end-to-end tests: SRPMs made at test time, builds submitted
+// exactly as copr-cli uploads them, waiting on the API, and Debian's dnf in temp installroots.
+import { execFile } from 'node:child_process';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { multipart, type CoprClient } from '../support/copr-client.js';
+
+export const run = promisify(execFile);
+
+/** A noarch package installing `/usr/bin/<name>` that prints `hello from <name>`. AutoReq: no (no /bin/sh in an empty root). */
+export function specFor(name: string, version = '1.0'): string {
+  return [
+    `Name: ${name}`,
+    `Version: ${version}`,
+    'Release: 1%{?dist}',
+    `Summary: ${name} for the dnf tests`,
+    'License: MIT',
+    'BuildArch: noarch',
+    'AutoReq: no',
+    '%description',
+    `${name} prints a greeting.`,
+    '%prep',
+    '%build',
+    '%install',
+    'mkdir -p %{buildroot}%{_bindir}',
+    `printf '#!/bin/sh\\necho hello from ${name}\\n' > %{buildroot}%{_bindir}/${name}`,
+    `chmod 0755 %{buildroot}%{_bindir}/${name}`,
+    '%files',
+    `%{_bindir}/${name}`,
+    '',
+  ].join('\n');
+}
+
+/** Builds `<name>-<version>-1.src.rpm` into `dir`; returns its path. */
+export async function makeSrpm(dir: string, name: string, version = '1.0'): Promise<string> {
+  const top = join(dir, `.top-${name}`);
+  await mkdir(top, { recursive: true });
+  const spec = join(top, `${name}.spec`);
+  await writeFile(spec, specFor(name, version));
+  await run('rpmbuild', ['-bs', '--define', `_topdir ${top}`, '--define', `_srcrpmdir ${dir}`, '--define', 'dist %{nil}', spec]);
+  await rm(top, { recursive: true, force: true });
+  return join(dir, `${name}-${version}-1.src.rpm`);
+}
+
+/** `copr-cli build <owner>/<project> <file.src.rpm>`: multipart, the `pkgs` file part first and `json` last. */
+export async function uploadBuild(c: CoprClient, owner: string, project: string, srpm: string): Promise<number> {
+  const form = multipart(
+    [{ field: 'pkgs', filename: srpm.split('/').pop()!, contentType: 'application/x-rpm', data: await readFile(srpm) }],
+    { ownername: owner, projectname: project, project_dirname: project, timeout: null, chroots: null, background: false, isolation: 'unchanged' },
+  );
+  const res = await c.send<{ id: number }>('POST', 'build/create/upload', { raw: form });
+  if (res.status !== 200) throw new Error(`build/create/upload answered ${res.status}: ${JSON.stringify(res.body)}`);
+  return res.body.id;
+}
+
+export async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+const DONE = ['succeeded', 'failed', 'canceled', 'skipped', 'forked'];
+
+/** Polls `GET /api_3/build/{id}` until the build is finished; returns its state. */
+export async function waitForBuild(c: CoprClient, id: number, timeoutMs = 60_000): Promise<string> {
+  return waitFor(`build ${id}`, async () => {
+    const res = await c.get<{ state: string }>(`build/${id}`);
+    return DONE.includes(res.body.state) ? res.body.state : null;
+  }, timeoutMs);
+}
+
+/** Package file names in a published repository (from primary.xml.gz), or [] before the first publish. */
+export async function repoPackages(repodataDir: string): Promise<string[]> {
+  const primary = (await readdir(repodataDir).catch(() => [] as string[])).find((f) => f.endsWith('primary.xml.gz'));
+  if (!primary) return [];
+  const { stdout } = await run('sh', ['-c', 'zcat "$1"', 'sh', join(repodataDir, primary)], { maxBuffer: 64 << 20 });
+  return [...stdout.matchAll(/<location\b[^>]*?\shref="([^"]+)"/g)].map((m) => m[1]!.split('/').pop()!).sort();
+}
+
+export interface DnfResult {
+  ok: boolean;
+  out: string;
+  root: string;
+}
+
+/**
+ * Debian's dnf against only the repo files in `reposdir`, in a fresh installroot
+ * (fresh cache, fresh rpmdb, so keys are imported again). `--disableplugin=local`:
+ * Debian's `local` plugin adds an unsigned repo that breaks gpgcheck.
+ */
+export function dnfIn(work: string) {
+  let n = 0;
+  return async (reposdir: string, args: string[], extra: string[] = []): Promise<DnfResult> => {
+    n += 1;
+    const root = join(work, `root-${n}`);
+    await mkdir(root, { recursive: true });
+    const base = [
+      `--installroot=${root}`, '--releasever=44', `--setopt=reposdir=${reposdir}`, '--disableplugin=local',
+      '--setopt=install_weak_deps=False', '--nodocs', '-y', ...extra,
+    ];
+    try {
+      const r = await run('dnf', [...base, ...args], { maxBuffer: 16 << 20 });
+      return { ok: true, out: r.stdout + r.stderr, root };
+    } catch (e) {
+      const err = e as { stdout?: string; stderr?: string };
+      return { ok: false, out: `${err.stdout ?? ''}${err.stderr ?? ''}`, root };
+    }
+  };
+}
+
+/** `dnf repoquery --available` names (with version) from the repos in `reposdir`. */
+export async function availableNames(dnf: ReturnType<typeof dnfIn>, reposdir: string): Promise<string[]> {
+  const res = await dnf(reposdir, ['repoquery', '--available', '--qf', '%{name}-%{version}-%{arch}']);
+  if (!res.ok) throw new Error(`dnf repoquery failed:\n${res.out}`);
+  return [...new Set(res.out.split('\n').map((l) => l.trim()).filter((l) => /^[\w.+-]+-[\d.]+-(noarch|src|x86_64)$/.test(l)))].sort();
+}
