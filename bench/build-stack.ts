@@ -61,12 +61,20 @@ function taskFetchObserver(service: () => LocalService | null, fetches: Map<stri
   };
 }
 
+export interface Launch {
+  /** performance.now() when the dispatcher called Fleet.launch (task claimed), and when the process had spawned. */
+  calledAt: number;
+  spawnedAt: number;
+}
+
 export interface BuildStack {
   stack: BenchStack;
   system: LocalBuildSystem;
   alice: CoprClient;
   /** First `GET /backend/builder/task` per task id (SRPM task id = build id). */
   fetches: Map<string, TaskFetch>;
+  /** Builder launches per task id. */
+  launches: Map<string, Launch>;
   stop(): Promise<void>;
 }
 
@@ -79,11 +87,20 @@ export async function startBuildStack(maxBuilders: number): Promise<BuildStack> 
     buildsPlugin({ maxBuilders, onReady: (s) => (system = s) }),
   ]);
   service = stack.service;
+  const launches = new Map<string, Launch>();
+  const fleet = (system as LocalBuildSystem | null)!.fleet;
+  // Observe the launches without changing them: the dispatcher calls this same instance.
+  const launch = fleet.launch.bind(fleet);
+  fleet.launch = async (task, credential, builderId) => {
+    const calledAt = performance.now();
+    await launch(task, credential, builderId);
+    if (!launches.has(task.task_id)) launches.set(task.task_id, { calledAt, spawnedAt: performance.now() });
+  };
   try {
     const alice = await stack.user(OWNER);
     const created = await createProject(alice, OWNER, PROJECT, { chroots: [CHROOT] });
     if (created.status !== 200) throw new Error(`project/add answered ${created.status}`);
-    return { stack, system: system!, alice, fetches, stop: () => stack.stop() };
+    return { stack, system: system!, alice, fetches, launches, stop: () => stack.stop() };
   } catch (err) {
     await stack.stop();
     throw err;
@@ -135,7 +152,11 @@ export async function waitFinished(alice: CoprClient, id: number, timeoutMs: num
   );
 }
 
-/** Waits until no builder process runs and no task is active: the next task finds a free slot. */
+/**
+ * Waits until no builder process runs, no task is active and no repository is
+ * being published: the next task finds a free slot and an otherwise idle machine.
+ */
 export async function waitIdle(b: BuildStack, timeoutMs: number): Promise<void> {
   await waitFor('builders to exit', async () => b.system.fleet.running === 0 && (await b.system.lifecycle.builds.listActiveTasks()).length === 0, timeoutMs);
+  await b.system.publisher.idle();
 }

@@ -23,12 +23,20 @@ export const dispatchLatencyPart: BenchPart = {
       const srpm = makeSrpm('hello-noarch.spec', ['hello.sh'], work.path);
       const toFetched: number[] = [];
       const toArrived: number[] = [];
+      const toLaunch: number[] = [];
+      const spawning: number[] = [];
+      const agentStart: number[] = [];
       const states: Record<string, number> = {};
       for (let i = 0; i < BUILDS; i++) {
         await waitIdle(b, 60_000);
         const sub = await submitUpload(b.alice, srpm);
         const fetch = await waitFor(`builder of build ${sub.id} to fetch its task`, () => b.fetches.get(String(sub.id)), 30_000, 5);
         if (fetch.status !== 200) throw new Error(`builder task fetch answered ${fetch.status}`);
+        const launch = b.launches.get(String(sub.id));
+        if (!launch) throw new Error(`no launch seen for build ${sub.id}`);
+        toLaunch.push(launch.calledAt - sub.answeredAt);
+        spawning.push(launch.spawnedAt - launch.calledAt);
+        agentStart.push(fetch.arrivedAt - launch.spawnedAt);
         toArrived.push(fetch.arrivedAt - sub.answeredAt);
         toFetched.push(fetch.answeredAt - sub.answeredAt);
         const state = await waitFinished(b.alice, sub.id, 120_000, 100);
@@ -41,11 +49,16 @@ export const dispatchLatencyPart: BenchPart = {
             title: `dispatch latency (maxBuilders 2, hello-noarch SRPM upload, ${BUILDS} builds)`,
             head: ['interval', 'n', 'p50 ms', 'p99 ms', 'min ms', 'max ms'],
             rows: [
+              row('submit answered → Fleet.launch (wake, pass, claim)', toLaunch),
+              row('Fleet.launch → builder process spawned', spawning),
+              row('spawned → task request reaches server (agent start)', agentStart),
               row('submit answered → task request reaches server', toArrived),
               row('submit answered → builder has its task', toFetched),
             ],
             notes: [
-              'Timed on the server: a mount on /backend/builder/task forwards to the same API handler and notes the first fetch per task.',
+              'Timed on the server: a mount on /backend/builder/task forwards to the same API handler and notes the first fetch per task;',
+              '  Fleet.launch is observed by wrapping the LocalFleet instance the dispatcher calls (the call itself is unchanged).',
+              'Between builds the bench waits for builders to exit and the publisher to go idle.',
               `Outcome of the builds: ${Object.entries(states).map(([s, n]) => `${n} ${s}`).join(', ')}.`,
               'With 20 samples p99 is the maximum.',
             ],

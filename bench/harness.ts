@@ -23,6 +23,8 @@ export interface PartResult {
   tables: Table[];
   /** Set when the part could not run here (a route or file missing); printed instead of failing. */
   skipped?: string;
+  /** Output of a part that prints its own figures (run as a child), shown verbatim. */
+  text?: string;
 }
 
 export interface BenchPart {

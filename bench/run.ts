@@ -43,6 +43,7 @@ async function main(): Promise<number> {
         outcome = `skipped: ${result.skipped}`;
       } else {
         for (const table of result.tables) console.log(`${formatTable(table)}\n`);
+        if (result.text) console.log(`\`\`\`\n${result.text.trimEnd()}\n\`\`\`\n`);
         outcome = 'ok';
       }
     } catch (err) {

@@ -1,10 +1,14 @@
 // Shared helpers for the dnf end-to-end tests: SRPMs made at test time, builds submitted
 // exactly as copr-cli uploads them, waiting on the API, and Debian's dnf in temp installroots.
 import { execFile } from 'node:child_process';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { multipart, type CoprClient } from '../support/copr-client.js';
+import { actionsPlugin } from '../../functions/local/actions-plugin.js';
+import { buildsPlugin, type LocalBuildSystem } from '../../functions/local/builds-plugin.js';
+import { createProject, multipart, type CoprClient } from '../support/copr-client.js';
+import { startTestService, type TestService } from '../support/service.js';
 
 export const run = promisify(execFile);
 
@@ -118,4 +122,63 @@ export async function availableNames(dnf: ReturnType<typeof dnfIn>, reposdir: st
   const res = await dnf(reposdir, ['repoquery', '--available', '--qf', '%{name}-%{version}-%{arch}']);
   if (!res.ok) throw new Error(`dnf repoquery failed:\n${res.out}`);
   return [...new Set(res.out.split('\n').map((l) => l.trim()).filter((l) => /^[\w.+-]+-[\d.]+-(noarch|src|x86_64)$/.test(l)))].sort();
+}
+
+/** One local service with the real build pipeline and actions, a user `alice` and project `alice/demo`. */
+export interface DnfEnv {
+  t: TestService;
+  alice: CoprClient;
+  sys: LocalBuildSystem;
+  work: string;
+  dnf: ReturnType<typeof dnfIn>;
+  chroot: string;
+  /** `<results>/alice/<project>/<chroot>/repodata`. */
+  repodata(project: string): string;
+  /** A reposdir holding our `.repo` file for alice/<project>, as the API serves it. */
+  reposdirFor(project: string): Promise<string>;
+  /** Uploads an SRPM of `name`, waits for `succeeded` and for the package in the repository. */
+  buildAndPublish(name: string): Promise<number>;
+  stop(): Promise<void>;
+}
+
+export async function startDnfEnv(): Promise<DnfEnv> {
+  process.env.COPR_QUIET = '1';
+  const chroot = 'fedora-44-x86_64';
+  const work = await mkdtemp(join(tmpdir(), 'copr-dnf-e2e-'));
+  let sys: LocalBuildSystem | undefined;
+  const t = await startTestService({
+    plugins: [buildsPlugin({ maxBuilders: 2, onReady: (s) => (sys = s), reapEveryMs: 500 }), actionsPlugin({ pollMs: 500 })],
+  });
+  const alice = await t.user('alice');
+  const created = await createProject(alice, 'alice', 'demo', { chroots: [chroot] });
+  if (created.status !== 200) throw new Error(`project create answered ${created.status}`);
+  const repodata = (project: string) => join(sys!.results.root, 'alice', project, chroot, 'repodata');
+  return {
+    t,
+    alice,
+    sys: sys!,
+    work,
+    dnf: dnfIn(work),
+    chroot,
+    repodata,
+    async reposdirFor(project) {
+      const dir = join(work, `repos-${project}`);
+      await mkdir(dir, { recursive: true });
+      const res = await fetch(`${t.service.url}/coprs/alice/${project}/repo/fedora-44/alice-${project}-fedora-44.repo`);
+      if (res.status !== 200) throw new Error(`.repo file answered ${res.status}`);
+      await writeFile(join(dir, `alice-${project}.repo`), await res.text());
+      return dir;
+    },
+    async buildAndPublish(name) {
+      const id = await uploadBuild(alice, 'alice', 'demo', await makeSrpm(work, name));
+      const state = await waitForBuild(alice, id);
+      if (state !== 'succeeded') throw new Error(`build ${id} of ${name} ended ${state}`);
+      await waitFor(`${name} in the repository`, async () => (await repoPackages(repodata('demo'))).some((f) => f.startsWith(`${name}-1.0-1`)));
+      return id;
+    },
+    async stop() {
+      await t.stop();
+      await rm(work, { recursive: true, force: true });
+    },
+  };
 }

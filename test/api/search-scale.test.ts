@@ -1,0 +1,116 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Project } from '../../functions/core/model.js';
+import { documentClient } from '../../functions/store/dynamo-client.js';
+import { DynamoStore } from '../../functions/store/dynamo-store.js';
+import { startTestService, type TestService } from '../support/service.js';
+
+/**
+ * Project search at 10,000 projects through the real HTTP route: the token index
+ * answers with one Query per search word (plus the per-result reads of the
+ * response), never a Scan and never a walk over the project collection.
+ */
+const N = 10_000;
+
+function project(i: number): Project {
+  return {
+    id: i + 1,
+    ownername: `u${i % 100}`,
+    name: `p${i}`,
+    // Every 2,500th project is findable by the rare words.
+    description: i % 2500 === 7 ? 'needle haystack' : null,
+    instructions: null,
+    homepage: null,
+    contact: null,
+    devel_mode: false,
+    persistent: false,
+    unlisted_on_hp: false,
+    auto_prune: true,
+    enable_net: false,
+    bootstrap: 'default',
+    isolation: 'default',
+    module_hotfixes: false,
+    appstream: false,
+    follow_fedora_branching: true,
+    multilib: false,
+    fedora_review: false,
+    additional_repos: [],
+    runtime_dependencies: [],
+    packit_forge_projects_allowed: [],
+    repo_priority: null,
+    storage: 'backend',
+    delete_after_days: null,
+    delete_after: null,
+    webhook_secret: null,
+    created_on: 1_800_000_000,
+  };
+}
+
+describe('project search at scale', () => {
+  let t: TestService;
+  const commands: string[] = [];
+  let recording = false;
+  let db: DynamoDBDocumentClient;
+  let originalSend: DynamoDBDocumentClient['send'];
+
+  beforeAll(async () => {
+    t = await startTestService();
+    // The service's own DocumentClient (one per endpoint and process): record what it sends.
+    db = documentClient(process.env.DYNAMODB_ENDPOINT);
+    originalSend = db.send;
+    const wrapped = function (this: DynamoDBDocumentClient, ...args: Parameters<DynamoDBDocumentClient['send']>) {
+      if (recording) commands.push((args[0] as object).constructor.name);
+      return (originalSend as (...a: unknown[]) => unknown).apply(this, args);
+    };
+    // Replaced on the instance only, restored in afterAll.
+    db.send = wrapped as DynamoDBDocumentClient['send'];
+    const store = t.service.ctx.store;
+    if (!(store instanceof DynamoStore)) throw new Error('the local service should use DynamoStore');
+    await store.importProjects(Array.from({ length: N }, (_, i) => project(i)), 16);
+  }, 120_000);
+
+  afterAll(async () => {
+    if (db) db.send = originalSend;
+    await t?.stop();
+  });
+
+  async function search(query: string) {
+    commands.length = 0;
+    recording = true;
+    try {
+      const res = await t.anon.get<{ items: Array<{ full_name: string }> }>('project/search', { query });
+      expect(res.status).toBe(200);
+      return { names: res.body.items.map((i) => i.full_name).sort(), commands: [...commands] };
+    } finally {
+      recording = false;
+    }
+  }
+
+  it('finds the few matching projects with a handful of Queries and no Scan', async () => {
+    const one = await search('needle');
+    expect(one.names).toEqual(['u7/p7', 'u7/p2507', 'u7/p5007', 'u7/p7507'].sort());
+    expect(one.commands).not.toContain('ScanCommand');
+    // 1 token Query, then per result its chroots (Query) and its row (GetItem).
+    expect(one.commands.filter((c) => c === 'QueryCommand').length).toBeLessThanOrEqual(1 + one.names.length);
+    expect(one.commands.filter((c) => c === 'GetCommand').length).toBeLessThanOrEqual(one.names.length);
+
+    const two = await search('haystack needle');
+    expect(two.names).toEqual(one.names);
+    expect(two.commands).not.toContain('ScanCommand');
+    expect(two.commands.filter((c) => c === 'QueryCommand').length).toBeLessThanOrEqual(2 + two.names.length);
+
+    const exact = await search('p9999');
+    expect(exact.names).toEqual(['u99/p9999']);
+    expect(exact.commands).not.toContain('ScanCommand');
+    expect(exact.commands.length).toBeLessThanOrEqual(4);
+
+    const none = await search('nothing-like-this');
+    expect(none.names).toEqual([]);
+    expect(none.commands).toEqual(['QueryCommand']);
+  });
+
+  it('the import really wrote the whole collection', async () => {
+    const all = await t.service.ctx.store.listAllProjects();
+    expect(all.length).toBe(N);
+  });
+});
