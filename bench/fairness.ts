@@ -61,6 +61,9 @@ class RecordingFleet implements Fleet {
     this.launched.push(task);
   }
   async terminate(): Promise<void> {}
+  async list(): Promise<[]> {
+    return [];
+  }
 }
 
 interface Scenario {

@@ -5,7 +5,7 @@
  * a part that cannot run here prints "skipped: <why>". A part that crashes prints
  * its error and the run goes on, then exits 1 so a broken benchmark is noticed.
  */
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { apiPart } from './api.js';
 import { dispatchLatencyPart } from './dispatch-latency.js';
@@ -29,6 +29,8 @@ async function main(): Promise<number> {
   console.log(`# copr-serverless benchmarks`);
   console.log(`${new Date().toISOString()} · node ${process.version} · ${cpu.length} cores (${cpu[0]?.model ?? '?'}) · ${(totalmem() / 2 ** 30).toFixed(0)} GiB`);
   console.log(`command: tsx bench/run.ts ${wanted.join(' ')}`.trimEnd());
+  // Other work on the machine skews every figure; the load average says how much there was.
+  console.log(`load average at start: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 
   const summary: Array<[string, string, string]> = [];
   let failed = false;
@@ -53,6 +55,7 @@ async function main(): Promise<number> {
     }
     summary.push([part.name, outcome, `${((performance.now() - t0) / 1000).toFixed(1)} s`]);
   }
+  console.log(`\nload average at end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   console.log(`\n${formatTable({ title: 'run summary', head: ['part', 'outcome', 'wall time'], rows: summary })}`);
   return failed ? 1 : 0;
 }

@@ -24,6 +24,7 @@ export interface LocalFleetOptions {
 
 export class LocalFleet implements Fleet {
   private readonly children = new Map<string, ChildProcess>();
+  private readonly meta = new Map<string, { taskId: string; launchedAt: number }>();
 
   constructor(private readonly opts: LocalFleetOptions) {
     mkdirSync(opts.workDir, { recursive: true, mode: 0o700 });
@@ -61,8 +62,10 @@ export class LocalFleet implements Fleet {
     );
     closeSync(logFd);
     this.children.set(builderId, child);
+    this.meta.set(builderId, { taskId: task.task_id, launchedAt: Date.now() });
     child.on('exit', (code, signal) => {
       this.children.delete(builderId);
+      this.meta.delete(builderId);
       rmSync(dir, { recursive: true, force: true });
       this.opts.log?.(`builder ${builderId} (${task.task_id}) exited ${signal ?? code}`);
     });
@@ -80,6 +83,10 @@ export class LocalFleet implements Fleet {
     } catch {
       /* already gone */
     }
+  }
+
+  async list(): Promise<Array<{ builderId: string; taskId: string | null; launchedAt: number | null }>> {
+    return [...this.meta].map(([builderId, m]) => ({ builderId, taskId: m.taskId, launchedAt: m.launchedAt }));
   }
 
   async stopAll(): Promise<void> {

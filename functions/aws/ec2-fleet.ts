@@ -58,6 +58,29 @@ export class Ec2Fleet implements Fleet {
     );
   }
 
+  async list(): Promise<Array<{ builderId: string; taskId: string | null; launchedAt: number | null }>> {
+    const out: Array<{ builderId: string; taskId: string | null; launchedAt: number | null }> = [];
+    let token: string | undefined;
+    do {
+      const res = await this.ec2.send(
+        new DescribeInstancesCommand({
+          Filters: [
+            { Name: `tag:${BUILDER_TAG}`, Values: [this.opts.deployment] },
+            { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] },
+          ],
+          NextToken: token,
+        }),
+      );
+      for (const i of (res.Reservations ?? []).flatMap((r) => r.Instances ?? [])) {
+        const tag = (k: string) => i.Tags?.find((t) => t.Key === k)?.Value ?? null;
+        const builderId = tag('copr:builder-id');
+        if (builderId) out.push({ builderId, taskId: tag('copr:task-id'), launchedAt: i.LaunchTime ? i.LaunchTime.getTime() : null });
+      }
+      token = res.NextToken;
+    } while (token);
+    return out;
+  }
+
   async terminate(builderId: string): Promise<void> {
     const res = await this.ec2.send(
       new DescribeInstancesCommand({

@@ -82,6 +82,9 @@ async function loadSigningKey(deps: PublisherTaskDeps, owner: string, project: s
   } catch (err) {
     if ((err as Error).name !== 'ConditionalCheckFailedException') throw err;
     // Another run created the key first: use that one, so every RPM has one signer.
+    // close() first: it stops the agent holding our key and forgets the homedir's
+    // socket redirects, which the signer re-creates only for homedirs it has not set up.
+    await deps.signer.close();
     await rm(deps.signer.homedir(owner, project), { recursive: true, force: true });
     const winner = await deps.db.send(new GetCommand({ TableName: deps.table, Key: key, ConsistentRead: true }));
     await deps.signer.importSecretKey(owner, project, await deps.keys.open(owner, project, winner.Item!.sealed));
@@ -109,6 +112,8 @@ export async function runPublisherTask(input: unknown, deps: PublisherTaskDeps):
   const chrootKey = `${req.owner}/${req.dirname}/${req.chroot}`;
   const metaDir = req.devel ? `${chrootKey}/devel/repodata` : `${chrootKey}/repodata`;
 
+  // Created up front: a new chroot has neither repodata nor added builds to download.
+  await mkdir(join(mirror, chrootKey), { recursive: true });
   if (req.full) {
     await download(deps.results, mirror, `${chrootKey}/`); // regenerate: reads every package once
   } else {
@@ -117,7 +122,6 @@ export async function runPublisherTask(input: unknown, deps: PublisherTaskDeps):
     const comps = await deps.results.get(`${chrootKey}/comps.xml`);
     if (comps) await writeFile(join(mirror, chrootKey, 'comps.xml'), comps);
   }
-  await mkdir(join(mirror, chrootKey), { recursive: true });
   const oldMeta = new Set(await deps.results.list(`${metaDir}/`));
 
   await loadSigningKey(deps, req.owner, projectOfDirname(req.dirname));

@@ -1,10 +1,10 @@
 import { loadProject, requireBuild } from './access.js';
 import type { BuildStore } from './build-ports.js';
-import { isFinished, resultDirName, taskIdOf, type Build, type BuildChroot, type Task } from './build-model.js';
+import { isFinished, taskIdOf, type Build, type BuildChroot, type Task } from './build-model.js';
 import { buildState } from './build-state.js';
 import { badRequest, conflict, notFound } from './errors.js';
 import { matchAny } from './fnmatch.js';
-import type { Caller, Project, SourceType } from './model.js';
+import type { Caller, SourceType } from './model.js';
 import { parseChrootName } from './names.js';
 import type { Clock, Store } from './ports.js';
 
@@ -202,7 +202,7 @@ export async function loadBuild(builds: BuildStore, id: number): Promise<Build> 
  * Cancel: the build is canceled at once; pending tasks finish as canceled, running
  * ones are flagged and their builder stops on its next heartbeat.
  */
-export async function cancelBuild(deps: BuildDeps & { onTaskCanceled?: (t: Task) => Promise<void> }, caller: Caller, id: number): Promise<Build> {
+export async function cancelBuild(deps: BuildDeps, caller: Caller, id: number): Promise<Build> {
   const build = await loadBuild(deps.builds, id);
   const project = await loadProject(deps.store, build.ownername, build.projectname);
   await requireBuild(deps.store, caller, project);
@@ -225,8 +225,3 @@ export async function cancelBuild(deps: BuildDeps & { onTaskCanceled?: (t: Task)
   return { ...build, canceled: true };
 }
 
-export function projectOf(store: Store, build: Build): Promise<Project> {
-  return loadProject(store, build.ownername, build.projectname);
-}
-
-export { resultDirName };

@@ -16,6 +16,25 @@ export interface Fleet {
   launch(task: Task, credential: string, builderId: string): Promise<void>;
   /** Stops a builder (lost task, stray instance). */
   terminate(builderId: string): Promise<void>;
+  /** Builders that exist right now (to find strays: builders with no active task). */
+  list(): Promise<Array<{ builderId: string; taskId: string | null; launchedAt: number | null }>>;
+}
+
+/**
+ * Terminates builders that no active task points at (a crash between launch and
+ * claim bookkeeping, or a task finished while its instance kept running). Builders
+ * younger than `graceMs` are left alone: their claim may not be visible yet.
+ */
+export async function terminateStrays(builds: BuildStore, fleet: Fleet, now: number, graceMs: number): Promise<string[]> {
+  const active = new Set((await builds.listActiveTasks()).map((t) => t.builder_id).filter((b): b is string => !!b));
+  const strays: string[] = [];
+  for (const b of await fleet.list()) {
+    if (active.has(b.builderId)) continue;
+    if (b.launchedAt !== null && now - b.launchedAt < graceMs) continue;
+    await fleet.terminate(b.builderId);
+    strays.push(b.builderId);
+  }
+  return strays;
 }
 
 export interface DispatcherDeps {

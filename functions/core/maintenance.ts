@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { BuildStore } from './build-ports.js';
 import { FINISHED_STATES, isFinished, type Build, type BuildChroot } from './build-model.js';
 import { buildState } from './build-state.js';
+import { terminateStrays, type Fleet } from './dispatcher.js';
 import { newEvent, type EventSink } from './events.js';
 import type { Project } from './model.js';
 import type { Clock, Store } from './ports.js';
@@ -21,12 +22,6 @@ import type { LifecycleDeps } from './task-lifecycle.js';
 export interface JobClaims {
   claim(job: string, subject: string, holder: string, now: number, leaseMs: number): Promise<boolean>;
   release(job: string, subject: string, holder: string): Promise<void>;
-}
-
-/** The builders that exist right now (EC2 instances, local child processes). */
-export interface BuilderInventory {
-  list(): Promise<Array<{ builderId: string; startedAt: number }>>;
-  terminate(builderId: string): Promise<void>;
 }
 
 /** The actions queue, when the deployment has one (functions/core/action-ports.ts). */
@@ -61,7 +56,8 @@ export interface MaintenanceDeps {
   publish: LifecycleDeps['publish'];
   /** Wakes the dispatcher. */
   wake(): Promise<void>;
-  fleet?: BuilderInventory;
+  /** Builders that exist (EC2 instances, local processes); strays are terminated. */
+  fleet?: Fleet;
   actions?: DueActions;
   settings?: Partial<MaintenanceSettings>;
   log?: (msg: string) => void;
@@ -279,14 +275,8 @@ export async function reconcile(deps: MaintenanceDeps): Promise<JobReport> {
     report.changed.push('dispatcher woken for pending work');
   }
   if (deps.fleet) {
-    // Builders first, tasks second: a builder launched after the task read cannot be mistaken for a stray.
-    const running = await deps.fleet.list();
-    const owned = new Set((await deps.builds.listActiveTasks()).map((t) => t.builder_id).filter((id): id is string => id !== null));
-    const now = deps.clock.now();
-    for (const b of running) {
-      if (owned.has(b.builderId) || now - b.startedAt < settingsOf(deps).strayGraceMs) continue;
-      await deps.fleet.terminate(b.builderId);
-      report.changed.push(`stray builder ${b.builderId} terminated`);
+    for (const id of await terminateStrays(deps.builds, deps.fleet, deps.clock.now(), settingsOf(deps).strayGraceMs)) {
+      report.changed.push(`stray builder ${id} terminated`);
     }
   }
   if (deps.actions && (await deps.actions.listDueActions(deps.clock.now(), 1)).length > 0) {

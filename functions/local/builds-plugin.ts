@@ -4,7 +4,7 @@ import { LocalResultsStore } from '../adapters/local-results-store.js';
 import type { Services } from '../api/context.js';
 import { DEFAULT_BUILD_SETTINGS } from '../core/builds.js';
 import { createBuildsView } from '../core/build-views.js';
-import { dispatch, type DispatcherDeps } from '../core/dispatcher.js';
+import { dispatch, terminateStrays, type DispatcherDeps } from '../core/dispatcher.js';
 import type { Limits } from '../core/scheduler.js';
 import { reap, type LifecycleDeps, type ReaperSettings } from '../core/task-lifecycle.js';
 import { GpgSigner } from '../publish/gpg-signer.js';
@@ -127,6 +127,7 @@ export function buildsPlugin(opts: BuildsPluginOptions = {}): LocalPlugin {
       await sys.dispatchNow();
       const timer = setInterval(() => {
         void sys.reapNow().catch(() => undefined);
+        void terminateStrays(sys.lifecycle.builds, sys.fleet, Date.now(), 60_000).catch(() => undefined);
         void sys.dispatchNow().catch(() => undefined);
       }, opts.reapEveryMs ?? 5_000);
       return async () => {

@@ -52,7 +52,7 @@ describe('Function: runPublisherTask', () => {
   });
 
   function freshDeps(): PublisherTaskDeps {
-    const workDir = join(tmp, `task-${++runs}`);
+    const workDir = join(tmp, `task-${++runs}`, 'x'.repeat(60));
     const signer = new GpgSigner({ keysDir: join(workDir, 'keys'), keyLength: 2048 });
     signers.push(signer);
     return {
@@ -178,6 +178,8 @@ describe('Function: runPublisherTask', () => {
     ]);
     kms.beforeGenerate = async () => {};
     expect(kms.generated.length - generatedBefore).toBe(2);
+    // The loser opened the winner's sealed key.
+    expect(kms.decrypted.at(-1)).toEqual({ copr_owner: 'bob', copr_project: 'race' });
 
     // Both repositories and both packages verify with the one published key.
     for (const [i, repo] of repos.entries()) {
@@ -187,5 +189,22 @@ describe('Function: runPublisherTask', () => {
     const pub = (await fetchRepo(repos[0]!, 'race-key')).pubkey;
     expect(await checksig(`${repos[0]}/00000010-a/pkga-1.0-1.noarch.rpm`, pub, 'race-a')).toMatch(/Signature, key ID [0-9a-f]+: OK/);
     expect(await checksig(`${repos[1]}/00000011-b/pkgb-1.0-1.noarch.rpm`, pub, 'race-b')).toMatch(/Signature, key ID [0-9a-f]+: OK/);
+  });
+
+  it('publishes comps.xml into a chroot that has no repodata and no new builds yet', async () => {
+    const repo = 'alice/proj/epel-10-x86_64';
+    const comps = [
+      '<?xml version="1.0" encoding="UTF-8"?>',
+      '<!DOCTYPE comps PUBLIC "-//Red Hat, Inc.//DTD Comps info//EN" "comps.dtd">',
+      '<comps><group><id>tiny</id><name>Tiny</name><description>d</description><default>true</default><uservisible>true</uservisible>',
+      '<packagelist><packagereq type="default">pkga</packagereq></packagelist></group></comps>',
+      '',
+    ].join('\n');
+    await results.put(`${repo}/comps.xml`, comps);
+    await runPublisherTask({ owner: 'alice', dirname: 'proj', chroot: 'epel-10-x86_64', comps: true }, freshDeps());
+    const fetched = await fetchRepo(repo, 'comps');
+    const repomd = await readFile(join(fetched.repodata, 'repomd.xml'), 'utf8');
+    expect(repomd).toContain('<data type="group">');
+    await verifyRepomd(fetched.repodata, fetched.pubkey, join(tmp, 'gpg-comps'));
   });
 });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Build, Task } from '../../functions/core/build-model.js';
 import { newTask } from '../../functions/core/builds.js';
-import { dispatch, dispatchPass, type Fleet } from '../../functions/core/dispatcher.js';
+import { dispatch, dispatchPass, terminateStrays, type Fleet } from '../../functions/core/dispatcher.js';
 import { documentClient } from '../../functions/store/dynamo-client.js';
 import { DynamoBuildStore } from '../../functions/store/dynamo-build-store.js';
 import { ensureTable } from '../../functions/store/table-admin.js';
@@ -47,7 +47,14 @@ class RecordingFleet implements Fleet {
   async launch(task: Task): Promise<void> {
     this.launched.push(task);
   }
-  async terminate(): Promise<void> {}
+  terminated: string[] = [];
+  extra: Array<{ builderId: string; taskId: string | null; launchedAt: number | null }> = [];
+  async terminate(id: string): Promise<void> {
+    this.terminated.push(id);
+  }
+  async list() {
+    return this.extra;
+  }
 }
 
 let nextId = 1;
@@ -68,6 +75,16 @@ afterAll(() => undefined);
 const limits = { total: 3, perArch: {}, perOwner: 3, perSandbox: 3 };
 
 describe('dispatcher', () => {
+  it('terminates stray builders that no active task points at, after a grace period', async () => {
+    const fleet = new RecordingFleet();
+    fleet.extra = [
+      { builderId: 'old-stray', taskId: '1', launchedAt: now - 120_000 },
+      { builderId: 'young', taskId: '2', launchedAt: now - 1_000 },
+    ];
+    expect(await terminateStrays(builds, fleet, now, 60_000)).toEqual(['old-stray']);
+    expect(fleet.terminated).toEqual(['old-stray']);
+  });
+
   it('never exceeds the limits, even with concurrent dispatchers', async () => {
     for (let i = 0; i < 10; i++) await submit('lim');
     const fleet = new RecordingFleet();

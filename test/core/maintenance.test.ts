@@ -6,8 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalResultsStore } from '../../functions/adapters/local-results-store.js';
 import type { Build, BuildChroot } from '../../functions/core/build-model.js';
 import { newTask } from '../../functions/core/builds.js';
+import type { Fleet } from '../../functions/core/dispatcher.js';
 import { MemoryEventSink } from '../../functions/core/events.js';
-import { runJob, type BuilderInventory, type JobName, type JobReport, type MaintenanceDeps } from '../../functions/core/maintenance.js';
+import { runJob, type JobName, type JobReport, type MaintenanceDeps } from '../../functions/core/maintenance.js';
 import type { Project } from '../../functions/core/model.js';
 import type { Clock } from '../../functions/core/ports.js';
 import { newProjectChroot } from '../../functions/core/projects.js';
@@ -333,8 +334,11 @@ describe('maintenance jobs', () => {
       child.on('exit', () => exited.add(id));
       procs.set(id, { child, startedAt });
     }
-    const fleet: BuilderInventory = {
-      list: async () => [...procs].filter(([id]) => !exited.has(id)).map(([builderId, v]) => ({ builderId, startedAt: v.startedAt })),
+    const fleet: Fleet = {
+      launch: async () => {
+        throw new Error('reconcile never launches builders');
+      },
+      list: async () => [...procs].filter(([id]) => !exited.has(id)).map(([builderId, v]) => ({ builderId, taskId: null, launchedAt: v.startedAt })),
       terminate: async (id) => {
         procs.get(id)?.child.kill('SIGKILL');
       },

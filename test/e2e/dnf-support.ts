@@ -1,7 +1,7 @@
 // Shared helpers for the dnf end-to-end tests: SRPMs made at test time, builds submitted
 // exactly as copr-cli uploads them, waiting on the API, and Debian's dnf in temp installroots.
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -80,7 +80,9 @@ export async function waitForBuild(c: CoprClient, id: number, timeoutMs = 60_000
 
 /** Package file names in a published repository (from primary.xml.gz), or [] before the first publish. */
 export async function repoPackages(repodataDir: string): Promise<string[]> {
-  const primary = (await readdir(repodataDir).catch(() => [] as string[])).find((f) => f.endsWith('primary.xml.gz'));
+  // The primary file the live repomd.xml names (a run moves new data files in before repomd.xml).
+  const repomd = await readFile(join(repodataDir, 'repomd.xml'), 'utf8').catch(() => '');
+  const primary = /<data type="primary">[\s\S]*?<location href="repodata\/([^"]+)"/.exec(repomd)?.[1];
   if (!primary) return [];
   const { stdout } = await run('sh', ['-c', 'zcat "$1"', 'sh', join(repodataDir, primary)], { maxBuffer: 64 << 20 });
   return [...stdout.matchAll(/<location\b[^>]*?\shref="([^"]+)"/g)].map((m) => m[1]!.split('/').pop()!).sort();
@@ -141,13 +143,13 @@ export interface DnfEnv {
   stop(): Promise<void>;
 }
 
-export async function startDnfEnv(): Promise<DnfEnv> {
-  process.env.COPR_QUIET = '1';
+export async function startDnfEnv(opts: { maxBuilders?: number } = {}): Promise<DnfEnv> {
+  process.env.COPR_QUIET = process.env.DEBUG_QUIET ?? '1';
   const chroot = 'fedora-44-x86_64';
   const work = await mkdtemp(join(tmpdir(), 'copr-dnf-e2e-'));
   let sys: LocalBuildSystem | undefined;
   const t = await startTestService({
-    plugins: [buildsPlugin({ maxBuilders: 2, onReady: (s) => (sys = s), reapEveryMs: 500 }), actionsPlugin({ pollMs: 500 })],
+    plugins: [buildsPlugin({ maxBuilders: opts.maxBuilders ?? 2, onReady: (s) => (sys = s), reapEveryMs: 500 }), actionsPlugin({ pollMs: 500 })],
   });
   const alice = await t.user('alice');
   const created = await createProject(alice, 'alice', 'demo', { chroots: [chroot] });
@@ -174,6 +176,7 @@ export async function startDnfEnv(): Promise<DnfEnv> {
       const state = await waitForBuild(alice, id);
       if (state !== 'succeeded') throw new Error(`build ${id} of ${name} ended ${state}`);
       await waitFor(`${name} in the repository`, async () => (await repoPackages(repodata('demo'))).some((f) => f.startsWith(`${name}-1.0-1`)));
+      await sys!.publisher.idle(); // the run that published it has finished (signature, listings)
       return id;
     },
     async stop() {
