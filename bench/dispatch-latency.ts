@@ -56,8 +56,8 @@ export const dispatchLatencyPart: BenchPart = {
               row('submit answered → builder has its task', toFetched),
             ],
             notes: [
-              'Timed on the server: a mount on /backend/builder/task forwards to the same API handler and notes the first fetch per task;',
-              '  Fleet.launch is observed by wrapping the LocalFleet instance the dispatcher calls (the call itself is unchanged).',
+              'Task fetch timed on the server: a mount on /backend/builder/task hands the request to the same API handler and notes the first fetch per task.',
+              'Fleet.launch observed by wrapping the LocalFleet instance the dispatcher calls (the call itself is unchanged).',
               'Between builds the bench waits for builders to exit and the publisher to go idle.',
               `Outcome of the builds: ${Object.entries(states).map(([s, n]) => `${n} ${s}`).join(', ')}.`,
               'With 20 samples p99 is the maximum.',

@@ -18,7 +18,8 @@ function shellWord(value: string): string {
 /** The user-data script text (plain, not base64) for one builder instance. */
 export function renderUserData(values: BootstrapValues, template = readFileSync(BOOTSTRAP_SCRIPT_PATH, 'utf8')): string {
   return template
-    .replace('@@COPR_API_URL@@', shellWord(values.apiUrl))
-    .replace('@@COPR_TASK_ID@@', shellWord(values.taskId))
-    .replace('@@COPR_TASK_CREDENTIAL@@', shellWord(values.credential));
+    // Replacer functions: a `$&` or `$'` in a value must stay literal.
+    .replace('@@COPR_API_URL@@', () => shellWord(values.apiUrl))
+    .replace('@@COPR_TASK_ID@@', () => shellWord(values.taskId))
+    .replace('@@COPR_TASK_CREDENTIAL@@', () => shellWord(values.credential));
 }

@@ -79,3 +79,25 @@ export class MemoryEventSink implements EventSink {
     this.events.push(CoprEvent.parse(event));
   }
 }
+
+/** The task fields build events carry (functions/core/build-model.ts `Task`). */
+interface TaskRef {
+  task_id: string;
+  build_id: number;
+  chroot: string | null;
+  owner: string;
+  project: string;
+}
+
+/** `build.started` for a task a builder has started (for the build lifecycle to publish). */
+export function buildStartedEvent(task: TaskRef, now: number): CoprEvent {
+  return newEvent({ type: 'build.started', ownername: task.owner, projectname: task.project, build_id: task.build_id, task_id: task.task_id, chroot: task.chroot }, now);
+}
+
+/** `build.finished` for a task that reached its outcome. */
+export function buildFinishedEvent(task: TaskRef, status: 'succeeded' | 'failed' | 'canceled' | 'skipped', now: number): CoprEvent {
+  return newEvent(
+    { type: 'build.finished', ownername: task.owner, projectname: task.project, build_id: task.build_id, task_id: task.task_id, chroot: task.chroot, status },
+    now,
+  );
+}

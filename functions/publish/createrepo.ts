@@ -38,9 +38,14 @@ export function createrepoNeeded(p: Pick<CreaterepoPlan, 'adds' | 'deletes' | 'r
   return p.full || !p.repodataExists || p.adds.length > 0 || p.deletes.length > 0 || (p.rpmsToRemove?.length ?? 0) > 0;
 }
 
-/** A full scan: explicitly requested, or there is no metadata to update yet. */
-export function isFullRun(p: Pick<CreaterepoPlan, 'full' | 'repodataExists'>): boolean {
-  return p.full || !p.repodataExists;
+/**
+ * A full scan: explicitly requested, or there is no metadata yet and nothing named to
+ * add. A first run with adds lists only them: a scan would also take the results of
+ * other builds that are still uploading or not signed yet, and their own publish
+ * would then add them a second time.
+ */
+export function isFullRun(p: Pick<CreaterepoPlan, 'full' | 'repodataExists' | 'adds'>): boolean {
+  return p.full || (!p.repodataExists && p.adds.length === 0);
 }
 
 /**

@@ -3,6 +3,7 @@ import { access, copyFile, mkdir, readdir, readFile, rename, rm, writeFile } fro
 import { basename, dirname, join } from 'node:path';
 import type { Clock } from '../core/ports.js';
 import { createrepoArgs, isFullRun } from './createrepo.js';
+import { primaryHrefs } from './primary-hrefs.js';
 import { writeListings, writeListingsTree } from './listing.js';
 import type { ProcessRunner } from './process-runner.js';
 import { PublishRequest, type PublishRequestInput } from './publish-request.js';
@@ -85,6 +86,12 @@ export async function publishRepository(input: PublishRequestInput, deps: Publis
   const repoRoot = req.devel ? join(chrootDir, 'devel') : chrootDir;
   const liveRepodata = join(repoRoot, 'repodata');
   const repodataExists = await exists(join(liveRepodata, 'repomd.xml'));
+  // A package the metadata already lists that was signed only now (a regenerate scan
+  // took it before its own publish) is listed there with its old checksum, and
+  // --recycle-pkglist would list it twice: re-read the directory instead (full, stat).
+  const known = repodataExists ? await primaryHrefs(liveRepodata) : new Set<string>();
+  const justSigned = new Set(signed);
+  const stale = pkglist.some((e) => known.has(e) && justSigned.has(join(chrootDir, e)));
   const staging = join(chrootDir, `.publish-${randomBytes(6).toString('hex')}`);
   const plan = {
     chrootDir,
@@ -93,7 +100,8 @@ export async function publishRepository(input: PublishRequestInput, deps: Publis
     dirname: req.dirname,
     adds,
     deletes: req.deletes,
-    full: req.full || req.comps === true,
+    full: req.full || req.comps === true || stale,
+    doStat: stale,
     devel: req.devel,
     repodataExists,
     compsExists: await exists(join(chrootDir, 'comps.xml')),

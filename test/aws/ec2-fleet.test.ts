@@ -114,6 +114,31 @@ describe('Class: Ec2Fleet', () => {
     expect(ec2Mock.commandCalls(TerminateInstancesCommand).map((c) => c.args[0].input)).toEqual([{ InstanceIds: ['i-1', 'i-2'] }]);
   });
 
+  it("lists this deployment's builders across pages, skipping instances without a builder id", async () => {
+    const launched = new Date('2026-11-21T10:00:00Z');
+    const tagged = (builderId: string, taskId?: string) => [
+      { Key: 'copr:builder', Value: 'prod' },
+      { Key: 'copr:builder-id', Value: builderId },
+      ...(taskId ? [{ Key: 'copr:task-id', Value: taskId }] : []),
+    ];
+    ec2Mock
+      .on(DescribeInstancesCommand)
+      .resolvesOnce({ Reservations: [{ Instances: [{ InstanceId: 'i-1', Tags: tagged('b1', '7'), LaunchTime: launched }, { InstanceId: 'i-x' }] }], NextToken: 'p2' })
+      .resolvesOnce({ Reservations: [{ Instances: [{ InstanceId: 'i-2', Tags: tagged('b2') }] }] });
+    expect(await fleet().list()).toEqual([
+      { builderId: 'b1', taskId: '7', launchedAt: launched.getTime() },
+      { builderId: 'b2', taskId: null, launchedAt: null },
+    ]);
+    const filters = [
+      { Name: 'tag:copr:builder', Values: ['prod'] },
+      { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] },
+    ];
+    expect(ec2Mock.commandCalls(DescribeInstancesCommand).map((c) => c.args[0].input)).toEqual([
+      { Filters: filters, NextToken: undefined },
+      { Filters: filters, NextToken: 'p2' },
+    ]);
+  });
+
   it('terminates nothing when no instance matches', async () => {
     ec2Mock.on(DescribeInstancesCommand).resolves({ Reservations: [] });
     await fleet().terminate('gone');

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { DescribeInstancesCommand, EC2Client, RunInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import { DescribeInstancesCommand, EC2Client, type DescribeInstancesCommandInput, RunInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -81,7 +81,7 @@ describe('Lambda handlers with the AWS composition', () => {
   let builds: DynamoBuildStore;
   let dispatcher: Handler<SQSEvent, SQSBatchResponse>;
   let api: Handler<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>;
-  let reaper: Handler<unknown, { requeued: string[]; failed: string[] }>;
+  let reaper: Handler<unknown, { requeued: string[]; failed: string[]; strays: string[] }>;
   let aws: Fauxqs;
   let dispatchQueue: string;
   let restoreDns: (() => void) | undefined;
@@ -171,8 +171,22 @@ describe('Lambda handlers with the AWS composition', () => {
     expect(ec2Mock.commandCalls(RunInstancesCommand)).toHaveLength(1);
   });
 
-  it('reaper: a silent builder is terminated, its task requeued and the dispatcher woken', async () => {
-    ec2Mock.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [{ InstanceId: 'i-lost' }] }] });
+  it('reaper: a silent builder and a stray are terminated, the task requeued and the dispatcher woken', async () => {
+    const tags = (builderId: string) => [
+      { Key: 'copr:builder', Value: 'copr-test' },
+      { Key: 'copr:builder-id', Value: builderId },
+    ];
+    ec2Mock.on(DescribeInstancesCommand).callsFake((input: DescribeInstancesCommandInput) => {
+      const byId = input.Filters?.find((f) => f.Name === 'tag:copr:builder-id')?.Values?.[0];
+      if (byId) return { Reservations: [{ Instances: [{ InstanceId: `i-${byId}` }] }] };
+      // The fleet listing: an old instance no task points at, and one launched just now.
+      return {
+        Reservations: [
+          { Instances: [{ InstanceId: 'i-stray', Tags: tags('stray-1'), LaunchTime: new Date(Date.now() - 3_600_000) }] },
+          { Instances: [{ InstanceId: 'i-new', Tags: tags('fresh-1'), LaunchTime: new Date() }] },
+        ],
+      };
+    });
     ec2Mock.on(TerminateInstancesCommand).resolves({});
     const build = await submit();
     const taskId = String(build.id);
@@ -182,11 +196,11 @@ describe('Lambda handlers with the AWS composition', () => {
     ).toBe(true);
 
     const res = await reaper({}, lambdaContext);
-    expect(res).toMatchObject({ requeued: [taskId], failed: [] });
-    expect(ec2Mock.commandCalls(DescribeInstancesCommand).map((c) => c.args[0].input.Filters?.[0])).toEqual([
-      { Name: 'tag:copr:builder-id', Values: ['lost-builder'] },
+    expect(res).toEqual({ requeued: [taskId], failed: [], strays: ['stray-1'] });
+    expect(ec2Mock.commandCalls(TerminateInstancesCommand).map((c) => c.args[0].input)).toEqual([
+      { InstanceIds: ['i-lost-builder'] },
+      { InstanceIds: ['i-stray-1'] },
     ]);
-    expect(ec2Mock.commandCalls(TerminateInstancesCommand).map((c) => c.args[0].input)).toEqual([{ InstanceIds: ['i-lost'] }]);
     expect((await builds.getTask(taskId))?.state).toBe('pending');
     const msgs = await aws.sqs.send(new ReceiveMessageCommand({ QueueUrl: dispatchQueue, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
     expect((msgs.Messages ?? []).length).toBeGreaterThanOrEqual(1);

@@ -52,6 +52,7 @@ describe('Function: runPublisherTask', () => {
   });
 
   function freshDeps(): PublisherTaskDeps {
+    // Deep on purpose: gpg-agent socket paths must stay short however deep the work dir is.
     const workDir = join(tmp, `task-${++runs}`, 'x'.repeat(60));
     const signer = new GpgSigner({ keysDir: join(workDir, 'keys'), keyLength: 2048 });
     signers.push(signer);

@@ -53,7 +53,7 @@ describe('AWS adapters on fauxqs: S3ResultsStore and the SQS queues', () => {
 
   it('mints a presigned PUT that a builder can use with plain fetch', async () => {
     const key = 'alice/proj/fedora-44-x86_64/00000003-c/c-1.0-1.noarch.rpm';
-    const target = await store.uploadTarget(key, 'task.secret');
+    const target = await store.uploadTarget(key);
     expect(target.method).toBe('PUT');
     const url = new URL(target.url);
     expect(url.pathname).toBe(`/results/${key}`);

@@ -5,7 +5,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { EventBridgeSink } from '../../functions/adapters/eventbridge-sink.js';
 import { JsonlEventSink } from '../../functions/adapters/jsonl-event-sink.js';
-import { CoprEvent, newEvent } from '../../functions/core/events.js';
+import { buildFinishedEvent, buildStartedEvent, CoprEvent, newEvent } from '../../functions/core/events.js';
 import { makeTmp, removeTmp } from '../publish/helpers.js';
 
 const finished = newEvent(
@@ -33,6 +33,15 @@ describe('events', () => {
     expect(() => newEvent({ ...finished, status: 'exploded' }, 1)).toThrow();
     // @ts-expect-error no such event type
     expect(() => newEvent({ type: 'build.exploded', ownername: 'a', projectname: 'b' }, 1)).toThrow();
+  });
+
+  it('build events from a task', () => {
+    const task = { task_id: '12-fedora-41-x86_64', build_id: 12, chroot: 'fedora-41-x86_64', owner: 'alice', project: 'hello' };
+    expect(buildStartedEvent(task, 7)).toMatchObject({ type: 'build.started', time: 7, ownername: 'alice', projectname: 'hello', build_id: 12, task_id: task.task_id, chroot: task.chroot });
+    const { id: _a, ...done } = buildFinishedEvent(task, 'succeeded', 1_800_000_000_123);
+    const { id: _b, ...expected } = finished;
+    void _a, _b;
+    expect(done).toEqual(expected);
   });
 
   describe('JsonlEventSink', () => {

@@ -37,8 +37,9 @@ describe('createrepoArgs', () => {
     expect(createrepoArgs({ ...base, full: true, adds: ['00000012-hello'] })).toEqual([...FIXED, '--update', '--skip-stat']);
   });
 
-  it('first run (no repodata): plain scan, even with adds', () => {
-    expect(createrepoArgs({ ...base, repodataExists: false, adds: ['00000001-x'] })).toEqual(FIXED);
+  it('first run (no repodata): plain scan without adds, only the adds with them', () => {
+    expect(createrepoArgs({ ...base, repodataExists: false })).toEqual(FIXED);
+    expect(createrepoArgs({ ...base, repodataExists: false, adds: ['00000001-x'], pkglistPath: '/s/pl' })).toEqual([...FIXED, '--pkglist', '/s/pl']);
   });
 
   it('--do-stat drops --skip-stat', () => {

@@ -1,0 +1,58 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemoryEventSink } from '../../functions/core/events.js';
+import type { MaintenanceDeps } from '../../functions/core/maintenance.js';
+import { DAILY_JOBS, jobsOfEvent, runMaintenanceEvent } from '../../functions/core/maintenance-event.js';
+import { buildsPlugin } from '../../functions/local/builds-plugin.js';
+import { maintenancePlugin } from '../../functions/local/maintenance-plugin.js';
+import { startTestService, type TestService } from '../support/service.js';
+
+describe('maintenance schedule events', () => {
+  it('maps rule inputs and plain scheduled events to jobs, refuses anything else', () => {
+    expect(jobsOfEvent({ job: 'prune' })).toEqual(['prune']);
+    expect(jobsOfEvent({ job: 'reconcile' })).toEqual(['reconcile']);
+    expect(jobsOfEvent({ 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {} })).toEqual(DAILY_JOBS);
+    expect(() => jobsOfEvent({ job: 'sweep' })).toThrow(/not a maintenance event/);
+    expect(() => jobsOfEvent({})).toThrow(/not a maintenance event/);
+    expect(() => jobsOfEvent(null)).toThrow(/not a maintenance event/);
+  });
+});
+
+describe('maintenance under npm start', () => {
+  let t: TestService;
+  let deps: MaintenanceDeps | null = null;
+
+  beforeAll(async () => {
+    t = await startTestService({
+      plugins: [
+        buildsPlugin({ maxBuilders: 1 }),
+        maintenancePlugin({
+          onReady: (d) => {
+            deps = d;
+          },
+        }),
+      ],
+    });
+  });
+
+  afterAll(async () => {
+    await t?.stop();
+  });
+
+  it('composes the jobs from the local build system; a scheduled event runs the daily jobs', async () => {
+    expect(deps).not.toBeNull();
+    const alice = await t.user('alice');
+    const res = await alice.send('POST', 'project/add/alice', {
+      query: { ownername: 'alice', exist_ok: false },
+      json: { name: 'short', chroots: ['fedora-44-x86_64'], delete_after_days: 1 },
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const events = new MemoryEventSink();
+    // A day and a bit later, by the service's own store and results.
+    const later = { now: () => Date.now() + 2 * 86_400_000 };
+    const reports = await runMaintenanceEvent({ ...deps!, clock: later, events }, { 'detail-type': 'Scheduled Event', source: 'aws.events' });
+    expect(reports.map((r) => r.job)).toEqual(DAILY_JOBS);
+    expect(reports[0]!.changed).toEqual(['alice/short']);
+    expect((await t.anon.get('project', { ownername: 'alice', projectname: 'short' })).status).toBe(404);
+    expect(events.events.map((e) => e.type)).toEqual(['project.deleted']);
+  });
+});
