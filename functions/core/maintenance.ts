@@ -183,8 +183,6 @@ async function pruneProject(deps: MaintenanceDeps, p: Project): Promise<string[]
   };
   const changed: string[] = [];
   for (const { build, chroots } of plan.wholeBuilds) {
-    await deps.builds.deleteBuild(build.id);
-    await deps.results.deletePrefix(`${srpmResultPrefix(p.ownername, build.project_dirname, build.id)}/`);
     for (const c of chroots) await drop(build, c);
     changed.push(`${fullName(p)}#${build.id}`);
   }
@@ -192,8 +190,15 @@ async function pruneProject(deps: MaintenanceDeps, p: Project): Promise<string[]
     await drop(build, chroot);
     changed.push(`${fullName(p)}#${build.id}/${chroot.name}`);
   }
+  // Republish before the rows go: if this run dies in between, the next one finds
+  // the same builds and asks again (a delete of a removed dir is a no-op), instead
+  // of leaving published results that no row remembers.
   for (const d of deletes.values()) {
     await deps.publish({ owner: p.ownername, dirname: d.dirname, chroot: d.chroot, adds: [], deletes: d.dirs.sort(), devel: p.devel_mode });
+  }
+  for (const { build } of plan.wholeBuilds) {
+    await deps.builds.deleteBuild(build.id);
+    await deps.results.deletePrefix(`${srpmResultPrefix(p.ownername, build.project_dirname, build.id)}/`);
   }
   return changed;
 }

@@ -75,10 +75,15 @@ export async function startLocalService(opts: LocalServiceOptions): Promise<Loca
   }
 
   const server: Server = createServer();
-  await new Promise<void>((ok, fail) => {
-    server.once('error', fail);
-    server.listen(opts.port ?? 8080, host, () => ok());
-  });
+  try {
+    await new Promise<void>((ok, fail) => {
+      server.once('error', fail);
+      server.listen(opts.port ?? 8080, host, () => ok());
+    });
+  } catch (err) {
+    await ddb?.stop(); // e.g. the port is taken: leave no DynamoDB Local behind
+    throw err;
+  }
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : 0;
   const url = `http://${host}:${port}`;

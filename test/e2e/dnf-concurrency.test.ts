@@ -1,11 +1,12 @@
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { referencedFiles } from '../../functions/publish/repodata-swap.js';
 import { availableNames, makeSrpm, repoPackages, startDnfEnv, uploadBuild, waitFor, waitForBuild, type DnfEnv } from './dnf-support.js';
 
 /**
- * 20 builds of one project through the real pipeline (4 builders), finishing close
+ * 20 builds of one project through the real pipeline (8 builders), finishing close
  * together: one consistent repository with all 20 packages, published by fewer than
  * 20 createrepo_c runs (the publisher batches requests per repository). createrepo_c
  * runs are counted by a wrapper first on PATH that logs and execs the real tool.
@@ -15,8 +16,6 @@ let log: string;
 const savedPath = process.env.PATH;
 
 beforeAll(async () => {
-  const { mkdtemp } = await import('node:fs/promises');
-  const { tmpdir } = await import('node:os');
   const bin = await mkdtemp(join(tmpdir(), 'copr-createrepo-count-'));
   log = join(bin, 'runs.log');
   await writeFile(log, '');
@@ -29,7 +28,7 @@ beforeAll(async () => {
 afterAll(async () => {
   process.env.PATH = savedPath;
   await env?.stop();
-  if (log) await (await import('node:fs/promises')).rm(join(log, '..'), { recursive: true, force: true });
+  if (log) await rm(join(log, '..'), { recursive: true, force: true });
 });
 
 describe('20 builds of one project at once', () => {
@@ -45,13 +44,10 @@ describe('20 builds of one project at once', () => {
     const repodata = env.repodata('demo');
     const expected = names.flatMap((n) => [`${n}-1.0-1.fc44.noarch.rpm`, `${n}-1.0-1.fc44.src.rpm`]).sort();
     // A build reads as succeeded a moment before its publish request is queued.
-    await waitFor('all packages in the repository', async () => (await repoPackages(repodata)).length === expected.length, 20_000).catch(async (e: unknown) => {
-      console.error('DEBUG', await repoPackages(repodata), await readFile(log, 'utf8'));
-      throw e;
-    });
+    await waitFor('all packages in the repository', async () => (await repoPackages(repodata)).length >= expected.length, 20_000).catch(() => undefined);
     await env.sys.publisher.idle();
 
-    expect(await repoPackages(repodata)).toEqual(names.flatMap((n) => [`${n}-1.0-1.fc44.noarch.rpm`, `${n}-1.0-1.fc44.src.rpm`]).sort());
+    expect(await repoPackages(repodata)).toEqual(expected);
     for (const f of referencedFiles(await readFile(join(repodata, 'repomd.xml'), 'utf8'))) {
       await expect(readFile(join(repodata, f))).resolves.toBeInstanceOf(Buffer);
     }

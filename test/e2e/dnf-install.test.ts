@@ -38,7 +38,7 @@ describe('dnf installs from our repositories', () => {
     const rpm = join(dir, (await readdir(dir)).find((f) => f.endsWith('.noarch.rpm'))!);
     const good = await readFile(rpm);
     const bad = Buffer.from(good);
-    bad[bad.length - 100] ^= 0xff;
+    bad.writeUInt8(bad.readUInt8(bad.length - 100) ^ 0xff, bad.length - 100);
     await writeFile(rpm, bad);
     try {
       const res = await env.dnf(reposdir, ['install', 'hello-dnf']);

@@ -144,7 +144,7 @@ export interface DnfEnv {
 }
 
 export async function startDnfEnv(opts: { maxBuilders?: number } = {}): Promise<DnfEnv> {
-  process.env.COPR_QUIET = process.env.DEBUG_QUIET ?? '1';
+  process.env.COPR_QUIET = '1';
   const chroot = 'fedora-44-x86_64';
   const work = await mkdtemp(join(tmpdir(), 'copr-dnf-e2e-'));
   let sys: LocalBuildSystem | undefined;
