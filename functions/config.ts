@@ -52,6 +52,8 @@ const Env = z.object({
   PUBLISHER_SECURITY_GROUP: z.string().optional(),
   PUBLISHER_CONTAINER_NAME: z.string().default('publisher'),
   PUBLISHER_ASSIGN_PUBLIC_IP: z.enum(['ENABLED', 'DISABLED']).default('DISABLED'),
+  /** EventBridge bus for build and project notifications (unset: no notifications). */
+  EVENT_BUS_NAME: z.string().optional(),
   /** KMS key that seals the per-project signing keys. */
   SIGNING_KMS_KEY_ID: z.string().optional(),
 });

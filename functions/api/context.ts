@@ -3,6 +3,7 @@ import type { Action } from '../core/action-ports.js';
 import { CoprError } from '../core/errors.js';
 import type { Project } from '../core/model.js';
 import type { Clock, Store } from '../core/ports.js';
+import type { EventSink } from '../core/events.js';
 import type { LifecycleDeps } from '../core/task-lifecycle.js';
 import type { Authenticator } from './auth.js';
 
@@ -33,6 +34,8 @@ export interface BuildsView {
 }
 
 export interface Services {
+  /** Notifications (project changes); builds publish theirs through buildSystem.events. */
+  events: EventSink;
   /** Builds, tasks, results and publishing wired together (functions/core/task-lifecycle.ts). */
   buildSystem: LifecycleDeps;
   repos: RepoService;

@@ -1,37 +1,51 @@
-import { EC2Client } from '@aws-sdk/client-ec2';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { EventBridgeSink } from '../adapters/eventbridge-sink.js';
 import { createAuthenticator } from '../api/auth.js';
 import type { AppContext } from '../api/context.js';
 import { loadConfig, type Config } from '../config.js';
 import { DEFAULT_BUILD_SETTINGS } from '../core/builds.js';
 import { createBuildsView } from '../core/build-views.js';
-import type { DispatcherDeps } from '../core/dispatcher.js';
+import type { EventSink } from '../core/events.js';
 import { systemClock } from '../core/ports.js';
 import type { LifecycleDeps } from '../core/task-lifecycle.js';
 import { documentClient } from '../store/dynamo-client.js';
 import { DynamoBuildStore } from '../store/dynamo-build-store.js';
 import { DynamoStore } from '../store/dynamo-store.js';
-import { Ec2Fleet } from './ec2-fleet.js';
+import type { ActionDeps, EnqueueDeps } from '../core/action-ports.js';
+import { enqueueCreaterepo, enqueueFork, enqueueProjectDeletion } from '../core/actions.js';
+import { DynamoActionStore } from '../store/dynamo-action-store.js';
 import { RESULTS_S3_CLIENT_CONFIG, S3ResultsStore } from './s3-results-store.js';
 import { sendPublish, sendWake } from './sqs-queues.js';
 
 /**
  * The AWS composition root: clients created once per Lambda container, config read
- * and validated at cold start. Handlers import what they need from here.
+ * and validated at cold start. Handlers import what they need from here; the EC2
+ * side (functions/aws/compose-fleet.ts) is separate so the API bundle stays small.
  */
-let cached: { config: Config; sqs: SQSClient; s3: S3Client; ec2: EC2Client } | null = null;
+let cached: { config: Config; sqs: SQSClient; s3: S3Client } | null = null;
 
 function base() {
-  cached ??= { config: loadConfig(), sqs: new SQSClient({}), s3: new S3Client({ ...RESULTS_S3_CLIENT_CONFIG }), ec2: new EC2Client({}) };
+  cached ??= { config: loadConfig(), sqs: new SQSClient({}), s3: new S3Client({ ...RESULTS_S3_CLIENT_CONFIG }) };
   return cached;
+}
+
+let events: EventSink | undefined;
+
+/** Notifications to EventBridge, when the stack gives this function a bus. */
+export function awsEvents(): EventSink | undefined {
+  const { config } = base();
+  if (!config.EVENT_BUS_NAME) return undefined;
+  events ??= new EventBridgeSink(new EventBridgeClient({}), config.EVENT_BUS_NAME);
+  return events;
 }
 
 export function awsConfig(): Config {
   return base().config;
 }
 
-function stores() {
+export function awsStores() {
   const { config } = base();
   const db = documentClient(config.DYNAMODB_ENDPOINT);
   return { store: new DynamoStore(db, config.TABLE_NAME), builds: new DynamoBuildStore(db, config.TABLE_NAME) };
@@ -39,7 +53,7 @@ function stores() {
 
 export function awsLifecycle(): LifecycleDeps {
   const { config, sqs, s3 } = base();
-  const { store, builds } = stores();
+  const { store, builds } = awsStores();
   return {
     store,
     builds,
@@ -48,36 +62,36 @@ export function awsLifecycle(): LifecycleDeps {
     results: new S3ResultsStore(s3, config.RESULTS_BUCKET ?? ''),
     resultsBaseUrl: config.RESULTS_BASE_URL,
     wake: () => sendWake(sqs, config.DISPATCH_QUEUE_URL, 'api'),
+    events: awsEvents(),
     publish: (req) => sendPublish(sqs, config.PUBLISH_QUEUE_URL, req),
   };
 }
 
-export function awsFleet(): Ec2Fleet {
-  const { config, ec2 } = base();
-  return new Ec2Fleet(ec2, {
-    launchTemplates: config.BUILDER_LAUNCH_TEMPLATES,
-    subnets: config.BUILDER_SUBNETS,
-    apiUrl: config.FRONTEND_URL,
-    deployment: config.BUILDER_TAG_VALUE,
-  });
+export function awsActionStore(): DynamoActionStore {
+  const { config } = base();
+  return new DynamoActionStore(documentClient(config.DYNAMODB_ENDPOINT), config.TABLE_NAME);
 }
 
-export function awsDispatcherDeps(): DispatcherDeps {
-  const { config } = base();
+/** What the action runner needs (functions/handlers/actions.ts). */
+export function awsActionDeps(): ActionDeps {
+  const lifecycle = awsLifecycle();
   return {
-    builds: stores().builds,
-    fleet: awsFleet(),
+    store: lifecycle.store,
+    builds: lifecycle.builds,
+    results: lifecycle.results,
+    actions: awsActionStore(),
     clock: systemClock,
-    limits: { total: config.MAX_BUILDERS, perArch: {}, perOwner: Math.max(1, Math.ceil(config.MAX_BUILDERS / 2)), perSandbox: config.MAX_BUILDERS },
-    credentialTtlMs: 2 * DEFAULT_BUILD_SETTINGS.timeoutMax * 1000,
-    log: (m) => console.log(m),
+    resultsBaseUrl: lifecycle.resultsBaseUrl,
+    publish: (req) => lifecycle.publish(req),
   };
 }
 
 export function awsAppContext(): AppContext {
   const { config, sqs } = base();
-  const { store, builds } = stores();
+  const { store, builds } = awsStores();
   const lifecycle = awsLifecycle();
+  const actions = awsActionStore();
+  const enq: EnqueueDeps = { store, actions, clock: systemClock, wake: () => sendWake(sqs, config.ACTION_QUEUE_URL, 'api') };
   const auth = createAuthenticator({
     store,
     clock: systemClock,
@@ -97,14 +111,16 @@ export function awsAppContext(): AppContext {
     clock: systemClock,
     auth,
     services: {
+      ...(lifecycle.events ? { events: lifecycle.events } : {}),
       buildSystem: lifecycle,
       builds: createBuildsView(store, builds, config),
-      repos: {
-        async regenerate(project) {
-          for (const c of await store.listProjectChroots(project.ownername, project.name)) {
-            await sendPublish(sqs, config.PUBLISH_QUEUE_URL, { owner: project.ownername, dirname: project.name, chroot: c.mock_chroot, full: true });
-          }
-        },
+      // Regenerate, fork copies and project deletion are queued actions, run by
+      // functions/handlers/actions.ts (woken through the actions queue).
+      repos: { regenerate: async (p) => void (await enqueueCreaterepo(enq, p)) },
+      forks: { copyBuilds: async (src, dst) => void (await enqueueFork(enq, src, dst)) },
+      actions: {
+        deleteProject: async (p) => void (await enqueueProjectDeletion(enq, p)),
+        list: (owner, project) => actions.listProjectActions(owner, project),
       },
     },
   };

@@ -6,6 +6,7 @@ import { buildState } from './build-state.js';
 import { newBuildChroot, newTask, type BuildDeps } from './builds.js';
 import { hashCredential, taskIdOfCredential } from './dispatcher.js';
 import { CoprError } from './errors.js';
+import { buildFinishedEvent, buildStartedEvent, type EventSink } from './events.js';
 import { matchAny } from './fnmatch.js';
 import type { Package, Project } from './model.js';
 import { parseChrootName } from './names.js';
@@ -19,12 +20,14 @@ import { rpmResultPrefix, srpmResultPrefix, type ResultsStore } from './results-
 export interface LifecycleDeps extends BuildDeps {
   results: ResultsStore;
   resultsBaseUrl: string;
+  /** Build events for notifications (EventBridge on AWS, a JSON-lines file locally). */
+  events?: EventSink;
   /**
    * Asks for a createrepo of one repository (after a successful RPM task, or with
    * `deletes` after a build was deleted: the publisher removes those dirs once no
    * live metadata names them).
    */
-  publish(req: { owner: string; dirname: string; chroot: string; adds: string[]; deletes?: string[]; devel: boolean }): Promise<void>;
+  publish(req: { owner: string; dirname: string; chroot: string; adds: string[]; deletes?: string[]; devel: boolean; full?: boolean }): Promise<void>;
 }
 
 export interface TaskContext {
@@ -104,9 +107,19 @@ export async function taskJson(deps: LifecycleDeps, ctx: TaskContext): Promise<R
 
 const epochSeconds = (ms: number) => Math.floor(ms / 1000);
 
+/** Notifications never hold up or fail a build: a sink error is logged and dropped. */
+async function notify(deps: LifecycleDeps, make: () => ReturnType<typeof buildStartedEvent>): Promise<void> {
+  if (!deps.events) return;
+  try {
+    await deps.events.publish(make());
+  } catch (err) {
+    console.error(`events: ${(err as Error).message}`);
+  }
+}
+
 export async function onStarted(deps: LifecycleDeps, ctx: TaskContext): Promise<void> {
   const now = deps.clock.now();
-  await deps.builds.markTaskRunning(ctx.task.task_id, now);
+  if (await deps.builds.markTaskRunning(ctx.task.task_id, now)) await notify(deps, () => buildStartedEvent(ctx.task, now));
   if (ctx.task.kind === 'srpm') {
     await deps.builds.updateBuild(ctx.build.id, { source_status: 'running', source_started_on: ctx.build.source_started_on ?? epochSeconds(now) });
   } else {
@@ -150,6 +163,7 @@ export async function onFinished(deps: LifecycleDeps, ctx: TaskContext, report: 
     reason = 'The builder reported success but uploaded no success file';
   }
   if (!(await deps.builds.finishTask(ctx.task.task_id, status, ['starting', 'running']))) return; // duplicate report
+  await notify(deps, () => buildFinishedEvent(ctx.task, status, deps.clock.now()));
   if (ctx.task.kind === 'srpm') await finishSrpm(deps, ctx, status, reason, report);
   else await finishRpm(deps, ctx, status, reason, report);
   await afterTaskFinished(deps, ctx.build.id);
@@ -323,6 +337,7 @@ export async function reap(
       : `The builder stopped responding (${task.attempts + 1} attempts)`;
     const outcome = task.cancel_requested || build.canceled ? 'canceled' : 'failed';
     if (await deps.builds.finishTask(task.task_id, outcome, ['starting', 'running'])) {
+      await notify(deps, () => buildFinishedEvent(task, outcome, now));
       if (ctx.project) {
         if (task.kind === 'srpm') await finishSrpm(deps, ctx, outcome, reason, { status: outcome });
         else await finishRpm(deps, ctx, outcome, reason, { status: outcome });

@@ -1,6 +1,6 @@
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { awsDispatcherDeps } from '../aws/compose.js';
+import { awsDispatcherDeps } from '../aws/compose-fleet.js';
 import { dispatch } from '../core/dispatcher.js';
 
 /**

@@ -1,8 +1,8 @@
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
-import { EventBridgeSink } from '../adapters/eventbridge-sink.js';
-import { awsConfig, awsFleet, awsLifecycle } from '../aws/compose.js';
+import { awsConfig, awsEvents, awsLifecycle } from '../aws/compose.js';
+import { discardEvents } from '../core/events.js';
+import { awsFleet } from '../aws/compose-fleet.js';
 import { sendWake } from '../aws/sqs-queues.js';
 import type { MaintenanceDeps } from '../core/maintenance.js';
 import { runMaintenanceEvent } from '../core/maintenance-event.js';
@@ -15,11 +15,8 @@ import { DynamoJobClaims } from '../store/dynamo-job-claims.js';
  * scheduled event for the daily set): expired projects, pruning, EOL chroots,
  * reconcile. Composed once per container.
  *
- * TODO(lead): `EVENT_BUS_NAME` is read here until config.ts has it (default bus
- * otherwise); the function needs events:PutEvents on it, sqs:SendMessage on the
- * dispatch, publish and actions queues, ec2:DescribeInstances/TerminateInstances
- * for builders, and one rule per job with `RuleTargetInput.fromObject({ job })`
- * (reconcile every few minutes; the others daily).
+ * The stack (lib/constructs/workers.ts) gives it one rule per job with
+ * `{"job": name}`, the queues it wakes, the event bus and builder terminate rights.
  */
 function compose(): MaintenanceDeps {
   const config = awsConfig();
@@ -33,7 +30,7 @@ function compose(): MaintenanceDeps {
     results: lifecycle.results,
     clock: lifecycle.clock,
     claims: new DynamoJobClaims(db, config.TABLE_NAME),
-    events: new EventBridgeSink(new EventBridgeClient({}), process.env.EVENT_BUS_NAME || 'default'),
+    events: awsEvents() ?? discardEvents,
     publish: lifecycle.publish,
     wake: lifecycle.wake,
     fleet: awsFleet(),

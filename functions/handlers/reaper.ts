@@ -1,5 +1,6 @@
 import middy from '@middy/core';
-import { awsFleet, awsLifecycle } from '../aws/compose.js';
+import { awsLifecycle } from '../aws/compose.js';
+import { awsFleet } from '../aws/compose-fleet.js';
 import { terminateStrays } from '../core/dispatcher.js';
 import { reap } from '../core/task-lifecycle.js';
 

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { JsonlEventSink } from '../adapters/jsonl-event-sink.js';
 import { LocalFleet } from '../adapters/local-fleet.js';
 import { LocalResultsStore } from '../adapters/local-results-store.js';
 import type { Services } from '../api/context.js';
@@ -81,7 +82,9 @@ export function buildsPlugin(opts: BuildsPluginOptions = {}): LocalPlugin {
         }
         return scheduled;
       };
+      const events = JsonlEventSink.inDataDir(base.dataDir);
       const lifecycle: LifecycleDeps = {
+        events,
         store: base.ctx.store,
         builds,
         clock: base.ctx.clock,
@@ -105,6 +108,7 @@ export function buildsPlugin(opts: BuildsPluginOptions = {}): LocalPlugin {
         reapNow: () => reap({ ...lifecycle, terminate: (id) => fleet.terminate(id) }, reaperSettings),
       };
       services = {
+        events,
         buildSystem: lifecycle,
         builds: createBuildsView(base.ctx.store, builds, base.config),
         repos: {

@@ -118,3 +118,53 @@ export async function visit(user: WebUser, path: string, heading: string | RegEx
   expect(await seriousA11yViolations(user.page), `axe on ${path}`).toEqual([]);
   await screenshot(user.page, shot);
 }
+
+/** What the new-build form showed while uploading, and where it led. */
+export interface UploadedBuild {
+  id: number;
+  /** Every value the form's upload progress bar took (0..1), in order. */
+  progress: number[];
+}
+
+/**
+ * Uploads a package file through the new-build form (Upload tab: file input, progress
+ * bar, multipart XHR) and waits for the build page it navigates to.
+ */
+export async function uploadBuildThroughForm(user: WebUser, owner: string, project: string, file: string): Promise<UploadedBuild> {
+  const { page } = user;
+  await page.goto(`/coprs/${owner}/${project}/add_build/`);
+  await page.getByRole('radio', { name: 'Upload' }).check();
+  await page.getByLabel('Package file').setInputFiles(file);
+  // The bar lives only until the form navigates away: record its values as they change.
+  await page.evaluate(() => {
+    const seen: number[] = [];
+    (window as unknown as { uploadProgress: number[] }).uploadProgress = seen;
+    const record = () => {
+      const bar = document.querySelector('progress#b-progress');
+      if (bar instanceof HTMLProgressElement && seen[seen.length - 1] !== bar.value) seen.push(bar.value);
+    };
+    new MutationObserver(record).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['value'] });
+  });
+  await page.getByRole('button', { name: 'Submit build' }).click();
+  await page.waitForURL(new RegExp(`/coprs/${owner}/${project}/build/\\d+/$`));
+  const id = Number(/\/build\/(\d+)\/$/.exec(page.url())![1]);
+  await page.getByRole('heading', { level: 2, name: new RegExp(`^Build #${id}`) }).waitFor();
+  const progress = await page.evaluate(() => (window as unknown as { uploadProgress: number[] }).uploadProgress);
+  return { id, progress };
+}
+
+/** The row of a chroot ('srpm-builds' shows as "Source (SRPM)") in the build page's state table. */
+export function chrootRow(page: Page, chroot: string) {
+  return page.getByRole('table', { name: 'State of each chroot' }).getByRole('row').filter({ has: page.getByRole('rowheader', { name: chroot, exact: true }) });
+}
+
+/** Polls `read` until `ok` holds for its value; no fixed sleeps. */
+export async function eventually<T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await read();
+    if (ok(v)) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(v)}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}

@@ -3,6 +3,7 @@ import { loadProject, requireEdit } from '../../core/access.js';
 import { createProject, deleteProject, editProject, type ProjectSettings } from '../../core/projects.js';
 import { forkProject } from '../../core/fork.js';
 import { tokenize } from '../../core/search.js';
+import { newEvent } from '../../core/events.js';
 import type { Project } from '../../core/model.js';
 import type { AppContext } from '../context.js';
 import { jsonBody, queryValue, requiredQuery, zBool, zIntLike, zStringList } from '../input.js';
@@ -99,6 +100,7 @@ async function addProject(req: RouteRequest, ctx: AppContext) {
   // Only the exact string `True` counts (upstream quirk).
   const existOk = queryValue(req, 'exist_ok') === 'True';
   const { name, chroots, ...rest } = body;
+  const existed = existOk && (await ctx.store.getProject(req.params.ownername!, name)) !== null;
   const p = await createProject(ctx.store, ctx.clock, req.caller!, req.params.ownername!, {
     ...toSettings(rest),
     additional_repos: rest.additional_repos,
@@ -107,7 +109,22 @@ async function addProject(req: RouteRequest, ctx: AppContext) {
     name,
     chroots: chroots ?? [],
   }, existOk);
+  if (!existed) await notifyProject(ctx, 'project.created', p);
   return projectView(ctx, p);
+}
+
+/** Project notifications; a failing sink never fails the request. */
+async function notifyProject(ctx: AppContext, type: 'project.created' | 'project.updated' | 'project.deleted', p: Project): Promise<void> {
+  const sink = ctx.services.events;
+  if (!sink) return;
+  const base = { ownername: p.ownername, projectname: p.name, project_id: p.id };
+  try {
+    await sink.publish(
+      newEvent(type === 'project.deleted' ? { type, ...base, reason: 'user' } : { type, ...base }, ctx.clock.now()),
+    );
+  } catch (err) {
+    console.error(`events: ${(err as Error).message}`);
+  }
 }
 
 async function editProjectRoute(req: RouteRequest, ctx: AppContext) {
@@ -117,6 +134,7 @@ async function editProjectRoute(req: RouteRequest, ctx: AppContext) {
   const repoList = repos ?? additional_repos;
   if (repoList !== undefined) settings.additional_repos = repoList;
   const p = await editProject(ctx.store, ctx.clock, req.caller!, req.params.ownername!, req.params.projectname!, settings, chroots);
+  await notifyProject(ctx, 'project.updated', p);
   return projectView(ctx, p);
 }
 
@@ -125,6 +143,7 @@ async function deleteProjectRoute(req: RouteRequest, ctx: AppContext) {
   const project = await deleteProject(ctx.store, req.caller!, req.params.ownername!, req.params.projectname!);
   // Builds and results go in a queued action (GET /api_3/project/actions/...).
   await ctx.services.actions?.deleteProject(project);
+  await notifyProject(ctx, 'project.deleted', project);
   return view;
 }
 
