@@ -7,6 +7,7 @@ import { Auth } from './constructs/auth.js';
 import { BuilderImage } from './constructs/builder-image.js';
 import { type BuilderImageSource, Builders } from './constructs/builders.js';
 import { Data } from './constructs/data.js';
+import { EventBus } from './constructs/event-bus.js';
 import { Keys } from './constructs/keys.js';
 import { Network } from './constructs/network.js';
 import { Observability } from './constructs/observability.js';
@@ -48,6 +49,7 @@ export class CoprStack extends Stack {
   public readonly results: Results;
   public readonly web: Web;
   public readonly auth: Auth;
+  public readonly eventBus: EventBus;
 
   constructor(scope: Construct, id: string, props: CoprStackProps) {
     super(scope, id, props);
@@ -59,6 +61,7 @@ export class CoprStack extends Stack {
     const accessLogs = new AccessLogs(this, 'AccessLogs');
     this.data = new Data(this, 'Data', { retain });
     this.queues = new Queues(this, 'Queues');
+    this.eventBus = new EventBus(this, 'Events', { busName: `copr-${s.stage}` });
     const keys = new Keys(this, 'Keys', { aliasName: `copr-${s.stage}-signing`, retain });
     this.results = new Results(this, 'Results', {
       logBucket: accessLogs.bucket,
@@ -125,6 +128,8 @@ export class CoprStack extends Stack {
       .bindQueueSender(this.queues.dispatch.queue, 'DISPATCH_QUEUE_URL')
       .bindQueueSender(this.queues.publish.queue, 'PUBLISH_QUEUE_URL')
       .bindQueueSender(this.queues.actions.queue, 'ACTION_QUEUE_URL')
+      // Project events from the routes, build events from the builders reporting through the API.
+      .bindEventBus(this.eventBus.bus)
       .setEnv('FRONTEND_URL', this.web.url)
       .setEnv('RESULTS_BASE_URL', this.results.baseUrl)
       .setEnv('OIDC_ISSUER', this.auth.issuer)
@@ -138,6 +143,8 @@ export class CoprStack extends Stack {
       builders: this.builders,
       publisher: this.publisher,
       resultsBucket: this.results.bucket,
+      resultsBaseUrl: this.results.baseUrl,
+      eventBus: this.eventBus.bus,
       frontendUrl: this.web.url,
       maxBuilders: s.maxBuilders,
       logRetention,
@@ -172,6 +179,8 @@ export class CoprStack extends Stack {
     output('ApiEndpoint', this.api.httpApi.apiEndpoint, 'HTTP API endpoint (also served under FrontendUrl)');
     output('OidcIssuer', this.auth.issuer, 'OIDC issuer the API trusts');
     output('OidcAudience', this.auth.audience, 'OIDC audience (app client id) the API expects');
+    output('EventBusName', this.eventBus.bus.eventBusName, 'EventBridge bus of build and project events (docs/events.md)');
+    output('EventBusArn', this.eventBus.bus.eventBusArn, 'ARN of that bus, for rules and cross-account targets');
     for (const arch of ARCHES) {
       const pipeline = builderImage.pipelines[arch];
       output(`BuilderPipeline${arch.replace('_', '')}`, pipeline.attrArn, `Builder AMI pipeline (${arch})`);

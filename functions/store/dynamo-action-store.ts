@@ -1,21 +1,8 @@
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { Action, ActionData, ActionStore } from '../core/action-ports.js';
+import { conditionalUpdate, isConditionFailure, plainItem, queryAll, type Item } from './dynamo-ops.js';
 import { actionKeys as ak, INDEX } from './table.js';
 
-type Item = Record<string, unknown>;
-
-const STORAGE_ATTRS = new Set(['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk', 'entity']);
-
-function plain(item: Item | undefined): Action | null {
-  if (!item) return null;
-  const out: Item = {};
-  for (const [k, v] of Object.entries(item)) if (!STORAGE_ATTRS.has(k)) out[k] = v;
-  return out as unknown as Action;
-}
-
-function conditionFailed(err: unknown): boolean {
-  return (err as Error).name === 'ConditionalCheckFailedException';
-}
 
 /**
  * Actions in the single table: one item per action, indexed by project (the API
@@ -30,28 +17,13 @@ export class DynamoActionStore implements ActionStore {
     private readonly table: string,
   ) {}
 
-  private async queryAll(input: Omit<QueryCommandInput, 'TableName'>, limit?: number): Promise<Item[]> {
-    const out: Item[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const res = await this.db.send(
-        new QueryCommand({ ...input, TableName: this.table, ExclusiveStartKey: start, ...(limit ? { Limit: limit - out.length } : {}) }),
-      );
-      out.push(...((res.Items ?? []) as Item[]));
-      start = res.LastEvaluatedKey;
-    } while (start && (limit === undefined || out.length < limit));
-    return out;
+  private queryAll(input: Omit<QueryCommandInput, 'TableName'>, limit?: number): Promise<Item[]> {
+    return queryAll(this.db, this.table, input, limit);
   }
 
   /** An update that returns the new item, or null when its condition failed. */
-  private async update(input: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName'>): Promise<Item | null> {
-    try {
-      const res = await this.db.send(new UpdateCommand({ ...input, TableName: this.table, ReturnValues: 'ALL_NEW' }));
-      return (res.Attributes as Item | undefined) ?? {};
-    } catch (err) {
-      if (conditionFailed(err)) return null;
-      throw err;
-    }
+  private update(input: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName'>): Promise<Item | null> {
+    return conditionalUpdate(this.db, this.table, input);
   }
 
   async createAction(a: Action): Promise<void> {
@@ -62,7 +34,7 @@ export class DynamoActionStore implements ActionStore {
 
   async getAction(id: number): Promise<Action | null> {
     const res = await this.db.send(new GetCommand({ TableName: this.table, Key: ak.action(id) }));
-    return plain(res.Item as Item | undefined);
+    return plainItem<Action>(res.Item as Item | undefined);
   }
 
   async listProjectActions(owner: string, project: string): Promise<Action[]> {
@@ -71,7 +43,7 @@ export class DynamoActionStore implements ActionStore {
       KeyConditionExpression: 'gsi1pk = :p',
       ExpressionAttributeValues: { ':p': ak.projectActionsPartition(owner, project) },
     });
-    return items.map((i) => plain(i)!);
+    return items.map((i) => plainItem<Action>(i)!);
   }
 
   async listDueActions(now: number, limit: number): Promise<Action[]> {
@@ -83,7 +55,7 @@ export class DynamoActionStore implements ActionStore {
       },
       limit,
     );
-    return items.map((i) => plain(i)!);
+    return items.map((i) => plainItem<Action>(i)!);
   }
 
   async claimAction(id: number, expectDueAt: number, leaseUntil: number, nowSec: number): Promise<Action | null> {
@@ -106,7 +78,7 @@ export class DynamoActionStore implements ActionStore {
         ':now': nowSec,
       },
     });
-    return plain(item ?? undefined);
+    return plainItem<Action>(item ?? undefined);
   }
 
   async saveActionData(id: number, attempt: number, data: ActionData): Promise<boolean> {

@@ -3,7 +3,6 @@ import {
   BatchWriteCommand,
   GetCommand,
   PutCommand,
-  QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
@@ -11,24 +10,11 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { BuildStore } from '../core/build-ports.js';
 import { FINISHED_STATES, type Build, type BuildChroot, type Task } from '../core/build-model.js';
+import { batchDelete, conditionalUpdate, isConditionFailure, plainItem, queryAll, type Item } from './dynamo-ops.js';
 import { buildKeys as bk, INDEX, type Key } from './table.js';
 
-type Item = Record<string, unknown>;
 type TransactItems = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>;
 
-const STORAGE_ATTRS = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk', 'entity'];
-
-function plain<T>(item: Item | undefined): T | null {
-  if (!item) return null;
-  const out: Item = {};
-  for (const [k, v] of Object.entries(item)) if (!STORAGE_ATTRS.includes(k)) out[k] = v;
-  return out as T;
-}
-
-function conditionFailed(err: unknown): boolean {
-  const name = (err as Error).name;
-  return name === 'ConditionalCheckFailedException' || name === 'TransactionCanceledException';
-}
 
 /** Queue priority inside one owner's partition: SRPM before RPM, normal before background. */
 export function taskPriority(t: Pick<Task, 'kind' | 'background'>): number {
@@ -41,17 +27,8 @@ export class DynamoBuildStore implements BuildStore {
     private readonly table: string,
   ) {}
 
-  private async queryAll(input: Omit<QueryCommandInput, 'TableName'>, limit?: number): Promise<Item[]> {
-    const out: Item[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const res = await this.db.send(
-        new QueryCommand({ ...input, TableName: this.table, ExclusiveStartKey: start, ...(limit ? { Limit: limit - out.length } : {}) }),
-      );
-      out.push(...((res.Items ?? []) as Item[]));
-      start = res.LastEvaluatedKey;
-    } while (start && (limit === undefined || out.length < limit));
-    return out;
+  private queryAll(input: Omit<QueryCommandInput, 'TableName'>, limit?: number): Promise<Item[]> {
+    return queryAll(this.db, this.table, input, limit);
   }
 
   private async write(items: TransactItems): Promise<boolean> {
@@ -59,19 +36,13 @@ export class DynamoBuildStore implements BuildStore {
       await this.db.send(new TransactWriteCommand({ TransactItems: items }));
       return true;
     } catch (err) {
-      if (conditionFailed(err)) return false;
+      if (isConditionFailure(err)) return false;
       throw err;
     }
   }
 
-  private async update(input: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName'>): Promise<Item | null> {
-    try {
-      const res = await this.db.send(new UpdateCommand({ ...input, TableName: this.table, ReturnValues: 'ALL_NEW' }));
-      return (res.Attributes as Item) ?? {};
-    } catch (err) {
-      if (conditionFailed(err)) return null;
-      throw err;
-    }
+  private update(input: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName'>): Promise<Item | null> {
+    return conditionalUpdate(this.db, this.table, input);
   }
 
   // ---- items --------------------------------------------------------------------------
@@ -122,7 +93,7 @@ export class DynamoBuildStore implements BuildStore {
 
   async getBuild(id: number): Promise<Build | null> {
     const res = await this.db.send(new GetCommand({ TableName: this.table, Key: bk.build(id) }));
-    return plain<Build>(res.Item);
+    return plainItem<Build>(res.Item);
   }
 
   async listBuildChroots(id: number): Promise<BuildChroot[]> {
@@ -130,12 +101,12 @@ export class DynamoBuildStore implements BuildStore {
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
       ExpressionAttributeValues: { ':pk': bk.buildPartition(id), ':p': bk.buildChrootPrefix },
     });
-    return items.map((i) => plain<BuildChroot>(i)!);
+    return items.map((i) => plainItem<BuildChroot>(i)!);
   }
 
   async getBuildChroot(id: number, chroot: string): Promise<BuildChroot | null> {
     const res = await this.db.send(new GetCommand({ TableName: this.table, Key: bk.buildChroot(id, chroot) }));
-    return plain<BuildChroot>(res.Item);
+    return plainItem<BuildChroot>(res.Item);
   }
 
   async listProjectBuilds(owner: string, project: string): Promise<Build[]> {
@@ -144,7 +115,7 @@ export class DynamoBuildStore implements BuildStore {
       KeyConditionExpression: 'gsi1pk = :p',
       ExpressionAttributeValues: { ':p': bk.projectBuildsPartition(owner, project) },
     });
-    return items.map((i) => plain<Build>(i)!);
+    return items.map((i) => plainItem<Build>(i)!);
   }
 
   async updateBuild(id: number, patch: Partial<Build>): Promise<void> {
@@ -208,20 +179,14 @@ export class DynamoBuildStore implements BuildStore {
       const chroots = items.filter((i) => String(i.sk).startsWith(bk.buildChrootPrefix)).map((i) => String(i.name));
       for (const t of await this.listBuildTasks(build, chroots)) keys.push(bk.task(t.task_id));
     }
-    for (let i = 0; i < keys.length; i += 25) {
-      let reqs = keys.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } }));
-      while (reqs.length > 0) {
-        const res = await this.db.send(new BatchWriteCommand({ RequestItems: { [this.table]: reqs } }));
-        reqs = (res.UnprocessedItems?.[this.table] ?? []) as typeof reqs;
-      }
-    }
+    await batchDelete(this.db, this.table, keys);
   }
 
   // ---- tasks --------------------------------------------------------------------------------
 
   async getTask(taskId: string): Promise<Task | null> {
     const res = await this.db.send(new GetCommand({ TableName: this.table, Key: bk.task(taskId), ConsistentRead: true }));
-    return plain<Task>(res.Item);
+    return plainItem<Task>(res.Item);
   }
 
   async listBuildTasks(build: Build, chroots: string[]): Promise<Task[]> {
@@ -254,7 +219,7 @@ export class DynamoBuildStore implements BuildStore {
     });
     let released = 0;
     for (const item of items) {
-      const t = plain<Task>(item)!;
+      const t = plainItem<Task>(item)!;
       const idx = bk.pendingTask(t.owner, taskPriority(t), t.build_id, t.task_id);
       const ok = await this.write([
         {
@@ -292,7 +257,7 @@ export class DynamoBuildStore implements BuildStore {
       },
       limit,
     );
-    return items.map((i) => plain<Task>(i)!);
+    return items.map((i) => plainItem<Task>(i)!);
   }
 
   async retireOwner(owner: string, epoch: string): Promise<void> {
@@ -310,7 +275,7 @@ export class DynamoBuildStore implements BuildStore {
       KeyConditionExpression: 'gsi3pk = :p',
       ExpressionAttributeValues: { ':p': bk.activePartition },
     });
-    return items.map((i) => plain<Task>(i)!);
+    return items.map((i) => plainItem<Task>(i)!);
   }
 
   async claimTask(
@@ -373,7 +338,7 @@ export class DynamoBuildStore implements BuildStore {
       ExpressionAttributeNames: { '#s': 'state' },
       ExpressionAttributeValues: { ':starting': 'starting', ':running': 'running', ':now': now, ':as': bk.activeTask(now, taskId).gsi3sk },
     });
-    return res ? plain<Task>(res) : null;
+    return res ? plainItem<Task>(res) : null;
   }
 
   async finishTask(taskId: string, outcome: NonNullable<Task['outcome']>, from: Task['state'][]): Promise<boolean> {
@@ -453,7 +418,7 @@ export class DynamoBuildStore implements BuildStore {
     await this.db.send(
       new PutCommand({ TableName: this.table, Item: { ...bk.dispatchLock(), entity: 'dispatch-lock', dirty: true }, ConditionExpression: 'attribute_not_exists(pk)' }),
     ).catch(async (err: unknown) => {
-      if (!conditionFailed(err)) throw err;
+      if (!isConditionFailure(err)) throw err;
       await this.update({ Key: bk.dispatchLock(), UpdateExpression: 'SET dirty = :t', ExpressionAttributeValues: { ':t': true } });
     });
   }

@@ -20,27 +20,9 @@ import type {
 } from '../core/model.js';
 import { AlreadyExists, NotFoundInStore, type Store } from '../core/ports.js';
 import { projectSearchTokens } from '../core/search.js';
+import { batchDelete, isConditionFailure, plainItem, queryAll, type Item } from './dynamo-ops.js';
 import { INDEX, keys, type Key } from './table.js';
 
-type Item = Record<string, unknown>;
-
-/** Strips the storage attributes so callers get the plain entity back. */
-function entityOf<T>(item: Item | undefined): T | null {
-  if (!item) return null;
-  const { pk, sk, gsi1pk, gsi1sk, gsi2pk, gsi2sk, gsi3pk, gsi3sk, entity, ...rest } = item;
-  void pk, sk, gsi1pk, gsi1sk, gsi2pk, gsi2sk, gsi3pk, gsi3sk, entity;
-  return rest as T;
-}
-
-function isConditionFailure(err: unknown): boolean {
-  const name = (err as Error).name;
-  if (name === 'ConditionalCheckFailedException') return true;
-  if (name === 'TransactionCanceledException') {
-    const reasons = (err as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
-    return reasons.some((r) => r.Code === 'ConditionalCheckFailed');
-  }
-  return false;
-}
 
 const NOT_EXISTS = 'attribute_not_exists(pk)';
 const EXISTS = 'attribute_exists(pk)';
@@ -55,21 +37,12 @@ export class DynamoStore implements Store {
 
   private async get<T>(key: Key): Promise<T | null> {
     const res = await this.db.send(new GetCommand({ TableName: this.table, Key: key }));
-    return entityOf<T>(res.Item);
+    return plainItem<T>(res.Item);
   }
 
   /** Reads every page of a query (partitions here are bounded: one project, one owner). */
-  private async queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<Item[]> {
-    const out: Item[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const res = await this.db.send(
-        new QueryCommand({ ...input, TableName: this.table, ExclusiveStartKey: start }),
-      );
-      out.push(...((res.Items ?? []) as Item[]));
-      start = res.LastEvaluatedKey;
-    } while (start);
-    return out;
+  private queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<Item[]> {
+    return queryAll(this.db, this.table, input);
   }
 
   private queryPartition(pk: string, skPrefix?: string): Promise<Item[]> {
@@ -83,16 +56,8 @@ export class DynamoStore implements Store {
     );
   }
 
-  private async batchDelete(itemKeys: Key[]): Promise<void> {
-    for (let i = 0; i < itemKeys.length; i += 25) {
-      let requests = itemKeys.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } }));
-      // Unprocessed items are retried until DynamoDB takes them all.
-      for (let attempt = 0; requests.length > 0; attempt++) {
-        const res = await this.db.send(new BatchWriteCommand({ RequestItems: { [this.table]: requests } }));
-        requests = (res.UnprocessedItems?.[this.table] ?? []) as typeof requests;
-        if (requests.length > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** attempt)));
-      }
-    }
+  private batchDelete(itemKeys: Key[]): Promise<void> {
+    return batchDelete(this.db, this.table, itemKeys);
   }
 
   // ---- counters ----------------------------------------------------------------
@@ -236,7 +201,7 @@ export class DynamoStore implements Store {
 
   async listMockChroots(): Promise<MockChroot[]> {
     const items = await this.queryPartition(keys.mockChrootPartition);
-    return items.map((i) => entityOf<MockChroot>(i)!);
+    return items.map((i) => plainItem<MockChroot>(i)!);
   }
 
   getMockChroot(name: string): Promise<MockChroot | null> {
@@ -293,7 +258,7 @@ export class DynamoStore implements Store {
         Limit: 1,
       }),
     );
-    return entityOf<Project>(res.Items?.[0] as Item | undefined);
+    return plainItem<Project>(res.Items?.[0] as Item | undefined);
   }
 
   /**
@@ -324,7 +289,7 @@ export class DynamoStore implements Store {
       KeyConditionExpression: 'gsi1pk = :o',
       ExpressionAttributeValues: { ':o': keys.ownerProjectsPartition(owner) },
     });
-    return items.map((i) => entityOf<Project>(i)!);
+    return items.map((i) => plainItem<Project>(i)!);
   }
 
   async listAllProjects(): Promise<Project[]> {
@@ -333,7 +298,7 @@ export class DynamoStore implements Store {
       KeyConditionExpression: 'gsi2pk = :c',
       ExpressionAttributeValues: { ':c': keys.allProjectsPartition },
     });
-    return items.map((i) => entityOf<Project>(i)!);
+    return items.map((i) => plainItem<Project>(i)!);
   }
 
   async findProjectsByTokens(tokens: string[]): Promise<Project[]> {
@@ -414,7 +379,7 @@ export class DynamoStore implements Store {
 
   async listProjectChroots(owner: string, project: string): Promise<ProjectChroot[]> {
     const items = await this.queryPartition(keys.projectPartition(owner, project), keys.projectChrootPrefix);
-    return items.map((i) => entityOf<ProjectChroot>(i)!);
+    return items.map((i) => plainItem<ProjectChroot>(i)!);
   }
 
   getProjectChroot(owner: string, project: string, chroot: string): Promise<ProjectChroot | null> {
@@ -441,7 +406,7 @@ export class DynamoStore implements Store {
 
   async listPackages(owner: string, project: string): Promise<Package[]> {
     const items = await this.queryPartition(keys.projectPartition(owner, project), keys.packagePrefix);
-    return items.map((i) => entityOf<Package>(i)!);
+    return items.map((i) => plainItem<Package>(i)!);
   }
 
   async createPackage(pkg: Package): Promise<void> {
@@ -470,7 +435,7 @@ export class DynamoStore implements Store {
 
   async listPermissions(owner: string, project: string): Promise<ProjectPermission[]> {
     const items = await this.queryPartition(keys.projectPartition(owner, project), keys.permissionPrefix);
-    return items.map((i) => entityOf<ProjectPermission>(i)!);
+    return items.map((i) => plainItem<ProjectPermission>(i)!);
   }
 
   getPermission(owner: string, project: string, user: string): Promise<ProjectPermission | null> {

@@ -1,5 +1,6 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -120,6 +121,13 @@ export class CoprFunction extends Construct {
     if (access === 'rw') bucket.grantReadWrite(this.fn);
     else bucket.grantRead(this.fn);
     acknowledgeBucketGrant(this.fn, bucket, access);
+    return this;
+  }
+
+  /** EVENT_BUS_NAME plus `events:PutEvents` on that bus only (functions/adapters/eventbridge-sink.ts). */
+  bindEventBus(bus: events.IEventBus): this {
+    this.fn.addEnvironment('EVENT_BUS_NAME', bus.eventBusName);
+    bus.grantPutEventsTo(this.fn);
     return this;
   }
 }

@@ -11,7 +11,13 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, type IConstruct } from 'constructs';
-import { acknowledge, acknowledgeBucketGrant, acknowledgeTableGrant } from '../nag.js';
+import { acknowledge, acknowledgeBucketGrant } from '../nag.js';
+
+/**
+ * Encryption-context keys of a sealed project key (`KmsKeyStore.context` in
+ * functions/publish/kms-key-store.ts); the task role may use the KMS key only with both.
+ */
+export const SIGNING_KEY_CONTEXT_KEYS = ['copr_owner', 'copr_project'] as const;
 
 /** Name of the publisher container (the publish trigger overrides its environment per run). */
 export const PUBLISHER_CONTAINER_NAME = 'publisher';
@@ -98,12 +104,32 @@ export class Publisher extends Construct {
     });
 
     const taskRole = this.taskDefinition.taskRole;
-    props.table.grantReadWriteData(taskRole);
+    // The task touches only the sealed signing-key items (functions/aws/publisher-task.ts):
+    // a consistent Get, and a conditional Put for a project's first key. No queries, no deletes.
+    taskRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'SealedSigningKeys',
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+        resources: [props.table.tableArn],
+      }),
+    );
+    // Downloads metadata and new builds, uploads packages and metadata, deletes removed builds.
     props.resultsBucket.grantReadWrite(taskRole);
-    acknowledgeTableGrant(taskRole, props.table);
     acknowledgeBucketGrant(taskRole, props.resultsBucket, 'rw');
-    // Decrypt to sign; Encrypt/GenerateDataKey to wrap the key of a project signed for the first time.
-    props.signingKey.grant(taskRole, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey');
+    // Envelope encryption (functions/publish/kms-key-store.ts): GenerateDataKey seals a new
+    // project key, Decrypt opens one. Both only with the per-project encryption context, so
+    // this role cannot use the key for anything but sealed project keys.
+    taskRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'SealAndOpenProjectKeys',
+        actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+        resources: [props.signingKey.keyArn],
+        conditions: {
+          'ForAllValues:StringEquals': { 'kms:EncryptionContextKeys': [...SIGNING_KEY_CONTEXT_KEYS] },
+          Null: Object.fromEntries(SIGNING_KEY_CONTEXT_KEYS.map((k) => [`kms:EncryptionContext:${k}`, 'false'])),
+        },
+      }),
+    );
 
     acknowledge(
       this.taskDefinition,

@@ -9,6 +9,7 @@ import { Construct } from 'constructs';
 import { LAMBDA_HANDLERS } from '../handlers.js';
 import type { Builders } from './builders.js';
 import { CoprFunction } from './copr-function.js';
+import { MaintenanceRules } from './maintenance-schedules.js';
 import type { Publisher } from './publisher.js';
 import type { Queues } from './queues.js';
 
@@ -18,6 +19,10 @@ export interface WorkersProps {
   readonly builders: Builders;
   readonly publisher: Publisher;
   readonly resultsBucket: s3.IBucket;
+  /** Public base URL of the results (RESULTS_BASE_URL). */
+  readonly resultsBaseUrl: string;
+  /** Notifications bus (EVENT_BUS_NAME) for the functions that emit events. */
+  readonly eventBus: events.IEventBus;
   /** Public URL of the API; builders are told to call it. */
   readonly frontendUrl: string;
   /** Upper bound of builders running at once. */
@@ -31,8 +36,8 @@ export interface WorkersProps {
 /**
  * The background functions: the dispatcher (starts builders), the reaper
  * (finds builders that stopped heartbeating), the publish trigger (starts
- * createrepo tasks), the actions worker and the daily maintenance job. Each gets
- * exactly the variables and permissions of the resources it touches.
+ * createrepo tasks), the actions worker and the scheduled maintenance jobs. Each
+ * gets exactly the variables and permissions of the resources its code uses.
  */
 export class Workers extends Construct {
   public readonly dispatcher: CoprFunction;
@@ -40,6 +45,7 @@ export class Workers extends Construct {
   public readonly publishTrigger: CoprFunction;
   public readonly actions: CoprFunction;
   public readonly maintenance: CoprFunction;
+  public readonly maintenanceRules: MaintenanceRules;
 
   constructor(scope: Construct, id: string, props: WorkersProps) {
     super(scope, id);
@@ -74,7 +80,10 @@ export class Workers extends Construct {
       }),
     );
 
-    // Reaper: retries or fails the tasks of builders that vanished, then wakes the dispatcher.
+    // Reaper: retries or fails the tasks of builders that vanished (build.finished for
+    // the failed ones), ends stray instances, then wakes the dispatcher. Its
+    // awsLifecycle() also reads the results settings, but the reap path never touches
+    // S3 or the publish queue (only succeeded tasks publish), so it gets neither.
     this.reaper = new CoprFunction(this, 'Reaper', {
       entry: LAMBDA_HANDLERS.reaper,
       timeout: Duration.seconds(50),
@@ -82,6 +91,8 @@ export class Workers extends Construct {
     })
       .bindTable(table)
       .bindQueueSender(queues.dispatch.queue, 'DISPATCH_QUEUE_URL')
+      .bindEventBus(props.eventBus)
+      // Fleet.list and Fleet.terminate filter on this tag; launch settings are not needed.
       .setEnv('BUILDER_TAG_VALUE', builders.tagValue);
     builders.grantTerminate(this.reaper.fn);
     new events.Rule(this, 'ReaperSchedule', {
@@ -103,7 +114,8 @@ export class Workers extends Construct {
       new SqsEventSource(queues.publish.queue, { batchSize: 10, reportBatchItemFailures: true }),
     );
 
-    // Actions: delete / fork / regenerate, idempotent and retried through the queue.
+    // Actions: delete / fork / regenerate, idempotent and retried through the queue
+    // (awsActionDeps: table, results incl. delete, results URL, publish requests).
     this.actions = new CoprFunction(this, 'Actions', {
       entry: LAMBDA_HANDLERS.actions,
       timeout: Duration.minutes(5),
@@ -112,12 +124,17 @@ export class Workers extends Construct {
     })
       .bindTable(table)
       .bindResultsBucket(props.resultsBucket)
+      .setEnv('RESULTS_BASE_URL', props.resultsBaseUrl)
       .bindQueueSender(queues.publish.queue, 'PUBLISH_QUEUE_URL');
     this.actions.fn.addEventSource(
       new SqsEventSource(queues.actions.queue, { batchSize: 5, reportBatchItemFailures: true }),
     );
 
-    // Maintenance: expired projects, pruning, EOL chroots. Queues actions rather than doing them inline.
+    // Maintenance (functions/handlers/maintenance.ts): deletes results of expired and
+    // pruned builds, republishes, wakes the dispatcher and the actions queue, emits
+    // project events, and lists/terminates stray builders. Its Fleet only lists and
+    // terminates by tag, so it gets no launch templates, subnets or API URL, and no
+    // RESULTS_BASE_URL (MaintenanceDeps carries none).
     this.maintenance = new CoprFunction(this, 'Maintenance', {
       entry: LAMBDA_HANDLERS.maintenance,
       timeout: Duration.minutes(15),
@@ -125,12 +142,13 @@ export class Workers extends Construct {
     })
       .bindTable(table)
       .bindResultsBucket(props.resultsBucket)
-      .bindQueueSender(queues.actions.queue, 'ACTION_QUEUE_URL');
-    new events.Rule(this, 'MaintenanceSchedule', {
-      description: 'Daily maintenance: expired projects, pruning, EOL chroots',
-      schedule: events.Schedule.cron({ minute: '30', hour: '3' }),
-      targets: [new targets.LambdaFunction(this.maintenance.fn, { retryAttempts: 2 })],
-    });
+      .bindQueueSender(queues.dispatch.queue, 'DISPATCH_QUEUE_URL')
+      .bindQueueSender(queues.publish.queue, 'PUBLISH_QUEUE_URL')
+      .bindQueueSender(queues.actions.queue, 'ACTION_QUEUE_URL')
+      .bindEventBus(props.eventBus)
+      .setEnv('BUILDER_TAG_VALUE', builders.tagValue);
+    builders.grantTerminate(this.maintenance.fn);
+    this.maintenanceRules = new MaintenanceRules(this, 'MaintenanceSchedule', { fn: this.maintenance.fn });
   }
 
   get all(): readonly CoprFunction[] {

@@ -3,10 +3,20 @@ import { Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import type { CfnResource } from 'aws-cdk-lib';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { JOBS } from '../../functions/core/maintenance.js';
+import { KmsKeyStore } from '../../functions/publish/kms-key-store.js';
 import { TTL_ATTRIBUTE, tableDefinition } from '../../functions/store/table.js';
 import { sourceHash } from '../../lib/constructs/publisher.js';
 import { ENTRY_METADATA_KEY, LAMBDA_HANDLERS, repoPath } from '../../lib/handlers.js';
-import { type Synthesized, actionsOfRole, resourcesOf, synthStack } from './synth.js';
+import {
+  type Statement,
+  type Synthesized,
+  actionsOf,
+  actionsOfRole,
+  resourcesOf,
+  statementsOfRole,
+  synthStack,
+} from './synth.js';
 
 // Variables of functions/config.ts, read from its zod schema so a new config key shows up here.
 const CONFIG_KEYS = [...fs.readFileSync(repoPath('functions/config.ts'), 'utf8').matchAll(/^ {2}([A-Z][A-Z0-9_]+):/gm)].map(
@@ -40,6 +50,7 @@ const EXPECTED_ENV: Record<string, string[]> = {
     'DISPATCH_QUEUE_URL',
     'PUBLISH_QUEUE_URL',
     'ACTION_QUEUE_URL',
+    'EVENT_BUS_NAME',
     'NODE_OPTIONS',
   ],
   [LAMBDA_HANDLERS.dispatcher]: [
@@ -51,7 +62,7 @@ const EXPECTED_ENV: Record<string, string[]> = {
     'BUILDER_TAG_VALUE',
     'NODE_OPTIONS',
   ],
-  [LAMBDA_HANDLERS.reaper]: ['TABLE_NAME', 'DISPATCH_QUEUE_URL', 'BUILDER_TAG_VALUE', 'NODE_OPTIONS'],
+  [LAMBDA_HANDLERS.reaper]: ['TABLE_NAME', 'DISPATCH_QUEUE_URL', 'EVENT_BUS_NAME', 'BUILDER_TAG_VALUE', 'NODE_OPTIONS'],
   [LAMBDA_HANDLERS.publishTrigger]: [
     'PUBLISHER_CLUSTER_ARN',
     'PUBLISHER_TASK_DEFINITION_ARN',
@@ -61,8 +72,17 @@ const EXPECTED_ENV: Record<string, string[]> = {
     'PUBLISHER_ASSIGN_PUBLIC_IP',
     'NODE_OPTIONS',
   ],
-  [LAMBDA_HANDLERS.actions]: ['TABLE_NAME', 'RESULTS_BUCKET', 'PUBLISH_QUEUE_URL', 'NODE_OPTIONS'],
-  [LAMBDA_HANDLERS.maintenance]: ['TABLE_NAME', 'RESULTS_BUCKET', 'ACTION_QUEUE_URL', 'NODE_OPTIONS'],
+  [LAMBDA_HANDLERS.actions]: ['TABLE_NAME', 'RESULTS_BUCKET', 'RESULTS_BASE_URL', 'PUBLISH_QUEUE_URL', 'NODE_OPTIONS'],
+  [LAMBDA_HANDLERS.maintenance]: [
+    'TABLE_NAME',
+    'RESULTS_BUCKET',
+    'DISPATCH_QUEUE_URL',
+    'PUBLISH_QUEUE_URL',
+    'ACTION_QUEUE_URL',
+    'EVENT_BUS_NAME',
+    'BUILDER_TAG_VALUE',
+    'NODE_OPTIONS',
+  ],
 };
 
 let s: Synthesized;
@@ -81,6 +101,19 @@ interface FunctionInfo {
   env: Record<string, unknown>;
   roleId: string;
 }
+
+/** `{ "Fn::GetAtt": [id, "Arn"] }` of a construct's CloudFormation resource. */
+const arnOf = (construct: { node: { defaultChild?: unknown } }) => ({ 'Fn::GetAtt': [logicalId(construct), 'Arn'] });
+
+const fnOf = (entry: string): FunctionInfo => {
+  const found = ourFunctions().find((f) => f.entry === entry);
+  if (found === undefined) throw new Error(`no function for ${entry}`);
+  return found;
+};
+
+/** Statements of a role that grant any action matching `re`. */
+const grantsOf = (roleId: string, re: RegExp): Statement[] =>
+  statementsOfRole(s.template, roleId).filter((st) => actionsOf(st).some((a) => re.test(a)));
 
 function ourFunctions(): FunctionInfo[] {
   return Object.values(resourcesOf(s.template, 'AWS::Lambda::Function'))
@@ -302,6 +335,47 @@ describe('Functions', () => {
       expect(has(/^sqs:SendMessage/), `${fn.entry} sqs`).toBe(Object.keys(fn.env).some((k) => k.endsWith('_QUEUE_URL')));
       expect(has(/^ecs:RunTask/), `${fn.entry} ecs`).toBe('PUBLISHER_TASK_DEFINITION_ARN' in fn.env);
       expect(has(/^ec2:RunInstances/), `${fn.entry} ec2`).toBe('BUILDER_LAUNCH_TEMPLATES' in fn.env);
+      expect(has(/^ec2:TerminateInstances$/), `${fn.entry} terminate`).toBe('BUILDER_TAG_VALUE' in fn.env);
+      expect(has(/^events:PutEvents$/), `${fn.entry} events`).toBe('EVENT_BUS_NAME' in fn.env);
+      expect(has(/^kms:/), `${fn.entry} kms`).toBe(false);
+    }
+  });
+
+  it('lets each function send to exactly the queues it has a URL for', () => {
+    for (const fn of ourFunctions()) {
+      const urls = Object.entries(fn.env)
+        .filter(([k]) => k.endsWith('_QUEUE_URL'))
+        .map(([, v]) => (v as { Ref: string }).Ref);
+      const sendTo = grantsOf(fn.roleId, /^sqs:SendMessage$/).map(
+        (st) => (st.Resource as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0],
+      );
+      expect(sendTo.sort(), fn.entry).toEqual(urls.sort());
+    }
+    const api = fnOf(LAMBDA_HANDLERS.api);
+    const queueIds = [s.stack.queues.dispatch, s.stack.queues.publish, s.stack.queues.actions].map((q) => logicalId(q.queue));
+    expect(Object.values(api.env).filter((v) => queueIds.includes((v as { Ref?: string }).Ref ?? ''))).toHaveLength(3);
+  });
+
+  it('gives actions and maintenance delete rights on the results bucket, the reaper none', () => {
+    for (const entry of [LAMBDA_HANDLERS.actions, LAMBDA_HANDLERS.maintenance]) {
+      expect(actionsOfRole(s.template, fnOf(entry).roleId), entry).toEqual(
+        expect.arrayContaining(['s3:DeleteObject*', 's3:PutObject', 's3:GetObject*', 's3:List*']),
+      );
+    }
+    expect(actionsOfRole(s.template, fnOf(LAMBDA_HANDLERS.reaper).roleId).filter((a) => a.startsWith('s3:'))).toEqual([]);
+  });
+
+  it('lets the reaper and maintenance list builders and terminate only tagged ones, never launch', () => {
+    for (const entry of [LAMBDA_HANDLERS.reaper, LAMBDA_HANDLERS.maintenance]) {
+      const fn = fnOf(entry);
+      const terminate = grantsOf(fn.roleId, /^ec2:TerminateInstances$/);
+      expect(terminate, entry).toHaveLength(1);
+      expect(terminate[0]?.Condition, entry).toEqual({
+        StringEquals: { 'ec2:ResourceTag/copr:builder': s.stack.builders.tagValue },
+      });
+      expect(grantsOf(fn.roleId, /^ec2:DescribeInstances$/), entry).toHaveLength(1);
+      expect(grantsOf(fn.roleId, /^ec2:(RunInstances|CreateTags)$|^iam:PassRole$/), entry).toEqual([]);
+      expect(fn.env.BUILDER_TAG_VALUE, entry).toBe(s.stack.builders.tagValue);
     }
   });
 
@@ -315,9 +389,73 @@ describe('Functions', () => {
     }
   });
 
-  it('runs the reaper every minute and maintenance daily', () => {
-    s.template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 minute)' });
-    s.template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'cron(30 3 * * ? *)' });
+  it('runs the reaper every minute', () => {
+    s.template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      Targets: [Match.objectLike({ Arn: arnOf(s.stack.workers.reaper.fn) })],
+    });
+  });
+
+  it('runs each maintenance job from its own rule with {"job": name}', () => {
+    const maintenanceArn = JSON.stringify(arnOf(s.stack.workers.maintenance.fn));
+    type Target = { Arn: unknown; Input?: string; RetryPolicy?: { MaximumRetryAttempts: number } };
+    const rules = Object.values(resourcesOf(s.template, 'AWS::Events::Rule'))
+      .map((r) => ({ schedule: r.Properties?.ScheduleExpression, targets: r.Properties?.Targets as Target[] }))
+      .filter((r) => r.targets.some((t) => JSON.stringify(t.Arn) === maintenanceArn));
+    const byInput = Object.fromEntries(
+      rules.map((r) => {
+        expect(r.targets).toHaveLength(1);
+        return [r.targets[0]?.Input ?? 'no input', r.schedule];
+      }),
+    );
+    expect(byInput).toEqual({
+      '{"job":"reconcile"}': 'rate(5 minutes)',
+      '{"job":"delete-expired"}': 'cron(0 3 * * ? *)',
+      '{"job":"prune"}': 'cron(20 3 * * ? *)',
+      '{"job":"eol-chroots"}': 'cron(40 3 * * ? *)',
+    });
+    // Every job the code knows has a rule (and nothing else does).
+    expect(rules).toHaveLength(JOBS.length);
+    for (const job of JOBS) expect(Object.keys(byInput)).toContain(JSON.stringify({ job }));
+    // EventBridge may invoke the function for each rule.
+    const permissions = Object.values(resourcesOf(s.template, 'AWS::Lambda::Permission')).filter(
+      (p) => JSON.stringify(p.Properties?.FunctionName) === maintenanceArn && p.Properties?.Principal === 'events.amazonaws.com',
+    );
+    expect(permissions).toHaveLength(JOBS.length);
+  });
+});
+
+describe('Event bus', () => {
+  const EMITTERS = [LAMBDA_HANDLERS.api, LAMBDA_HANDLERS.reaper, LAMBDA_HANDLERS.maintenance];
+
+  it('creates the custom bus copr-<stage> and outputs its name and ARN', () => {
+    s.template.resourceCountIs('AWS::Events::EventBus', 1);
+    s.template.hasResourceProperties('AWS::Events::EventBus', { Name: 'copr-dev' });
+    const busId = logicalId(s.stack.eventBus.bus);
+    s.template.hasOutput('EventBusName', { Value: { Ref: busId } });
+    s.template.hasOutput('EventBusArn', { Value: { 'Fn::GetAtt': [busId, 'Arn'] } });
+  });
+
+  it('lets the API, reaper and maintenance put events on that bus only, and nobody else', () => {
+    const busId = logicalId(s.stack.eventBus.bus);
+    for (const fn of ourFunctions()) {
+      const puts = grantsOf(fn.roleId, /^events:/);
+      if (!EMITTERS.includes(fn.entry as (typeof EMITTERS)[number])) {
+        expect(puts, fn.entry).toEqual([]);
+        expect(fn.env.EVENT_BUS_NAME, fn.entry).toBeUndefined();
+        continue;
+      }
+      expect(fn.env.EVENT_BUS_NAME, fn.entry).toEqual({ Ref: busId });
+      expect(puts, fn.entry).toHaveLength(1);
+      expect(actionsOf(puts[0]!), fn.entry).toEqual(['events:PutEvents']);
+      expect(puts[0]?.Resource, fn.entry).toEqual({ 'Fn::GetAtt': [busId, 'Arn'] });
+    }
+    // No role anywhere in the stack may put events on every bus.
+    for (const policy of Object.values(resourcesOf(s.template, 'AWS::IAM::Policy'))) {
+      for (const st of (policy.Properties?.PolicyDocument as { Statement: Statement[] }).Statement) {
+        if (actionsOf(st).includes('events:PutEvents')) expect(st.Resource).toEqual({ 'Fn::GetAtt': [busId, 'Arn'] });
+      }
+    }
   });
 });
 
@@ -335,6 +473,33 @@ describe('Publisher and keys', () => {
     });
     const taskRoleId = logicalId(s.stack.publisher.taskDefinition.taskRole);
     expect(actionsOfRole(s.template, taskRoleId)).toEqual(expect.arrayContaining(['kms:Decrypt', 's3:PutObject']));
+  });
+
+  it('gives the publisher exactly its environment', () => {
+    const task = Object.values(resourcesOf(s.template, 'AWS::ECS::TaskDefinition'))[0];
+    const container = (task?.Properties?.ContainerDefinitions as Array<{ Environment: Array<{ Name: string }> }>)[0];
+    expect(container?.Environment.map((e) => e.Name).sort()).toEqual(
+      ['RESULTS_BASE_URL', 'RESULTS_BUCKET', 'SIGNING_KMS_KEY_ID', 'TABLE_NAME'].sort(),
+    );
+  });
+
+  it('lets the publisher get/put table items, use the bucket with delete, and seal/open keys only with a project context', () => {
+    const taskRoleId = logicalId(s.stack.publisher.taskDefinition.taskRole);
+    const table = grantsOf(taskRoleId, /^dynamodb:/);
+    expect(table.flatMap(actionsOf).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
+    for (const st of table) expect(st.Resource).toEqual(arnOf(s.stack.data.table));
+    expect(actionsOfRole(s.template, taskRoleId)).toEqual(expect.arrayContaining(['s3:DeleteObject*', 's3:List*']));
+
+    const kms = grantsOf(taskRoleId, /^kms:/);
+    expect(kms).toHaveLength(1);
+    expect(actionsOf(kms[0]!).sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
+    expect(kms[0]?.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/SigningKey/), 'Arn'] });
+    // The context keys are those functions/publish/kms-key-store.ts sends, every one required.
+    const contextKeys = Object.keys(KmsKeyStore.context('o', 'p')).sort();
+    expect(kms[0]?.Condition).toEqual({
+      'ForAllValues:StringEquals': { 'kms:EncryptionContextKeys': contextKeys },
+      Null: Object.fromEntries(contextKeys.map((k) => [`kms:EncryptionContext:${k}`, 'false'])),
+    });
   });
 });
 

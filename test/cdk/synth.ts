@@ -37,14 +37,29 @@ export function resourcesOf(template: Template, type: string): Resources {
   return template.findResources(type) as Resources;
 }
 
-/** Every IAM action granted to a role (through its inline/default policies), by role logical id. */
-export function actionsOfRole(template: Template, roleLogicalId: string): string[] {
-  const actions: string[] = [];
+/** One IAM policy statement as CloudFormation holds it. */
+export interface Statement {
+  readonly Sid?: string;
+  readonly Action: string | string[];
+  readonly Resource: unknown;
+  readonly Condition?: Record<string, Record<string, unknown>>;
+}
+
+/** Every statement granted to a role (through its inline/default policies), by role logical id. */
+export function statementsOfRole(template: Template, roleLogicalId: string): Statement[] {
+  const statements: Statement[] = [];
   for (const policy of Object.values(resourcesOf(template, 'AWS::IAM::Policy'))) {
     const roles = (policy.Properties?.Roles ?? []) as unknown[];
     if (!roles.some((r) => JSON.stringify(r) === JSON.stringify({ Ref: roleLogicalId }))) continue;
-    const doc = policy.Properties?.PolicyDocument as { Statement: Array<{ Action: string | string[] }> };
-    for (const st of doc.Statement) actions.push(...(Array.isArray(st.Action) ? st.Action : [st.Action]));
+    statements.push(...(policy.Properties?.PolicyDocument as { Statement: Statement[] }).Statement);
   }
-  return actions;
+  return statements;
+}
+
+/** The actions of a statement, always as a list. */
+export const actionsOf = (st: Statement): string[] => ([] as string[]).concat(st.Action);
+
+/** Every IAM action granted to a role (through its inline/default policies), by role logical id. */
+export function actionsOfRole(template: Template, roleLogicalId: string): string[] {
+  return statementsOfRole(template, roleLogicalId).flatMap(actionsOf);
 }

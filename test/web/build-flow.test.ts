@@ -63,10 +63,11 @@ describe('Dashboard build flow', () => {
     // The form showed its progress bar and it reached 100 % before leaving the page.
     expect(progress.length).toBeGreaterThan(0);
     expect(progress[progress.length - 1]).toBe(1);
+    console.log('PROGRESS', progress);
 
     // While the chroot builds, the log view shows more and more of %build's output.
     const log = page.getByTestId('live-log');
-    const steps = async () => ((await log.textContent({ timeout: 1000 }).catch(() => '')) ?? '').match(/slow-hello step \d+/g)?.length ?? 0;
+    const steps = async () => ((await log.textContent({ timeout: 1000 }).catch(() => '')) ?? '').match(/^slow-hello step \d+$/gm)?.length ?? 0;
     const first = await eventually('the first lines of the live log', steps, (n) => n > 0 && n < 10);
     await expect.poll(() => chrootRow(page, CHROOT).getByText('running', { exact: true }).count()).toBe(1);
     await screenshot(page, 'build-running');
@@ -80,6 +81,9 @@ describe('Dashboard build flow', () => {
     expect(await state.evaluate((el) => getComputedStyle(el).color)).toBe('rgb(11, 94, 34)');
     await page.getByRole('heading', { level: 2, name: `Build #${id} succeeded` }).waitFor();
     await chrootRow(page, 'Source (SRPM)').getByText('succeeded', { exact: true }).waitFor();
+    // The log stays on screen, now the complete one.
+    await log.filter({ hasText: /^slow-hello step 10$/m }).waitFor();
+    expect(await steps()).toBe(10);
     await page.waitForLoadState('networkidle');
     expect(await seriousA11yViolations(page), 'axe on a finished build').toEqual([]);
     await screenshot(page, 'build-succeeded');
@@ -103,9 +107,9 @@ describe('Dashboard build flow', () => {
     expect(res.status()).toBe(200);
     const repo = await res.text();
     expect(repo).toMatch(/^\[copr:[^\]]*:alice:builds\]$/m);
-    expect(repo).toMatch(/^baseurl=\S*\/results\/alice\/builds\/fedora-44-\$basearch\/$/m);
+    expect(repo).toMatch(/^baseurl=\S*\/results\/alice\/builds\/fedora-\$releasever-\$basearch\/$/m);
     // The repository it points at exists: the build above was published into it.
-    const baseurl = /^baseurl=(\S+)$/m.exec(repo)![1]!.replace('$basearch', 'x86_64');
+    const baseurl = /^baseurl=(\S+)$/m.exec(repo)![1]!.replace('$releasever', '44').replace('$basearch', 'x86_64');
     const repomd = await eventually('repodata of the published build', async () => (await page.request.get(`${baseurl}repodata/repomd.xml`)).status(), (s) => s === 200, 20_000);
     expect(repomd).toBe(200);
   });

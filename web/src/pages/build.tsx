@@ -25,6 +25,21 @@ async function loadBuild(id: number): Promise<BuildData> {
   return { build, chroots, source };
 }
 
+/** How long after a build finished its chroots may still be settling (e.g. builders stopping after a cancel). */
+const SETTLE_S = 300;
+
+/**
+ * Whether the page should keep refreshing: while the build runs, and after it finished
+ * while some chroot still shows an unfinished state (a cancel marks the build at once,
+ * its running chroots once their builders stopped).
+ */
+function stillChanging(d: BuildData, now: number): boolean {
+  if (!isFinished(d.build.state)) return true;
+  const rows = [...d.chroots.map((c) => c.state), ...(d.source ? [d.source.state] : [])];
+  const recent = d.build.ended_on === null || now - d.build.ended_on < SETTLE_S;
+  return recent && rows.some((s) => !isFinished(s));
+}
+
 export function BuildPage({ owner, project, id }: { owner: string; project: string; id: number }) {
   return (
     <ProjectFrame owner={owner} project={project} tab="build" title={`Build ${id}`}>
@@ -40,10 +55,12 @@ function logNames(state: string): string[] {
 }
 
 function BuildDetail({ view, id }: { view: ProjectView; id: number }) {
-  const res = useLoad(() => loadBuild(id), [id], { pollMs: (d) => (d && !isFinished(d.build.state) ? POLL_MS : null) });
+  const res = useLoad(() => loadBuild(id), [id], { pollMs: (d) => (d && stillChanging(d, Date.now() / 1000) ? POLL_MS : null) });
   const [actionError, setActionError] = useState<unknown>(null);
   const [message, setMessage] = useState<string | null>(null);
   const [logChroot, setLogChroot] = useState<string | null>(null);
+  // The log followed automatically stays on screen (as the final log) once its chroot finishes.
+  const followed = useRef<string | null>(null);
   if (res.error && !res.data) return <ErrorMessage error={res.error} />;
   if (!res.data) return <Loading what="Loading build" />;
   const { build: b, chroots, source } = res.data;
@@ -65,7 +82,8 @@ function BuildDetail({ view, id }: { view: ProjectView; id: number }) {
     ...(source ? [{ name: 'srpm-builds', label: 'Source (SRPM)', state: source.state, started_on: null, ended_on: null, result_url: source.result_url }] : []),
     ...chroots.map((c) => ({ ...c, label: c.name })),
   ];
-  const live = logChroot ?? rows.find((r) => r.state === 'running' && r.result_url)?.name ?? null;
+  const live = logChroot ?? rows.find((r) => r.state === 'running' && r.result_url)?.name ?? followed.current;
+  followed.current = live;
   const liveRow = rows.find((r) => r.name === live);
 
   return (
