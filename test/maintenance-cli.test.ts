@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CoprEvent } from '../functions/core/events.js';
+import { projectDefaults } from '../functions/core/projects.js';
 import type { Project } from '../functions/core/model.js';
 import { newProjectChroot } from '../functions/core/projects.js';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../functions/local/dynamodb-local.js';
@@ -64,34 +65,10 @@ describe('copr-maintenance', () => {
 
   it('runs delete-expired against the data dir and notifies through events.jsonl', async () => {
     const expired: Project = {
-      id: await store.nextId('project'),
-      ownername: 'alice',
-      name: 'gone',
-      description: null,
-      instructions: null,
-      homepage: null,
-      contact: null,
-      devel_mode: false,
-      persistent: false,
-      unlisted_on_hp: false,
+      ...projectDefaults('alice', 'gone', 0, await store.nextId('project')),
       auto_prune: false,
-      enable_net: false,
-      bootstrap: 'default',
-      isolation: 'default',
-      module_hotfixes: false,
-      appstream: false,
-      follow_fedora_branching: true,
-      multilib: false,
-      fedora_review: false,
-      additional_repos: [],
-      runtime_dependencies: [],
-      packit_forge_projects_allowed: [],
-      repo_priority: null,
-      storage: 'backend',
       delete_after_days: 1,
       delete_after: Math.floor(Date.now() / 1000) - 60,
-      webhook_secret: null,
-      created_on: 0,
     };
     await store.createProject(expired, [newProjectChroot('alice', 'gone', 'fedora-41-x86_64')]);
 

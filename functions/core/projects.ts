@@ -112,27 +112,12 @@ function applySettings(p: Project, s: ProjectSettings, nowMs: number): Project {
   return next;
 }
 
-export async function createProject(
-  store: Store,
-  clock: Clock,
-  caller: Caller,
-  owner: string,
-  input: NewProject,
-  existOk: boolean,
-): Promise<Project> {
-  assertProjectName(input.name);
-  await checkOwner(store, caller, owner);
-  const existing = await store.getProject(owner, input.name);
-  if (existing) {
-    if (existOk) return existing;
-    throw duplicate(owner, input.name);
-  }
-  const chroots = await validateChroots(store, input.chroots);
-  checkAdminOnly(caller, input, null);
-  const base: Project = {
-    id: 0,
+/** A project with every setting at Copr's default (id assigned by the caller). */
+export function projectDefaults(owner: string, name: string, createdOn: number, id = 0): Project {
+  return {
+    id,
     ownername: owner,
-    name: input.name,
+    name,
     description: null,
     instructions: null,
     homepage: null,
@@ -157,8 +142,28 @@ export async function createProject(
     delete_after_days: null,
     delete_after: null,
     webhook_secret: null,
-    created_on: Math.floor(clock.now() / 1000),
+    created_on: createdOn,
   };
+}
+
+export async function createProject(
+  store: Store,
+  clock: Clock,
+  caller: Caller,
+  owner: string,
+  input: NewProject,
+  existOk: boolean,
+): Promise<Project> {
+  assertProjectName(input.name);
+  await checkOwner(store, caller, owner);
+  const existing = await store.getProject(owner, input.name);
+  if (existing) {
+    if (existOk) return existing;
+    throw duplicate(owner, input.name);
+  }
+  const chroots = await validateChroots(store, input.chroots);
+  checkAdminOnly(caller, input, null);
+  const base = projectDefaults(owner, input.name, Math.floor(clock.now() / 1000));
   const { name: _n, chroots: _c, ...settings } = input;
   void _n, _c;
   const project = applySettings(base, settings, clock.now());

@@ -1,5 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { projectDefaults } from '../../functions/core/projects.js';
 import type { Project } from '../../functions/core/model.js';
 import { documentClient } from '../../functions/store/dynamo-client.js';
 import { DynamoStore } from '../../functions/store/dynamo-store.js';
@@ -21,35 +22,9 @@ const needles = [7, 2507, 5007, 7507];
 
 function project(i: number): Project {
   return {
-    id: i + 1,
-    ownername: owner(i),
-    name: `p${i}`,
+    ...projectDefaults(owner(i), `p${i}`, 1_800_000_000, i + 1),
     // Every 2,500th project is findable by the rare words.
     description: i % 2500 === 7 ? 'needle haystack' : null,
-    instructions: null,
-    homepage: null,
-    contact: null,
-    devel_mode: false,
-    persistent: false,
-    unlisted_on_hp: false,
-    auto_prune: true,
-    enable_net: false,
-    bootstrap: 'default',
-    isolation: 'default',
-    module_hotfixes: false,
-    appstream: false,
-    follow_fedora_branching: true,
-    multilib: false,
-    fedora_review: false,
-    additional_repos: [],
-    runtime_dependencies: [],
-    packit_forge_projects_allowed: [],
-    repo_priority: null,
-    storage: 'backend',
-    delete_after_days: null,
-    delete_after: null,
-    webhook_secret: null,
-    created_on: 1_800_000_000,
   };
 }
 

@@ -9,6 +9,7 @@ import { newTask } from '../../functions/core/builds.js';
 import type { Fleet } from '../../functions/core/dispatcher.js';
 import { MemoryEventSink } from '../../functions/core/events.js';
 import { runJob, type JobName, type JobReport, type MaintenanceDeps } from '../../functions/core/maintenance.js';
+import { projectDefaults } from '../../functions/core/projects.js';
 import type { Project } from '../../functions/core/model.js';
 import type { Clock } from '../../functions/core/ports.js';
 import { newProjectChroot } from '../../functions/core/projects.js';
@@ -32,37 +33,7 @@ const DAY = 86_400;
 const T0 = 1_800_000_000_000;
 
 function project(owner: string, name: string, over: Partial<Project> = {}): Project {
-  return {
-    id: 0,
-    ownername: owner,
-    name,
-    description: null,
-    instructions: null,
-    homepage: null,
-    contact: null,
-    devel_mode: false,
-    persistent: false,
-    unlisted_on_hp: false,
-    auto_prune: false,
-    enable_net: false,
-    bootstrap: 'default',
-    isolation: 'default',
-    module_hotfixes: false,
-    appstream: false,
-    follow_fedora_branching: true,
-    multilib: false,
-    fedora_review: false,
-    additional_repos: [],
-    runtime_dependencies: [],
-    packit_forge_projects_allowed: [],
-    repo_priority: null,
-    storage: 'backend',
-    delete_after_days: null,
-    delete_after: null,
-    webhook_secret: null,
-    created_on: T0 / 1000,
-    ...over,
-  };
+  return { ...projectDefaults(owner, name, T0 / 1000), auto_prune: false, ...over };
 }
 
 function build(id: number, p: Project, pkg: string | null, over: Partial<Build> = {}): Build {
@@ -347,7 +318,10 @@ describe('maintenance jobs', () => {
     try {
       const reports = await Promise.all([runJob({ ...deps, fleet }, 'reconcile'), runJob({ ...deps, fleet }, 'reconcile')]);
       expect(wakes - woken).toBe(2);
-      expect(changedOf(reports).filter((c) => c.startsWith('stray'))).toEqual(['stray builder b-stray terminated', 'stray builder b-stray terminated']);
+      // Both runs may see the stray (terminate is idempotent) or the second may find it gone already.
+      const strays = changedOf(reports).filter((c) => c.startsWith('stray'));
+      expect(strays.length).toBeGreaterThanOrEqual(1);
+      expect(new Set(strays)).toEqual(new Set(['stray builder b-stray terminated']));
       const deadline = Date.now() + 10_000;
       while (!exited.has('b-stray') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       expect([...exited]).toEqual(['b-stray']);
