@@ -16,6 +16,7 @@ import { DynamoStore } from '../store/dynamo-store.js';
 import type { ActionDeps, EnqueueDeps } from '../core/action-ports.js';
 import { enqueueCreaterepo, enqueueFork, enqueueProjectDeletion } from '../core/actions.js';
 import { DynamoActionStore } from '../store/dynamo-action-store.js';
+import { withBuildMetrics } from './build-metrics.js';
 import { RESULTS_S3_CLIENT_CONFIG, S3ResultsStore } from './s3-results-store.js';
 import { sendPublish, sendWake } from './sqs-queues.js';
 
@@ -34,10 +35,10 @@ function base() {
 let events: EventSink | undefined;
 
 /** Notifications to EventBridge, when the stack gives this function a bus. */
-export function awsEvents(): EventSink | undefined {
+export function awsEvents(): EventSink {
   const { config } = base();
-  if (!config.EVENT_BUS_NAME) return undefined;
-  events ??= new EventBridgeSink(new EventBridgeClient({}), config.EVENT_BUS_NAME);
+  // Failed builds also become a CloudWatch metric (EMF log line), with or without a bus.
+  events ??= withBuildMetrics(config.EVENT_BUS_NAME ? new EventBridgeSink(new EventBridgeClient({}), config.EVENT_BUS_NAME) : undefined);
   return events;
 }
 
@@ -111,7 +112,7 @@ export function awsAppContext(): AppContext {
     clock: systemClock,
     auth,
     services: {
-      ...(lifecycle.events ? { events: lifecycle.events } : {}),
+      events: awsEvents(),
       buildSystem: lifecycle,
       builds: createBuildsView(store, builds, config),
       // Regenerate, fork copies and project deletion are queued actions, run by

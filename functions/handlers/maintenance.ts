@@ -1,7 +1,6 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import { awsConfig, awsEvents, awsLifecycle } from '../aws/compose.js';
-import { discardEvents } from '../core/events.js';
 import { awsFleet } from '../aws/compose-fleet.js';
 import { sendWake } from '../aws/sqs-queues.js';
 import type { MaintenanceDeps } from '../core/maintenance.js';
@@ -30,7 +29,7 @@ function compose(): MaintenanceDeps {
     results: lifecycle.results,
     clock: lifecycle.clock,
     claims: new DynamoJobClaims(db, config.TABLE_NAME),
-    events: awsEvents() ?? discardEvents,
+    events: awsEvents(),
     publish: lifecycle.publish,
     wake: lifecycle.wake,
     fleet: awsFleet(),

@@ -13,7 +13,9 @@ import type { WorkQueue } from './queues.js';
  * Custom metric the code emits (CloudWatch embedded metric format, no dimensions)
  * each time a build chroot ends in `failed`.
  */
-export const BUILD_METRICS = { namespace: 'Copr', buildsFailed: 'BuildsFailed' } as const;
+// The names the build code emits (functions/aws/build-metrics.ts): one definition for both.
+export { BUILD_METRICS } from '../../functions/aws/build-metrics.js';
+import { BUILD_METRICS } from '../../functions/aws/build-metrics.js';
 
 export interface ObservabilityProps {
   readonly httpApi: apigw.HttpApi;
