@@ -48,6 +48,8 @@ export interface Services {
 export interface ActionService {
   /** Queues the removal of a deleted project's builds and results. */
   deleteProject(project: Project): Promise<void>;
+  /** Queues the removal of a chroot's repositories after it was dropped from the project. */
+  removeChroot(project: Project, chroot: string): Promise<void>;
   /** Every action of one project (also of a deleted one), by id. */
   list(owner: string, project: string): Promise<Action[]>;
 }

@@ -14,7 +14,7 @@ import { documentClient } from '../store/dynamo-client.js';
 import { DynamoBuildStore } from '../store/dynamo-build-store.js';
 import { DynamoStore } from '../store/dynamo-store.js';
 import type { ActionDeps, EnqueueDeps } from '../core/action-ports.js';
-import { enqueueCreaterepo, enqueueFork, enqueueProjectDeletion } from '../core/actions.js';
+import { enqueueChrootRemoval, enqueueCreaterepo, enqueueFork, enqueueProjectDeletion } from '../core/actions.js';
 import { DynamoActionStore } from '../store/dynamo-action-store.js';
 import { withBuildMetrics } from './build-metrics.js';
 import { RESULTS_S3_CLIENT_CONFIG, S3ResultsStore } from './s3-results-store.js';
@@ -121,6 +121,7 @@ export function awsAppContext(): AppContext {
       forks: { copyBuilds: async (src, dst) => void (await enqueueFork(enq, src, dst)) },
       actions: {
         deleteProject: async (p) => void (await enqueueProjectDeletion(enq, p)),
+        removeChroot: async (p, chroot) => void (await enqueueChrootRemoval(enq, p, chroot)),
         list: (owner, project) => actions.listProjectActions(owner, project),
       },
     },

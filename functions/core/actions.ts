@@ -12,8 +12,8 @@ import { srpmResultPrefix } from './results-store.js';
 
 const epochSeconds = (ms: number) => Math.floor(ms / 1000);
 
-/** Writes a pending action, due now, and wakes the runner. */
-export async function enqueueAction(deps: EnqueueDeps, owner: string, project: string, data: ActionData): Promise<Action> {
+/** Writes a pending action, due now (or after `delayMs`), and wakes the runner. */
+export async function enqueueAction(deps: EnqueueDeps, owner: string, project: string, data: ActionData, delayMs = 0): Promise<Action> {
   const now = deps.clock.now();
   const action: Action = {
     id: await deps.store.nextId('action'),
@@ -25,7 +25,7 @@ export async function enqueueAction(deps: EnqueueDeps, owner: string, project: s
     created_on: epochSeconds(now),
     started_on: null,
     ended_on: null,
-    due_at: now,
+    due_at: now + delayMs,
     error: null,
     result: null,
   };
@@ -44,8 +44,11 @@ export const enqueueFork = (deps: EnqueueDeps, src: Project, dst: Project) =>
 export const enqueueCreaterepo = (deps: EnqueueDeps, p: Project, chroots: string[] | null = null) =>
   enqueueAction(deps, p.ownername, p.name, { kind: 'createrepo', chroots });
 
-export const enqueueChrootRemoval = (deps: EnqueueDeps, p: Pick<Project, 'ownername' | 'name'>, chroot: string) =>
-  enqueueAction(deps, p.ownername, p.name, { kind: 'remove-chroot', chroot });
+/** How long the data of a chroot dropped from a project is kept (re-adding it in time keeps it). */
+export const CHROOT_REMOVAL_DELAY_MS = 7 * 86_400_000;
+
+export const enqueueChrootRemoval = (deps: EnqueueDeps, p: Pick<Project, 'ownername' | 'name'>, chroot: string, delayMs = CHROOT_REMOVAL_DELAY_MS) =>
+  enqueueAction(deps, p.ownername, p.name, { kind: 'remove-chroot', chroot }, delayMs);
 
 /** The attempt no longer owns the action (its lease ran out and another runner took over). */
 export class LostClaimError extends Error {

@@ -1,7 +1,7 @@
 import type { ActionService, ForkService, RepoService, Services } from '../api/context.js';
 import type { ActionDeps, EnqueueDeps } from '../core/action-ports.js';
 import { DEFAULT_RUNNER_SETTINGS, runDueActions, type RunnerSettings, type RunReport } from '../core/action-runner.js';
-import { enqueueCreaterepo, enqueueFork, enqueueProjectDeletion } from '../core/actions.js';
+import { enqueueChrootRemoval, enqueueCreaterepo, enqueueFork, enqueueProjectDeletion } from '../core/actions.js';
 import { documentClient } from '../store/dynamo-client.js';
 import { DynamoActionStore } from '../store/dynamo-action-store.js';
 import type { LocalBase, LocalPlugin } from './service.js';
@@ -88,6 +88,7 @@ export function actionsPlugin(opts: ActionsPluginOptions = {}): ActionsPlugin {
       const forks: ForkService = { copyBuilds: async (src, dst) => void (await enqueueFork(enq, src, dst)) };
       const service: ActionService = {
         deleteProject: async (p) => void (await enqueueProjectDeletion(enq, p)),
+        removeChroot: async (p, chroot) => void (await enqueueChrootRemoval(enq, p, chroot)),
         list: (owner, project) => actions!.listProjectActions(owner, project),
       };
       return { forks, actions: service } satisfies Partial<Services>;

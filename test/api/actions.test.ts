@@ -173,6 +173,36 @@ describe('regenerate-repos (action `createrepo`)', () => {
   });
 });
 
+describe('chroot dropped from a project (action `remove-chroot`)', () => {
+  it('keeps the data for a grace period, then removes it unless the chroot came back', async () => {
+    expect((await createProject(alice, 'alice', 'dropc', { chroots: CHROOTS })).status).toBe(200);
+    const key = 'alice/dropc/epel-10-x86_64/00000001-x/x-1.0-1.noarch.rpm';
+    await rec.deps!.results.put(key, 'rpm');
+    const edit = (chroots: string[]) =>
+      alice.send('PUT', 'project/edit/alice/dropc', { query: { ownername: 'alice', projectname: 'dropc' }, json: { chroots } });
+    expect((await edit(['fedora-44-x86_64'])).status).toBe(200);
+    const [queued] = (await actionsOf('alice', 'dropc')).filter((a) => a.action_type === 'remove-chroot');
+    expect(queued).toMatchObject({ state: 'pending', data: { chroot: 'epel-10-x86_64' } });
+    const due = (queued as unknown as { due_on: number }).due_on;
+    expect(due - Date.now() / 1000).toBeGreaterThan(6.9 * 86_400);
+    // Not due yet: a runner pass leaves it alone and the data stays.
+    await runDueActions(actionDeps());
+    expect(await rec.deps!.results.exists(key)).toBe(true);
+    // Once due, it removes the chroot's directory.
+    const store = actionDeps().actions;
+    const action = (await store.listProjectActions('alice', 'dropc')).find((a) => a.id === queued!.id)!;
+    expect(await executeAction(actionDeps(), action)).toMatchObject({ removed: ['alice/dropc/epel-10-x86_64'] });
+    expect(await rec.deps!.results.exists(key)).toBe(false);
+    // Re-adding the chroot before the removal runs keeps its data.
+    await rec.deps!.results.put('alice/dropc/fedora-44-x86_64/00000002-y/y.rpm', 'rpm');
+    expect((await edit(['epel-10-x86_64'])).status).toBe(200);
+    expect((await edit(['epel-10-x86_64', 'fedora-44-x86_64'])).status).toBe(200);
+    const again = (await store.listProjectActions('alice', 'dropc')).find((a) => a.data.kind === 'remove-chroot' && a.id !== queued!.id)!;
+    expect(await executeAction(actionDeps(), again)).toMatchObject({ skipped: 'fedora-44-x86_64 is enabled again' });
+    expect(await rec.deps!.results.exists('alice/dropc/fedora-44-x86_64/00000002-y/y.rpm')).toBe(true);
+  });
+});
+
 describe('the runner: retries, failures and lost runners', () => {
   it('retries a failing action with its error visible, then marks it failed', async () => {
     let now = 2_000_000_000_000; // far in the future: the plugin's own runner never sees these as due

@@ -24,6 +24,8 @@ function actionToApi(a: Action) {
     created_on: a.created_on,
     started_on: a.started_on,
     ended_on: a.ended_on,
+    /** When the action runs (next attempt); a dropped chroot's data waits a grace period. */
+    due_on: a.due_at === null ? null : Math.floor(a.due_at / 1000),
     error: a.error,
     result: a.result,
     data: rest,

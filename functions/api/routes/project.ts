@@ -133,7 +133,12 @@ async function editProjectRoute(req: RouteRequest, ctx: AppContext) {
   const settings: ProjectSettings = { ...toSettings(rest) };
   const repoList = repos ?? additional_repos;
   if (repoList !== undefined) settings.additional_repos = repoList;
+  const before = chroots ? await ctx.store.listProjectChroots(req.params.ownername!, req.params.projectname!) : [];
   const p = await editProject(ctx.store, ctx.clock, req.caller!, req.params.ownername!, req.params.projectname!, settings, chroots);
+  // Dropped chroots: their repositories go after a grace period (re-adding in time keeps them).
+  for (const c of before) {
+    if (!chroots!.includes(c.mock_chroot)) await ctx.services.actions?.removeChroot(p, c.mock_chroot);
+  }
   await notifyProject(ctx, 'project.updated', p);
   return projectView(ctx, p);
 }
