@@ -108,6 +108,9 @@ export async function publishRepository(input: PublishRequestInput, deps: Publis
     resultsBaseUrl: deps.resultsBaseUrl ?? '',
     pkglistPath: join(staging, 'pkglist'),
     outputDir: staging,
+    // createrepo_c's checksum cache, inside the (never served) dot-dir of the results
+    // root instead of upstream's /tmp, so it neither litters nor leaks between services.
+    cachedir: join(deps.resultsDir, '.createrepo-cache'),
   };
   if (req.devel && !deps.resultsBaseUrl) throw new Error('devel publishing needs resultsBaseUrl');
   const args = createrepoArgs(plan);

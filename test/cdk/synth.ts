@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -12,11 +15,22 @@ export interface Synthesized {
   nagFindings(): string[];
 }
 
+/** One temp dir per test process for synth output, removed when the process ends. */
+let outRoot: string | null = null;
+function cdkOutDir(): string {
+  if (!outRoot) {
+    const root = mkdtempSync(join(tmpdir(), 'copr-cdk-test-'));
+    outRoot = root;
+    process.on('exit', () => rmSync(root, { recursive: true, force: true }));
+  }
+  return mkdtempSync(join(outRoot, 'out-'));
+}
+
 export function synthStack(
   context: Record<string, unknown> = {},
   extra: Partial<Omit<CoprStackProps, 'settings'>> = {},
 ): Synthesized {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const app = new App({ outdir: cdkOutDir(), context: { 'aws:cdk:bundling-stacks': [] } });
   const settings = parseSettings((key) => context[key]);
   const stack = new CoprStack(app, 'CoprTest', { settings, ...extra });
   const template = Template.fromStack(stack);
