@@ -177,7 +177,10 @@ describe('SRPM stage', () => {
 
   it('runs a custom script that leaves a spec and sources', async () => {
     const ports = localPorts(join(root, 'custom'));
-    const script = `#!/bin/sh\nset -e\necho "package=$COPR_PACKAGE"\ncp ${FIXTURES}/hello-noarch.spec ${FIXTURES}/hello.sh .\n`;
+    // The script writes its files itself: inside the sandbox /tmp is a fresh tmpfs, so
+    // host paths of the checkout (which may live under /tmp) are not visible.
+    const heredoc = (name: string) => `cat > ${name} <<'COPR_EOF'\n${readFileSync(join(FIXTURES, name), 'utf8')}COPR_EOF\n`;
+    const script = `#!/bin/sh\nset -e\necho "package=$COPR_PACKAGE"\n${heredoc('hello-noarch.spec')}${heredoc('hello.sh')}`;
     const outcome = await runTask(srpmTask('custom', { script, chroot: 'fedora-latest-x86_64' }, { package_name: 'hello-noarch' }), ports.deps);
     expect(outcome.fail_reason).toBeUndefined();
     expect(outcome.srpm_filename).toBe('hello-noarch-1.0-1.src.rpm');
