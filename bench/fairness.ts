@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Build, Task } from '../functions/core/build-model.js';
-import { newTask } from '../functions/core/builds.js';
+import { newBuild, newTask } from '../functions/core/builds.js';
 import { dispatchPass, type DispatcherDeps, type Fleet } from '../functions/core/dispatcher.js';
 import { systemClock } from '../functions/core/ports.js';
 import type { Limits } from '../functions/core/scheduler.js';
@@ -27,32 +27,13 @@ const ROUNDS = 30;
 const ARCH = 'x86_64';
 
 function buildOf(id: number, owner: string, now: number): Build {
-  return {
-    id,
-    ownername: owner,
-    projectname: 'p',
-    project_dirname: 'p',
-    package_name: null,
-    pkg_version: null,
-    srpm_url: null,
+  return newBuild(id, owner, 'p', {
     source_type: 'link',
     source_dict: { url: `https://example.com/pkg-${id}-1.src.rpm` },
-    source_status: 'pending',
-    canceled: false,
     submitter: owner,
     submitted_on: Math.floor(now / 1000),
-    is_background: false,
-    timeout: 18_000,
-    enable_net: false,
     chroots_requested: ['fedora-44-x86_64'],
-    exclude_chroots: [],
-    bootstrap: null,
-    isolation: null,
-    after_build_id: null,
-    source_started_on: null,
-    source_ended_on: null,
-    fail_reason: null,
-  };
+  });
 }
 
 class RecordingFleet implements Fleet {

@@ -85,6 +85,37 @@ function sandboxOf(owner: string, project: string, submitter: string | null): st
   return `${owner}/${project}--${submitter ?? 'webhook'}`;
 }
 
+/** A build as submitted: SRPM stage pending, nothing started (fields overridable). */
+export function newBuild(id: number, owner: string, project: string, over: Partial<Build> = {}): Build {
+  return {
+    id,
+    ownername: owner,
+    projectname: project,
+    project_dirname: project,
+    package_name: null,
+    pkg_version: null,
+    srpm_url: null,
+    source_type: 'unset',
+    source_dict: {},
+    source_status: 'pending',
+    canceled: false,
+    submitter: null,
+    submitted_on: 0,
+    is_background: false,
+    timeout: DEFAULT_BUILD_SETTINGS.timeoutDefault,
+    enable_net: false,
+    chroots_requested: null,
+    exclude_chroots: [],
+    bootstrap: null,
+    isolation: null,
+    after_build_id: null,
+    source_started_on: null,
+    source_ended_on: null,
+    fail_reason: null,
+    ...over,
+  };
+}
+
 export function newTask(build: Build, chroot: string | null, arch: string, now: number): Task {
   return {
     task_id: taskIdOf(build.id, chroot),
@@ -152,18 +183,11 @@ export async function submitBuild(deps: BuildDeps, caller: Caller | null, sub: B
   }
   const blockedOn = await batchBlocker(deps, sub.options);
   const now = deps.clock.now();
-  const build: Build = {
-    id: await deps.store.nextId('build'),
-    ownername: project.ownername,
-    projectname: project.name,
+  const build = newBuild(await deps.store.nextId('build'), project.ownername, project.name, {
     project_dirname: dirname,
     package_name: sub.package_name ?? null,
-    pkg_version: null,
-    srpm_url: null,
     source_type: sub.source_type,
     source_dict: sub.source_dict,
-    source_status: 'pending',
-    canceled: false,
     submitter: caller?.user.name ?? null,
     submitted_on: Math.floor(now / 1000),
     is_background: sub.options.background ?? false,
@@ -174,10 +198,7 @@ export async function submitBuild(deps: BuildDeps, caller: Caller | null, sub: B
     bootstrap: sub.options.bootstrap && sub.options.bootstrap !== 'unchanged' ? sub.options.bootstrap : null,
     isolation: sub.options.isolation && sub.options.isolation !== 'unchanged' ? sub.options.isolation : null,
     after_build_id: blockedOn ?? (sub.options.after_build_id ?? null),
-    source_started_on: null,
-    source_ended_on: null,
-    fail_reason: null,
-  };
+  });
   const srpmArch = sourceArch(sub, deps.settings.srpmArch);
   const buildChroots = (chroots ?? []).map((c) => newBuildChroot(build.id, c, 'waiting'));
   await deps.builds.createBuild(build, buildChroots, [newTask(build, null, srpmArch, now)], blockedOn);

@@ -3,32 +3,14 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Ec2Fleet } from '../../functions/aws/ec2-fleet.js';
 import type { Task } from '../../functions/core/build-model.js';
+import { newBuild, newTask } from '../../functions/core/builds.js';
 
 // EC2 cannot run here: the SDK client is mocked and the exact command inputs are asserted.
 const ec2Mock = mockClient(EC2Client);
 
 function task(overrides: Partial<Task> = {}): Task {
-  return {
-    task_id: '12-fedora-44-aarch64',
-    build_id: 12,
-    kind: 'rpm',
-    chroot: 'fedora-44-aarch64',
-    arch: 'aarch64',
-    owner: 'alice',
-    project: 'proj',
-    sandbox: 'alice/proj--alice',
-    background: false,
-    state: 'starting',
-    attempts: 0,
-    heartbeat_at: null,
-    cancel_requested: false,
-    credential_hash: null,
-    credential_expires: null,
-    builder_id: null,
-    created_at: 0,
-    outcome: null,
-    ...overrides,
-  };
+  const build = newBuild(12, 'alice', 'proj', { submitter: 'alice' });
+  return { ...newTask(build, 'fedora-44-aarch64', 'aarch64', 0), state: 'starting', ...overrides };
 }
 
 function fleet(subnets: string[] = ['subnet-a', 'subnet-b']): Ec2Fleet {

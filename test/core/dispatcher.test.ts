@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Build, Task } from '../../functions/core/build-model.js';
-import { newTask } from '../../functions/core/builds.js';
+import { newBuild, newTask } from '../../functions/core/builds.js';
 import { dispatch, dispatchPass, terminateStrays, type Fleet } from '../../functions/core/dispatcher.js';
 import { documentClient } from '../../functions/store/dynamo-client.js';
 import { DynamoBuildStore } from '../../functions/store/dynamo-build-store.js';
@@ -13,33 +13,7 @@ let now = 1_000_000;
 const clock = { now: () => now };
 
 function build(id: number, owner: string, o: Partial<Build> = {}): Build {
-  return {
-    id,
-    ownername: owner,
-    projectname: 'p',
-    project_dirname: 'p',
-    package_name: null,
-    pkg_version: null,
-    srpm_url: null,
-    source_type: 'link',
-    source_dict: {},
-    source_status: 'pending',
-    canceled: false,
-    submitter: owner,
-    submitted_on: 0,
-    is_background: false,
-    timeout: 3600,
-    enable_net: false,
-    chroots_requested: null,
-    exclude_chroots: [],
-    bootstrap: null,
-    isolation: null,
-    after_build_id: null,
-    source_started_on: null,
-    source_ended_on: null,
-    fail_reason: null,
-    ...o,
-  };
+  return newBuild(id, owner, 'p', { source_type: 'link', submitter: owner, timeout: 3600, ...o });
 }
 
 class RecordingFleet implements Fleet {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalResultsStore } from '../../functions/adapters/local-results-store.js';
 import type { Build, BuildChroot } from '../../functions/core/build-model.js';
-import { newTask } from '../../functions/core/builds.js';
+import { newBuild, newTask } from '../../functions/core/builds.js';
 import type { Fleet } from '../../functions/core/dispatcher.js';
 import { MemoryEventSink } from '../../functions/core/events.js';
 import { runJob, type JobName, type JobReport, type MaintenanceDeps } from '../../functions/core/maintenance.js';
@@ -37,33 +37,15 @@ function project(owner: string, name: string, over: Partial<Project> = {}): Proj
 }
 
 function build(id: number, p: Project, pkg: string | null, over: Partial<Build> = {}): Build {
-  return {
-    id,
-    ownername: p.ownername,
-    projectname: p.name,
-    project_dirname: p.name,
+  return newBuild(id, p.ownername, p.name, {
     package_name: pkg,
-    pkg_version: null,
-    srpm_url: null,
     source_type: 'scm',
-    source_dict: {},
     source_status: 'succeeded',
-    canceled: false,
     submitter: p.ownername,
     submitted_on: T0 / 1000,
-    is_background: false,
     timeout: 3600,
-    enable_net: false,
-    chroots_requested: null,
-    exclude_chroots: [],
-    bootstrap: null,
-    isolation: null,
-    after_build_id: null,
-    source_started_on: null,
-    source_ended_on: null,
-    fail_reason: null,
     ...over,
-  };
+  });
 }
 
 const resultDir = (id: number, pkg: string) => `${String(id).padStart(8, '0')}-${pkg}`;

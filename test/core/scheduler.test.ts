@@ -1,30 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { Task } from '../../functions/core/build-model.js';
+import { newBuild, newTask } from '../../functions/core/builds.js';
 import { pickTasks, type Limits, type OwnerQueue } from '../../functions/core/scheduler.js';
 
 function task(owner: string, buildId: number, o: Partial<Task> = {}): Task {
   const chroot = o.kind === 'srpm' ? null : (o.chroot ?? 'fedora-44-x86_64');
-  return {
-    task_id: chroot ? `${buildId}-${chroot}` : String(buildId),
-    build_id: buildId,
-    kind: 'rpm',
-    chroot,
-    arch: 'x86_64',
-    owner,
-    project: 'p',
-    sandbox: `${owner}/p--${owner}`,
-    background: false,
-    state: 'pending',
-    attempts: 0,
-    heartbeat_at: null,
-    cancel_requested: false,
-    credential_hash: null,
-    credential_expires: null,
-    builder_id: null,
-    created_at: 0,
-    outcome: null,
-    ...o,
-  };
+  return { ...newTask(newBuild(buildId, owner, 'p', { submitter: owner }), chroot, 'x86_64', 0), ...o };
 }
 
 const open: Limits = { total: 100, perArch: {}, perOwner: 100, perSandbox: 100 };

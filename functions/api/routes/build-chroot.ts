@@ -1,5 +1,6 @@
 import { loadProject } from '../../core/access.js';
 import { projectChrootBuildConfig } from '../../core/build-config.js';
+import { newProjectChroot } from '../../core/projects.js';
 import type { Build, BuildChroot } from '../../core/build-model.js';
 import { loadBuild } from '../../core/builds.js';
 import { badRequest, notFound } from '../../core/errors.js';
@@ -57,22 +58,7 @@ async function listBuildChroots(req: RouteRequest, ctx: AppContext) {
 
 /** A project chroot removed after the build: its build config falls back to the project's. */
 function emptyProjectChroot(build: Build, name: string): ProjectChroot {
-  return {
-    ownername: build.ownername,
-    projectname: build.projectname,
-    mock_chroot: name,
-    additional_packages: [],
-    additional_repos: [],
-    additional_modules: [],
-    with_opts: [],
-    without_opts: [],
-    comps_name: null,
-    isolation: null,
-    bootstrap: null,
-    bootstrap_image: null,
-    delete_after_days: null,
-    delete_after: null,
-  };
+  return newProjectChroot(build.ownername, build.projectname, name);
 }
 
 /** BuildChrootConfig: what mock got for this build; null keys are left out (spec §2.5). */
