@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { JsonlEventSink } from '../adapters/jsonl-event-sink.js';
+import { DurablePublishRequests } from '../adapters/durable-publish-requests.js';
 import { LocalFleet } from '../adapters/local-fleet.js';
 import { LocalResultsStore } from '../adapters/local-results-store.js';
 import type { Services } from '../api/context.js';
@@ -12,6 +13,7 @@ import { GpgSigner } from '../publish/gpg-signer.js';
 import { spawnRunner } from '../publish/process-runner.js';
 import { publishRepository } from '../publish/publish-repo.js';
 import { RepoPublishQueue } from '../publish/publish-queue.js';
+import type { PublishRequestInput } from '../publish/publish-request.js';
 import { documentClient } from '../store/dynamo-client.js';
 import { DynamoBuildStore } from '../store/dynamo-build-store.js';
 import { resultsMount } from './results-mount.js';
@@ -40,6 +42,8 @@ export interface LocalBuildSystem {
   results: LocalResultsStore;
   dispatchNow(): Promise<number>;
   reapNow(): Promise<{ requeued: string[]; failed: string[] }>;
+  /** Queues publish requests left over from before a crash. */
+  replayPublishRequests(): void;
 }
 
 export function buildsPlugin(opts: BuildsPluginOptions = {}): LocalPlugin {
@@ -62,6 +66,11 @@ export function buildsPlugin(opts: BuildsPluginOptions = {}): LocalPlugin {
         (req) => publishRepository(req, { resultsDir: results.root, signer, run: spawnRunner, clock: base.ctx.clock, resultsBaseUrl: base.config.RESULTS_BASE_URL }),
         { concurrency: 2 },
       );
+      const durable = new DurablePublishRequests(join(base.dataDir, 'publish-requests'));
+      // The request file goes only once a run that included it finished; a failed run
+      // keeps it for the next start (or the next request of that repository).
+      const queuePublish = (req: PublishRequestInput, done: () => void) =>
+        publisher.request(req).then(done, (e: unknown) => log(`publish of ${req.owner}/${req.dirname}/${req.chroot} failed: ${(e as Error).message}`));
       const limits: Limits = { total: maxBuilders, perArch: {}, perOwner: maxBuilders, perSandbox: maxBuilders };
 
       // In-process wake-ups: coalesced so a burst of submits runs one pass.
@@ -95,7 +104,7 @@ export function buildsPlugin(opts: BuildsPluginOptions = {}): LocalPlugin {
           void dispatchNow().catch((e: unknown) => log(`dispatcher failed: ${(e as Error).message}`));
         },
         publish: async (req) => {
-          publisher.request(req).catch((e: unknown) => log(`publish of ${req.owner}/${req.dirname}/${req.chroot} failed: ${(e as Error).message}`));
+          queuePublish(req, durable.record(req));
         },
       };
       const reaperSettings: ReaperSettings = { heartbeatTimeoutMs: 20_000, maxAttempts: 3, ...opts.reaper };
@@ -105,6 +114,9 @@ export function buildsPlugin(opts: BuildsPluginOptions = {}): LocalPlugin {
         publisher,
         results,
         dispatchNow,
+        replayPublishRequests: () => {
+          for (const p of durable.pending()) queuePublish(p.req, p.done);
+        },
         reapNow: () => reap({ ...lifecycle, terminate: (id) => fleet.terminate(id) }, reaperSettings),
       };
       services = {
@@ -126,6 +138,7 @@ export function buildsPlugin(opts: BuildsPluginOptions = {}): LocalPlugin {
     start: async () => {
       const sys = system!;
       opts.onReady?.(sys);
+      sys.replayPublishRequests();
       // Pending work from before a restart: builders of the old process are gone, the
       // reaper requeues their tasks once their heartbeats are overdue.
       await sys.dispatchNow();
