@@ -13,6 +13,8 @@ export interface BuildStore {
   listBuildChroots(id: number): Promise<BuildChroot[]>;
   getBuildChroot(id: number, chroot: string): Promise<BuildChroot | null>;
   listProjectBuilds(owner: string, project: string): Promise<Build[]>;
+  /** The newest builds of all projects, newest first. */
+  listRecentBuilds(limit: number): Promise<Build[]>;
   updateBuild(id: number, patch: Partial<Build>): Promise<void>;
   /** Sets the build canceled unless it already is; false when it was. */
   markBuildCanceled(id: number): Promise<boolean>;

@@ -48,7 +48,7 @@ export class DynamoBuildStore implements BuildStore {
   // ---- items --------------------------------------------------------------------------
 
   private buildItem(b: Build): Item {
-    return { ...bk.build(b.id), ...bk.buildOfProject(b.ownername, b.projectname, b.id), entity: 'build', ...b };
+    return { ...bk.build(b.id), ...bk.buildOfProject(b.ownername, b.projectname, b.id), ...bk.buildInCollection(b.id), entity: 'build', ...b };
   }
 
   private chrootItem(c: BuildChroot): Item {
@@ -115,6 +115,19 @@ export class DynamoBuildStore implements BuildStore {
       KeyConditionExpression: 'gsi1pk = :p',
       ExpressionAttributeValues: { ':p': bk.projectBuildsPartition(owner, project) },
     });
+    return items.map((i) => plainItem<Build>(i)!);
+  }
+
+  async listRecentBuilds(limit: number): Promise<Build[]> {
+    const items = await this.queryAll(
+      {
+        IndexName: INDEX.byCollection,
+        KeyConditionExpression: 'gsi2pk = :p',
+        ExpressionAttributeValues: { ':p': bk.allBuildsPartition },
+        ScanIndexForward: false,
+      },
+      limit,
+    );
     return items.map((i) => plainItem<Build>(i)!);
   }
 

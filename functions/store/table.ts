@@ -88,6 +88,9 @@ export const buildKeys = {
     gsi1sk: pad(id),
   }),
   projectBuildsPartition: (owner: string, project: string) => `PROJECT#${owner}#${project}#BUILDS`,
+  /** GSI byCollection: every build by id (the home page's recent builds). */
+  buildInCollection: (id: number) => ({ gsi2pk: 'BUILDS', gsi2sk: pad(id) }),
+  allBuildsPartition: 'BUILDS',
 
   task: (taskId: string): Key => ({ pk: `TASK#${taskId}`, sk: 'TASK' }),
   /** GSI byQueue while pending: per owner, SRPM before RPM, normal before background, then build id. */

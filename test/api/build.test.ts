@@ -378,3 +378,18 @@ describe('delete', () => {
     expect((await t.anon.get(`build/${b}`)).status).toBe(404);
   });
 });
+
+describe('recent builds (ours, for the dashboard)', () => {
+  it('lists the newest builds of all projects, newest first, and checks the limit', async () => {
+    // Two fresh builds in two projects: they are the newest of all.
+    const first = (await createUrl(alice, 'p1')).body as { items: Array<{ id: number }> };
+    const second = (await createUrl(alice, 'p2')).body as { items: Array<{ id: number }> };
+    const newest = [second.items[0]!.id, first.items[0]!.id];
+    const res = await t.anon.get<{ items: Array<{ id: number }>; meta: Record<string, unknown> }>('build/recent', { limit: 2 });
+    expect(res.status).toBe(200);
+    expect(res.body.items.map((b) => b.id)).toEqual(newest);
+    expect(res.body.meta).toMatchObject({ limit: 2, order_type: 'DESC' });
+    expect((await t.anon.get('build/recent', { limit: 0 })).status).toBe(400);
+    expect((await t.anon.get('build/recent', { limit: 'x' })).status).toBe(400);
+  });
+});

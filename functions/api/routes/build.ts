@@ -59,6 +59,21 @@ async function listBuilds(req: RouteRequest, ctx: AppContext) {
   return pageResult(out, page);
 }
 
+/**
+ * `GET /api_3/build/recent?limit=N` (ours, for the dashboard's home page): the newest
+ * builds of all projects, newest first; one Query on the builds collection index.
+ */
+const RECENT_MAX = 100;
+async function listRecentBuilds(req: RouteRequest, ctx: AppContext) {
+  const raw = queryValue(req, 'limit') ?? '10';
+  const limit = /^\d{1,3}$/.test(raw) ? Math.min(Number(raw), RECENT_MAX) : NaN;
+  if (!(limit > 0)) throw badRequest(`limit: must be a number from 1 to ${RECENT_MAX}`);
+  const builds = buildSystemOf(ctx).builds;
+  const recent = await builds.listRecentBuilds(limit);
+  const items = await Promise.all(recent.map(async (b) => buildToApi(ctx.config.RESULTS_BASE_URL, b, await builds.listBuildChroots(b.id))));
+  return { items, meta: { limit, offset: 0, order: 'id', order_type: 'DESC' } };
+}
+
 async function getSourceChroot(req: RouteRequest, ctx: AppContext) {
   const { build } = await loadWithChroots(ctx, req.params.id!);
   return { state: build.source_status, result_url: sourceResultUrl(ctx.config.RESULTS_BASE_URL, build) };
@@ -133,6 +148,7 @@ async function statusQueue(_req: RouteRequest, ctx: AppContext) {
 export const buildRoutes: Route[] = [
   // Fixed paths before `{id}`: the router takes the first match.
   { method: 'GET', path: '/api_3/build/list', handler: listBuilds },
+  { method: 'GET', path: '/api_3/build/recent', handler: listRecentBuilds },
   { method: 'GET', path: '/api_3/build/source-chroot/{id}', handler: getSourceChroot },
   { method: 'GET', path: '/api_3/build/source-build-config/{id}', handler: getSourceBuildConfig },
   { method: 'GET', path: '/api_3/build/built-packages/{id}', handler: getBuiltPackages },

@@ -7,17 +7,9 @@ import { useTitle } from '../title.js';
 import type { Build, Paginated, Project } from '../types.js';
 import { useLoad } from '../use-api.js';
 
-/** Recent builds come from the newest projects: APIv3 has no global build list. */
-async function recentBuilds(projects: Project[]): Promise<Build[]> {
-  const lists = await Promise.all(
-    projects.slice(0, 6).map((p) =>
-      get<Paginated<Build>>('build/list', { ownername: p.ownername, projectname: p.name, limit: 5, order: 'id', order_type: 'DESC' }).then(
-        (r) => r.items,
-        () => [] as Build[],
-      ),
-    ),
-  );
-  return lists.flat().sort((a, b) => b.id - a.id).slice(0, 10);
+/** The newest builds of all projects (our `build/recent` listing, one index query). */
+async function recentBuilds(): Promise<Build[]> {
+  return (await get<Paginated<Build>>('build/recent', { limit: 10 })).items;
 }
 
 export function HomePage({ query }: { query: URLSearchParams }) {
@@ -26,7 +18,7 @@ export function HomePage({ query }: { query: URLSearchParams }) {
   useTitle(q ? `Search: ${q}` : 'Home');
   const recent = useLoad(async () => {
     const projects = (await get<Paginated<Project>>('project/list', { limit: 12, order: 'id', order_type: 'DESC' })).items;
-    return { projects, builds: await recentBuilds(projects) };
+    return { projects, builds: await recentBuilds() };
   }, []);
   const search = useLoad(async () => (q ? (await get<Paginated<Project>>('project/search', { query: q, limit: 50 })).items : null), [q]);
 
