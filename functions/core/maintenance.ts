@@ -137,12 +137,41 @@ interface PrunePlan {
   chroots: Array<{ build: Build; chroot: BuildChroot }>;
 }
 
+export interface PruneRules {
+  /** auto_prune: older successful builds superseded by a newer one go. */
+  superseded: boolean;
+  /** Per package: keep only this many newest finished builds (Copr's `max_builds`). */
+  maxBuilds: ReadonlyMap<string, number>;
+}
+
 /**
  * Per (dirname, package, chroot), the newest successful build stays; every older
  * finished build chroot is superseded. Newer builds (failed, still running) stay,
- * and unfinished builds are never touched.
+ * and unfinished builds are never touched. A package's `max_builds` then keeps only
+ * its N newest finished builds, whatever their state.
  */
-export function planPrune(builds: Array<{ build: Build; chroots: BuildChroot[] }>): PrunePlan {
+export function planPrune(
+  builds: Array<{ build: Build; chroots: BuildChroot[] }>,
+  rules: PruneRules = { superseded: true, maxBuilds: new Map() },
+): PrunePlan {
+  const plan = rules.superseded ? planSuperseded(builds) : { wholeBuilds: [], chroots: [] };
+  const whole = new Set(plan.wholeBuilds.map((w) => w.build.id));
+  for (const [pkg, limit] of rules.maxBuilds) {
+    if (!(limit > 0)) continue;
+    const finished = builds
+      .filter(({ build, chroots }) => build.package_name === pkg && chroots.length > 0 && isFinished(buildState(build, chroots)))
+      .sort((a, b) => b.build.id - a.build.id);
+    for (const extra of finished.slice(limit)) {
+      if (whole.has(extra.build.id)) continue;
+      whole.add(extra.build.id);
+      plan.wholeBuilds.push(extra);
+    }
+  }
+  plan.chroots = plan.chroots.filter((c) => !whole.has(c.build.id));
+  return plan;
+}
+
+function planSuperseded(builds: Array<{ build: Build; chroots: BuildChroot[] }>): PrunePlan {
   const keyOf = (b: Build, c: BuildChroot) => JSON.stringify([b.project_dirname, b.package_name, c.name]);
   const newestOk = new Map<string, number>();
   for (const { build, chroots } of builds) {
@@ -163,10 +192,16 @@ export function planPrune(builds: Array<{ build: Build; chroots: BuildChroot[] }
   return plan;
 }
 
-async function pruneProject(deps: MaintenanceDeps, p: Project): Promise<string[]> {
+/** Packages of a project with a `max_builds` limit. */
+async function maxBuildsOf(deps: MaintenanceDeps, p: Project): Promise<Map<string, number>> {
+  const pkgs = await deps.store.listPackages(p.ownername, p.name);
+  return new Map(pkgs.filter((k) => (k.max_builds ?? 0) > 0).map((k) => [k.name, k.max_builds!]));
+}
+
+async function pruneProject(deps: MaintenanceDeps, p: Project, maxBuilds: Map<string, number>): Promise<string[]> {
   const builds = await deps.builds.listProjectBuilds(p.ownername, p.name);
   const withChroots = await Promise.all(builds.map(async (build) => ({ build, chroots: await deps.builds.listBuildChroots(build.id) })));
-  const plan = planPrune(withChroots);
+  const plan = planPrune(withChroots, { superseded: p.auto_prune, maxBuilds });
   // Published result dirs leave through the publisher (after new metadata is live);
   // unpublished ones (failed builds) can go at once.
   const deletes = new Map<string, { dirname: string; chroot: string; dirs: string[] }>();
@@ -203,13 +238,19 @@ async function pruneProject(deps: MaintenanceDeps, p: Project): Promise<string[]
   return changed;
 }
 
-/** Projects with `auto_prune`: superseded builds and their results go, repositories are republished. */
+/**
+ * Projects with `auto_prune` (superseded builds go) and packages with `max_builds`
+ * (only the newest N builds stay): rows and results go, repositories are republished.
+ */
 export async function pruneBuilds(deps: MaintenanceDeps): Promise<JobReport> {
   const report: JobReport = { job: 'prune', changed: [], skipped: [] };
-  for (const seen of (await deps.store.listAllProjects()).filter((p) => p.auto_prune)) {
+  for (const seen of await deps.store.listAllProjects()) {
+    if (!seen.auto_prune && (await maxBuildsOf(deps, seen)).size === 0) continue;
     const out = await underLease(deps, 'prune', fullName(seen), async () => {
       const p = await deps.store.getProject(seen.ownername, seen.name);
-      return p && p.id === seen.id && p.auto_prune ? pruneProject(deps, p) : [];
+      if (!p || p.id !== seen.id) return [];
+      const maxBuilds = await maxBuildsOf(deps, p);
+      return p.auto_prune || maxBuilds.size > 0 ? pruneProject(deps, p, maxBuilds) : [];
     });
     if (out === 'held') report.skipped.push(fullName(seen));
     else report.changed.push(...out);
