@@ -87,6 +87,8 @@ export const lambdaBundlesPart: BenchPart = {
           platform: 'node',
           target: 'node20',
           minify: true,
+          // As the stack bundles (lib/constructs/copr-function.ts): ESM builds first.
+          mainFields: ['module', 'main'],
           banner: { js: REQUIRE_SHIM },
           logLevel: 'error',
         });

@@ -3,7 +3,7 @@
 // (presigned S3 on AWS, the local server locally), report the outcome. Every call carries
 // the task-scoped bearer credential.
 import { readFile } from 'node:fs/promises';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { FetchFn } from './download.js';
 import { TaskSchema, type Task, type TaskOutcome } from './task.js';
 

@@ -4,7 +4,7 @@
 // reported (whatever it is), 1 when the agent could not talk to the API.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { z } from 'zod';
+import * as z from 'zod';
 import { runAgent } from './agent.js';
 import { DEFAULT_AGENT_CONFIG } from './config.js';
 import type { Sandbox } from './sandbox.js';

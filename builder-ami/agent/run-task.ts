@@ -3,7 +3,7 @@
 import { appendFileSync, existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { DEFAULT_AGENT_CONFIG, type AgentConfig } from './config.js';
 import type { FetchFn } from './download.js';
 import { BuildFailedError, TaskAbortedError } from './errors.js';

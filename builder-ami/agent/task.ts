@@ -1,6 +1,6 @@
 // The builder task JSON (our protocol, close to Copr's §4.3/§4.4 task dicts) and the
 // outcome the agent reports. Everything the API hands the agent is parsed here first.
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** A dnf repository injected into the buildroot (spec §2.3 "Repo object"). */
 export const RepoSchema = z.object({

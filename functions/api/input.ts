@@ -1,5 +1,5 @@
 import busboy from 'busboy';
-import { z } from 'zod';
+import * as z from 'zod';
 import { badRequest, CoprError } from '../core/errors.js';
 import type { ApiRequest } from './request.js';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { serverError } from '../core/errors.js';
 import type { ApiRequest } from './request.js';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { JOBS, runJob, type JobName, type JobReport, type MaintenanceDeps } from './maintenance.js';
 
 /**

@@ -1,4 +1,5 @@
-import { z, ZodError } from 'zod';
+import * as z from 'zod';
+import { ZodError } from 'zod';
 import { badRequest } from './errors.js';
 import { isValidChrootName, isValidPackageName } from './names.js';
 

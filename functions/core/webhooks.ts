@@ -1,5 +1,5 @@
 import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { loadProject, requireEdit } from './access.js';
 import type { Build } from './build-model.js';
 import { submitBuild, type BuildDeps } from './builds.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { isValidChrootName, isValidOwnerName } from '../core/names.js';
 
 /** A build subdir inside a chroot dir, e.g. `00000012-hello`: one path segment. */

@@ -71,6 +71,9 @@ export class CoprFunction extends Construct {
         format: OutputFormat.ESM,
         minify: true,
         sourceMap: true,
+        // ESM builds of the AWS SDK first: they tree-shake, the CommonJS ones do not
+        // (the API bundle drops from ~1.1 MB to under 0.8 MB).
+        mainFields: ['module', 'main'],
         target: 'node22',
         // ESM bundles need a require shim for CommonJS dependencies (busboy, parts of the SDK).
         banner: "import { createRequire } from 'module';const require = createRequire(import.meta.url);",

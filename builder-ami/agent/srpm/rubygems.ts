@@ -1,7 +1,7 @@
 // `rubygems` sources: RubyGems API → .gem → generated spec → SRPM.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { downloadFile, fetchJson } from '../download.js';
 import { BuildFailedError } from '../errors.js';
 import type { StageContext } from '../stage-context.js';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { checkSubmission } from '../../core/build-check.js';
 import type { Build } from '../../core/build-model.js';
 import { loadBuild, submitBuild, type BuildOptions, type BuildSubmission } from '../../core/builds.js';

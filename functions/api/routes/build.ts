@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { loadProject } from '../../core/access.js';
 import { deleteBuild, deleteBuilds } from '../../core/build-delete.js';
 import { SRPM_CHROOT, STATUS, type Build, type BuildChroot, type Task } from '../../core/build-model.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { CoprError } from '../../core/errors.js';
 import { isSafeRelativePath } from '../../core/results-store.js';
 import {

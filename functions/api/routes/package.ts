@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { loadProject } from '../../core/access.js';
 import { CoprError, badRequest } from '../../core/errors.js';
 import type { Package } from '../../core/model.js';

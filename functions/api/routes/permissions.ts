@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { canBuildIn, getPermissions, requestPermissions, setPermissions } from '../../core/permissions.js';
 import type { AppContext } from '../context.js';
 import { jsonBody } from '../input.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { loadProject, requireEdit } from '../../core/access.js';
 import { createProject, deleteProject, editProject, type ProjectSettings } from '../../core/projects.js';
 import { forkProject } from '../../core/fork.js';

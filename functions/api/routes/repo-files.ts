@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { notFound } from '../../core/errors.js';
 import type { Project } from '../../core/model.js';
 import { parseChrootName } from '../../core/names.js';
