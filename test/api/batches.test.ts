@@ -1,0 +1,71 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildState } from '../../functions/core/build-state.js';
+import { dispatch, type Fleet } from '../../functions/core/dispatcher.js';
+import type { Task } from '../../functions/core/build-model.js';
+import { onFinished } from '../../functions/core/task-lifecycle.js';
+import { createProject, type CoprClient } from '../support/copr-client.js';
+import { startTestService, type TestService } from '../support/service.js';
+import { newRecorder, recordingBuildsPlugin } from './build-support.js';
+
+/**
+ * Batches (`after_build_id` / `with_build_id`): a build waits for its predecessor to
+ * finish before any of its tasks is handed out, then starts on its own.
+ */
+let t: TestService;
+let alice: CoprClient;
+const rec = newRecorder();
+
+class RecordingFleet implements Fleet {
+  launched: Task[] = [];
+  async launch(task: Task): Promise<void> {
+    this.launched.push(task);
+  }
+  async terminate(): Promise<void> {}
+  async list(): Promise<[]> {
+    return [];
+  }
+}
+
+const opts = { ownername: 'alice', projectname: 'batch', project_dirname: 'batch', timeout: null, chroots: ['fedora-44-x86_64'], background: false, isolation: 'unchanged' };
+const submit = async (over: Record<string, unknown> = {}) => {
+  const res = await alice.send<{ items: Array<{ id: number }> }>('POST', 'build/create/url', {
+    json: { ...opts, pkgs: ['https://example.com/hello-1.0-1.src.rpm'], ...over },
+  });
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  return res.body.items[0]!.id;
+};
+
+beforeAll(async () => {
+  t = await startTestService({ plugins: [recordingBuildsPlugin(rec)] });
+  alice = await t.user('alice');
+  expect((await createProject(alice, 'alice', 'batch', { chroots: ['fedora-44-x86_64'] })).status).toBe(200);
+});
+afterAll(() => t.stop());
+
+describe('batches', () => {
+  it('holds after_build_id and with_build_id builds until the first build finished, then hands them out', async () => {
+    const deps = rec.deps!;
+    const first = await submit();
+    const second = await submit({ after_build_id: String(first) });
+    const sibling = await submit({ with_build_id: second });
+    const fleet = new RecordingFleet();
+    const dispatchDeps = { builds: deps.builds, fleet, clock: deps.clock, limits: { total: 10, perArch: {}, perOwner: 10, perSandbox: 10 }, credentialTtlMs: 60_000 };
+
+    await dispatch(dispatchDeps);
+    // Only the first build's SRPM task goes out; the batch waits.
+    expect(fleet.launched.map((x) => x.build_id)).toEqual([first]);
+    const waiting = (await t.anon.get<{ state: string }>(`build/${second}`)).body.state;
+    expect(waiting).toBe('pending');
+
+    // Its builder reports the SRPM stage failed: the first build is finished, so the batch may start.
+    const claimed = (await deps.builds.getTask(String(first)))!;
+    expect(claimed.state).toBe('starting');
+    const ctx = { task: claimed, build: (await deps.builds.getBuild(first))!, project: (await t.service.ctx.store.getProject('alice', 'batch'))! };
+    await onFinished(deps, ctx, { status: 'failed', fail_reason: 'broken' });
+    const firstBuild = (await deps.builds.getBuild(first))!;
+    expect(buildState(firstBuild, await deps.builds.listBuildChroots(first))).toBe('failed');
+
+    await dispatch(dispatchDeps);
+    expect(fleet.launched.map((x) => x.build_id).sort()).toEqual([first, second, sibling].sort());
+  });
+});
