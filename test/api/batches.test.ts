@@ -2,10 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildState } from '../../functions/core/build-state.js';
 import { dispatch, type Fleet } from '../../functions/core/dispatcher.js';
 import type { Task } from '../../functions/core/build-model.js';
-import { onFinished } from '../../functions/core/task-lifecycle.js';
+import { onFinished, taskResultPrefix } from '../../functions/core/task-lifecycle.js';
 import { createProject, type CoprClient } from '../support/copr-client.js';
 import { startTestService, type TestService } from '../support/service.js';
-import { newRecorder, recordingBuildsPlugin } from './build-support.js';
+import { newRecorder, recordingBuildsPlugin, startTask } from './build-support.js';
 
 /**
  * Batches (`after_build_id` / `with_build_id`): a build waits for its predecessor to
@@ -39,6 +39,7 @@ beforeAll(async () => {
   t = await startTestService({ plugins: [recordingBuildsPlugin(rec)] });
   alice = await t.user('alice');
   expect((await createProject(alice, 'alice', 'batch', { chroots: ['fedora-44-x86_64'] })).status).toBe(200);
+  expect((await createProject(alice, 'alice', 'arches', { chroots: ['fedora-44-x86_64', 'fedora-44-aarch64', 'epel-10-x86_64'] })).status).toBe(200);
 });
 afterAll(() => t.stop());
 
@@ -67,5 +68,40 @@ describe('batches', () => {
 
     await dispatch(dispatchDeps);
     expect(fleet.launched.map((x) => x.build_id).sort()).toEqual([first, second, sibling].sort());
+  });
+});
+
+describe('architecture skipping', () => {
+  it('skips chroots that ExclusiveArch/ExcludeArch rule out, per distribution, and builds the rest', async () => {
+    const deps = rec.deps!;
+    const res = await alice.send<{ items: Array<{ id: number }> }>('POST', 'build/create/url', {
+      json: { ...opts, projectname: 'arches', project_dirname: 'arches', chroots: null, pkgs: ['https://example.com/x-1.0-1.src.rpm'] },
+    });
+    const id = res.body.items[0]!.id;
+    const ctx = await startTask(deps, String(id));
+    const prefix = taskResultPrefix(ctx);
+    await deps.results.put(`${prefix}/x-1.0-1.src.rpm`, 'srpm');
+    await deps.results.put(`${prefix}/success`, '');
+    await onFinished(deps, ctx, {
+      status: 'succeeded',
+      srpm_filename: 'x-1.0-1.src.rpm',
+      results: {
+        name: 'x',
+        epoch: null,
+        version: '1.0',
+        release: '1',
+        architecture_specific_tags: { 'fedora-44': { exclusivearch: ['x86_64'] }, 'epel-10': { excludearch: ['x86_64'] } },
+      },
+    });
+    const chroots = await deps.builds.listBuildChroots(id);
+    expect(chroots.map((c) => [c.name, c.state])).toEqual([
+      ['epel-10-x86_64', 'skipped'],
+      ['fedora-44-aarch64', 'skipped'],
+      ['fedora-44-x86_64', 'pending'],
+    ]);
+    expect(chroots.find((c) => c.name === 'fedora-44-aarch64')!.fail_reason).toMatch(/ExclusiveArch x86_64/);
+    // Only the remaining chroot becomes a task.
+    expect(await deps.builds.getTask(`${id}-fedora-44-aarch64`)).toBeNull();
+    expect((await deps.builds.getTask(`${id}-fedora-44-x86_64`))?.state).toBe('pending');
   });
 });
