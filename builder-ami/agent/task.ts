@@ -120,6 +120,8 @@ export const CustomSourceSchema = z.looseObject({
   chroot: z.string().nullish(),
   builddeps: z.string().nullish(),
   resultdir: z.string().nullish(),
+  /** Body of the custom webhook that started the build, written to `hook_payload`. */
+  hook_data: z.string().nullish(),
 });
 export const DistgitSourceSchema = z.looseObject({
   clone_url: z.string().min(1),

@@ -324,6 +324,9 @@ async function submitFor(deps: WebhookDeps, project: Project, plan: RebuildPlan)
   });
 }
 
+/** Largest custom webhook body passed on to the build (it travels in the build record). */
+export const MAX_HOOK_PAYLOAD = 64 * 1024;
+
 export async function handleWebhook(deps: WebhookDeps, req: WebhookRequest): Promise<WebhookOutcome> {
   const project = await findWebhookProject(deps, req.coprId);
   verifySecret(project, req);
@@ -332,7 +335,14 @@ export async function handleWebhook(deps: WebhookDeps, req: WebhookRequest): Pro
     const pkg = await deps.store.getPackage(project.ownername, project.name, name);
     if (!pkg) throw notFound(`No package with name ${name} in copr ${project.name}`);
     if (pkg.source_type === 'unset') throw badRequest(`Package ${name} has no source to build`);
-    return { builds: [await submitFor(deps, project, { pkg, source_dict: pkg.source_dict })] };
+    // Custom-script packages get the request body as `hook_payload` in the script's
+    // working directory (as Copr does), so the script can act on what was pushed.
+    let source_dict = pkg.source_dict;
+    if (pkg.source_type === 'custom' && req.body.length > 0) {
+      if (req.body.length > MAX_HOOK_PAYLOAD) throw badRequest(`The webhook payload is larger than ${MAX_HOOK_PAYLOAD} bytes`);
+      source_dict = { ...pkg.source_dict, hook_data: req.body.toString('utf8') };
+    }
+    return { builds: [await submitFor(deps, project, { pkg, source_dict })] };
   }
   const event = parseHookEvent(req);
   if (event.kind === 'ignore') return { builds: [], ignored: event.reason };

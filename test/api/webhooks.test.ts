@@ -281,6 +281,24 @@ describe('webhooks', () => {
     expect(missing.status).toBe(404);
     const added = (await projectBuilds()).slice(n0);
     expect(added.map((b) => b.package_name)).toEqual(['hello', 'no-hook']);
+    // An SCM package builds from its stored source: the body is not part of it.
+    expect(added[1]!.source_dict).not.toHaveProperty('hook_data');
+  });
+
+  it('hands a custom webhook body to custom-script packages as hook_data (size-capped)', async () => {
+    const add = await alice.send('POST', 'package/add/alice/hooks/scripted/custom', {
+      json: { package_name: 'scripted', script: 'cat hook_payload', script_chroot: null, script_builddeps: null, script_resultdir: null, script_repos: null },
+    });
+    expect(add.status, JSON.stringify(add.body)).toBe(200);
+    const n0 = (await projectBuilds()).length;
+    const payload = JSON.stringify({ ref: 'v2', note: 'from CI' });
+    const res = await post(t, `/webhooks/custom/${projectId}/${secret}/scripted/`, payload);
+    expect(res.status, res.text).toBe(200);
+    const [build] = (await projectBuilds()).slice(n0);
+    expect(build!.source_dict).toMatchObject({ script: 'cat hook_payload\n', hook_data: payload });
+    const big = await post(t, `/webhooks/custom/${projectId}/${secret}/scripted/`, 'x'.repeat(64 * 1024 + 1));
+    expect(big.status).toBe(400);
+    expect((await projectBuilds()).length).toBe(n0 + 1);
   });
 });
 

@@ -187,6 +187,15 @@ describe('SRPM stage', () => {
     expect(ports.liveLog()).toContain('package=hello-noarch');
   });
 
+  it('gives a custom script the webhook payload as hook_payload', async () => {
+    const ports = localPorts(join(root, 'custom-hook'));
+    const heredoc = (name: string) => `cat > ${name} <<'COPR_EOF'\n${readFileSync(join(FIXTURES, name), 'utf8')}COPR_EOF\n`;
+    const script = `#!/bin/sh\nset -e\necho "payload: $(cat hook_payload)"\n${heredoc('hello-noarch.spec')}${heredoc('hello.sh')}`;
+    const outcome = await runTask(srpmTask('custom', { script, hook_data: '{"ref":"v2"}' }, { package_name: 'hello-noarch' }), ports.deps);
+    expect(outcome.fail_reason).toBeUndefined();
+    expect(ports.liveLog()).toContain('payload: {"ref":"v2"}');
+  });
+
   it('fails a custom script that exits non-zero', async () => {
     const ports = localPorts(join(root, 'custom-fail'));
     const outcome = await runTask(srpmTask('custom', { script: 'echo oops; exit 3' }), ports.deps);

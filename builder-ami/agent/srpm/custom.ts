@@ -16,6 +16,8 @@ export async function srpmFromCustom(ctx: StageContext, task: SrpmTask, source: 
   const script = join(base, 'script');
   await writeFile(script, src.script);
   await chmod(script, 0o755);
+  // A custom webhook's body, for the script to read (Copr's `hook_payload` file).
+  if (typeof src.hook_data === 'string') await writeFile(join(resultDir, 'hook_payload'), src.hook_data);
   // A script without a shebang is a shell script, as users write them in the web form.
   const argv = src.script.startsWith('#!') ? [script] : ['bash', script];
   const env: Record<string, string> = { COPR_RESULTDIR: resultDir };

@@ -1,10 +1,12 @@
 import { Fragment } from 'preact';
 import { useState } from 'preact/hooks';
 import { api, get } from '../api.js';
+import { PackageForm } from '../components/package-form.js';
 import { ProjectFrame, type ProjectView } from '../components/project-frame.js';
 import { BuildTable } from '../components/tables.js';
 import { ErrorMessage, Loading } from '../components/ui.js';
 import { buildPath } from '../paths.js';
+import { useCanEdit } from '../permissions.js';
 import { navigate } from '../router.js';
 import type { Build, Package, Paginated } from '../types.js';
 import { useLoad } from '../use-api.js';
@@ -23,6 +25,7 @@ function PackageDetail({ view, name }: { view: ProjectView; name: string }) {
   const builds = useLoad(async () => (await get<Paginated<Build>>('build/list', { ownername: p.ownername, projectname: p.name, packagename: name, limit: 20, order: 'id', order_type: 'DESC' })).items, [p.full_name, name]);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  const canEdit = useCanEdit(view.session, p.ownername, p.name);
   if (pkg.error) return <ErrorMessage error={pkg.error} />;
   if (!pkg.data) return <Loading what="Loading package" />;
   const source = Object.entries(pkg.data.source_dict ?? {});
@@ -66,6 +69,12 @@ function PackageDetail({ view, name }: { view: ProjectView; name: string }) {
         ) : null}
         <ErrorMessage error={error} />
       </section>
+      {canEdit ? (
+        <section aria-labelledby="pe-h">
+          <h2 id="pe-h">Edit package</h2>
+          <PackageForm project={p} pkg={pkg.data} onSaved={pkg.reload} />
+        </section>
+      ) : null}
       <section aria-labelledby="pb-h">
         <h2 id="pb-h">Builds</h2>
         <ErrorMessage error={builds.error} />

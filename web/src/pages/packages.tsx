@@ -1,8 +1,11 @@
+import { useState } from 'preact/hooks';
 import { get } from '../api.js';
-import { ProjectFrame } from '../components/project-frame.js';
+import { PackageForm } from '../components/package-form.js';
+import { ProjectFrame, type ProjectView } from '../components/project-frame.js';
 import { ErrorMessage, Loading, Pager, StateBadge, Time } from '../components/ui.js';
 import { buildPath, packagePath, projectPath } from '../paths.js';
-import { Link } from '../router.js';
+import { useCanEdit } from '../permissions.js';
+import { Link, navigate } from '../router.js';
 import type { Package, Paginated } from '../types.js';
 import { useLoad } from '../use-api.js';
 
@@ -17,13 +20,14 @@ export function PackagesPage({ owner, project, query }: { owner: string; project
   const base = projectPath(owner, project, 'packages');
   return (
     <ProjectFrame owner={owner} project={project} tab="packages" title="Packages">
-      {() => (
+      {(v) => (
         <>
+          <AddPackage view={v} />
           <ErrorMessage error={res.error} />
           {!res.data ? (
             !res.error ? <Loading what="Loading packages" /> : null
           ) : res.data.items.length === 0 ? (
-            <p class="muted">No packages yet. A package appears after its first build.</p>
+            <p class="muted">No packages yet. A package appears after its first build, or when an editor adds one.</p>
           ) : (
             <>
               <div class="scroll">
@@ -62,5 +66,26 @@ export function PackagesPage({ owner, project, query }: { owner: string; project
         </>
       )}
     </ProjectFrame>
+  );
+}
+
+/** "Add package" for editors: a disclosure button that opens the new-package form. */
+function AddPackage({ view }: { view: ProjectView }) {
+  const p = view.project;
+  const canEdit = useCanEdit(view.session, p.ownername, p.name);
+  const [open, setOpen] = useState(false);
+  if (!canEdit) return null;
+  return (
+    <section aria-labelledby="pa-h">
+      <h2 id="pa-h" class="sr-only">
+        New package
+      </h2>
+      <button type="button" aria-expanded={open} aria-controls="pa-panel" onClick={() => setOpen(!open)}>
+        {open ? 'Close the new package form' : 'Add package'}
+      </button>
+      <div id="pa-panel" hidden={!open}>
+        {open ? <PackageForm project={p} onSaved={(pkg) => navigate(packagePath(pkg.ownername, pkg.projectname, pkg.name))} /> : null}
+      </div>
+    </section>
   );
 }
