@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createUser } from '../../functions/core/users.js';
 import { startTestService, type TestService } from '../support/service.js';
 
 /** OIDC bearer tokens through aws-jwt-verify, with the local issuer's keys. */
@@ -67,5 +68,19 @@ describe('OIDC bearer tokens', () => {
   it('answers anonymous routes anonymously even with a bad token', async () => {
     const res = await fetch(`${t.service.url}/api_3/mock-chroots/list`, { headers: { authorization: 'Bearer nonsense' } });
     expect(res.status).toBe(200);
+  });
+});
+
+describe('Copr API tokens', () => {
+  it('refuses an expired token and accepts it through its last day', async () => {
+    const basic = (login: string, token: string) =>
+      fetch(`${t.service.url}/api_3/auth-check`, { headers: { authorization: `Basic ${Buffer.from(`${login}:${token}`).toString('base64')}` } });
+    const old = await createUser(t.service.ctx.store, t.service.ctx.clock, 'expired-ed', { tokenDays: -1 });
+    expect((await basic(old.token.api_login, old.token.api_token)).status).toBe(401);
+    const today = await createUser(t.service.ctx.store, t.service.ctx.clock, 'last-day-lu', { tokenDays: 0 });
+    expect((await basic(today.token.api_login, today.token.api_token)).status).toBe(200);
+    // Login and token must both match; a colon inside breaks the pair.
+    expect((await basic(today.token.api_login, `${today.token.api_token}:x`)).status).toBe(401);
+    expect((await basic(today.token.api_login, today.token.api_token.slice(1))).status).toBe(401);
   });
 });
