@@ -162,10 +162,20 @@ export async function onFinished(deps: LifecycleDeps, ctx: TaskContext, report: 
     status = 'failed';
     reason = 'The builder reported success but uploaded no success file';
   }
-  if (!(await deps.builds.finishTask(ctx.task.task_id, status, ['starting', 'running']))) return; // duplicate report
-  await notify(deps, () => buildFinishedEvent(ctx.task, status, deps.clock.now()));
-  if (ctx.task.kind === 'srpm') await finishSrpm(deps, ctx, status, reason, report);
-  else await finishRpm(deps, ctx, status, reason, report);
+  if (ctx.task.kind === 'rpm') {
+    // The chroot's final state is written before the task is closed: a crash in
+    // between leaves an active task that the builder's retry or the reaper closes,
+    // never a closed task whose chroot stays `running`.
+    await recordRpmOutcome(deps, ctx, status, reason, report);
+    if (!(await deps.builds.finishTask(ctx.task.task_id, status, ['starting', 'running']))) return; // duplicate report
+    await notify(deps, () => buildFinishedEvent(ctx.task, status, deps.clock.now()));
+    await publishIfSucceeded(deps, ctx);
+  } else {
+    // The task is the exactly-once gate of the SRPM stage's effects (RPM tasks).
+    if (!(await deps.builds.finishTask(ctx.task.task_id, status, ['starting', 'running']))) return; // duplicate report
+    await notify(deps, () => buildFinishedEvent(ctx.task, status, deps.clock.now()));
+    await finishSrpm(deps, ctx, status, reason, report);
+  }
   await afterTaskFinished(deps, ctx.build.id);
 }
 
@@ -263,8 +273,8 @@ async function ensurePackage(deps: LifecycleDeps, project: Project, name: string
   }
 }
 
-async function finishRpm(deps: LifecycleDeps, ctx: TaskContext, status: string, reason: string | null, report: FinishReport): Promise<void> {
-  const { build, task, project } = ctx;
+async function recordRpmOutcome(deps: LifecycleDeps, ctx: TaskContext, status: string, reason: string | null, report: FinishReport): Promise<void> {
+  const { build, task } = ctx;
   const packages = ((report.results as { packages?: Nevra[] } | undefined)?.packages ?? []).map((p) => ({
     name: p.name,
     epoch: p.epoch ?? null,
@@ -272,17 +282,28 @@ async function finishRpm(deps: LifecycleDeps, ctx: TaskContext, status: string, 
     release: p.release,
     arch: p.arch,
   }));
-  const resultDir = resultDirName(build.id, build.package_name);
+  // Refused when the chroot is already final (canceled meanwhile, or a duplicate report).
   await deps.builds.updateBuildChroot(build.id, task.chroot!, {
     state: status as BuildChroot['state'],
     ended_on: epochSeconds(deps.clock.now()),
     fail_reason: reason,
     packages,
-    result_dir: resultDir,
+    result_dir: resultDirName(build.id, build.package_name),
   });
-  if (status === 'succeeded') {
-    await deps.publish({ owner: build.ownername, dirname: build.project_dirname, chroot: task.chroot!, adds: [resultDir], devel: project.devel_mode });
-  }
+}
+
+/** Publishes the chroot's results when its final state is `succeeded` (not if canceled meanwhile). */
+async function publishIfSucceeded(deps: LifecycleDeps, ctx: TaskContext): Promise<void> {
+  const { build, task, project } = ctx;
+  const chroot = await deps.builds.getBuildChroot(build.id, task.chroot!);
+  if (chroot?.state !== 'succeeded') return;
+  const resultDir = resultDirName(build.id, build.package_name);
+  await deps.publish({ owner: build.ownername, dirname: build.project_dirname, chroot: task.chroot!, adds: [resultDir], devel: project.devel_mode });
+}
+
+async function finishRpm(deps: LifecycleDeps, ctx: TaskContext, status: string, reason: string | null, report: FinishReport): Promise<void> {
+  await recordRpmOutcome(deps, ctx, status, reason, report);
+  await publishIfSucceeded(deps, ctx);
 }
 
 /** When a build is done, builds waiting for it in a batch may start. */
@@ -308,10 +329,12 @@ export interface ReaperSettings {
 export async function reap(
   deps: LifecycleDeps & { terminate(builderId: string): Promise<void> },
   settings: ReaperSettings,
-): Promise<{ requeued: string[]; failed: string[] }> {
+): Promise<{ requeued: string[]; failed: string[]; closed: string[] }> {
   const now = deps.clock.now();
   const requeued: string[] = [];
   const failed: string[] = [];
+  /** Tasks whose builder had reported before the task could be closed. */
+  const closed: string[] = [];
   for (const task of await deps.builds.listActiveTasks()) {
     const build = await deps.builds.getBuild(task.build_id);
     // The agent enforces the build timeout itself and keeps heartbeating until it
@@ -324,6 +347,19 @@ export async function reap(
       continue;
     }
     const ctx = { task, build, project: (await deps.store.getProject(build.ownername, build.projectname))! };
+    // The builder reported its outcome but the task was never closed (a crash in
+    // between): close it with that outcome instead of building again.
+    const recorded = task.kind === 'rpm' ? await deps.builds.getBuildChroot(build.id, task.chroot!) : null;
+    if (recorded && isFinished(recorded.state)) {
+      const outcome = (['succeeded', 'failed', 'canceled', 'skipped'] as const).find((o) => o === recorded.state) ?? 'failed';
+      if (await deps.builds.finishTask(task.task_id, outcome, ['starting', 'running'])) {
+        await notify(deps, () => buildFinishedEvent(task, outcome, now));
+        if (ctx.project) await publishIfSucceeded(deps, ctx);
+        await afterTaskFinished(deps, build.id);
+        closed.push(task.task_id);
+      }
+      continue;
+    }
     if (task.attempts + 1 < settings.maxAttempts && !task.cancel_requested && !build.canceled) {
       if (await deps.builds.requeueTask(task.task_id, task.heartbeat_at)) {
         if (task.kind === 'rpm') await deps.builds.updateBuildChroot(build.id, task.chroot!, { state: 'pending' });
@@ -347,7 +383,7 @@ export async function reap(
     }
   }
   if (requeued.length > 0) await deps.wake();
-  return { requeued, failed };
+  return { requeued, failed, closed };
 }
 
 export type { BuildStore };

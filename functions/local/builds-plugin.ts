@@ -41,19 +41,18 @@ export interface LocalBuildSystem {
   publisher: RepoPublishQueue;
   results: LocalResultsStore;
   dispatchNow(): Promise<number>;
-  reapNow(): Promise<{ requeued: string[]; failed: string[] }>;
+  reapNow(): Promise<{ requeued: string[]; failed: string[]; closed: string[] }>;
   /** Queues publish requests left over from before a crash. */
   replayPublishRequests(): void;
 }
 
 export function buildsPlugin(opts: BuildsPluginOptions = {}): LocalPlugin {
   let system: LocalBuildSystem | null = null;
-  let services: Partial<Services> = {};
 
   return {
     name: 'builds',
-    mounts: (base) => {
-      // Composed here because mounts run before services; services() reuses it.
+    // The service asks every plugin for its services first, then routes and mounts.
+    services: (base): Partial<Services> => {
       const maxBuilders = opts.maxBuilders ?? Number(process.env.COPR_MAX_BUILDERS ?? 2);
       const results = new LocalResultsStore(join(base.dataDir, 'results'), base.url);
       const builds = new DynamoBuildStore(documentClient(base.config.DYNAMODB_ENDPOINT), base.config.TABLE_NAME);
@@ -119,7 +118,7 @@ export function buildsPlugin(opts: BuildsPluginOptions = {}): LocalPlugin {
         },
         reapNow: () => reap({ ...lifecycle, terminate: (id) => fleet.terminate(id) }, reaperSettings),
       };
-      services = {
+      return {
         events,
         buildSystem: lifecycle,
         builds: createBuildsView(base.ctx.store, builds, base.config),
@@ -132,9 +131,8 @@ export function buildsPlugin(opts: BuildsPluginOptions = {}): LocalPlugin {
           },
         },
       };
-      Object.assign(base.ctx.services, services);
-      return [resultsMount(results)];
     },
+    mounts: () => [resultsMount(system!.results)],
     start: async () => {
       const sys = system!;
       opts.onReady?.(sys);

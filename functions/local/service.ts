@@ -37,7 +37,11 @@ export interface LocalServiceOptions {
   plugins?: LocalPlugin[];
 }
 
-/** A part of the local system: routes, HTTP mounts, services and background work. */
+/**
+ * A part of the local system: routes, HTTP mounts, services and background work.
+ * Order: every plugin's `services` first (in plugin order, so later plugins can rely
+ * on earlier ones' services at run time), then `routes`, then `mounts`, then `start`.
+ */
 export interface LocalPlugin {
   name: string;
   routes?: (base: LocalBase) => Route[];

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildState } from '../../functions/core/build-state.js';
 import { dispatch, type Fleet } from '../../functions/core/dispatcher.js';
 import type { Task } from '../../functions/core/build-model.js';
-import { onFinished, taskResultPrefix } from '../../functions/core/task-lifecycle.js';
+import { onFinished, reap, taskResultPrefix } from '../../functions/core/task-lifecycle.js';
 import { createProject, type CoprClient } from '../support/copr-client.js';
 import { startTestService, type TestService } from '../support/service.js';
 import { newRecorder, recordingBuildsPlugin, startTask } from './build-support.js';
@@ -103,5 +103,29 @@ describe('architecture skipping', () => {
     // Only the remaining chroot becomes a task.
     expect(await deps.builds.getTask(`${id}-fedora-44-aarch64`)).toBeNull();
     expect((await deps.builds.getTask(`${id}-fedora-44-x86_64`))?.state).toBe('pending');
+  });
+});
+
+describe('a crash between recording an outcome and closing the task', () => {
+  it('the reaper closes the task with the recorded outcome and publishes, instead of building again', async () => {
+    const deps = rec.deps!;
+    const id = (await submit({ projectname: 'arches', project_dirname: 'arches', chroots: ['fedora-44-x86_64'] }));
+    // SRPM stage done, RPM task started by a builder...
+    const srpm = await startTask(deps, String(id));
+    const prefix = taskResultPrefix(srpm);
+    await deps.results.put(`${prefix}/x-1.0-1.src.rpm`, 'srpm');
+    await deps.results.put(`${prefix}/success`, '');
+    await onFinished(deps, srpm, { status: 'succeeded', srpm_filename: 'x-1.0-1.src.rpm', results: { name: 'x', epoch: null, version: '1.0', release: '1' } });
+    const rpm = await startTask(deps, `${id}-fedora-44-x86_64`);
+    // ...whose report got as far as the chroot's final state, then the process died.
+    expect(await deps.builds.updateBuildChroot(id, 'fedora-44-x86_64', { state: 'succeeded', ended_on: 1, result_dir: `${String(id).padStart(8, '0')}-x` })).toBe(true);
+    expect((await deps.builds.getTask(rpm.task.task_id))!.state).toBe('running');
+    rec.published.length = 0;
+    const report = await reap({ ...deps, terminate: async () => undefined }, { heartbeatTimeoutMs: -1, maxAttempts: 3 });
+    expect(report.closed).toContain(rpm.task.task_id);
+    expect(report.requeued).not.toContain(rpm.task.task_id);
+    expect(await deps.builds.getTask(rpm.task.task_id)).toMatchObject({ state: 'finished', outcome: 'succeeded', attempts: 0 });
+    expect(rec.published.map((p) => [p.chroot, p.adds])).toEqual([['fedora-44-x86_64', [`${String(id).padStart(8, '0')}-x`]]]);
+    expect((await t.anon.get<{ state: string }>(`build/${id}`)).body.state).toBe('succeeded');
   });
 });

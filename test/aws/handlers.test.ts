@@ -196,7 +196,7 @@ describe('Lambda handlers with the AWS composition', () => {
     ).toBe(true);
 
     const res = await reaper({}, lambdaContext);
-    expect(res).toEqual({ requeued: [taskId], failed: [], strays: ['stray-1'] });
+    expect(res).toEqual({ requeued: [taskId], failed: [], closed: [], strays: ['stray-1'] });
     expect(ec2Mock.commandCalls(TerminateInstancesCommand).map((c) => c.args[0].input)).toEqual([
       { InstanceIds: ['i-lost-builder'] },
       { InstanceIds: ['i-stray-1'] },
