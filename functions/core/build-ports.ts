@@ -18,7 +18,8 @@ export interface BuildStore {
   updateBuild(id: number, patch: Partial<Build>): Promise<void>;
   /** Sets the build canceled unless it already is; false when it was. */
   markBuildCanceled(id: number): Promise<boolean>;
-  putBuildChroots(chroots: BuildChroot[]): Promise<void>;
+  /** Creates the build chroots that do not exist yet (existing ones are left as they are). */
+  createBuildChroots(chroots: BuildChroot[]): Promise<void>;
   /** Updates a build chroot unless it already reached a finished state. */
   updateBuildChroot(id: number, chroot: string, patch: Partial<BuildChroot>): Promise<boolean>;
   /** Removes the build, its chroots and its tasks. */
@@ -26,7 +27,7 @@ export interface BuildStore {
 
   getTask(taskId: string): Promise<Task | null>;
   listBuildTasks(build: Build, chroots: string[]): Promise<Task[]>;
-  /** New pending tasks (RPM stage); owner queue marked in the same write. */
+  /** New pending tasks (RPM stage), skipping any that exist; owner queue marked in the same write. */
   enqueueTasks(tasks: Task[]): Promise<void>;
   /** Tasks blocked on a batch predecessor become pending. */
   releaseBlocked(afterBuildId: number): Promise<number>;

@@ -171,10 +171,11 @@ export async function onFinished(deps: LifecycleDeps, ctx: TaskContext, report: 
     await notify(deps, () => buildFinishedEvent(ctx.task, status, deps.clock.now()));
     await publishIfSucceeded(deps, ctx);
   } else {
-    // The task is the exactly-once gate of the SRPM stage's effects (RPM tasks).
+    // The stage's effects (RPM tasks, states) come first and are safe to repeat; the
+    // task closes last, so a crash in between leaves it to the builder's retry or the reaper.
+    await finishSrpm(deps, ctx, status, reason, report);
     if (!(await deps.builds.finishTask(ctx.task.task_id, status, ['starting', 'running']))) return; // duplicate report
     await notify(deps, () => buildFinishedEvent(ctx.task, status, deps.clock.now()));
-    await finishSrpm(deps, ctx, status, reason, report);
   }
   await afterTaskFinished(deps, ctx.build.id);
 }
@@ -214,13 +215,7 @@ async function finishSrpm(deps: LifecycleDeps, ctx: TaskContext, status: string,
   const version = `${res.epoch ? `${res.epoch}:` : ''}${res.version}-${res.release}`;
   const pkg = await ensurePackage(deps, project, pkgName, build);
   const srpmUrl = `${deps.resultsBaseUrl}/${srpmResultPrefix(build.ownername, build.project_dirname, build.id)}/${report.srpm_filename}`;
-  await deps.builds.updateBuild(build.id, {
-    source_status: 'succeeded',
-    source_ended_on: now,
-    package_name: pkgName,
-    pkg_version: version,
-    srpm_url: srpmUrl,
-  });
+  await deps.builds.updateBuild(build.id, { package_name: pkgName, pkg_version: version, srpm_url: srpmUrl });
   const fresh = (await deps.builds.getBuild(build.id))!;
   // Chroots: those requested at submit, else all active project chroots minus the package's denylist.
   let existing = await deps.builds.listBuildChroots(build.id);
@@ -229,12 +224,14 @@ async function finishSrpm(deps: LifecycleDeps, ctx: TaskContext, status: string,
     let names = (await deps.store.listProjectChroots(project.ownername, project.name)).map((c) => c.mock_chroot).filter((c) => active.has(c));
     const excluded = new Set(matchAny(names, [...build.exclude_chroots, ...(pkg?.chroot_denylist ?? [])]));
     names = names.filter((c) => !excluded.has(c));
-    existing = names.map((n) => newBuildChroot(build.id, n, 'waiting'));
-    await deps.builds.putBuildChroots(existing);
+    await deps.builds.createBuildChroots(names.map((n) => newBuildChroot(build.id, n, 'waiting')));
+    existing = await deps.builds.listBuildChroots(build.id);
   }
+  // Every step below is safe to repeat (a report retried after a crash): chroots only
+  // move forward, tasks are created only if missing.
   const tasks: Task[] = [];
   for (const c of existing) {
-    if (c.state !== 'waiting') continue;
+    if (c.state !== 'waiting' && c.state !== 'pending') continue;
     const skip = skippedByArch(c.name, res.architecture_specific_tags);
     if (skip || fresh.canceled) {
       await deps.builds.updateBuildChroot(build.id, c.name, {
@@ -244,10 +241,12 @@ async function finishSrpm(deps: LifecycleDeps, ctx: TaskContext, status: string,
       });
       continue;
     }
-    await deps.builds.updateBuildChroot(build.id, c.name, { state: 'pending', result_dir: resultDirName(build.id, pkgName) });
+    if (c.state === 'waiting') await deps.builds.updateBuildChroot(build.id, c.name, { state: 'pending', result_dir: resultDirName(build.id, pkgName) });
     tasks.push(newTask(fresh, c.name, parseChrootName(c.name).arch, deps.clock.now()));
   }
   if (tasks.length > 0) await deps.builds.enqueueTasks(tasks);
+  // Last: once the source stage reads `succeeded`, everything it owed exists.
+  await deps.builds.updateBuild(build.id, { source_status: 'succeeded', source_ended_on: now });
 }
 
 async function ensurePackage(deps: LifecycleDeps, project: Project, name: string, build: Build): Promise<Package | null> {
@@ -349,12 +348,12 @@ export async function reap(
     const ctx = { task, build, project: (await deps.store.getProject(build.ownername, build.projectname))! };
     // The builder reported its outcome but the task was never closed (a crash in
     // between): close it with that outcome instead of building again.
-    const recorded = task.kind === 'rpm' ? await deps.builds.getBuildChroot(build.id, task.chroot!) : null;
-    if (recorded && isFinished(recorded.state)) {
-      const outcome = (['succeeded', 'failed', 'canceled', 'skipped'] as const).find((o) => o === recorded.state) ?? 'failed';
+    const recordedState = task.kind === 'rpm' ? (await deps.builds.getBuildChroot(build.id, task.chroot!))?.state : build.source_status;
+    if (recordedState && isFinished(recordedState)) {
+      const outcome = (['succeeded', 'failed', 'canceled', 'skipped'] as const).find((o) => o === recordedState) ?? 'failed';
       if (await deps.builds.finishTask(task.task_id, outcome, ['starting', 'running'])) {
         await notify(deps, () => buildFinishedEvent(task, outcome, now));
-        if (ctx.project) await publishIfSucceeded(deps, ctx);
+        if (ctx.project && task.kind === 'rpm') await publishIfSucceeded(deps, ctx);
         await afterTaskFinished(deps, build.id);
         closed.push(task.task_id);
       }

@@ -153,14 +153,17 @@ export class DynamoBuildStore implements BuildStore {
     return res !== null;
   }
 
-  async putBuildChroots(chroots: BuildChroot[]): Promise<void> {
-    for (let i = 0; i < chroots.length; i += 25) {
-      await this.db.send(
-        new BatchWriteCommand({
-          RequestItems: { [this.table]: chroots.slice(i, i + 25).map((c) => ({ PutRequest: { Item: this.chrootItem(c) } })) },
-        }),
-      );
-    }
+  async createBuildChroots(chroots: BuildChroot[]): Promise<void> {
+    // One conditional put each: a repeated SRPM report never resets a chroot that moved on.
+    await Promise.all(
+      chroots.map(async (c) => {
+        try {
+          await this.db.send(new PutCommand({ TableName: this.table, Item: this.chrootItem(c), ConditionExpression: 'attribute_not_exists(pk)' }));
+        } catch (err) {
+          if (!isConditionFailure(err)) throw err;
+        }
+      }),
+    );
   }
 
   async updateBuildChroot(id: number, chroot: string, patch: Partial<BuildChroot>): Promise<boolean> {
@@ -209,18 +212,16 @@ export class DynamoBuildStore implements BuildStore {
   }
 
   async enqueueTasks(tasks: Task[]): Promise<void> {
-    // Group by owner so each transaction also marks that owner's queue.
+    // Tasks that exist already are left alone (a repeated SRPM report must not reset a
+    // task a builder holds): each put is conditional, and the owner queue is marked in
+    // the same transaction so the dispatcher can never miss the new work.
     for (let i = 0; i < tasks.length; i += 90) {
       const chunk = tasks.slice(i, i + 90);
+      const put = (t: Task) => ({ Put: { TableName: this.table, Item: this.pendingTaskItem(t), ConditionExpression: 'attribute_not_exists(pk)' } });
       const owners = [...new Set(chunk.map((t) => t.owner))];
-      await this.db.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            ...chunk.map((t) => ({ Put: { TableName: this.table, Item: this.pendingTaskItem(t) } })),
-            ...owners.map((o) => this.ownerQueueUpdate(o)),
-          ],
-        }),
-      );
+      if (await this.write([...chunk.map(put), ...owners.map((o) => this.ownerQueueUpdate(o))])) continue;
+      // Some exist: one at a time, skipping those.
+      for (const t of chunk) await this.write([put(t), this.ownerQueueUpdate(t.owner)]);
     }
   }
 

@@ -129,3 +129,49 @@ describe('a crash between recording an outcome and closing the task', () => {
     expect((await t.anon.get<{ state: string }>(`build/${id}`)).body.state).toBe('succeeded');
   });
 });
+
+describe('a crash while the SRPM stage reports', () => {
+  it('repeats the stage effects harmlessly and the reaper closes the task without rebuilding', async () => {
+    const deps = rec.deps!;
+    const id = await submit({ projectname: 'arches', project_dirname: 'arches', chroots: ['fedora-44-x86_64', 'epel-10-x86_64'] });
+    const srpm = await startTask(deps, String(id));
+    const prefix = taskResultPrefix(srpm);
+    await deps.results.put(`${prefix}/y-1.0-1.src.rpm`, 'srpm');
+    await deps.results.put(`${prefix}/success`, '');
+    const report = { status: 'succeeded' as const, srpm_filename: 'y-1.0-1.src.rpm', results: { name: 'y', epoch: null, version: '1.0', release: '1' } };
+    // The process dies right before closing the task: every effect before it has happened.
+    const crashing = { ...deps, builds: Object.assign(Object.create(deps.builds) as typeof deps.builds, { finishTask: async () => { throw new Error('crash'); } }) };
+    await expect(onFinished(crashing, srpm, report)).rejects.toThrow('crash');
+    expect((await deps.builds.getTask(String(id)))!.state).toBe('running');
+    expect((await deps.builds.getBuild(id))!.source_status).toBe('succeeded');
+    // One RPM task is picked up by a builder meanwhile.
+    const rpm = await startTask(deps, `${id}-epel-10-x86_64`);
+    // A retried report repeats the effects: nothing is reset, nothing is duplicated.
+    await onFinished(deps, { ...srpm, task: (await deps.builds.getTask(String(id)))! }, report);
+    expect((await deps.builds.getTask(rpm.task.task_id))!.state).toBe('running');
+    expect((await deps.builds.getTask(`${id}-fedora-44-x86_64`))!.state).toBe('pending');
+    expect((await deps.builds.getTask(String(id)))).toMatchObject({ state: 'finished', outcome: 'succeeded' });
+    const chroots = await deps.builds.listBuildChroots(id);
+    expect(chroots.map((c) => [c.name, c.state])).toEqual([
+      ['epel-10-x86_64', 'running'],
+      ['fedora-44-x86_64', 'pending'],
+    ]);
+  });
+
+  it('the reaper closes an SRPM task whose stage already finished', async () => {
+    const deps = rec.deps!;
+    const id = await submit({ projectname: 'arches', project_dirname: 'arches', chroots: ['fedora-44-x86_64'] });
+    const srpm = await startTask(deps, String(id));
+    const prefix = taskResultPrefix(srpm);
+    await deps.results.put(`${prefix}/z-1.0-1.src.rpm`, 'srpm');
+    await deps.results.put(`${prefix}/success`, '');
+    const crashing = { ...deps, builds: Object.assign(Object.create(deps.builds) as typeof deps.builds, { finishTask: async () => { throw new Error('crash'); } }) };
+    await expect(
+      onFinished(crashing, srpm, { status: 'succeeded', srpm_filename: 'z-1.0-1.src.rpm', results: { name: 'z', epoch: null, version: '1.0', release: '1' } }),
+    ).rejects.toThrow('crash');
+    const out = await reap({ ...deps, terminate: async () => undefined }, { heartbeatTimeoutMs: -1, maxAttempts: 3 });
+    expect(out.closed).toContain(String(id));
+    expect(await deps.builds.getTask(String(id))).toMatchObject({ state: 'finished', outcome: 'succeeded', attempts: 0 });
+    expect((await deps.builds.getTask(`${id}-fedora-44-x86_64`))).not.toBeNull();
+  });
+});
