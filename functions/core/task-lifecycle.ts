@@ -300,11 +300,6 @@ async function publishIfSucceeded(deps: LifecycleDeps, ctx: TaskContext): Promis
   await deps.publish({ owner: build.ownername, dirname: build.project_dirname, chroot: task.chroot!, adds: [resultDir], devel: project.devel_mode });
 }
 
-async function finishRpm(deps: LifecycleDeps, ctx: TaskContext, status: string, reason: string | null, report: FinishReport): Promise<void> {
-  await recordRpmOutcome(deps, ctx, status, reason, report);
-  await publishIfSucceeded(deps, ctx);
-}
-
 /** When a build is done, builds waiting for it in a batch may start. */
 async function afterTaskFinished(deps: LifecycleDeps, buildId: number): Promise<void> {
   const build = await deps.builds.getBuild(buildId);
@@ -375,7 +370,7 @@ export async function reap(
       await notify(deps, () => buildFinishedEvent(task, outcome, now));
       if (ctx.project) {
         if (task.kind === 'srpm') await finishSrpm(deps, ctx, outcome, reason, { status: outcome });
-        else await finishRpm(deps, ctx, outcome, reason, { status: outcome });
+        else await recordRpmOutcome(deps, ctx, outcome, reason, { status: outcome }); // failed/canceled: nothing to publish
       }
       await afterTaskFinished(deps, build.id);
       failed.push(task.task_id);
