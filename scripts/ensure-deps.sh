@@ -39,3 +39,4 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund --loglevel=error 2>&1 | grep -v 'nodedir' >&2 || true
   [ -d node_modules ] || { echo "ensure-deps: npm ci failed" >&2; exit 1; }
 fi
+bash scripts/ensure-py.sh
