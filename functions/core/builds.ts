@@ -6,7 +6,7 @@ import { badRequest, conflict, notFound } from './errors.js';
 import { matchAny } from './fnmatch.js';
 import type { Caller, SourceType } from './model.js';
 import { parseChrootName } from './names.js';
-import type { Clock, Store } from './ports.js';
+import type { Clock, Ports, Store } from './ports.js';
 
 /**
  * Submitting builds and the options they carry (spec §2.4). The build and its SRPM
@@ -22,14 +22,8 @@ export interface BuildSettings {
 
 export const DEFAULT_BUILD_SETTINGS: BuildSettings = { timeoutDefault: 18_000, timeoutMax: 108_000, srpmArch: 'x86_64' };
 
-export interface BuildDeps {
-  store: Store;
-  builds: BuildStore;
-  clock: Clock;
-  settings: BuildSettings;
-  /** Wakes the dispatcher (a queue message); losing it only delays work. */
-  wake(): Promise<void>;
-}
+/** `wake` wakes the dispatcher (a queue message); losing it only delays work. */
+export type BuildDeps = Pick<Ports, 'store' | 'builds' | 'clock' | 'wake'> & { settings: BuildSettings };
 
 export interface BuildOptions {
   project_dirname?: string;

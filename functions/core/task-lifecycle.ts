@@ -6,29 +6,19 @@ import { buildState } from './build-state.js';
 import { newBuildChroot, newTask, type BuildDeps } from './builds.js';
 import { hashCredential, taskIdOfCredential } from './dispatcher.js';
 import { CoprError } from './errors.js';
-import { buildFinishedEvent, buildStartedEvent, type EventSink } from './events.js';
+import { buildFinishedEvent, buildStartedEvent, emitSafely } from './events.js';
 import { matchAny } from './fnmatch.js';
 import type { Package, Project } from './model.js';
 import { parseChrootName } from './names.js';
-import { rpmResultPrefix, srpmResultPrefix, type ResultsStore } from './results-store.js';
+import type { Ports } from './ports.js';
+import { rpmResultPrefix, srpmResultPrefix } from './results-store.js';
 
 /**
  * The server side of the builder protocol: what a builder may fetch with its
  * credential, and what happens when it reports start, heartbeats and results.
  * Every transition is a conditional write, so a retried or late report is a no-op.
  */
-export interface LifecycleDeps extends BuildDeps {
-  results: ResultsStore;
-  resultsBaseUrl: string;
-  /** Build events for notifications (EventBridge on AWS, a JSON-lines file locally). */
-  events?: EventSink;
-  /**
-   * Asks for a createrepo of one repository (after a successful RPM task, or with
-   * `deletes` after a build was deleted: the publisher removes those dirs once no
-   * live metadata names them).
-   */
-  publish(req: { owner: string; dirname: string; chroot: string; adds: string[]; deletes?: string[]; devel: boolean; full?: boolean }): Promise<void>;
-}
+export type LifecycleDeps = BuildDeps & Pick<Ports, 'results' | 'events' | 'publish' | 'log'> & { resultsBaseUrl: string };
 
 export interface TaskContext {
   task: Task;
@@ -107,19 +97,14 @@ export async function taskJson(deps: LifecycleDeps, ctx: TaskContext): Promise<R
 
 const epochSeconds = (ms: number) => Math.floor(ms / 1000);
 
-/** Notifications never hold up or fail a build: a sink error is logged and dropped. */
-async function notify(deps: LifecycleDeps, make: () => ReturnType<typeof buildStartedEvent>): Promise<void> {
-  if (!deps.events) return;
-  try {
-    await deps.events.publish(make());
-  } catch (err) {
-    console.error(`events: ${(err as Error).message}`);
-  }
+/** Notifications never hold up or fail a build (functions/core/events.ts emitSafely). */
+function notify(deps: LifecycleDeps, task: Task, make: () => ReturnType<typeof buildStartedEvent>): Promise<void> {
+  return emitSafely(deps, make, { build_id: task.build_id, task_id: task.task_id });
 }
 
 export async function onStarted(deps: LifecycleDeps, ctx: TaskContext): Promise<void> {
   const now = deps.clock.now();
-  if (await deps.builds.markTaskRunning(ctx.task.task_id, now)) await notify(deps, () => buildStartedEvent(ctx.task, now));
+  if (await deps.builds.markTaskRunning(ctx.task.task_id, now)) await notify(deps, ctx.task, () => buildStartedEvent(ctx.task, now));
   if (ctx.task.kind === 'srpm') {
     await deps.builds.updateBuild(ctx.build.id, { source_status: 'running', source_started_on: ctx.build.source_started_on ?? epochSeconds(now) });
   } else {
@@ -168,14 +153,14 @@ export async function onFinished(deps: LifecycleDeps, ctx: TaskContext, report: 
     // never a closed task whose chroot stays `running`.
     await recordRpmOutcome(deps, ctx, status, reason, report);
     if (!(await deps.builds.finishTask(ctx.task.task_id, status, ['starting', 'running']))) return; // duplicate report
-    await notify(deps, () => buildFinishedEvent(ctx.task, status, deps.clock.now()));
+    await notify(deps, ctx.task, () => buildFinishedEvent(ctx.task, status, deps.clock.now()));
     await publishIfSucceeded(deps, ctx);
   } else {
     // The stage's effects (RPM tasks, states) come first and are safe to repeat; the
     // task closes last, so a crash in between leaves it to the builder's retry or the reaper.
     await finishSrpm(deps, ctx, status, reason, report);
     if (!(await deps.builds.finishTask(ctx.task.task_id, status, ['starting', 'running']))) return; // duplicate report
-    await notify(deps, () => buildFinishedEvent(ctx.task, status, deps.clock.now()));
+    await notify(deps, ctx.task, () => buildFinishedEvent(ctx.task, status, deps.clock.now()));
   }
   await afterTaskFinished(deps, ctx.build.id);
 }
@@ -347,7 +332,7 @@ export async function reap(
     if (recordedState && isFinished(recordedState)) {
       const outcome = (['succeeded', 'failed', 'canceled', 'skipped'] as const).find((o) => o === recordedState) ?? 'failed';
       if (await deps.builds.finishTask(task.task_id, outcome, ['starting', 'running'])) {
-        await notify(deps, () => buildFinishedEvent(task, outcome, now));
+        await notify(deps, task, () => buildFinishedEvent(task, outcome, now));
         if (ctx.project && task.kind === 'rpm') await publishIfSucceeded(deps, ctx);
         await afterTaskFinished(deps, build.id);
         closed.push(task.task_id);
@@ -367,7 +352,7 @@ export async function reap(
       : `The builder stopped responding (${task.attempts + 1} attempts)`;
     const outcome = task.cancel_requested || build.canceled ? 'canceled' : 'failed';
     if (await deps.builds.finishTask(task.task_id, outcome, ['starting', 'running'])) {
-      await notify(deps, () => buildFinishedEvent(task, outcome, now));
+      await notify(deps, task, () => buildFinishedEvent(task, outcome, now));
       if (ctx.project) {
         if (task.kind === 'srpm') await finishSrpm(deps, ctx, outcome, reason, { status: outcome });
         else await recordRpmOutcome(deps, ctx, outcome, reason, { status: outcome }); // failed/canceled: nothing to publish

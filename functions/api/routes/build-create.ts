@@ -1,15 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
-import { checkSubmission } from '../../core/build-check.js';
 import type { Build } from '../../core/build-model.js';
-import { loadBuild, submitBuild, type BuildOptions, type BuildSubmission } from '../../core/builds.js';
+import { loadBuild, type BuildOptions, type BuildSubmission } from '../../core/builds.js';
 import { badRequest, notFound } from '../../core/errors.js';
 import type { Caller, SourceType } from '../../core/model.js';
 import { loadPackage } from '../../core/packages.js';
 import { normaliseSource, type PackageSourceType } from '../../core/sources.js';
-import type { LifecycleDeps } from '../../core/task-lifecycle.js';
 import { buildToApi } from '../build-serialize.js';
-import { buildSystemOf, type AppContext } from '../context.js';
+import type { AppContext } from '../context.js';
 import { jsonBody, multipartBody, zBool, zIntLike, zStringList } from '../input.js';
 import type { Route, RouteRequest } from '../router.js';
 
@@ -59,7 +57,7 @@ function optionsOf(b: Partial<OptionsBody>): BuildOptions {
 }
 
 export async function buildView(ctx: AppContext, build: Build) {
-  const chroots = await buildSystemOf(ctx).builds.listBuildChroots(build.id);
+  const chroots = await ctx.app.ports.builds.listBuildChroots(build.id);
   return buildToApi(ctx.config.RESULTS_BASE_URL, build, chroots);
 }
 
@@ -87,12 +85,12 @@ export function isSafeUploadName(name: string): boolean {
 }
 
 async function submitFrom(
-  deps: LifecycleDeps,
+  ctx: AppContext,
   caller: Caller,
   body: OptionsBody,
   source: { type: SourceType; dict: Record<string, unknown> },
 ): Promise<Build> {
-  return submitBuild(deps, caller, {
+  return ctx.app.builds.submit(caller, {
     ownername: body.ownername,
     projectname: body.projectname,
     source_type: source.type,
@@ -103,18 +101,17 @@ async function submitFrom(
 
 async function checkBeforeBuild(req: RouteRequest, ctx: AppContext) {
   const body = OptionsBody.parse(jsonBody(req));
-  await checkSubmission(buildSystemOf(ctx), req.caller!, body.ownername, body.projectname, optionsOf(body));
+  await ctx.app.builds.check(req.caller!, body.ownername, body.projectname, optionsOf(body));
   return { message: 'It should be safe to submit a build like this' };
 }
 
 /** One build per URL, answered as a list (the client takes element 0). */
 async function createFromUrl(req: RouteRequest, ctx: AppContext) {
-  const deps = buildSystemOf(ctx);
   const body = UrlBody.parse(jsonBody(req));
-  await checkSubmission(deps, req.caller!, body.ownername, body.projectname, optionsOf(body));
+  await ctx.app.builds.check(req.caller!, body.ownername, body.projectname, optionsOf(body));
   const items = [];
   for (const url of body.pkgs) {
-    const build = await submitFrom(deps, req.caller!, body, { type: 'link', dict: { url } });
+    const build = await submitFrom(ctx, req.caller!, body, { type: 'link', dict: { url } });
     items.push(await buildView(ctx, build));
   }
   return { items, meta: { limit: null, offset: null, order: null, order_type: null } };
@@ -125,7 +122,6 @@ export const DEFAULT_MAX_UPLOAD_BYTES = 2 * 1024 ** 3;
 
 function createFromUpload(maxUploadBytes: number) {
   return async (req: RouteRequest, ctx: AppContext) => {
-    const deps = buildSystemOf(ctx);
     const form = await multipartBody(req, { maxFileBytes: maxUploadBytes, maxFiles: 1 });
     const body = OptionsBody.parse(form.json);
     const file = form.files.find((f) => f.field === 'pkgs');
@@ -133,15 +129,15 @@ function createFromUpload(maxUploadBytes: number) {
     if (!isSafeUploadName(file.filename)) {
       throw badRequest(`pkgs: Invalid file name '${file.filename}' (a plain .src.rpm, .nosrc.rpm or .spec file name)`);
     }
-    await checkSubmission(deps, req.caller!, body.ownername, body.projectname, optionsOf(body));
+    await ctx.app.builds.check(req.caller!, body.ownername, body.projectname, optionsOf(body));
     const tmp = randomUUID();
     const key = `_uploads/${tmp}/${file.filename}`;
-    await deps.results.put(key, file.data);
+    await ctx.app.ports.results.put(key, file.data);
     try {
-      const dict = { url: `${deps.resultsBaseUrl}/${key}`, pkg: file.filename, tmp };
-      return await buildView(ctx, await submitFrom(deps, req.caller!, body, { type: 'upload', dict }));
+      const dict = { url: `${ctx.app.settings.resultsBaseUrl}/${key}`, pkg: file.filename, tmp };
+      return await buildView(ctx, await submitFrom(ctx, req.caller!, body, { type: 'upload', dict }));
     } catch (err) {
-      await deps.results.deletePrefix(`_uploads/${tmp}/`);
+      await ctx.app.ports.results.deletePrefix(`_uploads/${tmp}/`);
       throw err;
     }
   };
@@ -149,13 +145,12 @@ function createFromUpload(maxUploadBytes: number) {
 
 function createFromSource(type: PackageSourceType) {
   return async (req: RouteRequest, ctx: AppContext) => {
-    const deps = buildSystemOf(ctx);
     const raw = jsonBody(req);
     const body = OptionsBody.parse(raw);
-    await checkSubmission(deps, req.caller!, body.ownername, body.projectname, optionsOf(body));
-    const active = (await deps.store.listMockChroots()).filter((m) => m.is_active).map((m) => m.name);
+    await ctx.app.builds.check(req.caller!, body.ownername, body.projectname, optionsOf(body));
+    const active = (await ctx.store.listMockChroots()).filter((m) => m.is_active).map((m) => m.name);
     const dict = normaliseSource(type, raw, { activeChroots: active });
-    return buildView(ctx, await submitFrom(deps, req.caller!, body, { type, dict }));
+    return buildView(ctx, await submitFrom(ctx, req.caller!, body, { type, dict }));
   };
 }
 
@@ -166,17 +161,16 @@ const PackageBuildBody = OptionsBody.extend({ package_name: NAME });
  * package (its denylist applied), and the package's timeout is the default.
  */
 async function buildPackage(req: RouteRequest, ctx: AppContext) {
-  const deps = buildSystemOf(ctx);
   const body = PackageBuildBody.parse(jsonBody(req));
   const options = optionsOf(body);
-  const pre = await checkSubmission(deps, req.caller!, body.ownername, body.projectname, options);
-  const pkg = await loadPackage(deps.store, pre.project, body.package_name);
+  const pre = await ctx.app.builds.check(req.caller!, body.ownername, body.projectname, options);
+  const pkg = await loadPackage(ctx.store, pre.project, body.package_name);
   if (pkg.source_type === 'unset') {
     throw badRequest(`Package ${pkg.name} doesn't have the default source method set`);
   }
   options.timeout ??= pkg.timeout ?? undefined;
   options.chroots = pre.chroots ?? pre.usable;
-  const { chroots } = await checkSubmission(deps, req.caller!, body.ownername, body.projectname, options, pkg.chroot_denylist);
+  const { chroots } = await ctx.app.builds.check(req.caller!, body.ownername, body.projectname, options, pkg.chroot_denylist);
   if (!chroots || chroots.length === 0) throw badRequest('None: No chroot left after applying the package chroot denylist');
   options.chroots = chroots;
   const sub: BuildSubmission = {
@@ -187,18 +181,17 @@ async function buildPackage(req: RouteRequest, ctx: AppContext) {
     package_name: pkg.name,
     options,
   };
-  return buildView(ctx, await submitBuild(deps, req.caller!, sub));
+  return buildView(ctx, await ctx.app.builds.submit(req.caller!, sub));
 }
 
 const ResubmitBody = OptionsBody.partial();
 
 /** A new build from the same source and options; body keys override (dashboard, copr-cli resubmit). */
 async function resubmit(req: RouteRequest, ctx: AppContext) {
-  const deps = buildSystemOf(ctx);
   const id = parseBuildId(req.params.id!);
-  const old = await loadBuild(deps.builds, id);
+  const old = await loadBuild(ctx.app.ports.builds, id);
   const over = ResubmitBody.parse(jsonBody(req));
-  const oldChroots = (await deps.builds.listBuildChroots(id)).map((c) => c.name);
+  const oldChroots = (await ctx.app.ports.builds.listBuildChroots(id)).map((c) => c.name);
   const options: BuildOptions = {
     project_dirname: old.project_dirname,
     chroots: old.chroots_requested ?? (oldChroots.length > 0 ? oldChroots : undefined),
@@ -211,8 +204,8 @@ async function resubmit(req: RouteRequest, ctx: AppContext) {
     ...optionsOf(over),
   };
   for (const k of Object.keys(options) as (keyof BuildOptions)[]) if (options[k] === undefined) delete options[k];
-  await checkSubmission(deps, req.caller!, old.ownername, old.projectname, options);
-  const build = await submitBuild(deps, req.caller!, {
+  await ctx.app.builds.check(req.caller!, old.ownername, old.projectname, options);
+  const build = await ctx.app.builds.submit(req.caller!, {
     ownername: old.ownername,
     projectname: old.projectname,
     source_type: old.source_type,

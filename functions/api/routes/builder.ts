@@ -1,16 +1,8 @@
 import * as z from 'zod';
 import { CoprError } from '../../core/errors.js';
 import { isSafeRelativePath } from '../../core/results-store.js';
-import {
-  onFinished,
-  onHeartbeat,
-  onStarted,
-  taskJson,
-  taskOfCredential,
-  taskResultPrefix,
-  type TaskContext,
-} from '../../core/task-lifecycle.js';
-import { buildSystemOf, type AppContext } from '../context.js';
+import { taskResultPrefix, type TaskContext } from '../../core/task-lifecycle.js';
+import type { AppContext } from '../context.js';
 import { jsonBody } from '../input.js';
 import type { Route, RouteRequest } from '../router.js';
 
@@ -23,7 +15,7 @@ async function taskOf(req: RouteRequest, ctx: AppContext): Promise<TaskContext> 
   const header = req.headers['authorization'] ?? '';
   const m = /^Bearer\s+(\S+)$/i.exec(header);
   if (!m) throw new CoprError('unauthorized', 'Missing builder credential');
-  return taskOfCredential(buildSystemOf(ctx), m[1]!);
+  return ctx.app.builder.session(m[1]!);
 }
 
 const UploadUrlBody = z.object({ path: z.string().refine(isSafeRelativePath, 'invalid result path') });
@@ -42,20 +34,20 @@ export const builderRoutes: Route[] = [
   {
     method: 'GET',
     path: '/backend/builder/task',
-    handler: async (req, ctx) => taskJson(buildSystemOf(ctx), await taskOf(req, ctx)),
+    handler: async (req, ctx) => ctx.app.builder.task(await taskOf(req, ctx)),
   },
   {
     method: 'POST',
     path: '/backend/builder/started',
     handler: async (req, ctx) => {
-      await onStarted(buildSystemOf(ctx), await taskOf(req, ctx));
+      await ctx.app.builder.started(await taskOf(req, ctx));
       return {};
     },
   },
   {
     method: 'POST',
     path: '/backend/builder/heartbeat',
-    handler: async (req, ctx) => onHeartbeat(buildSystemOf(ctx), await taskOf(req, ctx)),
+    handler: async (req, ctx) => ctx.app.builder.heartbeat(await taskOf(req, ctx)),
   },
   {
     method: 'POST',
@@ -64,7 +56,7 @@ export const builderRoutes: Route[] = [
       const t = await taskOf(req, ctx);
       const { path } = UploadUrlBody.parse(jsonBody(req));
       const credential = /^Bearer\s+(\S+)$/i.exec(req.headers['authorization']!)![1]!;
-      return buildSystemOf(ctx).results.uploadTarget(`${taskResultPrefix(t)}/${path}`, credential);
+      return ctx.app.ports.results.uploadTarget(`${taskResultPrefix(t)}/${path}`, credential);
     },
   },
   {
@@ -79,7 +71,7 @@ export const builderRoutes: Route[] = [
         throw new CoprError('forbidden', 'This credential may not write there');
       }
       if (req.body.length > MAX_RESULT_FILE) throw new CoprError('payload-too-large', 'Result file too large');
-      await buildSystemOf(ctx).results.put(key, req.body);
+      await ctx.app.ports.results.put(key, req.body);
       return {};
     },
   },
@@ -89,7 +81,7 @@ export const builderRoutes: Route[] = [
     handler: async (req, ctx) => {
       const t = await taskOf(req, ctx);
       const body = FinishedBody.parse(jsonBody(req));
-      await onFinished(buildSystemOf(ctx), t, body);
+      await ctx.app.builder.finished(t, body);
       return {};
     },
   },

@@ -11,6 +11,8 @@ import {
   resetPackage,
   type PackageInput,
 } from '../../core/packages.js';
+import type { BuildWithChroots } from '../../core/build-views.js';
+import { buildToApi } from '../build-serialize.js';
 import type { AppContext } from '../context.js';
 import { jsonBody, queryBool, requiredQuery, zBool, zIntLike } from '../input.js';
 import { pageResult, paginate, parsePage, type Orderable } from '../pagination.js';
@@ -43,11 +45,12 @@ const NO_BUILDS = { latest: null, latest_succeeded: null };
 
 /** Every Package carries `builds`; filled only when asked for and a builds view exists. */
 export async function packageView(ctx: AppContext, p: Package, flags: BuildFlags = { latest: false, succeeded: false }) {
-  if (!(flags.latest || flags.succeeded) || !ctx.services.builds) return packageToApi(p, { ...NO_BUILDS });
-  const got = await ctx.services.builds.latestForPackage(p.ownername, p.projectname, p.name);
+  if (!(flags.latest || flags.succeeded)) return packageToApi(p, { ...NO_BUILDS });
+  const got = await ctx.app.builds.latestOfPackage(p.ownername, p.projectname, p.name);
+  const toApi = (x: BuildWithChroots | null) => (x ? buildToApi(ctx.config.RESULTS_BASE_URL, x.build, x.chroots) : null);
   return packageToApi(p, {
-    latest: flags.latest ? got.latest : null,
-    latest_succeeded: flags.succeeded ? got.latest_succeeded : null,
+    latest: flags.latest ? toApi(got.latest) : null,
+    latest_succeeded: flags.succeeded ? toApi(got.latest_succeeded) : null,
   });
 }
 
