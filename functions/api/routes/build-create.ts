@@ -9,7 +9,7 @@ import { normaliseSource, type PackageSourceType } from '../../core/sources.js';
 import { buildToApi } from '../build-serialize.js';
 import type { AppContext } from '../context.js';
 import { jsonBody, multipartBody, zBool, zIntLike, zStringList } from '../input.js';
-import type { Route, RouteRequest } from '../router.js';
+import type { AuthedRequest, Route } from '../router.js';
 
 /**
  * Submitting builds (spec §2.4): check-before-build, create/{url,upload,scm,pypi,
@@ -99,19 +99,19 @@ async function submitFrom(
   });
 }
 
-async function checkBeforeBuild(req: RouteRequest, ctx: AppContext) {
+async function checkBeforeBuild(req: AuthedRequest, ctx: AppContext) {
   const body = OptionsBody.parse(jsonBody(req));
-  await ctx.app.builds.check(req.caller!, body.ownername, body.projectname, optionsOf(body));
+  await ctx.app.builds.check(req.caller, body.ownername, body.projectname, optionsOf(body));
   return { message: 'It should be safe to submit a build like this' };
 }
 
 /** One build per URL, answered as a list (the client takes element 0). */
-async function createFromUrl(req: RouteRequest, ctx: AppContext) {
+async function createFromUrl(req: AuthedRequest, ctx: AppContext) {
   const body = UrlBody.parse(jsonBody(req));
-  await ctx.app.builds.check(req.caller!, body.ownername, body.projectname, optionsOf(body));
+  await ctx.app.builds.check(req.caller, body.ownername, body.projectname, optionsOf(body));
   const items = [];
   for (const url of body.pkgs) {
-    const build = await submitFrom(ctx, req.caller!, body, { type: 'link', dict: { url } });
+    const build = await submitFrom(ctx, req.caller, body, { type: 'link', dict: { url } });
     items.push(await buildView(ctx, build));
   }
   return { items, meta: { limit: null, offset: null, order: null, order_type: null } };
@@ -121,7 +121,7 @@ async function createFromUrl(req: RouteRequest, ctx: AppContext) {
 export const DEFAULT_MAX_UPLOAD_BYTES = 2 * 1024 ** 3;
 
 function createFromUpload(maxUploadBytes: number) {
-  return async (req: RouteRequest, ctx: AppContext) => {
+  return async (req: AuthedRequest, ctx: AppContext) => {
     const form = await multipartBody(req, { maxFileBytes: maxUploadBytes, maxFiles: 1 });
     const body = OptionsBody.parse(form.json);
     const file = form.files.find((f) => f.field === 'pkgs');
@@ -129,13 +129,13 @@ function createFromUpload(maxUploadBytes: number) {
     if (!isSafeUploadName(file.filename)) {
       throw badRequest(`pkgs: Invalid file name '${file.filename}' (a plain .src.rpm, .nosrc.rpm or .spec file name)`);
     }
-    await ctx.app.builds.check(req.caller!, body.ownername, body.projectname, optionsOf(body));
+    await ctx.app.builds.check(req.caller, body.ownername, body.projectname, optionsOf(body));
     const tmp = randomUUID();
     const key = `_uploads/${tmp}/${file.filename}`;
     await ctx.app.ports.results.put(key, file.data);
     try {
       const dict = { url: `${ctx.app.settings.resultsBaseUrl}/${key}`, pkg: file.filename, tmp };
-      return await buildView(ctx, await submitFrom(ctx, req.caller!, body, { type: 'upload', dict }));
+      return await buildView(ctx, await submitFrom(ctx, req.caller, body, { type: 'upload', dict }));
     } catch (err) {
       await ctx.app.ports.results.deletePrefix(`_uploads/${tmp}/`);
       throw err;
@@ -144,13 +144,13 @@ function createFromUpload(maxUploadBytes: number) {
 }
 
 function createFromSource(type: PackageSourceType) {
-  return async (req: RouteRequest, ctx: AppContext) => {
+  return async (req: AuthedRequest, ctx: AppContext) => {
     const raw = jsonBody(req);
     const body = OptionsBody.parse(raw);
-    await ctx.app.builds.check(req.caller!, body.ownername, body.projectname, optionsOf(body));
+    await ctx.app.builds.check(req.caller, body.ownername, body.projectname, optionsOf(body));
     const active = (await ctx.store.listMockChroots()).filter((m) => m.is_active).map((m) => m.name);
     const dict = normaliseSource(type, raw, { activeChroots: active });
-    return buildView(ctx, await submitFrom(ctx, req.caller!, body, { type, dict }));
+    return buildView(ctx, await submitFrom(ctx, req.caller, body, { type, dict }));
   };
 }
 
@@ -160,17 +160,17 @@ const PackageBuildBody = OptionsBody.extend({ package_name: NAME });
  * Rebuild from the package's stored source. Chroots are created at once from the
  * package (its denylist applied), and the package's timeout is the default.
  */
-async function buildPackage(req: RouteRequest, ctx: AppContext) {
+async function buildPackage(req: AuthedRequest, ctx: AppContext) {
   const body = PackageBuildBody.parse(jsonBody(req));
   const options = optionsOf(body);
-  const pre = await ctx.app.builds.check(req.caller!, body.ownername, body.projectname, options);
+  const pre = await ctx.app.builds.check(req.caller, body.ownername, body.projectname, options);
   const pkg = await loadPackage(ctx.store, pre.project, body.package_name);
   if (pkg.source_type === 'unset') {
     throw badRequest(`Package ${pkg.name} doesn't have the default source method set`);
   }
   options.timeout ??= pkg.timeout ?? undefined;
   options.chroots = pre.chroots ?? pre.usable;
-  const { chroots } = await ctx.app.builds.check(req.caller!, body.ownername, body.projectname, options, pkg.chroot_denylist);
+  const { chroots } = await ctx.app.builds.check(req.caller, body.ownername, body.projectname, options, pkg.chroot_denylist);
   if (!chroots || chroots.length === 0) throw badRequest('None: No chroot left after applying the package chroot denylist');
   options.chroots = chroots;
   const sub: BuildSubmission = {
@@ -181,13 +181,13 @@ async function buildPackage(req: RouteRequest, ctx: AppContext) {
     package_name: pkg.name,
     options,
   };
-  return buildView(ctx, await ctx.app.builds.submit(req.caller!, sub));
+  return buildView(ctx, await ctx.app.builds.submit(req.caller, sub));
 }
 
 const ResubmitBody = OptionsBody.partial();
 
 /** A new build from the same source and options; body keys override (dashboard, copr-cli resubmit). */
-async function resubmit(req: RouteRequest, ctx: AppContext) {
+async function resubmit(req: AuthedRequest, ctx: AppContext) {
   const id = parseBuildId(req.params.id!);
   const old = await loadBuild(ctx.app.ports.builds, id);
   const over = ResubmitBody.parse(jsonBody(req));
@@ -204,8 +204,8 @@ async function resubmit(req: RouteRequest, ctx: AppContext) {
     ...optionsOf(over),
   };
   for (const k of Object.keys(options) as (keyof BuildOptions)[]) if (options[k] === undefined) delete options[k];
-  await ctx.app.builds.check(req.caller!, old.ownername, old.projectname, options);
-  const build = await ctx.app.builds.submit(req.caller!, {
+  await ctx.app.builds.check(req.caller, old.ownername, old.projectname, options);
+  const build = await ctx.app.builds.submit(req.caller, {
     ownername: old.ownername,
     projectname: old.projectname,
     source_type: old.source_type,

@@ -8,7 +8,7 @@ import { buildToApi, DEFAULT_MEMORY_LIMIT, nevraToApi, sourceResultUrl } from '.
 import type { AppContext } from '../context.js';
 import { jsonBody, queryValue, requiredQuery, zIntLike } from '../input.js';
 import { pageResult, paginate, parsePage, type Orderable } from '../pagination.js';
-import type { Route, RouteRequest } from '../router.js';
+import type { AuthedRequest, Route, RouteRequest } from '../router.js';
 import { sourceDictToApi } from '../serialize.js';
 import { buildCreateRoutes, buildView, parseBuildId } from './build-create.js';
 
@@ -98,13 +98,13 @@ async function getBuiltPackages(req: RouteRequest, ctx: AppContext) {
   return out;
 }
 
-async function cancelBuildRoute(req: RouteRequest, ctx: AppContext) {
-  const canceled = await ctx.app.builds.cancel(req.caller!, parseBuildId(req.params.id!));
+async function cancelBuildRoute(req: AuthedRequest, ctx: AppContext) {
+  const canceled = await ctx.app.builds.cancel(req.caller, parseBuildId(req.params.id!));
   return buildView(ctx, (await ctx.app.ports.builds.getBuild(canceled.id)) ?? canceled);
 }
 
-async function deleteBuildRoute(req: RouteRequest, ctx: AppContext) {
-  const { build, chroots } = await ctx.app.builds.delete(req.caller!, parseBuildId(req.params.id!));
+async function deleteBuildRoute(req: AuthedRequest, ctx: AppContext) {
+  const { build, chroots } = await ctx.app.builds.delete(req.caller, parseBuildId(req.params.id!));
   return buildToApi(ctx.config.RESULTS_BASE_URL, build, chroots);
 }
 
@@ -112,9 +112,9 @@ const DeleteListBody = z.object({
   builds: z.array(zIntLike.pipe(z.number().int().positive())).min(1, 'This field is required.').max(1000),
 });
 
-async function deleteBuildListRoute(req: RouteRequest, ctx: AppContext) {
+async function deleteBuildListRoute(req: AuthedRequest, ctx: AppContext) {
   const body = DeleteListBody.parse(jsonBody(req));
-  return { builds: await ctx.app.builds.deleteMany(req.caller!, body.builds) };
+  return { builds: await ctx.app.builds.deleteMany(req.caller, body.builds) };
 }
 
 // ---- queue view for the dashboard ---------------------------------------------------------

@@ -6,7 +6,7 @@ import type { Project } from '../../core/model.js';
 import type { AppContext } from '../context.js';
 import { jsonBody, queryValue, requiredQuery, zBool, zIntLike, zStringList } from '../input.js';
 import { pageResult, paginate, parsePage, type Orderable } from '../pagination.js';
-import type { Route, RouteRequest } from '../router.js';
+import type { AuthedRequest, Route, RouteRequest } from '../router.js';
 import { projectToApi } from '../serialize.js';
 
 const TEXT = z.string().max(100_000);
@@ -93,12 +93,12 @@ async function searchProjects(req: RouteRequest, ctx: AppContext) {
   return pageResult(await Promise.all(items.map((p) => projectView(ctx, p))), page);
 }
 
-async function addProject(req: RouteRequest, ctx: AppContext) {
+async function addProject(req: AuthedRequest, ctx: AppContext) {
   const body = AddBody.parse(jsonBody(req));
   // Only the exact string `True` counts (upstream quirk).
   const existOk = queryValue(req, 'exist_ok') === 'True';
   const { name, chroots, ...rest } = body;
-  const p = await ctx.app.projects.create(req.caller!, req.params.ownername!, {
+  const p = await ctx.app.projects.create(req.caller, req.params.ownername!, {
     ...toSettings(rest),
     additional_repos: rest.additional_repos,
     persistent: rest.persistent,
@@ -109,25 +109,25 @@ async function addProject(req: RouteRequest, ctx: AppContext) {
   return projectView(ctx, p);
 }
 
-async function editProjectRoute(req: RouteRequest, ctx: AppContext) {
+async function editProjectRoute(req: AuthedRequest, ctx: AppContext) {
   const body = EditBody.parse(jsonBody(req));
   const { repos, additional_repos, chroots, ...rest } = body;
   const settings: ProjectSettings = { ...toSettings(rest) };
   const repoList = repos ?? additional_repos;
   if (repoList !== undefined) settings.additional_repos = repoList;
-  const p = await ctx.app.projects.edit(req.caller!, req.params.ownername!, req.params.projectname!, settings, chroots);
+  const p = await ctx.app.projects.edit(req.caller, req.params.ownername!, req.params.projectname!, settings, chroots);
   return projectView(ctx, p);
 }
 
-async function deleteProjectRoute(req: RouteRequest, ctx: AppContext) {
+async function deleteProjectRoute(req: AuthedRequest, ctx: AppContext) {
   const view = await projectView(ctx, await loadProject(ctx.store, req.params.ownername!, req.params.projectname!));
   // Builds and results go in a queued action (GET /api_3/project/actions/...).
-  await ctx.app.projects.delete(req.caller!, req.params.ownername!, req.params.projectname!);
+  await ctx.app.projects.delete(req.caller, req.params.ownername!, req.params.projectname!);
   return view;
 }
 
-async function regenerateRepos(req: RouteRequest, ctx: AppContext) {
-  return projectView(ctx, await ctx.app.projects.regenerateRepos(req.caller!, req.params.ownername!, req.params.projectname!));
+async function regenerateRepos(req: AuthedRequest, ctx: AppContext) {
+  return projectView(ctx, await ctx.app.projects.regenerateRepos(req.caller, req.params.ownername!, req.params.projectname!));
 }
 
 export const projectRoutes: Route[] = [
@@ -149,11 +149,11 @@ const ForkBody = z.object({
 });
 
 /** `copr-cli fork`: returns the destination; builds are copied by a queued `fork` action. */
-async function forkProjectRoute(req: RouteRequest, ctx: AppContext) {
+async function forkProjectRoute(req: AuthedRequest, ctx: AppContext) {
   const body = ForkBody.parse(jsonBody(req));
-  const project = await ctx.app.projects.fork(req.caller!, req.params.ownername!, req.params.projectname!, {
+  const project = await ctx.app.projects.fork(req.caller, req.params.ownername!, req.params.projectname!, {
     name: body.name,
-    ownername: body.ownername ?? req.caller!.user.name,
+    ownername: body.ownername ?? req.caller.user.name,
     confirm: body.confirm ?? false,
   });
   return projectView(ctx, project);

@@ -1,6 +1,6 @@
 import type { Forge } from '../../core/webhooks.js';
 import type { AppContext } from '../context.js';
-import type { Route, RouteRequest } from '../router.js';
+import type { AuthedRequest, Route, RouteRequest } from '../router.js';
 
 /**
  * Webhook routes: the APIv3 secret generator (spec §2.10) and the receiving
@@ -8,8 +8,8 @@ import type { Route, RouteRequest } from '../router.js';
  * (the request path arrives without its trailing slash). Receivers are anonymous:
  * the uuid (and a signature, when sent) is the credential.
  */
-async function generate(req: RouteRequest, ctx: AppContext) {
-  const p = await ctx.app.webhooks.generateSecret(req.caller!, req.params.ownername!, req.params.projectname!);
+async function generate(req: AuthedRequest, ctx: AppContext) {
+  const p = await ctx.app.webhooks.generateSecret(req.caller, req.params.ownername!, req.params.projectname!);
   return { id: p.id, name: p.name, ownername: p.ownername, full_name: `${p.ownername}/${p.name}`, webhook_secret: p.webhook_secret };
 }
 
