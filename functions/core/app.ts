@@ -4,7 +4,8 @@ import type { Build, BuildChroot } from './build-model.js';
 import { checkSubmission, type CheckedSubmission } from './build-check.js';
 import { deleteBuild, deleteBuilds, type BuildSnapshot } from './build-delete.js';
 import { latestBuildsOfPackage, type BuildWithChroots } from './build-views.js';
-import { cancelBuild, DEFAULT_BUILD_SETTINGS, submitBuild, type BuildOptions, type BuildSettings, type BuildSubmission } from './builds.js';
+import { rebuildPackage, resubmitBuild } from './build-resubmit.js';
+import { cancelBuild, DEFAULT_BUILD_SETTINGS, submitChecked, type BuildOptions, type BuildSettings, type BuildSource } from './builds.js';
 import { dispatch, terminateStrays, type DispatcherDeps } from './dispatcher.js';
 import { DEFAULT_MAINTENANCE_SETTINGS, runJob, type JobName, type JobReport, type MaintenanceDeps, type MaintenanceSettings } from './maintenance.js';
 import { runMaintenanceEvent } from './maintenance-event.js';
@@ -78,7 +79,10 @@ export interface App {
   builds: {
     /** Everything a submission would refuse, checked without writing. */
     check(caller: Caller, owner: string, project: string, options: BuildOptions, denylist?: string[]): Promise<CheckedSubmission>;
-    submit(caller: Caller | null, sub: BuildSubmission): Promise<Build>;
+    /** Writes a checked submission (`check` is the only way to get one). */
+    submit(checked: CheckedSubmission, source: BuildSource): Promise<Build>;
+    rebuildPackage(caller: Caller, owner: string, project: string, packageName: string, options: BuildOptions): Promise<Build>;
+    resubmit(caller: Caller, id: number, overrides: BuildOptions): Promise<Build>;
     cancel(caller: Caller, id: number): Promise<Build>;
     delete(caller: Caller, id: number): Promise<BuildSnapshot>;
     deleteMany(caller: Caller, ids: number[]): Promise<number[]>;
@@ -181,7 +185,9 @@ export function createApp(ports: Ports, settings: AppSettings): App {
     lifecycle,
     builds: {
       check: (caller, owner, project, options, denylist) => checkSubmission(lifecycle, caller, owner, project, options, denylist),
-      submit: (caller, sub) => submitBuild(lifecycle, caller, sub),
+      submit: (checked, source) => submitChecked(lifecycle, checked, source),
+      rebuildPackage: (caller, owner, project, name, options) => rebuildPackage(lifecycle, caller, owner, project, name, options),
+      resubmit: (caller, id, overrides) => resubmitBuild(lifecycle, caller, id, overrides),
       cancel: (caller, id) => cancelBuild(lifecycle, caller, id),
       delete: (caller, id) => deleteBuild(lifecycle, caller, id),
       deleteMany: (caller, ids) => deleteBuilds(lifecycle, caller, ids),

@@ -8,6 +8,7 @@ import type { Package, Project } from './model.js';
 import { parseChrootName } from './names.js';
 import { srpmResultPrefix } from './results-store.js';
 import { epochSeconds, notify, type LifecycleDeps } from './lifecycle-deps.js';
+import { usableChroots } from './usable-chroots.js';
 
 /**
  * A task's outcome: the builder's final report, what it changes in the build
@@ -126,8 +127,7 @@ async function finishSrpm(deps: LifecycleDeps, ctx: TaskContext, status: string,
   // Chroots: those requested at submit, else all active project chroots minus the package's denylist.
   let existing = await deps.builds.listBuildChroots(build.id);
   if (existing.length === 0 && build.chroots_requested === null) {
-    const active = new Set((await deps.store.listMockChroots()).filter((m) => m.is_active).map((m) => m.name));
-    let names = (await deps.store.listProjectChroots(project.ownername, project.name)).map((c) => c.mock_chroot).filter((c) => active.has(c));
+    let names = await usableChroots(deps.store, project);
     const excluded = new Set(matchAny(names, [...build.exclude_chroots, ...(pkg?.chroot_denylist ?? [])]));
     names = names.filter((c) => !excluded.has(c));
     await deps.builds.createBuildChroots(names.map((n) => newBuildChroot(build.id, n, 'waiting')));

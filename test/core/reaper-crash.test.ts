@@ -19,7 +19,8 @@ afterAll(() => h.close());
 
 /** A build whose task of `stage` has a builder that went silent. */
 async function silentTask(stage: 'srpm' | 'rpm' | 'rpm-reported'): Promise<{ buildId: number; taskId: string }> {
-  const build = await h.app.builds.submit(h.alice, { ownername: 'alice', projectname: 'p', source_type: 'link', source_dict: { url: 'https://example.com/x.src.rpm' }, options: { chroots: ['fedora-44-x86_64'] } });
+  const checked = await h.app.builds.check(h.alice, 'alice', 'p', { chroots: ['fedora-44-x86_64'] });
+  const build = await h.app.builds.submit(checked, { source_type: 'link', source_dict: { url: 'https://example.com/x.src.rpm' } });
   const srpmCredential = await claim(h, String(build.id));
   if (stage === 'srpm') {
     await h.app.builder.started(await h.app.builder.session(srpmCredential));

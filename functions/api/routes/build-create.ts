@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
 import type { Build } from '../../core/build-model.js';
-import { loadBuild, type BuildOptions, type BuildSubmission } from '../../core/builds.js';
+import type { BuildOptions } from '../../core/builds.js';
 import { badRequest, notFound } from '../../core/errors.js';
-import type { Caller, SourceType } from '../../core/model.js';
-import { loadPackage } from '../../core/packages.js';
 import { normaliseSource, type PackageSourceType } from '../../core/sources.js';
+import { activeChrootNames } from '../../core/usable-chroots.js';
 import { buildToApi } from '../build-serialize.js';
 import type { AppContext } from '../context.js';
 import { jsonBody, multipartBody, zBool, zIntLike, zStringList } from '../input.js';
@@ -84,21 +83,6 @@ export function isSafeUploadName(name: string): boolean {
   return name.length <= 255 && /^[A-Za-z0-9_+][A-Za-z0-9._+~-]*$/.test(name) && SRPM_FILE.test(name) && !/^\.(src\.rpm|nosrc\.rpm|spec)$/.test(name);
 }
 
-async function submitFrom(
-  ctx: AppContext,
-  caller: Caller,
-  body: OptionsBody,
-  source: { type: SourceType; dict: Record<string, unknown> },
-): Promise<Build> {
-  return ctx.app.builds.submit(caller, {
-    ownername: body.ownername,
-    projectname: body.projectname,
-    source_type: source.type,
-    source_dict: source.dict,
-    options: optionsOf(body),
-  });
-}
-
 async function checkBeforeBuild(req: AuthedRequest, ctx: AppContext) {
   const body = OptionsBody.parse(jsonBody(req));
   await ctx.app.builds.check(req.caller, body.ownername, body.projectname, optionsOf(body));
@@ -108,10 +92,10 @@ async function checkBeforeBuild(req: AuthedRequest, ctx: AppContext) {
 /** One build per URL, answered as a list (the client takes element 0). */
 async function createFromUrl(req: AuthedRequest, ctx: AppContext) {
   const body = UrlBody.parse(jsonBody(req));
-  await ctx.app.builds.check(req.caller, body.ownername, body.projectname, optionsOf(body));
+  const checked = await ctx.app.builds.check(req.caller, body.ownername, body.projectname, optionsOf(body));
   const items = [];
   for (const url of body.pkgs) {
-    const build = await submitFrom(ctx, req.caller, body, { type: 'link', dict: { url } });
+    const build = await ctx.app.builds.submit(checked, { source_type: 'link', source_dict: { url } });
     items.push(await buildView(ctx, build));
   }
   return { items, meta: { limit: null, offset: null, order: null, order_type: null } };
@@ -129,13 +113,13 @@ function createFromUpload(maxUploadBytes: number) {
     if (!isSafeUploadName(file.filename)) {
       throw badRequest(`pkgs: Invalid file name '${file.filename}' (a plain .src.rpm, .nosrc.rpm or .spec file name)`);
     }
-    await ctx.app.builds.check(req.caller, body.ownername, body.projectname, optionsOf(body));
+    const checked = await ctx.app.builds.check(req.caller, body.ownername, body.projectname, optionsOf(body));
     const tmp = randomUUID();
     const key = `_uploads/${tmp}/${file.filename}`;
     await ctx.app.ports.results.put(key, file.data);
     try {
       const dict = { url: `${ctx.app.settings.resultsBaseUrl}/${key}`, pkg: file.filename, tmp };
-      return await buildView(ctx, await submitFrom(ctx, req.caller, body, { type: 'upload', dict }));
+      return await buildView(ctx, await ctx.app.builds.submit(checked, { source_type: 'upload', source_dict: dict }));
     } catch (err) {
       await ctx.app.ports.results.deletePrefix(`_uploads/${tmp}/`);
       throw err;
@@ -147,73 +131,26 @@ function createFromSource(type: PackageSourceType) {
   return async (req: AuthedRequest, ctx: AppContext) => {
     const raw = jsonBody(req);
     const body = OptionsBody.parse(raw);
-    await ctx.app.builds.check(req.caller, body.ownername, body.projectname, optionsOf(body));
-    const active = (await ctx.store.listMockChroots()).filter((m) => m.is_active).map((m) => m.name);
-    const dict = normaliseSource(type, raw, { activeChroots: active });
-    return buildView(ctx, await submitFrom(ctx, req.caller, body, { type, dict }));
+    const checked = await ctx.app.builds.check(req.caller, body.ownername, body.projectname, optionsOf(body));
+    const dict = normaliseSource(type, raw, { activeChroots: [...(await activeChrootNames(ctx.store))] });
+    return buildView(ctx, await ctx.app.builds.submit(checked, { source_type: type, source_dict: dict }));
   };
 }
 
 const PackageBuildBody = OptionsBody.extend({ package_name: NAME });
 
-/**
- * Rebuild from the package's stored source. Chroots are created at once from the
- * package (its denylist applied), and the package's timeout is the default.
- */
+/** Rebuild from the package's stored source (functions/core/build-resubmit.ts). */
 async function buildPackage(req: AuthedRequest, ctx: AppContext) {
   const body = PackageBuildBody.parse(jsonBody(req));
-  const options = optionsOf(body);
-  const pre = await ctx.app.builds.check(req.caller, body.ownername, body.projectname, options);
-  const pkg = await loadPackage(ctx.store, pre.project, body.package_name);
-  if (pkg.source_type === 'unset') {
-    throw badRequest(`Package ${pkg.name} doesn't have the default source method set`);
-  }
-  options.timeout ??= pkg.timeout ?? undefined;
-  options.chroots = pre.chroots ?? pre.usable;
-  const { chroots } = await ctx.app.builds.check(req.caller, body.ownername, body.projectname, options, pkg.chroot_denylist);
-  if (!chroots || chroots.length === 0) throw badRequest('None: No chroot left after applying the package chroot denylist');
-  options.chroots = chroots;
-  const sub: BuildSubmission = {
-    ownername: pre.project.ownername,
-    projectname: pre.project.name,
-    source_type: pkg.source_type,
-    source_dict: pkg.source_dict,
-    package_name: pkg.name,
-    options,
-  };
-  return buildView(ctx, await ctx.app.builds.submit(req.caller, sub));
+  return buildView(ctx, await ctx.app.builds.rebuildPackage(req.caller, body.ownername, body.projectname, body.package_name, optionsOf(body)));
 }
 
 const ResubmitBody = OptionsBody.partial();
 
 /** A new build from the same source and options; body keys override (dashboard, copr-cli resubmit). */
 async function resubmit(req: AuthedRequest, ctx: AppContext) {
-  const id = parseBuildId(req.params.id!);
-  const old = await loadBuild(ctx.app.ports.builds, id);
-  const over = ResubmitBody.parse(jsonBody(req));
-  const oldChroots = (await ctx.app.ports.builds.listBuildChroots(id)).map((c) => c.name);
-  const options: BuildOptions = {
-    project_dirname: old.project_dirname,
-    chroots: old.chroots_requested ?? (oldChroots.length > 0 ? oldChroots : undefined),
-    exclude_chroots: old.exclude_chroots.length > 0 ? old.exclude_chroots : undefined,
-    timeout: old.timeout,
-    background: old.is_background,
-    enable_net: old.enable_net,
-    bootstrap: old.bootstrap ?? undefined,
-    isolation: old.isolation ?? undefined,
-    ...optionsOf(over),
-  };
-  for (const k of Object.keys(options) as (keyof BuildOptions)[]) if (options[k] === undefined) delete options[k];
-  await ctx.app.builds.check(req.caller, old.ownername, old.projectname, options);
-  const build = await ctx.app.builds.submit(req.caller, {
-    ownername: old.ownername,
-    projectname: old.projectname,
-    source_type: old.source_type,
-    source_dict: old.source_dict,
-    package_name: old.package_name ?? undefined,
-    options,
-  });
-  return buildView(ctx, build);
+  const overrides = optionsOf(ResubmitBody.parse(jsonBody(req)));
+  return buildView(ctx, await ctx.app.builds.resubmit(req.caller, parseBuildId(req.params.id!), overrides));
 }
 
 /** Build ids in paths and queries: a positive integer, else the build cannot exist (404 as upstream's int routes). */
