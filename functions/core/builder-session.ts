@@ -45,7 +45,7 @@ export async function taskOfCredential(deps: Pick<LifecycleDeps, 'builds' | 'sto
 export function taskResultPrefix(ctx: TaskContext): string {
   const { task, build } = ctx;
   if (task.kind === 'srpm') return srpmResultPrefix(build.ownername, build.project_dirname, build.id);
-  return rpmResultPrefix(build.ownername, build.project_dirname, task.chroot!, resultDirName(build.id, build.package_name));
+  return rpmResultPrefix(build.ownername, build.project_dirname, task.chroot, resultDirName(build.id, build.package_name));
 }
 
 function distributions(chroots: string[]): string[] {
@@ -78,7 +78,7 @@ export async function taskJson(deps: LifecycleDeps, ctx: TaskContext): Promise<R
       distributions_in_project: distributions(projectChroots),
     };
   }
-  const chroot = await deps.store.getProjectChroot(project.ownername, project.name, task.chroot!);
+  const chroot = await deps.store.getProjectChroot(project.ownername, project.name, task.chroot);
   return {
     ...common,
     kind: 'rpm',
@@ -97,8 +97,8 @@ export async function onStarted(deps: LifecycleDeps, ctx: TaskContext): Promise<
   if (ctx.task.kind === 'srpm') {
     await deps.builds.updateBuild(ctx.build.id, { source_status: 'running', source_started_on: ctx.build.source_started_on ?? epochSeconds(now) });
   } else {
-    const bc = await deps.builds.getBuildChroot(ctx.build.id, ctx.task.chroot!);
-    await deps.builds.updateBuildChroot(ctx.build.id, ctx.task.chroot!, {
+    const bc = await deps.builds.getBuildChroot(ctx.build.id, ctx.task.chroot);
+    await deps.builds.updateBuildChroot(ctx.build.id, ctx.task.chroot, {
       state: 'running',
       started_on: bc?.started_on ?? epochSeconds(now),
       result_dir: resultDirName(ctx.build.id, ctx.build.package_name),

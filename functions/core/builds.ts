@@ -112,11 +112,11 @@ export function newBuild(id: number, owner: string, project: string, over: Parti
 }
 
 export function newTask(build: Build, chroot: string | null, arch: string, now: number): Task {
+  const stage = chroot === null ? { kind: 'srpm' as const, chroot } : { kind: 'rpm' as const, chroot };
   return {
     task_id: taskIdOf(build.id, chroot),
     build_id: build.id,
-    kind: chroot ? 'rpm' : 'srpm',
-    chroot,
+    ...stage,
     arch,
     owner: build.ownername,
     project: build.projectname,

@@ -36,7 +36,7 @@ export async function reap(
     const ctx = { task, build, project: await deps.store.getProject(build.ownername, build.projectname) };
     // The builder reported its outcome but the task was never closed (a crash in
     // between): close it with that outcome instead of building again.
-    const recordedState = task.kind === 'rpm' ? (await deps.builds.getBuildChroot(build.id, task.chroot!))?.state : build.source_status;
+    const recordedState = task.kind === 'rpm' ? (await deps.builds.getBuildChroot(build.id, task.chroot))?.state : build.source_status;
     if (recordedState && isFinished(recordedState)) {
       const outcome = (['succeeded', 'failed', 'canceled', 'skipped'] as const).find((o) => o === recordedState) ?? 'failed';
       if (await closeTask(deps, ctx, outcome, null)) closed.push(task.task_id);
@@ -44,7 +44,7 @@ export async function reap(
     }
     if (task.attempts + 1 < settings.maxAttempts && !task.cancel_requested && !build.canceled) {
       if (await deps.builds.requeueTask(task.task_id, task.heartbeat_at)) {
-        if (task.kind === 'rpm') await deps.builds.updateBuildChroot(build.id, task.chroot!, { state: 'pending' });
+        if (task.kind === 'rpm') await deps.builds.updateBuildChroot(build.id, task.chroot, { state: 'pending' });
         else await deps.builds.updateBuild(build.id, { source_status: 'pending' });
         requeued.push(task.task_id);
       }

@@ -1,4 +1,4 @@
-import { isFinished, resultDirName, type Build, type BuildChroot, type Nevra, type Task } from './build-model.js';
+import { isFinished, resultDirName, type Build, type Nevra, type RpmTask, type Task } from './build-model.js';
 import { buildState } from './build-state.js';
 import { taskResultPrefix, type TaskContext } from './builder-session.js';
 import { newBuildChroot, newTask } from './builds.js';
@@ -72,7 +72,7 @@ export async function closeTask(
   const { task, build, project } = ctx;
   if (project) {
     if (recorded) await recordOutcome(deps, { task, build, project }, status, recorded.reason, recorded.report);
-    if (task.kind === 'rpm') await publishIfSucceeded(deps, { task, build, project });
+    if (task.kind === 'rpm') await publishIfSucceeded(deps, task, { build, project });
   }
   await releaseIfBuildFinished(deps, build.id);
   if (!(await deps.builds.finishTask(task.task_id, status, ['starting', 'running']))) return false; // closed already
@@ -83,7 +83,7 @@ export async function closeTask(
 
 /** Step 1 of closeTask: the outcome in the build's states. */
 async function recordOutcome(deps: LifecycleDeps, ctx: TaskContext, status: Outcome, reason: string | null, report: FinishReport): Promise<void> {
-  if (ctx.task.kind === 'rpm') await recordRpmOutcome(deps, ctx, status, reason, report);
+  if (ctx.task.kind === 'rpm') await recordRpmOutcome(deps, ctx.task, ctx.build, status, reason, report);
   else await finishSrpm(deps, ctx, status, reason, report);
 }
 
@@ -178,8 +178,7 @@ async function ensurePackage(deps: LifecycleDeps, project: Project, name: string
   }
 }
 
-async function recordRpmOutcome(deps: LifecycleDeps, ctx: TaskContext, status: string, reason: string | null, report: FinishReport): Promise<void> {
-  const { build, task } = ctx;
+async function recordRpmOutcome(deps: LifecycleDeps, task: RpmTask, build: Build, status: Outcome, reason: string | null, report: FinishReport): Promise<void> {
   const packages = ((report.results as { packages?: Nevra[] } | undefined)?.packages ?? []).map((p) => ({
     name: p.name,
     epoch: p.epoch ?? null,
@@ -188,8 +187,8 @@ async function recordRpmOutcome(deps: LifecycleDeps, ctx: TaskContext, status: s
     arch: p.arch,
   }));
   // Refused when the chroot is already final (canceled meanwhile, or a duplicate report).
-  await deps.builds.updateBuildChroot(build.id, task.chroot!, {
-    state: status as BuildChroot['state'],
+  await deps.builds.updateBuildChroot(build.id, task.chroot, {
+    state: status,
     ended_on: epochSeconds(deps.clock.now()),
     fail_reason: reason,
     packages,
@@ -198,12 +197,11 @@ async function recordRpmOutcome(deps: LifecycleDeps, ctx: TaskContext, status: s
 }
 
 /** Publishes the chroot's results when its final state is `succeeded` (not if canceled meanwhile). */
-async function publishIfSucceeded(deps: LifecycleDeps, ctx: TaskContext): Promise<void> {
-  const { build, task, project } = ctx;
-  const chroot = await deps.builds.getBuildChroot(build.id, task.chroot!);
+async function publishIfSucceeded(deps: LifecycleDeps, task: RpmTask, { build, project }: { build: Build; project: Project }): Promise<void> {
+  const chroot = await deps.builds.getBuildChroot(build.id, task.chroot);
   if (chroot?.state !== 'succeeded') return;
   const resultDir = resultDirName(build.id, build.package_name);
-  await deps.publish({ owner: build.ownername, dirname: build.project_dirname, chroot: task.chroot!, adds: [resultDir], devel: project.devel_mode });
+  await deps.publish({ owner: build.ownername, dirname: build.project_dirname, chroot: task.chroot, adds: [resultDir], devel: project.devel_mode });
 }
 
 /** When a build is done, builds waiting for it in a batch may start. */
