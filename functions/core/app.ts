@@ -1,6 +1,7 @@
 import type { Action, EnqueueDeps } from './action-ports.js';
 import { DEFAULT_RUNNER_SETTINGS, runDueActions, type RunnerSettings, type RunReport } from './action-runner.js';
 import type { Build, BuildChroot } from './build-model.js';
+import type { TaskInput } from './builder-protocol.js';
 import { checkSubmission, type CheckedSubmission } from './build-check.js';
 import { deleteBuild, deleteBuilds, type BuildSnapshot } from './build-delete.js';
 import { latestBuildsOfPackage, type BuildWithChroots } from './build-views.js';
@@ -93,7 +94,7 @@ export interface App {
   /** The builder protocol: a credential opens a session on its one task. */
   builder: {
     session(credential: string): Promise<TaskContext>;
-    task(session: TaskContext): Promise<Record<string, unknown>>;
+    task(session: TaskContext): Promise<TaskInput>;
     started(session: TaskContext): Promise<void>;
     heartbeat(session: TaskContext): Promise<{ cancel: boolean }>;
     finished(session: TaskContext, report: FinishReport): Promise<void>;

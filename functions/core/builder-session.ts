@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import { buildRepos } from './build-config.js';
+import type { TaskInput } from './builder-protocol.js';
 import { resultDirName, type Build, type Task } from './build-model.js';
 import { hashCredential, taskIdOfCredential } from './dispatcher.js';
 import { CoprError } from './errors.js';
@@ -53,7 +54,7 @@ function distributions(chroots: string[]): string[] {
 }
 
 /** The task JSON the builder agent runs (builder-ami/agent/task.ts). */
-export async function taskJson(deps: LifecycleDeps, ctx: TaskContext): Promise<Record<string, unknown>> {
+export async function taskJson(deps: LifecycleDeps, ctx: TaskContext): Promise<TaskInput> {
   const { task, build, project } = ctx;
   const common = {
     task_id: task.task_id,
@@ -66,6 +67,8 @@ export async function taskJson(deps: LifecycleDeps, ctx: TaskContext): Promise<R
     package_name: build.package_name,
   };
   if (task.kind === 'srpm') {
+    // Submission refuses packages without a source, so a build always has one.
+    if (build.source_type === 'unset') throw new CoprError('server-error', `Build ${build.id} has no source`);
     const projectChroots = (await deps.store.listProjectChroots(project.ownername, project.name)).map((c) => c.mock_chroot);
     const custom = build.source_type === 'custom' ? build.source_dict.chroot : null;
     return {
@@ -78,6 +81,8 @@ export async function taskJson(deps: LifecycleDeps, ctx: TaskContext): Promise<R
       distributions_in_project: distributions(projectChroots),
     };
   }
+  // RPM tasks are created by a successful SRPM stage, together with the SRPM's URL.
+  if (!build.srpm_url) throw new CoprError('server-error', `Build ${build.id} has an RPM task but no SRPM`);
   const chroot = await deps.store.getProjectChroot(project.ownername, project.name, task.chroot);
   return {
     ...common,

@@ -1,5 +1,6 @@
 import { isFinished, resultDirName, type Build, type Nevra, type RpmTask, type Task } from './build-model.js';
 import { buildState } from './build-state.js';
+import { RpmResultsSchema, SrpmResultsSchema, type FinishedReport, type SrpmResults } from './builder-protocol.js';
 import { taskResultPrefix, type TaskContext } from './builder-session.js';
 import { newBuildChroot, newTask } from './builds.js';
 import { buildFinishedEvent } from './events.js';
@@ -18,20 +19,8 @@ import { usableChroots } from './usable-chroots.js';
 /** How a task ends: what the builder reported, or what the reaper found recorded or decided. */
 export type Outcome = 'succeeded' | 'failed' | 'canceled' | 'skipped';
 
-export interface FinishReport {
-  status: 'succeeded' | 'failed' | 'canceled';
-  fail_reason?: string;
-  results?: unknown;
-  srpm_filename?: string;
-}
-
-interface SrpmResultsJson {
-  name: string;
-  epoch: number | null;
-  version: string;
-  release: string;
-  architecture_specific_tags?: Record<string, { exclusivearch?: string[]; excludearch?: string[]; buildarch?: string[] }>;
-}
+/** The builder's report (functions/core/builder-protocol.ts); the reaper makes one for a lost builder. */
+export type FinishReport = FinishedReport;
 
 /**
  * The builder's final report. Success counts only with the `success` file in the
@@ -87,7 +76,7 @@ async function recordOutcome(deps: LifecycleDeps, ctx: TaskContext, status: Outc
   else await finishSrpm(deps, ctx, status, reason, report);
 }
 
-function skippedByArch(chroot: string, tags: SrpmResultsJson['architecture_specific_tags']): string | null {
+function skippedByArch(chroot: string, tags: SrpmResults['architecture_specific_tags']): string | null {
   const { arch, name_release } = parseChrootName(chroot);
   const t = tags?.[name_release];
   if (!t) return null;
@@ -113,11 +102,12 @@ async function finishSrpm(deps: LifecycleDeps, ctx: TaskContext, status: string,
     }
     return;
   }
-  const res = report.results as SrpmResultsJson | undefined;
-  if (!res?.name || !report.srpm_filename) {
+  const parsed = SrpmResultsSchema.safeParse(report.results);
+  if (!parsed.success || !report.srpm_filename) {
     await deps.builds.updateBuild(build.id, { source_status: 'failed', source_ended_on: now, fail_reason: 'The SRPM stage reported no package' });
     return;
   }
+  const res = parsed.data;
   const pkgName = res.name;
   const version = `${res.epoch ? `${res.epoch}:` : ''}${res.version}-${res.release}`;
   const pkg = await ensurePackage(deps, project, pkgName, build);
@@ -179,13 +169,9 @@ async function ensurePackage(deps: LifecycleDeps, project: Project, name: string
 }
 
 async function recordRpmOutcome(deps: LifecycleDeps, task: RpmTask, build: Build, status: Outcome, reason: string | null, report: FinishReport): Promise<void> {
-  const packages = ((report.results as { packages?: Nevra[] } | undefined)?.packages ?? []).map((p) => ({
-    name: p.name,
-    epoch: p.epoch ?? null,
-    version: p.version,
-    release: p.release,
-    arch: p.arch,
-  }));
+  // A report without (valid) results.json records no packages; its state still counts.
+  const parsed = RpmResultsSchema.safeParse(report.results ?? {});
+  const packages: Nevra[] = parsed.success ? parsed.data.packages : [];
   // Refused when the chroot is already final (canceled meanwhile, or a duplicate report).
   await deps.builds.updateBuildChroot(build.id, task.chroot, {
     state: status,

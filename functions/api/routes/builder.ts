@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { FinishedReportSchema } from '../../core/builder-protocol.js';
 import { CoprError } from '../../core/errors.js';
 import { isSafeRelativePath } from '../../core/results-store.js';
 import { taskResultPrefix, type TaskContext } from '../../core/task-lifecycle.js';
@@ -20,12 +21,6 @@ async function taskOf(req: RouteRequest, ctx: AppContext): Promise<TaskContext> 
 
 const UploadUrlBody = z.object({ path: z.string().refine(isSafeRelativePath, 'invalid result path') });
 
-const FinishedBody = z.object({
-  status: z.enum(['succeeded', 'failed', 'canceled']),
-  fail_reason: z.string().max(2000).optional(),
-  results: z.record(z.string(), z.unknown()).optional(),
-  srpm_filename: z.string().regex(/^[\w.+~-]+\.(src|nosrc)\.rpm$/).optional(),
-});
 
 /** Upload size cap for one result file through the API (local path; S3 takes them directly on AWS). */
 export const MAX_RESULT_FILE = 2 * 1024 * 1024 * 1024;
@@ -80,7 +75,7 @@ export const builderRoutes: Route[] = [
     path: '/backend/builder/finished',
     handler: async (req, ctx) => {
       const t = await taskOf(req, ctx);
-      const body = FinishedBody.parse(jsonBody(req));
+      const body = FinishedReportSchema.parse(jsonBody(req));
       await ctx.app.builder.finished(t, body);
       return {};
     },
