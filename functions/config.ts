@@ -56,6 +56,8 @@ const Env = z.object({
   EVENT_BUS_NAME: z.string().optional(),
   /** KMS key that seals the per-project signing keys. */
   SIGNING_KMS_KEY_ID: z.string().optional(),
+  /** The publisher container's one request (a container override set by the publish trigger). */
+  PUBLISH_REQUEST: z.string().optional(),
   /** `npm start` only: builders at once, `1` silences info log lines, `off` stops the maintenance timers. */
   COPR_MAX_BUILDERS: z.coerce.number().int().positive().default(2),
   COPR_QUIET: z
@@ -79,7 +81,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return parsed.data;
 }
 
-type OptionalKey = 'RESULTS_BUCKET' | 'SIGNING_KMS_KEY_ID' | 'PUBLISHER_CLUSTER_ARN' | 'PUBLISHER_TASK_DEFINITION_ARN' | 'EVENT_BUS_NAME';
+type OptionalKey = 'RESULTS_BUCKET' | 'SIGNING_KMS_KEY_ID' | 'PUBLISHER_CLUSTER_ARN' | 'PUBLISHER_TASK_DEFINITION_ARN' | 'EVENT_BUS_NAME' | 'PUBLISH_REQUEST';
 
 /**
  * A setting this composition cannot run without (the results bucket of a Lambda
