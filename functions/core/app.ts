@@ -206,7 +206,7 @@ export function createApp(ports: Ports, settings: AppSettings): App {
     terminateStrays: () => terminateStrays(ports.builds, ports.fleet, ports.clock.now(), settings.strayGraceMs),
     projects: {
       create: (caller, owner, input, existOk) => createProjectFlow(projectFlows, caller, owner, input, existOk),
-      edit: (caller, owner, name, s, chroots) => editProjectFlow(projectFlows, caller, owner, name, s, chroots),
+      edit: (caller, owner, name, settings, chroots) => editProjectFlow(projectFlows, caller, owner, name, { settings, chroots }),
       delete: (caller, owner, name) => deleteProjectFlow(projectFlows, caller, owner, name),
       fork: (caller, owner, name, target) => forkProjectFlow(projectFlows, caller, owner, name, target),
       regenerateRepos: (caller, owner, name) => regenerateReposFlow(projectFlows, caller, owner, name),

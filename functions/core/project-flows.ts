@@ -33,14 +33,9 @@ export async function createProjectFlow(deps: ProjectFlowDeps, caller: Caller, o
   return p;
 }
 
-export async function editProjectFlow(
-  deps: ProjectFlowDeps,
-  caller: Caller,
-  owner: string,
-  name: string,
-  settings: ProjectSettings,
-  chroots?: string[],
-): Promise<Project> {
+/** `change.chroots`, when given, is the whole new list: chroots not in it are dropped. */
+export async function editProjectFlow(deps: ProjectFlowDeps, caller: Caller, owner: string, name: string, change: { settings: ProjectSettings; chroots?: string[] }): Promise<Project> {
+  const { settings, chroots } = change;
   const before = chroots ? await deps.store.listProjectChroots(owner, name) : [];
   const p = await editProject(deps.store, deps.clock, caller, owner, name, settings, chroots);
   // Dropped chroots: their repositories go after a grace period (re-adding in time keeps them).
