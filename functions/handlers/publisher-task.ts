@@ -16,6 +16,7 @@ import { GpgSigner } from '../publish/gpg-signer.js';
 import { KmsKeyStore } from '../publish/kms-key-store.js';
 import { spawnRunner } from '../publish/process-runner.js';
 import { documentClient } from '../store/dynamo-client.js';
+import { DynamoSigningKeys } from '../store/dynamo-signing-keys.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -25,8 +26,7 @@ async function main(): Promise<void> {
   const workDir = await mkdtemp(join(tmpdir(), 'copr-publish-'));
   await runPublisherTask(JSON.parse(request), {
     results: new S3ResultsStore(new S3Client({}), bucket),
-    db: documentClient(config.DYNAMODB_ENDPOINT),
-    table: config.TABLE_NAME,
+    signingKeys: new DynamoSigningKeys(documentClient(config.DYNAMODB_ENDPOINT), config.TABLE_NAME),
     keys: new KmsKeyStore(new KMSClient({}), kmsKey),
     signer: new GpgSigner({ keysDir: join(workDir, 'keys') }),
     run: spawnRunner,
