@@ -15,7 +15,14 @@ export interface BuildStore {
   listProjectBuilds(owner: string, project: string): Promise<Build[]>;
   /** The newest builds of all projects, newest first. */
   listRecentBuilds(limit: number): Promise<Build[]>;
-  updateBuild(id: number, patch: Partial<Build>): Promise<void>;
+  /** The source (SRPM) stage started (`startedOn` epoch seconds, kept from a first start). */
+  sourceStarted(id: number, startedOn: number): Promise<void>;
+  /** The source stage goes back to the queue (its builder was lost). */
+  sourceRequeued(id: number): Promise<void>;
+  /** The source stage ended; `failReason` is written only when given (null clears it). */
+  sourceEnded(id: number, end: { status: 'succeeded' | 'failed' | 'canceled'; endedOn: number; failReason?: string | null }): Promise<void>;
+  /** What the source stage found: the package, its version and where the SRPM is. */
+  recordSourcePackage(id: number, pkg: { package_name: string; pkg_version: string; srpm_url: string }): Promise<void>;
   /** Sets the build canceled unless it already is; false when it was. */
   markBuildCanceled(id: number): Promise<boolean>;
   /** Creates the build chroots that do not exist yet (existing ones are left as they are). */

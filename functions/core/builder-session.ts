@@ -100,7 +100,7 @@ export async function onStarted(deps: LifecycleDeps, ctx: TaskContext): Promise<
   const now = deps.clock.now();
   if (await deps.builds.markTaskRunning(ctx.task.task_id, now)) await notify(deps, ctx.task, () => buildStartedEvent(ctx.task, now));
   if (ctx.task.kind === 'srpm') {
-    await deps.builds.updateBuild(ctx.build.id, { source_status: 'running', source_started_on: ctx.build.source_started_on ?? epochSeconds(now) });
+    await deps.builds.sourceStarted(ctx.build.id, ctx.build.source_started_on ?? epochSeconds(now));
   } else {
     const bc = await deps.builds.getBuildChroot(ctx.build.id, ctx.task.chroot);
     await deps.builds.updateBuildChroot(ctx.build.id, ctx.task.chroot, {

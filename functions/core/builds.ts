@@ -236,7 +236,7 @@ export async function cancelBuild(deps: BuildDeps, caller: Caller, id: number): 
     }
   }
   if (['pending', 'waiting'].includes(build.source_status)) {
-    await deps.builds.updateBuild(id, { source_status: 'canceled', source_ended_on: now });
+    await deps.builds.sourceEnded(id, { status: 'canceled', endedOn: now });
   }
   return { ...build, canceled: true };
 }

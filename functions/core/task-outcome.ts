@@ -96,7 +96,7 @@ async function finishSrpm(deps: LifecycleDeps, ctx: TaskContext, status: string,
   const { build, project } = ctx;
   const now = epochSeconds(deps.clock.now());
   if (status !== 'succeeded') {
-    await deps.builds.updateBuild(build.id, { source_status: status === 'canceled' ? 'canceled' : 'failed', source_ended_on: now, fail_reason: reason });
+    await deps.builds.sourceEnded(build.id, { status: status === 'canceled' ? 'canceled' : 'failed', endedOn: now, failReason: reason });
     for (const c of await deps.builds.listBuildChroots(build.id)) {
       await deps.builds.updateBuildChroot(build.id, c.name, { state: status === 'canceled' ? 'canceled' : 'failed', ended_on: now, fail_reason: reason });
     }
@@ -104,7 +104,7 @@ async function finishSrpm(deps: LifecycleDeps, ctx: TaskContext, status: string,
   }
   const parsed = SrpmResultsSchema.safeParse(report.results);
   if (!parsed.success || !report.srpm_filename) {
-    await deps.builds.updateBuild(build.id, { source_status: 'failed', source_ended_on: now, fail_reason: 'The SRPM stage reported no package' });
+    await deps.builds.sourceEnded(build.id, { status: 'failed', endedOn: now, failReason: 'The SRPM stage reported no package' });
     return;
   }
   const res = parsed.data;
@@ -112,7 +112,7 @@ async function finishSrpm(deps: LifecycleDeps, ctx: TaskContext, status: string,
   const version = `${res.epoch ? `${res.epoch}:` : ''}${res.version}-${res.release}`;
   const pkg = await ensurePackage(deps, project, pkgName, build);
   const srpmUrl = `${deps.resultsBaseUrl}/${srpmResultPrefix(build.ownername, build.project_dirname, build.id)}/${report.srpm_filename}`;
-  await deps.builds.updateBuild(build.id, { package_name: pkgName, pkg_version: version, srpm_url: srpmUrl });
+  await deps.builds.recordSourcePackage(build.id, { package_name: pkgName, pkg_version: version, srpm_url: srpmUrl });
   const fresh = (await deps.builds.getBuild(build.id))!;
   // Chroots: those requested at submit, else all active project chroots minus the package's denylist.
   let existing = await deps.builds.listBuildChroots(build.id);
@@ -142,7 +142,7 @@ async function finishSrpm(deps: LifecycleDeps, ctx: TaskContext, status: string,
   }
   if (tasks.length > 0) await deps.builds.enqueueTasks(tasks);
   // Last: once the source stage reads `succeeded`, everything it owed exists.
-  await deps.builds.updateBuild(build.id, { source_status: 'succeeded', source_ended_on: now });
+  await deps.builds.sourceEnded(build.id, { status: 'succeeded', endedOn: now });
 }
 
 async function ensurePackage(deps: LifecycleDeps, project: Project, name: string, build: Build): Promise<Package | null> {

@@ -131,7 +131,27 @@ export class DynamoBuildStore implements BuildStore {
     return items.map((i) => plainItem<Build>(i)!);
   }
 
-  async updateBuild(id: number, patch: Partial<Build>): Promise<void> {
+  sourceStarted(id: number, startedOn: number): Promise<void> {
+    return this.patchBuild(id, { source_status: 'running', source_started_on: startedOn });
+  }
+
+  sourceRequeued(id: number): Promise<void> {
+    return this.patchBuild(id, { source_status: 'pending' });
+  }
+
+  sourceEnded(id: number, end: { status: 'succeeded' | 'failed' | 'canceled'; endedOn: number; failReason?: string | null }): Promise<void> {
+    return this.patchBuild(id, {
+      source_status: end.status,
+      source_ended_on: end.endedOn,
+      ...(end.failReason !== undefined ? { fail_reason: end.failReason } : {}),
+    });
+  }
+
+  recordSourcePackage(id: number, pkg: { package_name: string; pkg_version: string; srpm_url: string }): Promise<void> {
+    return this.patchBuild(id, pkg);
+  }
+
+  private async patchBuild(id: number, patch: Partial<Build>): Promise<void> {
     const entries = Object.entries(patch).filter(([k]) => k !== 'id');
     if (entries.length === 0) return;
     await this.update({
