@@ -6,7 +6,12 @@ import { runCommand, runOrFail, type RunResult } from './run-command.js';
 import type { Sandbox } from './sandbox.js';
 
 export interface StageContext {
+  /** The only host dir the sandbox can see and write; everything in it is untrusted. */
   workDir: string;
+  /** The agent's own files (build.log); outside workDir, so a build cannot swap them for symlinks. */
+  metaDir: string;
+  /** The project's enable_net: whether a sandboxed step that needs network may have it. */
+  enableNet: boolean;
   sandbox: Sandbox;
   /** Fires on cancel or timeout; every child process and download listens to it. */
   signal: AbortSignal;

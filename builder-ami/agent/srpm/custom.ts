@@ -24,7 +24,7 @@ export async function srpmFromCustom(ctx: StageContext, task: SrpmTask, source: 
   if (task.package_name) env.COPR_PACKAGE = task.package_name;
   const res = await runLogged(
     ctx,
-    ctx.sandbox.commandArgv({ argv, cwd: resultDir, workDir: ctx.workDir, enableNet: true, chroot: task.chroot ?? src.chroot ?? null, env }),
+    ctx.sandbox.commandArgv({ argv, cwd: resultDir, workDir: ctx.workDir, enableNet: ctx.enableNet, chroot: task.chroot ?? src.chroot ?? null, env }),
   );
   if (res.code !== 0) throw new BuildFailedError(`custom script failed (exit ${res.code ?? 'signal'}), see builder-live.log`);
   const specDir = subdirOf(resultDir, src.resultdir);

@@ -1,6 +1,7 @@
-// Git steps shared by the scm and distgit providers. Cloning runs on the host (like Copr's
-// providers), never inside the build sandbox, so the sandbox can stay offline.
-import { existsSync } from 'node:fs';
+// Git steps shared by the scm and distgit providers. Cloning and checkout run on the host
+// (like Copr's providers; they execute nothing from the repository); everything that
+// evaluates repository content (spec parsing, git archive, make) runs in the sandbox.
+import { existsSync, realpathSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { BuildFailedError } from '../errors.js';
 import { runLoggedOrFail, type StageContext } from '../stage-context.js';
@@ -22,5 +23,9 @@ export function subdirOf(repo: string, subdirectory: string | null | undefined):
   const dir = resolve(repo, subdirectory ?? '.');
   if (dir !== repo && !dir.startsWith(`${repo}/`)) throw new BuildFailedError(`subdirectory ${subdirectory} leaves the repository`);
   if (!existsSync(dir)) throw new BuildFailedError(`subdirectory ${subdirectory} does not exist in the repository`);
+  // A committed symlink could point the host-side steps (spec lookup) anywhere.
+  const real = realpathSync(dir);
+  const realRepo = realpathSync(repo);
+  if (real !== realRepo && !real.startsWith(`${realRepo}/`)) throw new BuildFailedError(`subdirectory ${subdirectory} leaves the repository`);
   return dir;
 }

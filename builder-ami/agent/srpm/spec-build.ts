@@ -32,7 +32,8 @@ export async function buildSrpmFromSpec(
     spec,
     sourceDir,
     outDir,
-    enableNet: options.fetchRemoteSources === true,
+    // Remote Source URLs need the network, which only a project with enable_net has.
+    enableNet: options.fetchRemoteSources === true && ctx.enableNet,
     // Copr builds SRPMs without a dist tag: one SRPM serves every chroot.
     defines: {
       dist: '%{nil}',
