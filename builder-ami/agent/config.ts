@@ -10,6 +10,8 @@ export interface AgentConfig {
   rubygemsUrl: string;
   /** Fedora version fedora-rawhide chroots build for (%dist .fcN). */
   rawhideVersion: number;
+  /** %vendor of built packages; null = Copr's default, "Unknown Copr - user <owner>". */
+  vendor: string | null;
 }
 
 export const DEFAULT_AGENT_CONFIG: AgentConfig = {
@@ -17,4 +19,5 @@ export const DEFAULT_AGENT_CONFIG: AgentConfig = {
   pypiIndexUrl: 'https://pypi.org',
   rubygemsUrl: 'https://rubygems.org',
   rawhideVersion: 44,
+  vendor: null,
 };

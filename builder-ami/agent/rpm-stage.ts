@@ -6,12 +6,14 @@ import { basename, join } from 'node:path';
 import { distroMacros, parseChroot, rpmTarget } from './chroot.js';
 import { DISK_FULL_REASON, mentionsDiskFull, SafeAppender } from './disk-full.js';
 import { downloadFile } from './download.js';
+import { checkBuiltArchitectures } from './arch-check.js';
 import { BuildFailedError } from './errors.js';
+import { prepareLocalBuild } from './local-build-prep.js';
 import { assertSrpm, extractSpec, queryPackage } from './rpm-query.js';
 import { fileNameFromUrl } from './srpm/link.js';
 import { runLogged, type StageContext } from './stage-context.js';
 import type { ResultFile, StageResult } from './stage-result.js';
-import type { RpmTask } from './task.js';
+import type { BuiltPackage, RpmTask } from './task.js';
 
 /**
  * Where the rpmbuild/mock output is kept (in the agent's meta dir, which the sandbox cannot
@@ -38,15 +40,12 @@ export async function runRpmStage(ctx: StageContext, task: RpmTask): Promise<Sta
   await downloadFile(task.srpm_url, srpm, { fetch: ctx.fetch, signal: ctx.signal, maxBytes: ctx.config.maxDownloadBytes });
   await assertSrpm(ctx, srpm);
 
-  if (!ctx.sandbox.installsBuildroot && (task.repos.length > 0 || task.buildroot_pkgs.length > 0)) {
-    ctx.log('Note: the local builder builds against the host; repos and buildroot_pkgs are not installed.\n');
-  }
   const defines = {
     ...distroMacros(chroot.nameRelease, { rawhideVersion: ctx.config.rawhideVersion }),
-    copr_username: task.project_owner,
-    copr_projectname: task.project_name,
-    buildtag: `.copr${task.build_id}`,
+    ...ctx.buildMacros,
   };
+  // bwrap only: arch refusal, Fedora-like macros, BuildRequires (local-build-prep.ts).
+  const local = await prepareLocalBuild(ctx, task, srpm, chroot, defines);
   const argv = ctx.sandbox.rebuildArgv({
     workDir: ctx.workDir,
     srpm,
@@ -59,6 +58,8 @@ export async function runRpmStage(ctx: StageContext, task: RpmTask): Promise<Sta
     enableNet: task.enable_net,
     repos: task.repos,
     buildrootPkgs: task.buildroot_pkgs,
+    macroFiles: local.macroFiles,
+    env: local.env,
   });
   const buildLog = new SafeAppender(buildLogPath(ctx.metaDir));
   const res = await runLogged(ctx, argv, { onOutput: (text) => buildLog.append(text) });
@@ -67,8 +68,14 @@ export async function runRpmStage(ctx: StageContext, task: RpmTask): Promise<Sta
 
   const built = await findFiles(outDir, '.rpm');
   if (!built.some((f) => !f.endsWith('.src.rpm'))) throw new BuildFailedError('rpmbuild produced no binary RPMs: see build.log');
-  const packages = [];
-  for (const file of built) packages.push(await queryPackage(ctx, file));
+  const packages: BuiltPackage[] = [];
+  const checked: { file: string; arch: string }[] = [];
+  for (const file of built) {
+    const pkg = await queryPackage(ctx, file);
+    packages.push(pkg);
+    checked.push({ file, arch: pkg.arch });
+  }
+  await checkBuiltArchitectures(ctx, checked, chroot.arch);
   const rebuiltSrpm = built.find((f) => f.endsWith('.src.rpm')) ?? srpm;
   const spec = await extractSpec(ctx, rebuiltSrpm, join(ctx.workDir, 'spec-from-srpm'));
 

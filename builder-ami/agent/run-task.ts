@@ -8,6 +8,7 @@ import { DEFAULT_AGENT_CONFIG, type AgentConfig } from './config.js';
 import type { FetchFn } from './download.js';
 import { DISK_FULL_REASON, isDiskFullError, mentionsDiskFull, SafeAppender } from './disk-full.js';
 import { BuildFailedError, TaskAbortedError } from './errors.js';
+import { coprBuildMacros } from './fedora-macros.js';
 import { createPathScrubber, type PathScrubber } from './log-scrub.js';
 import { assertShippable } from './result-file-guard.js';
 import { buildLogPath, runRpmStage } from './rpm-stage.js';
@@ -120,6 +121,7 @@ export async function runTask(input: TaskInput | Task, deps: AgentDeps): Promise
   }
   const task = parsed.data;
   const { signal, dispose } = taskSignal(task, deps.signal);
+  const config = { ...DEFAULT_AGENT_CONFIG, ...deps.config };
   const ctx: StageContext = {
     workDir: buildDir,
     metaDir,
@@ -128,7 +130,8 @@ export async function runTask(input: TaskInput | Task, deps: AgentDeps): Promise
     signal,
     fetch: deps.fetch ?? fetch,
     log,
-    config: { ...DEFAULT_AGENT_CONFIG, ...deps.config },
+    config,
+    buildMacros: coprBuildMacros({ buildId: task.build_id, owner: task.project_owner, project: task.project_name, vendor: config.vendor }),
   };
   log(`Task ${task.task_id} (${task.kind} stage, sandbox ${deps.sandbox.name}), timeout ${task.timeout} s\n`);
 

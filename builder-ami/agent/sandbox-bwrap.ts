@@ -11,7 +11,8 @@ import { bwrapNetArgs, withOutboundNetwork } from './sandbox-bwrap-net.js';
 
 /** HOME inside the sandbox: a tmpfs, so nothing a build leaves there survives it. */
 export const SANDBOX_HOME = '/home/builder';
-const SANDBOX_PATH = '/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin';
+/** PATH inside the sandbox (build-requires.ts prepends the unpacked BuildRequires to it). */
+export const SANDBOX_PATH = '/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin';
 
 export interface BwrapSandboxOptions {
   /** Host inspection for the system binds (tests pass a fixed layout). */
@@ -51,14 +52,16 @@ export function createBwrapSandbox(options: BwrapSandboxOptions = {}): Sandbox {
       // -ra instead of --rebuild: it also writes the rebuilt SRPM (with the chroot's dist
       // tag) that Copr puts next to the RPMs. --nodeps: the host rpmdb is empty on Debian.
       const rpmbuild = ['rpmbuild', '-ra', '--nodeps', '--target', req.target];
+      for (const file of req.macroFiles ?? []) rpmbuild.push('--load', file);
       rpmbuild.push(...defineArgs({ ...req.defines, _topdir: `${req.outDir}/rpmbuild` }));
       for (const opt of req.withOpts) rpmbuild.push('--with', opt);
       for (const opt of req.withoutOpts) rpmbuild.push('--without', opt);
       rpmbuild.push(req.srpm);
-      return bwrapArgv(systemBinds, req.workDir, req.outDir, req.enableNet, rpmbuild);
+      return bwrapArgv(systemBinds, req.workDir, req.outDir, req.enableNet, rpmbuild, req.env);
     },
     buildSrpmArgv(req: SrpmBuildRequest): string[] {
       const rpmbuild = ['rpmbuild', '-bs', '--nodeps'];
+      for (const file of req.macroFiles ?? []) rpmbuild.push('--load', file);
       rpmbuild.push(
         ...defineArgs({
           ...req.defines,

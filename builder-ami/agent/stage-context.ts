@@ -18,6 +18,8 @@ export interface StageContext {
   fetch: FetchFn;
   log: (text: string) => void;
   config: AgentConfig;
+  /** Copr's build macros (copr_username, copr_projectname, buildtag, vendor), both stages. */
+  buildMacros: Record<string, string>;
 }
 
 export interface StageRunOptions {

@@ -2,6 +2,7 @@
 // must leave a .spec (plus its sources) there (or in source.resultdir below it).
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { checkScriptBuilddeps } from '../build-requires.js';
 import { BuildFailedError } from '../errors.js';
 import { runLogged, type StageContext } from '../stage-context.js';
 import { CustomSourceSchema, type SrpmTask } from '../task.js';
@@ -10,6 +11,8 @@ import { buildSrpmFromSpec, locateSpec, type ProducedSrpm } from './spec-build.j
 
 export async function srpmFromCustom(ctx: StageContext, task: SrpmTask, source: unknown): Promise<ProducedSrpm> {
   const src = CustomSourceSchema.parse(source);
+  // Copr installs these into the chroot first; a bwrap sandbox has only the host's tools.
+  if (src.builddeps && !ctx.sandbox.installsBuildroot) checkScriptBuilddeps(ctx, src.builddeps);
   const base = join(ctx.workDir, 'custom');
   const resultDir = join(base, 'result');
   await mkdir(resultDir, { recursive: true });

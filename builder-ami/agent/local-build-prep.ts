@@ -1,0 +1,51 @@
+// What the RPM stage does around rpmbuild when the sandbox is the host's rpmbuild in
+// bubblewrap (mock brings a real buildroot and needs none of it): refuse an arch this
+// host cannot build honestly, load the Fedora-like macros, and resolve BuildRequires
+// and the chroot's buildroot packages. After the build, every sandbox checks the ELF
+// machines of what was built.
+import { join } from 'node:path';
+import { refuseForeignArch } from './arch-check.js';
+import { listBuildRequires, prepareBuildDeps } from './build-requires.js';
+import type { ChrootInfo } from './chroot.js';
+import { writeFedoraMacros } from './fedora-macros.js';
+import { extractSpec } from './rpm-query.js';
+import type { StageContext } from './stage-context.js';
+import type { RpmTask } from './task.js';
+
+export interface LocalBuildSetup {
+  macroFiles: string[];
+  env: Record<string, string>;
+}
+
+/** The Fedora version (or EL major) dnf's $releasever stands for in this chroot. */
+function releasever(chroot: ChrootInfo, rawhideVersion: number): string {
+  if (chroot.osVersion === 'rawhide') return String(rawhideVersion);
+  return chroot.osVersion.split('.')[0] ?? chroot.osVersion;
+}
+
+/** The macro files written for an SRPM stage (rpmbuild -bs) in a bwrap sandbox. */
+export async function srpmStageMacroFiles(ctx: StageContext): Promise<string[]> {
+  if (ctx.sandbox.installsBuildroot) return [];
+  return [await writeFedoraMacros(join(ctx.workDir, 'fedora-macros'))];
+}
+
+export async function prepareLocalBuild(
+  ctx: StageContext,
+  task: RpmTask,
+  srpm: string,
+  chroot: ChrootInfo,
+  defines: Record<string, string>,
+): Promise<LocalBuildSetup> {
+  if (ctx.sandbox.installsBuildroot) return { macroFiles: [], env: {} };
+  await refuseForeignArch(ctx, srpm, task.chroot, chroot.arch);
+  const fedoraMacros = await writeFedoraMacros(join(ctx.workDir, 'fedora-macros'));
+  const spec = await extractSpec(ctx, srpm, join(ctx.workDir, 'spec-for-deps'));
+  const buildRequires = await listBuildRequires(ctx, spec, srpm, defines, [fedoraMacros]);
+  const requirements = [...new Set([...buildRequires, ...task.buildroot_pkgs])];
+  const deps = await prepareBuildDeps(ctx, requirements, {
+    repos: task.repos,
+    arch: chroot.arch === 'i386' ? 'i686' : chroot.arch,
+    releasever: releasever(chroot, ctx.config.rawhideVersion),
+  });
+  return { macroFiles: [fedoraMacros, ...deps.macroFiles], env: deps.env };
+}
