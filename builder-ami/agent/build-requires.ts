@@ -13,6 +13,7 @@ import { readdir } from 'node:fs/promises';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { downloadFile } from './download.js';
+import { macroPathWith } from './fedora-macros.js';
 import { BuildFailedError } from './errors.js';
 import { hostSatisfies } from './host-tools.js';
 import { usableRepos, whatProvides, type RepoPackage } from './repo-query.js';
@@ -44,7 +45,7 @@ export async function listBuildRequires(
   defines: Record<string, string>,
   macroFiles: readonly string[],
 ): Promise<string[]> {
-  const load = macroFiles.flatMap((f) => ['--load', f]);
+  const load = macroFiles.length > 0 ? ['--macros', macroPathWith(macroFiles)] : [];
   const fromSpec = await runCommand(sandboxed(ctx, ['rpmspec', '-q', '--buildrequires', ...load, ...defineArgs(defines), spec]), { signal: ctx.signal });
   let lines: string[];
   if (fromSpec.code === 0) {

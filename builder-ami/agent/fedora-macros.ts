@@ -4,6 +4,7 @@
 // man-page compression step that works (Debian's brp-compress uses `read -d`, which
 // /bin/sh = dash rejects, so man pages stayed uncompressed), and Copr's own build
 // macros. Only the bwrap sandbox needs this; mock builds in a real Fedora buildroot.
+import { execFileSync } from 'node:child_process';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -111,4 +112,27 @@ export async function writeFedoraMacros(dir: string): Promise<string> {
   const file = join(dir, 'macros.fedora-like');
   await writeFile(file, fedoraMacroFile(brp));
   return file;
+}
+
+let defaultMacroPath: string | null = null;
+
+/** rpm's own macro file list on this host (`Macro path:` of `rpm --showrc`). */
+function hostMacroPath(): string {
+  if (defaultMacroPath === null) {
+    const showrc = execFileSync('rpm', ['--showrc'], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+    const line = showrc.split('\n').find((l) => l.startsWith('Macro path:'));
+    if (line === undefined) throw new Error('rpm --showrc shows no macro path');
+    defaultMacroPath = line.slice('Macro path:'.length).trim();
+  }
+  return defaultMacroPath;
+}
+
+/**
+ * The `--macros` value that adds `files` after rpm's own macro files. Not `--load`:
+ * rpmbuild --target re-reads its configuration and drops files loaded before, while the
+ * --macros list is read again for every target, after the platform's macros (so
+ * %__brp_compress here wins over the platform file's).
+ */
+export function macroPathWith(files: readonly string[]): string {
+  return [hostMacroPath(), ...files].join(':');
 }

@@ -6,6 +6,7 @@
 // group means a cancel cannot leave a build running.
 import type { CommandRequest, RebuildRequest, Sandbox, SrpmBuildRequest } from './sandbox.js';
 import { defineArgs } from './sandbox.js';
+import { macroPathWith } from './fedora-macros.js';
 import { systemBindArgs, type HostEntry } from './sandbox-bwrap-binds.js';
 import { bwrapNetArgs, withOutboundNetwork } from './sandbox-bwrap-net.js';
 
@@ -52,7 +53,7 @@ export function createBwrapSandbox(options: BwrapSandboxOptions = {}): Sandbox {
       // -ra instead of --rebuild: it also writes the rebuilt SRPM (with the chroot's dist
       // tag) that Copr puts next to the RPMs. --nodeps: the host rpmdb is empty on Debian.
       const rpmbuild = ['rpmbuild', '-ra', '--nodeps', '--target', req.target];
-      for (const file of req.macroFiles ?? []) rpmbuild.push('--load', file);
+      if (req.macroFiles?.length) rpmbuild.push('--macros', macroPathWith(req.macroFiles));
       rpmbuild.push(...defineArgs({ ...req.defines, _topdir: `${req.outDir}/rpmbuild` }));
       for (const opt of req.withOpts) rpmbuild.push('--with', opt);
       for (const opt of req.withoutOpts) rpmbuild.push('--without', opt);
@@ -61,7 +62,7 @@ export function createBwrapSandbox(options: BwrapSandboxOptions = {}): Sandbox {
     },
     buildSrpmArgv(req: SrpmBuildRequest): string[] {
       const rpmbuild = ['rpmbuild', '-bs', '--nodeps'];
-      for (const file of req.macroFiles ?? []) rpmbuild.push('--load', file);
+      if (req.macroFiles?.length) rpmbuild.push('--macros', macroPathWith(req.macroFiles));
       rpmbuild.push(
         ...defineArgs({
           ...req.defines,
