@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { BuilderApiClient } from './api-client.js';
 import type { AgentConfig } from './config.js';
 import type { FetchFn } from './download.js';
+import type { RetryPolicy } from './http-retry.js';
 import { LIVE_LOG, runTask } from './run-task.js';
 import type { Sandbox } from './sandbox.js';
 import type { TaskOutcome } from './task.js';
@@ -22,8 +23,8 @@ export interface AgentRunOptions {
   workRoot?: string;
   fetch?: FetchFn;
   config?: Partial<AgentConfig>;
-  /** Retry tuning for API calls (tests shorten it). */
-  retryBaseMs?: number;
+  /** Timeouts and retry budget of API calls (tests shorten them). */
+  retry?: Partial<RetryPolicy>;
   /** Agent messages that are not part of the build log (stderr in the CLI). */
   report?: (message: string) => void;
 }
@@ -53,7 +54,7 @@ class LiveLogUploader {
 
 export async function runAgent(opts: AgentRunOptions): Promise<TaskOutcome> {
   const report = opts.report ?? ((m: string) => process.stderr.write(`${m}\n`));
-  const client = new BuilderApiClient({ apiUrl: opts.apiUrl, credential: opts.credential, fetch: opts.fetch, retryBaseMs: opts.retryBaseMs });
+  const client = new BuilderApiClient({ apiUrl: opts.apiUrl, credential: opts.credential, fetch: opts.fetch, retry: opts.retry });
   const task = await client.getTask();
   if (task.task_id !== opts.taskId) throw new Error(`the API sent task ${task.task_id}, expected ${opts.taskId}`);
   await client.started();
@@ -104,6 +105,8 @@ export async function runAgent(opts: AgentRunOptions): Promise<TaskOutcome> {
       signal: cancel.signal,
       fetch: opts.fetch,
       config: opts.config,
+      // The builder dir (and the data dir around it, locally) never shows in shipped logs.
+      privatePaths: [workDir, ...(opts.workRoot ? [opts.workRoot] : [])],
       log: (text) => {
         appendFileSync(liveCopy, text);
         logDirty = true;
