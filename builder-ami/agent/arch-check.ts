@@ -106,14 +106,8 @@ export function hostArch(): string {
 
 const SEP = '\u001f';
 
-/**
- * Refuses, before anything is built, a chroot whose arch this (bwrap) builder cannot
- * produce honestly: only its own arch, or any arch when every package is noarch.
- */
-export async function refuseForeignArch(ctx: StageContext, srpm: string, chroot: string, chrootArch: string): Promise<void> {
-  const native = hostArch();
-  const target = chrootArch === 'i386' ? 'i686' : chrootArch;
-  if (target === native) return;
+/** BuildArch of an SRPM as recorded in its header (empty: built for the target arch). */
+export async function srpmBuildArchs(ctx: StageContext, srpm: string): Promise<string[]> {
   const argv = ctx.sandbox.commandArgv({
     argv: ['rpm', '-qp', '--nosignature', '--qf', `[%{BUILDARCHS}${SEP}]`, srpm],
     cwd: ctx.workDir,
@@ -122,8 +116,20 @@ export async function refuseForeignArch(ctx: StageContext, srpm: string, chroot:
     chroot: null,
   });
   const res = await runOrFail(argv, { signal: ctx.signal }, 'cannot read the SRPM header');
-  const buildArchs = res.stdout.split(SEP).filter((a) => a.length > 0);
-  if (buildArchs.length > 0 && buildArchs.every((a) => a === 'noarch')) {
+  return res.stdout.split(SEP).filter((a) => a.length > 0);
+}
+
+export const isNoarchOnly = (buildArchs: readonly string[]): boolean => buildArchs.length > 0 && buildArchs.every((a) => a === 'noarch');
+
+/**
+ * Refuses, before anything is built, a chroot whose arch this (bwrap) builder cannot
+ * produce honestly: only its own arch, or any arch when every package is noarch.
+ */
+export function refuseForeignArch(ctx: StageContext, buildArchs: readonly string[], chroot: string, chrootArch: string): void {
+  const native = hostArch();
+  const target = chrootArch === 'i386' ? 'i686' : chrootArch;
+  if (target === native) return;
+  if (isNoarchOnly(buildArchs)) {
     ctx.log(`Local builder (${native}) builds noarch package for ${chroot}; no ${chrootArch} binaries are involved\n`);
     return;
   }
@@ -169,7 +175,8 @@ export async function checkBuiltArchitectures(
       elfCount += 1;
       const verdict = judgeElf(elf, rpm.arch, chrootArch);
       const path = file.name.replace(/^\.\//, '/');
-      if (verdict === 'wrong') problems.push(`${basename(rpm.file)}: ${path} is ${describeElf(elf)}`);
+      const noarchNote = rpm.arch === 'noarch' ? ' in a noarch package' : '';
+      if (verdict === 'wrong') problems.push(`${basename(rpm.file)}: ${path} is ${describeElf(elf)}${noarchNote}`);
       if (verdict === 'foreign-machine') ctx.log(`Architecture check: ${basename(rpm.file)}: ${path} is ${describeElf(elf)} (not a userspace arch; allowed)\n`);
     }
   }

@@ -44,24 +44,30 @@ const FEDORA_DIR_MACROS: Readonly<Record<string, string>> = {
   _environmentdir: '/usr/lib/environment.d',
 };
 
+const DEBUGINFO_MACROS = [
+  '%_enable_debug_packages 1',
+  '%_debugsource_packages 1',
+  '%_debuginfo_subpackages 1',
+  '%_include_minidebuginfo 1',
+  '%_include_gdb_index 1',
+  '%_build_id_links compat',
+  '%install %{?_enable_debug_packages:%{?buildsubdir:%{debug_package}}}\\',
+  '%%install\\',
+  '%{nil}',
+];
+
 /**
  * The macro file body. `%install` is redefined the way redhat-rpm-config does it, so a
  * compiled package gets `%debug_package` injected before its %install section; a
- * noarch package or one that sets `%global debug_package %{nil}` gets none.
+ * package that sets `%global debug_package %{nil}` gets none, and a noarch package (the
+ * caller passes debuginfo: false) neither: Debian's rpm 4.18 still reports the build arch
+ * to %ifnarch while building a noarch package, so the file cannot decide that itself.
  */
-export function fedoraMacroFile(brpCompress: string): string {
+export function fedoraMacroFile(brpCompress: string, options: { debuginfo: boolean }): string {
   const lines = [
     '# Generated per build by the Copr local builder (fedora-macros.ts).',
     ...Object.entries(FEDORA_DIR_MACROS).map(([name, value]) => `%${name} ${value}`),
-    '%_enable_debug_packages 1',
-    '%_debugsource_packages 1',
-    '%_debuginfo_subpackages 1',
-    '%_include_minidebuginfo 1',
-    '%_include_gdb_index 1',
-    '%_build_id_links compat',
-    '%install %{?_enable_debug_packages:%{?buildsubdir:%{debug_package}}}\\',
-    '%%install\\',
-    '%{nil}',
+    ...(options.debuginfo ? DEBUGINFO_MACROS : []),
     `%__brp_compress ${brpCompress} %{?_prefix}`,
   ];
   return `${lines.join('\n')}\n`;
@@ -104,13 +110,13 @@ exit 0
 `;
 
 /** Writes the macro file and the brp script into `dir` (inside the work dir); returns the macro file. */
-export async function writeFedoraMacros(dir: string): Promise<string> {
+export async function writeFedoraMacros(dir: string, options: { debuginfo: boolean }): Promise<string> {
   await mkdir(dir, { recursive: true });
   const brp = join(dir, 'brp-compress');
   await writeFile(brp, BRP_COMPRESS_SCRIPT);
   await chmod(brp, 0o755);
   const file = join(dir, 'macros.fedora-like');
-  await writeFile(file, fedoraMacroFile(brp));
+  await writeFile(file, fedoraMacroFile(brp, options));
   return file;
 }
 

@@ -4,7 +4,7 @@
 // and the chroot's buildroot packages. After the build, every sandbox checks the ELF
 // machines of what was built.
 import { join } from 'node:path';
-import { refuseForeignArch } from './arch-check.js';
+import { isNoarchOnly, refuseForeignArch, srpmBuildArchs } from './arch-check.js';
 import { listBuildRequires, prepareBuildDeps } from './build-requires.js';
 import type { ChrootInfo } from './chroot.js';
 import { writeFedoraMacros } from './fedora-macros.js';
@@ -26,7 +26,8 @@ function releasever(chroot: ChrootInfo, rawhideVersion: number): string {
 /** The macro files written for an SRPM stage (rpmbuild -bs) in a bwrap sandbox. */
 export async function srpmStageMacroFiles(ctx: StageContext): Promise<string[]> {
   if (ctx.sandbox.installsBuildroot) return [];
-  return [await writeFedoraMacros(join(ctx.workDir, 'fedora-macros'))];
+  // rpmbuild -bs runs no %install: the debuginfo macros would change nothing.
+  return [await writeFedoraMacros(join(ctx.workDir, 'fedora-macros'), { debuginfo: false })];
 }
 
 export async function prepareLocalBuild(
@@ -37,8 +38,9 @@ export async function prepareLocalBuild(
   defines: Record<string, string>,
 ): Promise<LocalBuildSetup> {
   if (ctx.sandbox.installsBuildroot) return { macroFiles: [], env: {} };
-  await refuseForeignArch(ctx, srpm, task.chroot, chroot.arch);
-  const fedoraMacros = await writeFedoraMacros(join(ctx.workDir, 'fedora-macros'));
+  const buildArchs = await srpmBuildArchs(ctx, srpm);
+  refuseForeignArch(ctx, buildArchs, task.chroot, chroot.arch);
+  const fedoraMacros = await writeFedoraMacros(join(ctx.workDir, 'fedora-macros'), { debuginfo: !isNoarchOnly(buildArchs) });
   const spec = await extractSpec(ctx, srpm, join(ctx.workDir, 'spec-for-deps'));
   const buildRequires = await listBuildRequires(ctx, spec, srpm, defines, [fedoraMacros]);
   const requirements = [...new Set([...buildRequires, ...task.buildroot_pkgs])];

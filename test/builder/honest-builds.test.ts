@@ -42,6 +42,7 @@ describe('honest local builds', () => {
     makeSrpm('hello-noarch.spec', srpms, ['hello.sh']);
     makeSrpm('dep-a.spec', srpms);
     makeSrpm('dep-b.spec', srpms);
+    makeSrpm('noarch-elf.spec', srpms, ['hello.c']);
     // Also serves the "project repository" the dep-b test publishes dep-a into.
     server = await startServer(root);
   });
@@ -109,6 +110,15 @@ describe('honest local builds', () => {
     expect(existsSync(join(ports.resultDir, 'success'))).toBe(false);
   });
 
+  it('fails a noarch package that carries a compiled program', async () => {
+    const ports = localPorts(join(root, 'noarch-elf'));
+    const outcome = await runTask(rpmTask('fedora-44-x86_64', `${server.url}/srpms/noarch-elf-1.0-1.src.rpm`), ports.deps);
+    expect(outcome.fail_reason).toBe(
+      'wrong architecture: a binary not for x86_64 (noarch-elf-1.0-1.fc44.noarch.rpm: /usr/share/noarch-elf/hello is ELF 64-bit x86-64 in a noarch package)',
+    );
+    expect(rpmsIn(ports.resultDir)).toEqual([]);
+  });
+
   it('fails on unmet BuildRequires with the list, before building', async () => {
     const ports = localPorts(join(root, 'unmet'));
     const outcome = await runTask(rpmTask('fedora-44-x86_64', `${server.url}/srpms/unmet-br-1.0-1.src.rpm`), ports.deps);
@@ -151,5 +161,37 @@ describe('honest local builds', () => {
     const ports = localPorts(join(root, 'dep-b-alone'));
     const outcome = await runTask(rpmTask('fedora-44-x86_64', `${server.url}/srpms/dep-b-1.0-1.src.rpm`), ports.deps);
     expect(outcome.fail_reason).toBe("unmet BuildRequires: No matching package to install: 'dep-a >= 1.0'");
+  });
+
+  describe('SRPM stage', () => {
+    function srpmTask(source: unknown): TaskInput {
+      return {
+        kind: 'srpm', task_id: '32', build_id: 32, project_owner: 'jdoe', project_name: 'honest', project_dirname: 'honest',
+        timeout: 60, enable_net: false, package_name: 'macros', source_type: 'custom', source_json: JSON.stringify(source),
+        chroot: null, distributions_in_build: ['fedora-44'], distributions_in_project: ['fedora-44'],
+      } as TaskInput;
+    }
+    const SPEC = [
+      'Name: macros', 'Version: 1', 'Release: 1%{?dist}', 'Summary: by %{copr_username}/%{copr_projectname} tag %{buildtag}',
+      'License: MIT', 'BuildArch: noarch', '%description', 'x', '%files',
+    ].join('\n');
+    const script = `#!/bin/bash\nset -e\ncat > macros.spec <<'EOF'\n${SPEC}\nEOF\n`;
+
+    it('defines Copr\'s macros and the configured vendor when building the SRPM', async () => {
+      const ports = localPorts(join(root, 'srpm-macros'));
+      const outcome = await runTask(srpmTask({ script, builddeps: 'git make' }), { ...ports.deps, config: { vendor: 'Example Copr' } });
+      expect(outcome.fail_reason).toBeUndefined();
+      expect(rpmQuery(join(ports.resultDir, 'macros-1-1.src.rpm'), '%{SUMMARY}|%{VENDOR}')).toBe('by jdoe/honest tag .copr32|Example Copr');
+      expect(ports.liveLog()).toContain('Script build dependency git: host tool /usr/bin/git');
+    });
+
+    it('fails a custom build whose --script-builddeps this builder cannot provide', async () => {
+      const ports = localPorts(join(root, 'srpm-builddeps'));
+      const outcome = await runTask(srpmTask({ script, builddeps: 'make rpkg-util no-such-tool' }), ports.deps);
+      expect(outcome.fail_reason).toBe(
+        "unmet script build dependencies: No matching package to install: 'rpkg-util'; No matching package to install: 'no-such-tool'",
+      );
+      expect(ports.liveLog()).not.toContain('macros.spec');
+    });
   });
 });
