@@ -11,6 +11,8 @@ declare -A NEED=(
   [rpmbuild]=rpm [rpmsign]=rpm [createrepo_c]=createrepo-c [dnf]=dnf
   [gpg]=gnupg [bwrap]=bubblewrap [java]=openjdk-17-jre-headless
   [chromium]=chromium [git]=git [make]=make [cpio]=cpio [rpm2cpio]=rpm2cpio [wget]=wget
+  # Local builds: C toolchain, -debuginfo/-debugsource (find-debuginfo + eu-strip), gdb-add-index
+  [gcc]=gcc [find-debuginfo]=debugedit [eu-strip]=elfutils [gdb-add-index]=gdb
 )
 missing=()
 for cmd in "${!NEED[@]}"; do
