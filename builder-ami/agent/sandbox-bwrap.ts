@@ -7,7 +7,7 @@
 import type { CommandRequest, RebuildRequest, Sandbox, SrpmBuildRequest } from './sandbox.js';
 import { defineArgs } from './sandbox.js';
 import { systemBindArgs, type HostEntry } from './sandbox-bwrap-binds.js';
-import { bwrapNetArgs, withOutboundNetwork } from './sandbox-bwrap-net.js';
+import { bwrapNetArgs, waitForNetwork, withOutboundNetwork } from './sandbox-bwrap-net.js';
 
 /** HOME inside the sandbox: a tmpfs, so nothing a build leaves there survives it. */
 export const SANDBOX_HOME = '/home/builder';
@@ -31,14 +31,17 @@ function bwrapArgv(
   // After the /tmp tmpfs, so a work dir under /tmp is visible again (and only it).
   argv.push('--bind', workDir, workDir);
   // --unshare-user explicitly: as root, --unshare-all alone keeps the host's user namespace.
-  argv.push('--unshare-all', '--unshare-user', '--disable-userns', '--cap-drop', 'ALL');
+  argv.push('--unshare-all', '--unshare-user', '--cap-drop', 'ALL');
+  // No nested user namespaces for the build. Not with the network on: bwrap's nesting for
+  // --disable-userns makes slirp4netns' setns into the namespace fail with EPERM.
+  if (!enableNet) argv.push('--disable-userns');
   argv.push('--die-with-parent', '--new-session', '--chdir', cwd);
   // Nothing of the agent's environment (credential, API URL, AWS settings) leaks in.
   argv.push('--clearenv', '--setenv', 'PATH', SANDBOX_PATH, '--setenv', 'HOME', SANDBOX_HOME);
   argv.push('--setenv', 'LANG', 'C.UTF-8', '--setenv', 'TMPDIR', '/tmp');
   for (const [name, value] of Object.entries(env)) argv.push('--setenv', name, value);
   if (enableNet) argv.push(...bwrapNetArgs());
-  argv.push('--', ...command);
+  argv.push('--', ...(enableNet ? waitForNetwork(command) : command));
   return enableNet ? withOutboundNetwork(argv) : argv;
 }
 

@@ -89,7 +89,9 @@ describe('bwrap sandbox', () => {
     const inner = argv.slice(argv.indexOf('bwrap'));
     expect(inner).not.toContain('--share-net');
     expect(inner).toContain('--unshare-all');
-    expect(inner.join(' ')).toContain('--info-fd 3 --block-fd 4 --ro-bind-data 5 /etc/resolv.conf --');
+    expect(inner.join(' ')).toContain('--info-fd 3 --ro-bind-data 5 /etc/resolv.conf -- /bin/sh -c');
+    // The build's own command runs once the launcher has wired the network.
+    expect(inner.join(' ')).toContain('copr-net-wait rpmbuild -ra --nodeps --target aarch64');
   });
 
   it('passes only the requested environment to commands', () => {
