@@ -30,6 +30,11 @@ function bwrapArgv(
   argv.push('--tmpfs', '/tmp', '--tmpfs', '/var/tmp', '--tmpfs', '/home', '--dir', SANDBOX_HOME);
   // After the /tmp tmpfs, so a work dir under /tmp is visible again (and only it).
   argv.push('--bind', workDir, workDir);
+  // The sandbox's own root (where /etc and the mount points live) is read-only too; only
+  // the tmpfs mounts and the work dir take writes.
+  // resolv.conf for a networked sandbox is bound here, before the root turns read-only.
+  if (enableNet) argv.push(...bwrapNetArgs());
+  argv.push('--remount-ro', '/');
   // --unshare-user explicitly: as root, --unshare-all alone keeps the host's user namespace.
   argv.push('--unshare-all', '--unshare-user', '--cap-drop', 'ALL');
   // No nested user namespaces for the build. Not with the network on: bwrap's nesting for
@@ -40,7 +45,6 @@ function bwrapArgv(
   argv.push('--clearenv', '--setenv', 'PATH', SANDBOX_PATH, '--setenv', 'HOME', SANDBOX_HOME);
   argv.push('--setenv', 'LANG', 'C.UTF-8', '--setenv', 'TMPDIR', '/tmp');
   for (const [name, value] of Object.entries(env)) argv.push('--setenv', name, value);
-  if (enableNet) argv.push(...bwrapNetArgs());
   argv.push('--', ...(enableNet ? waitForNetwork(command) : command));
   return enableNet ? withOutboundNetwork(argv) : argv;
 }
