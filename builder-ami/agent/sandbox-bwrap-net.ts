@@ -6,15 +6,18 @@
 // 127.0.0.1 mapping, and 127.0.0.1 inside is the namespace's own loopback.
 //
 // The wiring is a small bash launcher, so the sandbox port can stay "an argv": bwrap
-// writes its child's pid to an info fifo and waits on a block fifo; the launcher attaches
-// slirp4netns to that pid, waits until the tap device is up, then lets the build start.
-// Everything runs in the caller's process group, so a cancel kills bwrap, slirp4netns and
-// the launcher together.
+// writes its child's pid to an info fifo; the sandboxed command starts with a few lines
+// of sh that report "up" (bwrap's own namespace setup is then complete) and wait for "go";
+// the launcher attaches slirp4netns to the child's namespace, waits until the tap device
+// is ready, then says go, and the build's command replaces the sh. Attaching earlier races
+// bwrap's own setup (setns EPERM, loopback RTM_NEWADDR failures). Everything runs in the
+// caller's process group, so a cancel kills bwrap, slirp4netns and the launcher together.
 
-/** Fds the launcher hands to bwrap (see bwrapNetArgs). */
+/** Fds the launcher opens and bwrap or the sandboxed sh use. */
 const INFO_FD = 3;
-const BLOCK_FD = 4;
+const GO_FD = 4;
 const RESOLV_FD = 5;
+const UP_FD = 8;
 
 /** slirp4netns' built-in DNS forwarder in its default 10.0.2.0/24 network. */
 const SLIRP_DNS = '10.0.2.3';
@@ -23,11 +26,16 @@ const SLIRP_DNS = '10.0.2.3';
 export function bwrapNetArgs(): string[] {
   return [
     '--info-fd', String(INFO_FD),
-    '--block-fd', String(BLOCK_FD),
     // The host's resolv.conf may name a resolver on the host's loopback, which the
     // sandbox cannot reach; slirp4netns forwards DNS itself.
     '--ro-bind-data', String(RESOLV_FD), '/etc/resolv.conf',
   ];
+}
+
+/** The sandboxed command, held until the launcher has wired the network. */
+export function waitForNetwork(command: readonly string[]): string[] {
+  const gate = `printf u >&${UP_FD} && read -r _ <&${GO_FD}; exec ${GO_FD}<&- ${UP_FD}>&- ${INFO_FD}>&- ${RESOLV_FD}<&-; exec "$@"`;
+  return ['/bin/sh', '-c', gate, 'copr-net-wait', ...command];
 }
 
 const LAUNCHER = `set -u
@@ -35,31 +43,39 @@ state=$(mktemp -d "\${TMPDIR:-/tmp}/copr-sandbox-net.XXXXXX") || exit 1
 slirp=
 cleanup() { if [ -n "$slirp" ]; then kill "$slirp" 2>/dev/null; fi; rm -rf "$state"; }
 trap cleanup EXIT
-mkfifo "$state/info" "$state/block" "$state/ready" || exit 1
-exec 6<>"$state/info" ${BLOCK_FD}<>"$state/block" 7<>"$state/ready"
+mkfifo "$state/info" "$state/go" "$state/up" "$state/ready" || exit 1
+exec 6<>"$state/info" ${GO_FD}<>"$state/go" ${UP_FD}<>"$state/up" 7<>"$state/ready"
 "$@" ${INFO_FD}>"$state/info" ${RESOLV_FD}<<<'nameserver ${SLIRP_DNS}' 6>&- 7>&- &
 bw=$!
+# Reads one line (or byte with -n 1) from an fd; gives up, with bwrap's status, if bwrap ends.
+await() {
+  local fd=$1 what=$2 waited=0
+  shift 2
+  while :; do
+    if IFS= read -r -t 1 "$@" line <&"$fd"; then return 0; fi
+    if ! kill -0 "$bw" 2>/dev/null; then wait "$bw"; exit $?; fi
+    waited=$((waited + 1))
+    if [ "$waited" -ge 60 ]; then
+      echo "copr sandbox: the network namespace could not be set up ($what): $(cat "$state/slirp.log" 2>/dev/null)" >&2
+      kill "$bw" 2>/dev/null; exit 1
+    fi
+  done
+}
 pid=
 while [ -z "$pid" ]; do
-  if IFS= read -r -t 1 line <&6; then
-    case $line in *'"child-pid"'*) pid=\${line//[!0-9]/} ;; esac
-  elif ! kill -0 "$bw" 2>/dev/null; then
-    wait "$bw"; exit $?
-  fi
+  await 6 'bwrap info'
+  case $line in *'"child-pid"'*) pid=\${line//[!0-9]/} ;; esac
 done
+await ${UP_FD} 'sandbox start' -n 1
 slirp4netns --configure --mtu=65520 --disable-host-loopback --enable-sandbox --enable-seccomp \\
-  --ready-fd 7 "$pid" tap0 >"$state/slirp.log" 2>&1 ${BLOCK_FD}>&- 6>&- &
+  --ready-fd 7 "$pid" tap0 >"$state/slirp.log" 2>&1 ${GO_FD}>&- ${UP_FD}>&- 6>&- &
 slirp=$!
-if ! IFS= read -r -n 1 -t 30 _ <&7; then
-  echo "copr sandbox: the network namespace could not be set up: $(cat "$state/slirp.log")" >&2
-  kill "$bw" 2>/dev/null
-  exit 1
-fi
-echo go >&${BLOCK_FD}
+await 7 'slirp4netns' -n 1
+echo go >&${GO_FD}
 wait "$bw"
 `;
 
-/** Wraps a bwrap argv (which must carry bwrapNetArgs) so its namespace gets outbound NAT. */
+/** Wraps a bwrap argv (with bwrapNetArgs and a waitForNetwork command) so its namespace gets outbound NAT. */
 export function withOutboundNetwork(bwrapArgv: readonly string[]): string[] {
   return ['bash', '-c', LAUNCHER, 'copr-sandbox-net', ...bwrapArgv];
 }

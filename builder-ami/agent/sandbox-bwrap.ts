@@ -8,7 +8,7 @@ import type { CommandRequest, RebuildRequest, Sandbox, SrpmBuildRequest } from '
 import { defineArgs } from './sandbox.js';
 import { macroPathWith } from './fedora-macros.js';
 import { systemBindArgs, type HostEntry } from './sandbox-bwrap-binds.js';
-import { bwrapNetArgs, withOutboundNetwork } from './sandbox-bwrap-net.js';
+import { bwrapNetArgs, waitForNetwork, withOutboundNetwork } from './sandbox-bwrap-net.js';
 
 /** HOME inside the sandbox: a tmpfs, so nothing a build leaves there survives it. */
 export const SANDBOX_HOME = '/home/builder';
@@ -32,15 +32,22 @@ function bwrapArgv(
   argv.push('--tmpfs', '/tmp', '--tmpfs', '/var/tmp', '--tmpfs', '/home', '--dir', SANDBOX_HOME);
   // After the /tmp tmpfs, so a work dir under /tmp is visible again (and only it).
   argv.push('--bind', workDir, workDir);
+  // The sandbox's own root (where /etc and the mount points live) is read-only too; only
+  // the tmpfs mounts and the work dir take writes.
+  // resolv.conf for a networked sandbox is bound here, before the root turns read-only.
+  if (enableNet) argv.push(...bwrapNetArgs());
+  argv.push('--remount-ro', '/');
   // --unshare-user explicitly: as root, --unshare-all alone keeps the host's user namespace.
-  argv.push('--unshare-all', '--unshare-user', '--disable-userns', '--cap-drop', 'ALL');
+  argv.push('--unshare-all', '--unshare-user', '--cap-drop', 'ALL');
+  // No nested user namespaces for the build. Not with the network on: bwrap's nesting for
+  // --disable-userns makes slirp4netns' setns into the namespace fail with EPERM.
+  if (!enableNet) argv.push('--disable-userns');
   argv.push('--die-with-parent', '--new-session', '--chdir', cwd);
   // Nothing of the agent's environment (credential, API URL, AWS settings) leaks in.
   argv.push('--clearenv', '--setenv', 'PATH', SANDBOX_PATH, '--setenv', 'HOME', SANDBOX_HOME);
   argv.push('--setenv', 'LANG', 'C.UTF-8', '--setenv', 'TMPDIR', '/tmp');
   for (const [name, value] of Object.entries(env)) argv.push('--setenv', name, value);
-  if (enableNet) argv.push(...bwrapNetArgs());
-  argv.push('--', ...command);
+  argv.push('--', ...(enableNet ? waitForNetwork(command) : command));
   return enableNet ? withOutboundNetwork(argv) : argv;
 }
 

@@ -72,7 +72,7 @@ describe('bwrap sandbox', () => {
     expect(joined).toContain('--ro-bind /etc/passwd /etc/passwd --symlink ../usr/lib/os-release /etc/os-release');
     expect(joined).not.toMatch(/--ro-bind \/ \//);
     expect(joined).not.toContain('/etc/shadow');
-    expect(joined).toContain('--tmpfs /tmp --tmpfs /var/tmp --tmpfs /home --dir /home/builder --bind /w /w');
+    expect(joined).toContain('--tmpfs /tmp --tmpfs /var/tmp --tmpfs /home --dir /home/builder --bind /w /w --remount-ro /');
     expect(prefix).toEqual(expect.arrayContaining(['--unshare-all', '--unshare-user', '--disable-userns', '--die-with-parent', '--new-session', '--clearenv']));
     expect(joined).toContain('--cap-drop ALL');
     expect(joined).toContain('--setenv HOME /home/builder');
@@ -89,7 +89,10 @@ describe('bwrap sandbox', () => {
     const inner = argv.slice(argv.indexOf('bwrap'));
     expect(inner).not.toContain('--share-net');
     expect(inner).toContain('--unshare-all');
-    expect(inner.join(' ')).toContain('--info-fd 3 --block-fd 4 --ro-bind-data 5 /etc/resolv.conf --');
+    expect(inner.join(' ')).toContain('--info-fd 3 --ro-bind-data 5 /etc/resolv.conf --remount-ro /');
+    expect(inner.join(' ')).toContain('-- /bin/sh -c');
+    // The build's own command runs once the launcher has wired the network.
+    expect(inner.join(' ')).toContain('copr-net-wait rpmbuild -ra --nodeps --target aarch64');
   });
 
   it('passes only the requested environment to commands', () => {
