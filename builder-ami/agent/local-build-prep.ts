@@ -3,6 +3,7 @@
 // host cannot build honestly, load the Fedora-like macros, and resolve BuildRequires
 // and the chroot's buildroot packages. After the build, every sandbox checks the ELF
 // machines of what was built.
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isNoarchOnly, refuseForeignArch, srpmBuildArchs } from './arch-check.js';
 import { listBuildRequires, prepareBuildDeps } from './build-requires.js';
@@ -41,7 +42,9 @@ export async function prepareLocalBuild(
   const buildArchs = await srpmBuildArchs(ctx, srpm);
   refuseForeignArch(ctx, buildArchs, task.chroot, chroot.arch);
   const fedoraMacros = await writeFedoraMacros(join(ctx.workDir, 'fedora-macros'), { debuginfo: !isNoarchOnly(buildArchs) });
-  const spec = await extractSpec(ctx, srpm, join(ctx.workDir, 'spec-for-deps'));
+  const specDir = join(ctx.workDir, 'spec-for-deps');
+  await rm(specDir, { recursive: true, force: true });
+  const spec = await extractSpec(ctx, srpm, specDir);
   const buildRequires = await listBuildRequires(ctx, spec, srpm, defines, [fedoraMacros]);
   const requirements = [...new Set([...buildRequires, ...task.buildroot_pkgs])];
   const deps = await prepareBuildDeps(ctx, requirements, {
