@@ -14,6 +14,8 @@ declare -A NEED=(
   [slirp4netns]=slirp4netns
   # Local builds: C toolchain, -debuginfo/-debugsource (find-debuginfo + eu-strip), gdb-add-index
   [gcc]=gcc [find-debuginfo]=debugedit [eu-strip]=elfutils [gdb-add-index]=gdb
+  # host stand-ins for python3-devel (PyPI builds' generated spec)
+  [python3-config]=python3-dev
 )
 missing=()
 for cmd in "${!NEED[@]}"; do
@@ -21,6 +23,8 @@ for cmd in "${!NEED[@]}"; do
 done
 # dnf copr plugin and config-manager live in dnf-plugins-core (no command of its own)
 [ -d /usr/lib/python3/dist-packages/dnf-plugins ] || missing+=(dnf-plugins-core)
+# python3-setuptools (PyPI builds' generated spec) has no command either
+[ -f /usr/lib/python3/dist-packages/setuptools/__init__.py ] || missing+=(python3-setuptools)
 
 if [ ${#missing[@]} -gt 0 ]; then
   mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)

@@ -61,6 +61,11 @@ const HOST_TOOLS: Readonly<Record<string, string>> = {
   perl: '/usr/bin/perl',
   'perl-interpreter': '/usr/bin/perl',
   python3: '/usr/bin/python3',
+  // The PyPI source's generated spec needs these two (Debian's python3-dev, python3-setuptools).
+  'python3-devel': '/usr/bin/python3-config',
+  'python3-setuptools': '/usr/lib/python3/dist-packages/setuptools/__init__.py',
+  'python3-pip': '/usr/lib/python3/dist-packages/pip/__init__.py',
+  'python3-wheel': '/usr/lib/python3/dist-packages/wheel/__init__.py',
   'rpm-devel': '/usr/include/rpm/rpmlib.h',
   debugedit: '/usr/bin/debugedit',
   elfutils: '/usr/bin/eu-strip',
