@@ -174,7 +174,7 @@ export async function checkBuiltArchitectures(
       if (elf === null) continue;
       elfCount += 1;
       const verdict = judgeElf(elf, rpm.arch, chrootArch);
-      const path = file.name.replace(/^\.\//, '/');
+      const path = `/${file.name.replace(/^\.?\//, '')}`;
       const noarchNote = rpm.arch === 'noarch' ? ' in a noarch package' : '';
       if (verdict === 'wrong') problems.push(`${basename(rpm.file)}: ${path} is ${describeElf(elf)}${noarchNote}`);
       if (verdict === 'foreign-machine') ctx.log(`Architecture check: ${basename(rpm.file)}: ${path} is ${describeElf(elf)} (not a userspace arch; allowed)\n`);

@@ -23,6 +23,8 @@ const EnvSchema = z.object({
   COPR_RUBYGEMS_URL: z.string().default(DEFAULT_AGENT_CONFIG.rubygemsUrl),
   COPR_MAX_DOWNLOAD_BYTES: z.coerce.number().int().positive().default(DEFAULT_AGENT_CONFIG.maxDownloadBytes),
   COPR_RAWHIDE_VERSION: z.coerce.number().int().positive().default(DEFAULT_AGENT_CONFIG.rawhideVersion),
+  // %vendor of built packages (Copr's configured vendor); unset = "Unknown Copr - user <owner>".
+  COPR_BUILDER_VENDOR: z.string().min(1).optional(),
   // Per-attempt timeout and total retry time of calls to the service (http-retry.ts).
   COPR_API_TIMEOUT_SECONDS: z.coerce.number().positive().default(DEFAULT_RETRY_POLICY.attemptTimeoutMs / 1000),
   COPR_API_RETRY_BUDGET_SECONDS: z.coerce.number().positive().default(DEFAULT_RETRY_POLICY.totalBudgetMs / 1000),
@@ -60,6 +62,7 @@ async function main(): Promise<void> {
       rubygemsUrl: env.COPR_RUBYGEMS_URL,
       maxDownloadBytes: env.COPR_MAX_DOWNLOAD_BYTES,
       rawhideVersion: env.COPR_RAWHIDE_VERSION,
+      vendor: env.COPR_BUILDER_VENDOR ?? null,
     },
   });
   process.stderr.write(`copr-builder-agent: task ${taskId} ${outcome.status}${outcome.fail_reason ? `: ${outcome.fail_reason}` : ''}\n`);
