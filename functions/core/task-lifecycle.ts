@@ -188,9 +188,14 @@ function skippedByArch(chroot: string, tags: SrpmResultsJson['architecture_speci
   // noarch package is skipped on the arches its ExclusiveArch leaves out). A `noarch` entry
   // only allows the noarch build itself (Fedora writes `ExclusiveArch: %{java_arches} noarch`),
   // so it restricts no chroot and is ignored here.
+  // Like copr-rpmbuild, a list with a macro the builder could not expand (e.g. %{java_arches}
+  // outside a Fedora buildroot) decides nothing: the chroot builds and rpmbuild judges.
+  const unexpanded = (list: readonly string[] | undefined): boolean => (list ?? []).some((a) => a.includes('%'));
   const exclusive = (t.exclusivearch ?? []).filter((a) => a !== 'noarch');
-  if (exclusive.length > 0 && !exclusive.includes(arch)) return `ExclusiveArch ${t.exclusivearch?.join(' ') ?? ''} does not include ${arch}`;
-  if (t.excludearch?.includes(arch)) return `ExcludeArch excludes ${arch}`;
+  if (!unexpanded(exclusive) && exclusive.length > 0 && !exclusive.includes(arch)) {
+    return `ExclusiveArch ${t.exclusivearch?.join(' ') ?? ''} does not include ${arch}`;
+  }
+  if (!unexpanded(t.excludearch) && t.excludearch?.includes(arch)) return `ExcludeArch excludes ${arch}`;
   return null;
 }
 
