@@ -16,7 +16,7 @@ import { downloadFile } from './download.js';
 import { macroPathWith } from './fedora-macros.js';
 import { BuildFailedError } from './errors.js';
 import { hostSatisfies } from './host-tools.js';
-import { usableRepos, whatProvides, type RepoPackage } from './repo-query.js';
+import { providesAny, usableRepos, whatProvides, type RepoPackage } from './repo-query.js';
 import { runCommand, runOrFail } from './run-command.js';
 import { SANDBOX_PATH } from './sandbox-bwrap.js';
 import { defineArgs } from './sandbox.js';
@@ -78,8 +78,10 @@ export async function planBuildDeps(ctx: StageContext, requirements: readonly st
   for (const repo of skipped) ctx.log(`BuildRequires: repository ${repo.id} (${repo.baseurl}) is not http(s); not used\n`);
   const plan: BuildDepsPlan = { satisfied: [], toInstall: [], unmet: [] };
   const installing = new Map<string, RepoPackage>();
+  const scope = { metaDir: ctx.metaDir, signal: ctx.signal, log: ctx.log };
+  const reposProvide = await providesAny(scope, usable, requirements, opts.arch, opts.releasever);
   for (const requirement of requirements) {
-    const pkg = await whatProvides({ metaDir: ctx.metaDir, signal: ctx.signal, log: ctx.log }, usable, requirement, opts.arch, opts.releasever);
+    const pkg = reposProvide ? await whatProvides(scope, usable, requirement, opts.arch, opts.releasever) : null;
     if (pkg !== null) {
       const key = `${pkg.name}.${pkg.arch}`;
       if (installing.has(key)) {

@@ -33,16 +33,8 @@ export function usableRepos(repos: readonly Repo[]): { usable: Repo[]; skipped: 
 
 const SEP = '\t';
 
-/** The newest package of `repos` providing `requirement` for `arch` (or noarch); null when none does. */
-export async function whatProvides(
-  scope: RepoQueryScope,
-  repos: readonly Repo[],
-  requirement: string,
-  arch: string,
-  releasever: string,
-): Promise<RepoPackage | null> {
-  if (repos.length === 0) return null;
-  const argv = [
+function repoqueryArgv(scope: RepoQueryScope, repos: readonly Repo[], arch: string, releasever: string): string[] {
+  return [
     'dnf', 'repoquery', '-q',
     `--installroot=${join(scope.metaDir, 'dnf-root')}`,
     `--setopt=cachedir=${join(scope.metaDir, 'dnf-cache')}`,
@@ -54,11 +46,45 @@ export async function whatProvides(
     `--releasever=${releasever}`,
     ...repos.map((r) => `--repofrompath=${r.id},${r.baseurl}`),
     `--arch=${arch},noarch`,
+  ];
+}
+
+const DNF_ENV = (): NodeJS.ProcessEnv => ({ PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C.UTF-8' });
+
+/**
+ * Whether the repos provide any of `requirements` at all: one dnf run instead of one per
+ * requirement in the common case where the project's packages provide none of them.
+ */
+export async function providesAny(
+  scope: RepoQueryScope,
+  repos: readonly Repo[],
+  requirements: readonly string[],
+  arch: string,
+  releasever: string,
+): Promise<boolean> {
+  if (repos.length === 0 || requirements.length === 0) return false;
+  const argv = [...repoqueryArgv(scope, repos, arch, releasever), '--qf', '%{name}', ...requirements.flatMap((r) => ['--whatprovides', r])];
+  const res = await runCommand(argv, { signal: scope.signal, env: DNF_ENV() });
+  // On a dnf error, ask per requirement (each failure is logged there).
+  return res.code !== 0 || res.stdout.trim().length > 0;
+}
+
+/** The newest package of `repos` providing `requirement` for `arch` (or noarch); null when none does. */
+export async function whatProvides(
+  scope: RepoQueryScope,
+  repos: readonly Repo[],
+  requirement: string,
+  arch: string,
+  releasever: string,
+): Promise<RepoPackage | null> {
+  if (repos.length === 0) return null;
+  const argv = [
+    ...repoqueryArgv(scope, repos, arch, releasever),
     '--latest-limit=1',
     '--qf', ['%{name}', '%{epoch}', '%{version}', '%{release}', '%{arch}', '%{location}', '%{repoid}'].join(SEP),
     '--whatprovides', requirement,
   ];
-  const res = await runCommand(argv, { signal: scope.signal, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C.UTF-8' } });
+  const res = await runCommand(argv, { signal: scope.signal, env: DNF_ENV() });
   if (res.code !== 0) {
     scope.log(`dnf repoquery for '${requirement}' failed (exit ${res.code ?? 'signal'}): ${res.output.trim().split('\n').slice(-2).join(' | ')}\n`);
     return null;
