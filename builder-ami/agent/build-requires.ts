@@ -9,8 +9,7 @@
 //     (the package's own runtime requirements are not followed);
 //  2. otherwise a host tool from the explicit table in host-tools.ts;
 //  3. otherwise it is unmet, and the build fails with mock's words for each of them.
-import { readdir } from 'node:fs/promises';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import { downloadFile } from './download.js';
 import { macroPathWith } from './fedora-macros.js';
@@ -136,7 +135,12 @@ async function installPackages(ctx: StageContext, toInstall: BuildDepsPlan['toIn
     PKG_CONFIG_PATH: [`${root}/usr/lib64/pkgconfig`, `${root}/usr/lib/pkgconfig`, `${root}/usr/share/pkgconfig`].join(':'),
   };
   const macroDir = join(root, 'usr/lib/rpm/macros.d');
-  const macroFiles = (await readdir(macroDir).catch(() => [] as string[])).filter((f) => f.startsWith('macros.')).sort().map((f) => join(macroDir, f));
+  // The unpacked tree is a package's content: a symlinked macros.d must not make the agent
+  // list (and log) a directory of the host.
+  const real = await realpath(macroDir).catch(() => null);
+  const expected = join(await realpath(root), 'usr/lib/rpm/macros.d');
+  const names = real === expected ? await readdir(macroDir) : [];
+  const macroFiles = names.filter((f) => f.startsWith('macros.')).sort().map((f) => join(macroDir, f));
   return { env, macroFiles };
 }
 
