@@ -87,11 +87,16 @@ export async function runAgent(opts: AgentRunOptions): Promise<TaskOutcome> {
     while (!stopBeating.signal.aborted) {
       // Interruptible sleep: the outcome must not wait for the next beat.
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, intervalMs);
-        stopBeating.signal.addEventListener('abort', () => {
+        const onStop = (): void => {
           clearTimeout(timer);
           resolve();
-        }, { once: true });
+        };
+        // The listener goes when the timer fires: one per beat would pile up for hours.
+        const timer = setTimeout(() => {
+          stopBeating.signal.removeEventListener('abort', onStop);
+          resolve();
+        }, intervalMs);
+        stopBeating.signal.addEventListener('abort', onStop, { once: true });
       });
       if (!stopBeating.signal.aborted) await beat();
     }
