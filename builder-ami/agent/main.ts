@@ -23,6 +23,8 @@ const EnvSchema = z.object({
   COPR_RUBYGEMS_URL: z.string().default(DEFAULT_AGENT_CONFIG.rubygemsUrl),
   COPR_MAX_DOWNLOAD_BYTES: z.coerce.number().int().positive().default(DEFAULT_AGENT_CONFIG.maxDownloadBytes),
   COPR_RAWHIDE_VERSION: z.coerce.number().int().positive().default(DEFAULT_AGENT_CONFIG.rawhideVersion),
+  // "1": clone URLs may be paths on this machine (tests, development only).
+  COPR_ALLOW_LOCAL_GIT: z.enum(['0', '1']).default('0'),
   // Per-attempt timeout and total retry time of calls to the service (http-retry.ts).
   COPR_API_TIMEOUT_SECONDS: z.coerce.number().positive().default(DEFAULT_RETRY_POLICY.attemptTimeoutMs / 1000),
   COPR_API_RETRY_BUDGET_SECONDS: z.coerce.number().positive().default(DEFAULT_RETRY_POLICY.totalBudgetMs / 1000),
@@ -60,6 +62,7 @@ async function main(): Promise<void> {
       rubygemsUrl: env.COPR_RUBYGEMS_URL,
       maxDownloadBytes: env.COPR_MAX_DOWNLOAD_BYTES,
       rawhideVersion: env.COPR_RAWHIDE_VERSION,
+      allowLocalGitSources: env.COPR_ALLOW_LOCAL_GIT === '1',
     },
   });
   process.stderr.write(`copr-builder-agent: task ${taskId} ${outcome.status}${outcome.fail_reason ? `: ${outcome.fail_reason}` : ''}\n`);
