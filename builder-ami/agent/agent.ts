@@ -1,6 +1,7 @@
 // One agent run: task from the API → runTask → outcome to the API, with a heartbeat loop
 // that re-uploads the live log and turns a server-side cancel into an abort.
 import { appendFileSync } from 'node:fs';
+import { SafeAppender } from './disk-full.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,6 +63,8 @@ export async function runAgent(opts: AgentRunOptions): Promise<TaskOutcome> {
   const workDir = await mkdtemp(join(opts.workRoot ?? tmpdir(), `copr-task-${task.build_id}-`));
   const liveCopy = join(workDir, 'live-copy.log');
   appendFileSync(liveCopy, '');
+  // A full disk must not throw out of the build's output handler (runTask reports it).
+  const liveCopyAppender = new SafeAppender(liveCopy);
   const liveLog = new LiveLogUploader((path, file) => client.upload(path, file));
   const cancel = new AbortController();
   let logDirty = false;
@@ -87,11 +90,16 @@ export async function runAgent(opts: AgentRunOptions): Promise<TaskOutcome> {
     while (!stopBeating.signal.aborted) {
       // Interruptible sleep: the outcome must not wait for the next beat.
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, intervalMs);
-        stopBeating.signal.addEventListener('abort', () => {
+        const onStop = (): void => {
           clearTimeout(timer);
           resolve();
-        }, { once: true });
+        };
+        // The listener goes when the timer fires: one per beat would pile up for hours.
+        const timer = setTimeout(() => {
+          stopBeating.signal.removeEventListener('abort', onStop);
+          resolve();
+        }, intervalMs);
+        stopBeating.signal.addEventListener('abort', onStop, { once: true });
       });
       if (!stopBeating.signal.aborted) await beat();
     }
@@ -108,7 +116,7 @@ export async function runAgent(opts: AgentRunOptions): Promise<TaskOutcome> {
       // The builder dir (and the data dir around it, locally) never shows in shipped logs.
       privatePaths: [workDir, ...(opts.workRoot ? [opts.workRoot] : [])],
       log: (text) => {
-        appendFileSync(liveCopy, text);
+        liveCopyAppender.append(text);
         logDirty = true;
       },
       upload: (path, file) => (path === LIVE_LOG ? liveLog.finalUpload(file) : client.upload(path, file)),

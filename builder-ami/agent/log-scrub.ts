@@ -2,8 +2,7 @@
 // tell an attacker where secrets live. Paths are replaced by neutral placeholders, per
 // chunk while the build runs and once more, line by line, on the file that is shipped
 // (a path split across two output chunks escapes the first pass, never the second).
-import { realpathSync } from 'node:fs';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, realpathSync } from 'node:fs';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 

@@ -23,6 +23,8 @@ const EnvSchema = z.object({
   COPR_RUBYGEMS_URL: z.string().default(DEFAULT_AGENT_CONFIG.rubygemsUrl),
   COPR_MAX_DOWNLOAD_BYTES: z.coerce.number().int().positive().default(DEFAULT_AGENT_CONFIG.maxDownloadBytes),
   COPR_RAWHIDE_VERSION: z.coerce.number().int().positive().default(DEFAULT_AGENT_CONFIG.rawhideVersion),
+  // "1": clone URLs may be paths on this machine (tests, development only).
+  COPR_ALLOW_LOCAL_GIT: z.enum(['0', '1']).default('0'),
   // %vendor of built packages (Copr's configured vendor); unset = "Unknown Copr - user <owner>".
   COPR_BUILDER_VENDOR: z.string().min(1).optional(),
   // Per-attempt timeout and total retry time of calls to the service (http-retry.ts).
@@ -62,6 +64,7 @@ async function main(): Promise<void> {
       rubygemsUrl: env.COPR_RUBYGEMS_URL,
       maxDownloadBytes: env.COPR_MAX_DOWNLOAD_BYTES,
       rawhideVersion: env.COPR_RAWHIDE_VERSION,
+      allowLocalGitSources: env.COPR_ALLOW_LOCAL_GIT === '1',
       vendor: env.COPR_BUILDER_VENDOR ?? null,
     },
   });

@@ -14,8 +14,10 @@ const SYSTEM_DIRS = ['/usr', '/bin', '/sbin', '/lib', '/lib64', '/lib32', '/libx
  */
 const ETC_ENTRIES = [
   'passwd', 'group', 'nsswitch.conf', 'ld.so.cache', 'ld.so.conf', 'ld.so.conf.d', 'alternatives',
-  'rpm', 'hosts', 'host.conf', 'gai.conf', 'services', 'protocols', 'networks', 'ssl', 'ca-certificates',
-  'pki', 'crypto-policies', 'localtime', 'timezone', 'mime.types', 'magic', 'magic.mime', 'bash.bashrc',
+  'rpm', 'hosts', 'host.conf', 'gai.conf', 'services', 'protocols', 'networks',
+  // Trust stores only: /etc/ssl/private and /etc/pki/tls/private hold the host's TLS keys.
+  'ssl/certs', 'ssl/openssl.cnf', 'ca-certificates', 'ca-certificates.conf',
+  'pki/ca-trust', 'pki/tls/certs', 'pki/tls/openssl.cnf', 'crypto-policies', 'localtime', 'timezone', 'mime.types', 'magic', 'magic.mime', 'bash.bashrc',
   'inputrc', 'profile', 'debian_version', 'os-release', 'redhat-release', 'fedora-release', 'system-release',
   'xml', 'sgml', 'perl', 'python3', 'terminfo', 'locale.alias', 'fonts',
 ] as const;

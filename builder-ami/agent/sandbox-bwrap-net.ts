@@ -40,13 +40,16 @@ export function waitForNetwork(command: readonly string[]): string[] {
 
 const LAUNCHER = `set -u
 state=$(mktemp -d "\${TMPDIR:-/tmp}/copr-sandbox-net.XXXXXX") || exit 1
+mkfifo "$state/info" "$state/go" "$state/up" "$state/ready" || { rm -rf "$state"; exit 1; }
+# Every fifo is opened read-write (never blocks), then the dir goes: nothing is left behind
+# even when a cancel SIGKILLs the whole group.
+exec 6<>"$state/info" ${INFO_FD}>"$state/info" ${GO_FD}<>"$state/go" ${UP_FD}<>"$state/up" 7<>"$state/ready" 9>"$state/slirp.log"
+rm -rf "$state"
 slirp=
-cleanup() { if [ -n "$slirp" ]; then kill "$slirp" 2>/dev/null; fi; rm -rf "$state"; }
-trap cleanup EXIT
-mkfifo "$state/info" "$state/go" "$state/up" "$state/ready" || exit 1
-exec 6<>"$state/info" ${GO_FD}<>"$state/go" ${UP_FD}<>"$state/up" 7<>"$state/ready"
-"$@" ${INFO_FD}>"$state/info" ${RESOLV_FD}<<<'nameserver ${SLIRP_DNS}' 6>&- 7>&- &
+trap 'if [ -n "$slirp" ]; then kill "$slirp" 2>/dev/null; fi' EXIT
+"$@" ${RESOLV_FD}<<<'nameserver ${SLIRP_DNS}' 6>&- 7>&- 9>&- &
 bw=$!
+exec ${INFO_FD}>&-
 # Reads one line (or byte with -n 1) from an fd; gives up, with bwrap's status, if bwrap ends.
 await() {
   local fd=$1 what=$2 waited=0
@@ -56,7 +59,7 @@ await() {
     if ! kill -0 "$bw" 2>/dev/null; then wait "$bw"; exit $?; fi
     waited=$((waited + 1))
     if [ "$waited" -ge 60 ]; then
-      echo "copr sandbox: the network namespace could not be set up ($what): $(cat "$state/slirp.log" 2>/dev/null)" >&2
+      echo "copr sandbox: the network namespace could not be set up ($what): $(cat /proc/$$/fd/9 2>/dev/null)" >&2
       kill "$bw" 2>/dev/null; exit 1
     fi
   done
@@ -68,7 +71,7 @@ while [ -z "$pid" ]; do
 done
 await ${UP_FD} 'sandbox start' -n 1
 slirp4netns --configure --mtu=65520 --disable-host-loopback --enable-sandbox --enable-seccomp \\
-  --ready-fd 7 "$pid" tap0 >"$state/slirp.log" 2>&1 ${GO_FD}>&- ${UP_FD}>&- 6>&- &
+  --ready-fd 7 "$pid" tap0 >&9 2>&9 ${GO_FD}>&- ${UP_FD}>&- 6>&- &
 slirp=$!
 await 7 'slirp4netns' -n 1
 echo go >&${GO_FD}

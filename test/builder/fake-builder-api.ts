@@ -1,7 +1,7 @@
 // A stand-in for the server side of the builder protocol, for the agent tests only: serves
 // one task, SRPM files, upload URLs that point back at itself, and records every call.
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 
@@ -37,7 +37,7 @@ export async function startFakeApi(token: string, srpmDir: string): Promise<Fake
   let failing = 0;
   const flaky = new Map<string, number[]>();
   /** Serves the next planned failure for `route`, if any; true when it answered. */
-  const planned = (route: string, res: import('node:http').ServerResponse): boolean => {
+  const planned = (route: string, res: ServerResponse): boolean => {
     const status = flaky.get(route)?.shift();
     if (status === undefined) return false;
     const headers: Record<string, string> = { 'content-type': 'application/json' };

@@ -46,7 +46,7 @@ describe('mock sandbox', () => {
     const argv = mock.commandArgv({ argv: ['bash', '/w/script'], cwd: '/w/r', workDir: '/w', enableNet: true, chroot: 'fedora-41-x86_64', env: { COPR_PACKAGE: 'foo' } });
     expect(argv).toEqual([
       'mock', '-r', 'fedora-41-x86_64', '--isolation=simple', '--plugin-option=bind_mount:dirs=[("/w", "/w")]', '--enable-network',
-      '--cwd', '/w/r', '--chroot', '--', 'env', 'COPR_PACKAGE=foo', 'bash', '/w/script',
+      '--cwd', '/w/r', '--unpriv', '--chroot', '--', 'env', 'COPR_PACKAGE=foo', 'bash', '/w/script',
     ]);
   });
 });

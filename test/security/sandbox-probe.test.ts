@@ -63,6 +63,7 @@ describe('builder sandbox probe', () => {
       `probe read-agent-meta ls ${meta}`,
       `probe read-checkout cat ${join(REPO_ROOT, 'package.json')}`,
       'probe read-shadow cat /etc/shadow',
+      'probe list-tls-private ls /etc/ssl/private',
       `probe read-agent-env sh -c 'test -n "$${SECRET_ENV}"'`,
       `probe see-host-process test -e /proc/${process.pid}/cmdline`,
       // Writes outside.
@@ -132,6 +133,7 @@ describe('builder sandbox probe', () => {
     'read-agent-meta': 'refused',
     'read-checkout': 'refused',
     'read-shadow': 'refused',
+    'list-tls-private': 'refused',
     'read-agent-env': 'refused',
     'see-host-process': 'refused',
     'write-usr': 'refused',

@@ -6,11 +6,27 @@ import { join, resolve } from 'node:path';
 import { BuildFailedError } from '../errors.js';
 import { runLoggedOrFail, type StageContext } from '../stage-context.js';
 
+/** Network transports a clone URL may use; `file` (paths, file://) only when allowed. */
+const REMOTE_PROTOCOLS = ['http', 'https', 'git', 'ssh'];
+
+function isLocalGitUrl(url: string): boolean {
+  if (/^file:/i.test(url)) return true;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) return false;
+  // scp-like "host:path" is ssh; anything else without a scheme is a path on this machine.
+  return !/^[^/:]+:/.test(url);
+}
+
 /** Clones `url` into `<workDir>/<dirName>` and checks out `committish` when given. */
 export async function cloneAt(ctx: StageContext, url: string, committish: string | null | undefined, dirName: string): Promise<string> {
   const dir = join(ctx.workDir, dirName);
+  const allowLocal = ctx.config.allowLocalGitSources;
+  if (!allowLocal && isLocalGitUrl(url)) {
+    throw new BuildFailedError(`git clone of ${url} refused: clone URLs must be remote (http, https, git or ssh)`);
+  }
   // GIT_TERMINAL_PROMPT=0: a private repository must fail, not wait for a password forever.
-  const env = { ...process.env, GIT_TERMINAL_PROMPT: '0' };
+  // GIT_ALLOW_PROTOCOL: also for submodules and redirects, no file, ext or fd transports.
+  const protocols = allowLocal ? [...REMOTE_PROTOCOLS, 'file'] : REMOTE_PROTOCOLS;
+  const env = { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_ALLOW_PROTOCOL: protocols.join(':') };
   await runLoggedOrFail(ctx, ['git', 'clone', '--quiet', '--', url, dir], `git clone of ${url} failed`, { env });
   if (committish) {
     await runLoggedOrFail(ctx, ['git', '-C', dir, 'checkout', '--quiet', committish, '--'], `git checkout of ${committish} failed`, { env });
