@@ -104,20 +104,6 @@ export function hostArch(): string {
   }
 }
 
-const SEP = '\u001f';
-
-/** BuildArch of an SRPM as recorded in its header (empty: built for the target arch). */
-export async function srpmBuildArchs(ctx: StageContext, srpm: string): Promise<string[]> {
-  const argv = ctx.sandbox.commandArgv({
-    argv: ['rpm', '-qp', '--nosignature', '--qf', `[%{BUILDARCHS}${SEP}]`, srpm],
-    cwd: ctx.workDir,
-    workDir: ctx.workDir,
-    enableNet: false,
-    chroot: null,
-  });
-  const res = await runOrFail(argv, { signal: ctx.signal }, 'cannot read the SRPM header');
-  return res.stdout.split(SEP).filter((a) => a.length > 0);
-}
 
 export const isNoarchOnly = (buildArchs: readonly string[]): boolean => buildArchs.length > 0 && buildArchs.every((a) => a === 'noarch');
 

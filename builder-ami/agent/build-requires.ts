@@ -16,7 +16,7 @@ import { macroPathWith } from './fedora-macros.js';
 import { BuildFailedError } from './errors.js';
 import { hostSatisfies } from './host-tools.js';
 import { providesAny, usableRepos, whatProvides, type RepoPackage } from './repo-query.js';
-import { runCommand, runOrFail } from './run-command.js';
+import { runOrFail } from './run-command.js';
 import { SANDBOX_PATH } from './sandbox-bwrap.js';
 import { defineArgs } from './sandbox.js';
 import type { StageContext } from './stage-context.js';
@@ -33,29 +33,45 @@ function sandboxed(ctx: StageContext, argv: readonly string[]): string[] {
   return ctx.sandbox.commandArgv({ argv, cwd: ctx.workDir, workDir: ctx.workDir, enableNet: false, chroot: null });
 }
 
+export interface SrpmFacts {
+  /** BuildArch from the SRPM header (empty: built for the target arch). */
+  buildArchs: string[];
+  buildRequires: string[];
+}
+
 /**
- * BuildRequires as the chroot sees them: the spec evaluated with the chroot's macros
- * inside the sandbox; when the spec cannot be parsed here, the SRPM header's list.
+ * One sandboxed run: the SRPM header's BuildArch, and the BuildRequires as the chroot
+ * sees them, i.e. the spec (extracted into `specDir`) evaluated with the chroot's macros,
+ * as mock does when it regenerates the SRPM in the buildroot; the header's list when the
+ * spec cannot be parsed here.
  */
-export async function listBuildRequires(
+const FACTS_SCRIPT = `set -o pipefail
+srpm="$1"; dir="$2"; shift 2
+rpm -qp --nosignature --qf '[%{BUILDARCHS} ]\\n' "$srpm" || exit 3
+echo '@@header-requires'
+rpm -qp --nosignature --requires "$srpm" || exit 4
+mkdir -p "$dir" && cd "$dir" && rpm2cpio "$srpm" | cpio -idm --quiet '*.spec' || exit 5
+echo '@@spec-requires'
+rpmspec -q --buildrequires "$@" ./*.spec && echo '@@spec-ok'
+exit 0`;
+
+export async function readSrpmFacts(
   ctx: StageContext,
-  spec: string,
   srpm: string,
+  specDir: string,
   defines: Record<string, string>,
   macroFiles: readonly string[],
-): Promise<string[]> {
+): Promise<SrpmFacts> {
   const load = macroFiles.length > 0 ? ['--macros', macroPathWith(macroFiles)] : [];
-  const fromSpec = await runCommand(sandboxed(ctx, ['rpmspec', '-q', '--buildrequires', ...load, ...defineArgs(defines), spec]), { signal: ctx.signal });
-  let lines: string[];
-  if (fromSpec.code === 0) {
-    lines = fromSpec.stdout.split('\n');
-  } else {
-    ctx.log('Cannot evaluate the spec here; using the BuildRequires recorded in the SRPM header\n');
-    const header = await runOrFail(sandboxed(ctx, ['rpm', '-qp', '--nosignature', '--requires', srpm]), { signal: ctx.signal }, 'cannot read the SRPM header');
-    lines = header.stdout.split('\n');
-  }
+  const argv = sandboxed(ctx, ['bash', '-c', FACTS_SCRIPT, 'srpm-facts', srpm, specDir, ...load, ...defineArgs(defines)]);
+  const res = await runOrFail(argv, { signal: ctx.signal }, 'cannot read the SRPM');
+  const [archLine = '', rest = ''] = res.stdout.split('@@header-requires\n');
+  const [headerPart = '', specPart = ''] = rest.split('@@spec-requires\n');
+  const specOk = specPart.includes('@@spec-ok');
+  if (!specOk) ctx.log('Cannot evaluate the spec here; using the BuildRequires recorded in the SRPM header\n');
+  const lines = (specOk ? specPart.replace('@@spec-ok', '') : headerPart).split('\n');
   const reqs = lines.map((l) => l.trim()).filter((l) => l.length > 0 && !l.startsWith('rpmlib('));
-  return [...new Set(reqs)];
+  return { buildArchs: archLine.split(/\s+/).filter((a) => a.length > 0), buildRequires: [...new Set(reqs)] };
 }
 
 export interface BuildDepsPlan {

@@ -5,11 +5,10 @@
 // machines of what was built.
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isNoarchOnly, refuseForeignArch, srpmBuildArchs } from './arch-check.js';
-import { listBuildRequires, prepareBuildDeps } from './build-requires.js';
+import { isNoarchOnly, refuseForeignArch } from './arch-check.js';
+import { prepareBuildDeps, readSrpmFacts } from './build-requires.js';
 import type { ChrootInfo } from './chroot.js';
 import { writeFedoraMacros } from './fedora-macros.js';
-import { extractSpec } from './rpm-query.js';
 import type { StageContext } from './stage-context.js';
 import type { RpmTask } from './task.js';
 
@@ -39,13 +38,14 @@ export async function prepareLocalBuild(
   defines: Record<string, string>,
 ): Promise<LocalBuildSetup> {
   if (ctx.sandbox.installsBuildroot) return { macroFiles: [], env: {} };
-  const buildArchs = await srpmBuildArchs(ctx, srpm);
-  refuseForeignArch(ctx, buildArchs, task.chroot, chroot.arch);
-  const fedoraMacros = await writeFedoraMacros(join(ctx.workDir, 'fedora-macros'), { debuginfo: !isNoarchOnly(buildArchs) });
+  // The spec is evaluated with the Fedora-like macros (debuginfo ones make no difference there).
+  const queryMacros = await writeFedoraMacros(join(ctx.workDir, 'fedora-macros-query'), { debuginfo: false });
   const specDir = join(ctx.workDir, 'spec-for-deps');
   await rm(specDir, { recursive: true, force: true });
-  const spec = await extractSpec(ctx, srpm, specDir);
-  const buildRequires = await listBuildRequires(ctx, spec, srpm, defines, [fedoraMacros]);
+  const facts = await readSrpmFacts(ctx, srpm, specDir, defines, [queryMacros]);
+  refuseForeignArch(ctx, facts.buildArchs, task.chroot, chroot.arch);
+  const fedoraMacros = await writeFedoraMacros(join(ctx.workDir, 'fedora-macros'), { debuginfo: !isNoarchOnly(facts.buildArchs) });
+  const buildRequires = facts.buildRequires;
   const requirements = [...new Set([...buildRequires, ...task.buildroot_pkgs])];
   const deps = await prepareBuildDeps(ctx, requirements, {
     repos: task.repos,
