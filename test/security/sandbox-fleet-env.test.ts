@@ -10,7 +10,7 @@ import { LocalFleet } from '../../functions/adapters/local-fleet.js';
 import { newBuild, newTask } from '../../functions/core/builds.js';
 import { removeDir, tempDir } from '../builder/helpers.js';
 
-describe('local fleet', () => {
+describe('local fleet', { timeout: 120_000 }, () => {
   let root: string;
   let server: Server;
   let apiUrl: string;

@@ -25,7 +25,7 @@ import {
 const REPO_ROOT = join(import.meta.dirname, '..', '..');
 const SECRET_ENV = 'COPR_PROBE_SECRET';
 
-describe('builder sandbox probe', () => {
+describe('builder sandbox probe', { timeout: 120_000 }, () => {
   const id = `${process.pid}-${Date.now()}`;
   let root: string;
   let files: string;
