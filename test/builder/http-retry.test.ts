@@ -103,7 +103,7 @@ describe('fetchWithRetry', () => {
   });
 });
 
-describe('builder agent against a throttled, flapping service', () => {
+describe('builder agent against a throttled, flapping service', { timeout: 120_000 }, () => {
   const TOKEN = 'task-credential-retry';
   let root: string;
   let api: FakeApi;

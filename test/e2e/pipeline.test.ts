@@ -60,7 +60,7 @@ beforeAll(async () => {
         onReady: (s) => (sys = s),
         reapEveryMs: 500,
         reaper: { heartbeatTimeoutMs: 6_000, maxAttempts: 2 },
-        agentEnv: { COPR_HEARTBEAT_SECONDS: '1', COPR_ALLOW_LOCAL_GIT: '1' },
+        agentEnv: { COPR_HEARTBEAT_SECONDS: '1' },
       }),
     ],
   });

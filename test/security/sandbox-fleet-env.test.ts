@@ -10,7 +10,7 @@ import { LocalFleet } from '../../functions/adapters/local-fleet.js';
 import { newBuild, newTask } from '../../functions/core/builds.js';
 import { removeDir, tempDir } from '../builder/helpers.js';
 
-describe('local fleet', () => {
+describe('local fleet', { timeout: 120_000 }, () => {
   let root: string;
   let server: Server;
   let apiUrl: string;
@@ -38,7 +38,7 @@ describe('local fleet', () => {
       const build = newBuild(5, 'alice', 'proj', { submitter: 'alice' });
       await fleet.launch({ ...newTask(build, 'fedora-41-x86_64', 'x86_64', 0), state: 'starting' }, 'cred-123', 'b-env');
       const pid = fleet.pids().get('b-env') ?? -1;
-      await expect.poll(() => taskFetches, { timeout: 20_000 }).toBeGreaterThan(0);
+      await expect.poll(() => taskFetches, { timeout: 90_000 }).toBeGreaterThan(0);
       const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter((e) => e.length > 0);
       const names = environ.map((e) => e.slice(0, e.indexOf('=')));
       expect(names).not.toContain('COPR_SERVER_ONLY_SECRET');

@@ -13,7 +13,7 @@ import { specWithBuild, srpmTask } from './sandbox-helpers.js';
 const git = (cwd: string, ...args: string[]): string =>
   execFileSync('git', ['-c', 'user.name=Test', '-c', 'user.email=test@example.com', ...args], { cwd, encoding: 'utf8' });
 
-describe('clone URLs of scm and distgit sources', () => {
+describe('clone URLs of scm and distgit sources', { timeout: 120_000 }, () => {
   let root: string;
   let privateRepo: string;
 

@@ -15,7 +15,7 @@ import { connectCmd, countingListener, parseProbes, PROBE_FUNCTION, specWithBuil
 const git = (cwd: string, ...args: string[]): string =>
   execFileSync('git', ['-c', 'user.name=Test', '-c', 'user.email=test@example.com', ...args], { cwd, encoding: 'utf8' });
 
-describe('network of SRPM-stage scripts', () => {
+describe('network of SRPM-stage scripts', { timeout: 120_000 }, () => {
   let root: string;
   let service: CountingListener;
 

@@ -25,7 +25,7 @@ import {
 const REPO_ROOT = join(import.meta.dirname, '..', '..');
 const SECRET_ENV = 'COPR_PROBE_SECRET';
 
-describe('builder sandbox probe', () => {
+describe('builder sandbox probe', { timeout: 120_000 }, () => {
   const id = `${process.pid}-${Date.now()}`;
   let root: string;
   let files: string;
@@ -60,6 +60,7 @@ describe('builder sandbox probe', () => {
       `probe read-root-home cat ${rootSecret}`,
       'probe list-root-home ls /root',
       `probe read-other-builder cat ${join(p.other, 'credential')}`,
+      `probe read-own-credential cat ${join(p.me, 'credential')}`,
       `probe read-agent-meta ls ${meta}`,
       `probe read-checkout cat ${join(REPO_ROOT, 'package.json')}`,
       'probe read-shadow cat /etc/shadow',
@@ -91,6 +92,8 @@ describe('builder sandbox probe', () => {
     mkdirSync(p.other, { recursive: true });
     writeFileSync(join(p.dataDir, 'copr-cli.conf'), '[copr-cli]\ntoken = data-dir-secret\n', { mode: 0o600 });
     writeFileSync(join(p.other, 'credential'), 'other-builder-secret', { mode: 0o600 });
+    mkdirSync(p.me, { recursive: true });
+    writeFileSync(join(p.me, 'credential'), 'own-credential-secret', { mode: 0o600 });
     writeFileSync(rootSecret, 'root-home-secret', { mode: 0o600 });
     process.env[SECRET_ENV] = 'agent-env-secret';
     service = await countingListener('127.0.0.1');
@@ -130,6 +133,7 @@ describe('builder sandbox probe', () => {
     'read-root-home': 'refused',
     'list-root-home': 'refused',
     'read-other-builder': 'refused',
+    'read-own-credential': 'refused',
     'read-agent-meta': 'refused',
     'read-checkout': 'refused',
     'read-shadow': 'refused',
@@ -164,7 +168,7 @@ describe('builder sandbox probe', () => {
     expect(existsSync(`/etc/probe-${id}`) || existsSync(`/usr/probe-${id}`) || existsSync(`/probe-${id}`)).toBe(false);
     expect(existsSync(join(paths().me, 'work', 'meta', `probe-${id}`))).toBe(false);
     // No secret reached the public log either.
-    expect(log).not.toMatch(/data-dir-secret|other-builder-secret|root-home-secret|agent-env-secret/);
+    expect(log).not.toMatch(/data-dir-secret|other-builder-secret|own-credential-secret|root-home-secret|agent-env-secret/);
   });
 
   it('with the network on, the build has a NAT but cannot reach the service on the host loopback', async () => {

@@ -9,7 +9,7 @@ import { runTask } from '../../builder-ami/agent/run-task.js';
 import { localPorts, removeDir, startServer, tempDir, type TestServer } from '../builder/helpers.js';
 import { rpmTask, specWithBuild, srpmFromSpecText } from './sandbox-helpers.js';
 
-describe('build results and logs', () => {
+describe('build results and logs', { timeout: 120_000 }, () => {
   let root: string;
   let server: TestServer;
   let small: string;

@@ -20,7 +20,7 @@ function findNamed(dir: string, prefix: string): string[] {
     .map((e) => join(e.parentPath, e.name));
 }
 
-describe('spec parsing runs in the sandbox', () => {
+describe('spec parsing runs in the sandbox', { timeout: 120_000 }, () => {
   let root: string;
   let server: TestServer;
   const id = `${process.pid}-${Date.now()}`;
