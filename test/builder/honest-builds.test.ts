@@ -29,7 +29,8 @@ function rpmTask(chroot: string, srpmUrl: string, extra: Partial<TaskInput> = {}
 
 const rpmsIn = (dir: string): string[] => readdirSync(dir).filter((f) => f.endsWith('.rpm')).sort();
 
-describe('honest local builds', () => {
+// Real rpmbuild runs (with dnf and createrepo_c): generous per-test time on a loaded 2-core box.
+describe('honest local builds', { timeout: 120_000 }, () => {
   let root: string;
   let server: TestServer;
 
