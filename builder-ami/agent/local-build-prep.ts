@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { isNoarchOnly, refuseForeignArch } from './arch-check.js';
 import { prepareBuildDeps, readSrpmFacts } from './build-requires.js';
 import type { ChrootInfo } from './chroot.js';
+import { SafeAppender } from './disk-full.js';
 import { writeFedoraMacros } from './fedora-macros.js';
 import type { StageContext } from './stage-context.js';
 import type { RpmTask } from './task.js';
@@ -47,7 +48,11 @@ export async function prepareLocalBuild(
   const fedoraMacros = await writeFedoraMacros(join(ctx.workDir, 'fedora-macros'), { debuginfo: !isNoarchOnly(facts.buildArchs) });
   const buildRequires = facts.buildRequires;
   const requirements = [...new Set([...buildRequires, ...task.buildroot_pkgs])];
-  const deps = await prepareBuildDeps(ctx, requirements, {
+  // How each requirement was satisfied goes to build.log as well (the same file rpm-stage's
+  // buildLogPath names; rpmbuild's output is appended after it), so a failure shows it there too.
+  const buildLog = new SafeAppender(join(ctx.metaDir, 'build.log'));
+  const logBoth: StageContext = { ...ctx, log: (text) => { ctx.log(text); buildLog.append(text); } };
+  const deps = await prepareBuildDeps(logBoth, requirements, {
     repos: task.repos,
     arch: chroot.arch === 'i386' ? 'i686' : chroot.arch,
     releasever: releasever(chroot, ctx.config.rawhideVersion),

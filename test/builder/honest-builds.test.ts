@@ -79,6 +79,7 @@ describe('honest local builds', { timeout: 120_000 }, () => {
     expect(rpmQuery(join(ports.resultDir, 'hello-c-debugsource-1.0-1.fc44.x86_64.rpm'), '[%{FILENAMES}\n]')).toContain('hello.c');
     const live = ports.liveLog();
     expect(live).toContain('BuildRequires: gcc: host tool /usr/bin/gcc');
+    expect(readFileSync(join(ports.resultDir, 'build.log'), 'utf8')).toMatch(/^Resolving 2 build requirement\(s\)[^]*BuildRequires: make: host tool \/usr\/bin\/make\n[^]*Wrote: /);
     expect(live).toContain('BuildRequires: make: host tool /usr/bin/make');
     expect(live).toMatch(/Architecture check passed: \d+ ELF object\(s\) in 3 package\(s\) match x86_64/);
   });
@@ -131,6 +132,8 @@ describe('honest local builds', { timeout: 120_000 }, () => {
     expect(live).toContain('BuildRequires: make: host tool /usr/bin/make');
     expect(live).toContain("No matching package to install: 'no-such-package-xyz'");
     expect(live).not.toContain('rpmbuild -ra');
+    // build.log says it too, as mock's logs would.
+    expect(readFileSync(join(ports.resultDir, 'build.log'), 'utf8')).toContain("No matching package to install: 'no-such-package-xyz'");
   });
 
   it("satisfies a BuildRequires from the project's repository (dep-a built and published, then dep-b)", async () => {
