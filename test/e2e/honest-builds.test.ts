@@ -79,7 +79,7 @@ describe('honest local builds, end to end', () => {
       ['fedora-44-aarch64', 'failed'],
       ['fedora-44-x86_64', 'succeeded'],
     ]);
-    const stored = await sys.lifecycle.builds.listBuildChroots(id);
+    const stored = await sys.ports.builds.listBuildChroots(id);
     expect(stored.find((c) => c.name === 'fedora-44-aarch64')?.fail_reason).toBe(
       'local builders build only x86_64; fedora-44-aarch64 needs an aarch64 builder',
     );
