@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what `npm start` and `npm test` need on a fresh machine: Debian packages
-# (RPM toolchain, gpg, bubblewrap, Java for DynamoDB Local, Chromium for browser
-# tests) and the npm dependencies pinned by package-lock.json. Idempotent and quiet
-# when everything is already there.
+# (RPM toolchain, gpg, bubblewrap and slirp4netns for the build sandbox, Java for
+# DynamoDB Local, Chromium for browser tests) and the npm dependencies pinned by
+# package-lock.json. Idempotent and quiet when everything is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +11,11 @@ declare -A NEED=(
   [rpmbuild]=rpm [rpmsign]=rpm [createrepo_c]=createrepo-c [dnf]=dnf
   [gpg]=gnupg [bwrap]=bubblewrap [java]=openjdk-17-jre-headless
   [chromium]=chromium [git]=git [make]=make [cpio]=cpio [rpm2cpio]=rpm2cpio [wget]=wget
+  [slirp4netns]=slirp4netns
+  # Local builds: C toolchain, -debuginfo/-debugsource (find-debuginfo + eu-strip), gdb-add-index
+  [gcc]=gcc [find-debuginfo]=debugedit [eu-strip]=elfutils [gdb-add-index]=gdb
+  # host stand-ins for python3-devel (PyPI builds' generated spec)
+  [python3-config]=python3-dev
 )
 missing=()
 for cmd in "${!NEED[@]}"; do
@@ -18,6 +23,8 @@ for cmd in "${!NEED[@]}"; do
 done
 # dnf copr plugin and config-manager live in dnf-plugins-core (no command of its own)
 [ -d /usr/lib/python3/dist-packages/dnf-plugins ] || missing+=(dnf-plugins-core)
+# python3-setuptools (PyPI builds' generated spec) has no command either
+[ -f /usr/lib/python3/dist-packages/setuptools/__init__.py ] || missing+=(python3-setuptools)
 
 if [ ${#missing[@]} -gt 0 ]; then
   mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)

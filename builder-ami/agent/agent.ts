@@ -1,12 +1,14 @@
 // One agent run: task from the API → runTask → outcome to the API, with a heartbeat loop
 // that re-uploads the live log and turns a server-side cancel into an abort.
 import { appendFileSync } from 'node:fs';
+import { SafeAppender } from './disk-full.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BuilderApiClient } from './api-client.js';
 import type { AgentConfig } from './config.js';
 import type { FetchFn } from './download.js';
+import type { RetryPolicy } from './http-retry.js';
 import { LIVE_LOG, runTask } from './run-task.js';
 import type { Sandbox } from './sandbox.js';
 import type { TaskOutcome } from './task.js';
@@ -22,8 +24,8 @@ export interface AgentRunOptions {
   workRoot?: string;
   fetch?: FetchFn;
   config?: Partial<AgentConfig>;
-  /** Retry tuning for API calls (tests shorten it). */
-  retryBaseMs?: number;
+  /** Timeouts and retry budget of API calls (tests shorten them). */
+  retry?: Partial<RetryPolicy>;
   /** Agent messages that are not part of the build log (stderr in the CLI). */
   report?: (message: string) => void;
 }
@@ -53,7 +55,7 @@ class LiveLogUploader {
 
 export async function runAgent(opts: AgentRunOptions): Promise<TaskOutcome> {
   const report = opts.report ?? ((m: string) => process.stderr.write(`${m}\n`));
-  const client = new BuilderApiClient({ apiUrl: opts.apiUrl, credential: opts.credential, fetch: opts.fetch, retryBaseMs: opts.retryBaseMs });
+  const client = new BuilderApiClient({ apiUrl: opts.apiUrl, credential: opts.credential, fetch: opts.fetch, retry: opts.retry });
   const task = await client.getTask();
   if (task.task_id !== opts.taskId) throw new Error(`the API sent task ${task.task_id}, expected ${opts.taskId}`);
   await client.started();
@@ -61,6 +63,8 @@ export async function runAgent(opts: AgentRunOptions): Promise<TaskOutcome> {
   const workDir = await mkdtemp(join(opts.workRoot ?? tmpdir(), `copr-task-${task.build_id}-`));
   const liveCopy = join(workDir, 'live-copy.log');
   appendFileSync(liveCopy, '');
+  // A full disk must not throw out of the build's output handler (runTask reports it).
+  const liveCopyAppender = new SafeAppender(liveCopy);
   const liveLog = new LiveLogUploader((path, file) => client.upload(path, file));
   const cancel = new AbortController();
   let logDirty = false;
@@ -86,11 +90,16 @@ export async function runAgent(opts: AgentRunOptions): Promise<TaskOutcome> {
     while (!stopBeating.signal.aborted) {
       // Interruptible sleep: the outcome must not wait for the next beat.
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, intervalMs);
-        stopBeating.signal.addEventListener('abort', () => {
+        const onStop = (): void => {
           clearTimeout(timer);
           resolve();
-        }, { once: true });
+        };
+        // The listener goes when the timer fires: one per beat would pile up for hours.
+        const timer = setTimeout(() => {
+          stopBeating.signal.removeEventListener('abort', onStop);
+          resolve();
+        }, intervalMs);
+        stopBeating.signal.addEventListener('abort', onStop, { once: true });
       });
       if (!stopBeating.signal.aborted) await beat();
     }
@@ -104,8 +113,10 @@ export async function runAgent(opts: AgentRunOptions): Promise<TaskOutcome> {
       signal: cancel.signal,
       fetch: opts.fetch,
       config: opts.config,
+      // The builder dir (and the data dir around it, locally) never shows in shipped logs.
+      privatePaths: [workDir, ...(opts.workRoot ? [opts.workRoot] : [])],
       log: (text) => {
-        appendFileSync(liveCopy, text);
+        liveCopyAppender.append(text);
         logDirty = true;
       },
       upload: (path, file) => (path === LIVE_LOG ? liveLog.finalUpload(file) : client.upload(path, file)),

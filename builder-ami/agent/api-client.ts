@@ -1,11 +1,12 @@
 // The builder's side of our builder protocol (DESIGN §5): fetch the task, report start,
 // heartbeat (which carries cancel requests), upload result files through upload URLs
 // (presigned S3 on AWS, the local server locally), report the outcome. Every call carries
-// the task-scoped bearer credential.
+// the task-scoped bearer credential and goes through http-retry.ts (timeouts, backoff).
 import { readFile } from 'node:fs/promises';
 import * as z from 'zod';
 import type { FetchFn } from './download.js';
 import { HeartbeatResponseSchema, UploadUrlResponseSchema } from '../../functions/core/builder-protocol.js';
+import { DEFAULT_RETRY_POLICY, fetchWithRetry, HttpCallError, type CallOptions, type CallResult, type RetryPolicy } from './http-retry.js';
 import { TaskSchema, type Task, type TaskOutcome } from './task.js';
 
 export class BuilderApiError extends Error {
@@ -23,54 +24,43 @@ export interface ApiClientOptions {
   apiUrl: string;
   credential: string;
   fetch?: FetchFn;
-  /** Attempts for 5xx/408/network errors (like Copr's builder: 5). */
-  attempts?: number;
-  /** First retry delay; doubles per attempt. */
-  retryBaseMs?: number;
+  /** Timeouts and retry budget (http-retry.ts); tests shorten them. */
+  retry?: Partial<RetryPolicy>;
 }
 
-function retryable(status: number): boolean {
-  return status >= 500 || status === 408;
-}
+/** Heartbeats come again soon; one that cannot get through should not hold up the next. */
+const HEARTBEAT_BUDGET_MS = 60_000;
+/** Uploads may be large: each attempt gets at least this throughput's worth of time. */
+const MIN_UPLOAD_BYTES_PER_SECOND = 256 * 1024;
 
 export class BuilderApiClient {
   private readonly base: string;
   private readonly fetchFn: FetchFn;
-  private readonly attempts: number;
-  private readonly retryBaseMs: number;
+  private readonly policy: RetryPolicy;
 
   constructor(private readonly options: ApiClientOptions) {
     this.base = options.apiUrl.replace(/\/+$/, '');
     this.fetchFn = options.fetch ?? fetch;
-    this.attempts = options.attempts ?? 5;
-    this.retryBaseMs = options.retryBaseMs ?? 1000;
+    this.policy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
   }
 
-  /** One HTTP call with retries on 5xx/408/network errors; 4xx fails at once. */
-  private async send(url: string, init: RequestInit, what: string): Promise<Response> {
-    let lastError: unknown;
-    for (let attempt = 1; attempt <= this.attempts; attempt++) {
-      if (attempt > 1) await new Promise((resolve) => setTimeout(resolve, this.retryBaseMs * 2 ** (attempt - 2)));
-      try {
-        const res = await this.fetchFn(url, init);
-        if (res.ok) return res;
-        const body = (await res.text()).slice(0, 200);
-        lastError = new BuilderApiError(`${what}: HTTP ${res.status} ${body}`.trim(), res.status);
-        if (!retryable(res.status)) break;
-      } catch (err) {
-        lastError = new BuilderApiError(`${what}: ${(err as Error).message}`, undefined, { cause: err });
-      }
+  /** One HTTP call through fetchWithRetry, its failure as a BuilderApiError. */
+  private async send(url: string, init: RequestInit, call: Omit<CallOptions, 'policy'>): Promise<CallResult> {
+    try {
+      return await fetchWithRetry(this.fetchFn, url, init, { ...call, policy: this.policy });
+    } catch (err) {
+      if (err instanceof HttpCallError) throw new BuilderApiError(err.message, err.status, { cause: err });
+      throw err;
     }
-    throw lastError;
   }
 
-  private async call(method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
+  private async call(method: 'GET' | 'POST', path: string, body?: unknown, totalBudgetMs?: number): Promise<unknown> {
     const headers: Record<string, string> = { authorization: `Bearer ${this.options.credential}`, accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
-    const res = await this.send(`${this.base}/backend/builder/${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }, `${method} ${path}`);
-    const text = await res.text();
+    const init = { method, headers, body: body === undefined ? undefined : JSON.stringify(body) };
+    const res = await this.send(`${this.base}/backend/builder/${path}`, init, { what: `${method} ${path}`, totalBudgetMs });
     try {
-      return text === '' ? {} : JSON.parse(text);
+      return res.body === '' ? {} : JSON.parse(res.body);
     } catch (err) {
       throw new BuilderApiError(`${method} ${path}: response is not JSON`, res.status, { cause: err });
     }
@@ -88,7 +78,7 @@ export class BuilderApiClient {
 
   /** Returns true when the build should be canceled. */
   async heartbeat(): Promise<boolean> {
-    const parsed = HeartbeatResponseSchema.safeParse(await this.call('POST', 'heartbeat', {}));
+    const parsed = HeartbeatResponseSchema.safeParse(await this.call('POST', 'heartbeat', {}, HEARTBEAT_BUDGET_MS));
     if (!parsed.success) throw new BuilderApiError('POST heartbeat: unexpected response');
     return parsed.data.cancel;
   }
@@ -101,7 +91,8 @@ export class BuilderApiClient {
     const file = await readFile(localFile);
     // readFile never returns a SharedArrayBuffer-backed Buffer; the cast only narrows the type.
     const bytes = new Uint8Array(file.buffer as ArrayBuffer, file.byteOffset, file.byteLength);
-    await this.send(target.data.url, { method: 'PUT', headers: target.data.headers, body: bytes }, `PUT ${relativePath}`);
+    const attemptTimeoutMs = Math.max(this.policy.attemptTimeoutMs, (bytes.byteLength / MIN_UPLOAD_BYTES_PER_SECOND) * 1000);
+    await this.send(target.data.url, { method: 'PUT', headers: target.data.headers, body: bytes }, { what: `PUT ${relativePath}`, attemptTimeoutMs });
   }
 
   async finished(outcome: TaskOutcome): Promise<void> {

@@ -10,6 +10,14 @@ export interface AgentConfig {
   rubygemsUrl: string;
   /** Fedora version fedora-rawhide chroots build for (%dist .fcN). */
   rawhideVersion: number;
+  /**
+   * Whether clone URLs may name the builder's own disk (paths, file://). Off by default: the
+   * clone runs on the host, so it would let any user build (and publish) any git repository
+   * the agent can read. Tests and development setups with local repositories turn it on.
+   */
+  allowLocalGitSources: boolean;
+  /** %vendor of built packages; null = Copr's default, "Unknown Copr - user <owner>". */
+  vendor: string | null;
 }
 
 export const DEFAULT_AGENT_CONFIG: AgentConfig = {
@@ -17,4 +25,6 @@ export const DEFAULT_AGENT_CONFIG: AgentConfig = {
   pypiIndexUrl: 'https://pypi.org',
   rubygemsUrl: 'https://rubygems.org',
   rawhideVersion: 44,
+  allowLocalGitSources: false,
+  vendor: null,
 };

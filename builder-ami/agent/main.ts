@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import * as z from 'zod';
 import { runAgent } from './agent.js';
 import { DEFAULT_AGENT_CONFIG } from './config.js';
+import { DEFAULT_RETRY_POLICY } from './http-retry.js';
 import type { Sandbox } from './sandbox.js';
 import { createBwrapSandbox } from './sandbox-bwrap.js';
 import { createMockSandbox } from './sandbox-mock.js';
@@ -22,6 +23,13 @@ const EnvSchema = z.object({
   COPR_RUBYGEMS_URL: z.string().default(DEFAULT_AGENT_CONFIG.rubygemsUrl),
   COPR_MAX_DOWNLOAD_BYTES: z.coerce.number().int().positive().default(DEFAULT_AGENT_CONFIG.maxDownloadBytes),
   COPR_RAWHIDE_VERSION: z.coerce.number().int().positive().default(DEFAULT_AGENT_CONFIG.rawhideVersion),
+  // "1": clone URLs may be paths on this machine (tests, development only).
+  COPR_ALLOW_LOCAL_GIT: z.enum(['0', '1']).default('0'),
+  // %vendor of built packages (Copr's configured vendor); unset = "Unknown Copr - user <owner>".
+  COPR_BUILDER_VENDOR: z.string().min(1).optional(),
+  // Per-attempt timeout and total retry time of calls to the service (http-retry.ts).
+  COPR_API_TIMEOUT_SECONDS: z.coerce.number().positive().default(DEFAULT_RETRY_POLICY.attemptTimeoutMs / 1000),
+  COPR_API_RETRY_BUDGET_SECONDS: z.coerce.number().positive().default(DEFAULT_RETRY_POLICY.totalBudgetMs / 1000),
 });
 
 function fail(message: string): never {
@@ -50,11 +58,14 @@ async function main(): Promise<void> {
     sandbox,
     heartbeatSeconds: env.COPR_HEARTBEAT_SECONDS,
     workRoot: env.COPR_WORK_ROOT,
+    retry: { attemptTimeoutMs: env.COPR_API_TIMEOUT_SECONDS * 1000, totalBudgetMs: env.COPR_API_RETRY_BUDGET_SECONDS * 1000 },
     config: {
       pypiIndexUrl: env.COPR_PYPI_URL,
       rubygemsUrl: env.COPR_RUBYGEMS_URL,
       maxDownloadBytes: env.COPR_MAX_DOWNLOAD_BYTES,
       rawhideVersion: env.COPR_RAWHIDE_VERSION,
+      allowLocalGitSources: env.COPR_ALLOW_LOCAL_GIT === '1',
+      vendor: env.COPR_BUILDER_VENDOR ?? null,
     },
   });
   process.stderr.write(`copr-builder-agent: task ${taskId} ${outcome.status}${outcome.fail_reason ? `: ${outcome.fail_reason}` : ''}\n`);

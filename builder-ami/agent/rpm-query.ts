@@ -1,12 +1,25 @@
 // Reads package facts with the rpm tools: NEVRA of a package file, architecture tags of a
-// spec per distribution, the spec inside an SRPM.
+// spec per distribution, the spec inside an SRPM. Every one of them runs INSIDE the
+// sandbox, offline: parsing a spec executes its %(...) shell macros, and rpm2cpio/cpio
+// unpack a stranger's archive; neither may happen in the agent's own context.
 import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { distroMacros, type DistOptions } from './chroot.js';
 import { BuildFailedError } from './errors.js';
 import { runCommand, runOrFail } from './run-command.js';
 import type { ArchTags, BuiltPackage } from './task.js';
-import { defineArgs } from './sandbox.js';
+import { defineArgs, type Sandbox } from './sandbox.js';
+
+/** What a query needs: the sandbox, the task's work dir (the only dir it sees) and the abort signal. */
+export interface QueryScope {
+  sandbox: Sandbox;
+  workDir: string;
+  signal: AbortSignal;
+}
+
+function sandboxed(scope: QueryScope, argv: readonly string[], cwd: string = scope.workDir): string[] {
+  return scope.sandbox.commandArgv({ argv, cwd, workDir: scope.workDir, enableNet: false, chroot: null });
+}
 
 const SEP = '\u001f';
 
@@ -15,9 +28,10 @@ function epochOf(raw: string): number | null {
 }
 
 /** NEVRA of an .rpm or .src.rpm file; arch is "src" for source packages, as Copr reports it. */
-export async function queryPackage(file: string, signal: AbortSignal): Promise<BuiltPackage> {
+export async function queryPackage(scope: QueryScope, file: string): Promise<BuiltPackage> {
   const qf = ['%{NAME}', '%{EPOCH}', '%{VERSION}', '%{RELEASE}', '%{ARCH}', '%{SOURCERPM}'].join(SEP);
-  const { code, stdout, output } = await runCommand(['rpm', '-qp', '--nosignature', '--qf', qf, file], { signal });
+  const argv = sandboxed(scope, ['rpm', '-qp', '--nosignature', '--qf', qf, file]);
+  const { code, stdout, output } = await runCommand(argv, { signal: scope.signal });
   const [name, epoch, version, release, arch, sourceRpm] = stdout.split(SEP);
   if (code !== 0 || !name || version === undefined || release === undefined || arch === undefined) {
     throw new BuildFailedError(`not an RPM package: ${file.split('/').pop()} (${output.trim().split('\n')[0] ?? ''})`);
@@ -27,8 +41,8 @@ export async function queryPackage(file: string, signal: AbortSignal): Promise<B
 }
 
 /** Fails unless `file` is a source RPM. */
-export async function assertSrpm(file: string, signal: AbortSignal): Promise<BuiltPackage> {
-  const pkg = await queryPackage(file, signal);
+export async function assertSrpm(scope: QueryScope, file: string): Promise<BuiltPackage> {
+  const pkg = await queryPackage(scope, file);
   if (pkg.arch !== 'src') throw new BuildFailedError(`not a source RPM: ${file.split('/').pop()} is a binary package`);
   return pkg;
 }
@@ -51,18 +65,19 @@ const ARCH_QF = ['[%{EXCLUSIVEARCH} ]', '[%{EXCLUDEARCH} ]', '[%{BUILDARCHS} ]']
  * parsed on this host the SRPM header (one evaluation) is used for every distribution.
  */
 export async function architectureTags(
+  scope: QueryScope,
   spec: string,
   srpm: string,
   distributions: readonly string[],
-  signal: AbortSignal,
   distOptions: DistOptions = {},
 ): Promise<Record<string, ArchTags>> {
-  const fromHeader = await runOrFail(['rpm', '-qp', '--nosignature', '--qf', ARCH_QF, srpm], { signal }, 'rpm -qp failed');
+  const { signal } = scope;
+  const fromHeader = await runOrFail(sandboxed(scope, ['rpm', '-qp', '--nosignature', '--qf', ARCH_QF, srpm]), { signal }, 'rpm -qp failed');
   const [hx = '', he = '', hb = ''] = fromHeader.stdout.split(SEP);
   const result: Record<string, ArchTags> = {};
   for (const distro of distributions) {
     const macros = defineArgs(distroMacros(distro, distOptions));
-    const parsed = await runCommand(['rpmspec', '-q', '--srpm', ...macros, '--qf', ARCH_QF, spec], { signal });
+    const parsed = await runCommand(sandboxed(scope, ['rpmspec', '-q', '--srpm', ...macros, '--qf', ARCH_QF, spec]), { signal });
     const [x = '', e = '', b = ''] = parsed.code === 0 ? parsed.stdout.split(SEP) : [hx, he, hb];
     result[distro] = toTags(x, e, b);
   }
@@ -70,10 +85,11 @@ export async function architectureTags(
 }
 
 /** Extracts the *.spec from an SRPM into `destDir`; returns its path. */
-export async function extractSpec(srpm: string, destDir: string, signal: AbortSignal): Promise<string> {
+export async function extractSpec(scope: QueryScope, srpm: string, destDir: string): Promise<string> {
   await mkdir(destDir, { recursive: true });
   const script = 'rpm2cpio "$1" | cpio -idm --quiet "*.spec"';
-  await runOrFail(['bash', '-c', script, 'extract-spec', srpm], { signal, cwd: destDir }, 'cannot extract the spec from the SRPM');
+  const argv = sandboxed(scope, ['bash', '-c', script, 'extract-spec', srpm], destDir);
+  await runOrFail(argv, { signal: scope.signal }, 'cannot extract the spec from the SRPM');
   const specs = (await readdir(destDir)).filter((f) => f.endsWith('.spec'));
   const spec = specs[0];
   if (spec === undefined || specs.length > 1) throw new BuildFailedError('the SRPM does not contain exactly one .spec file');
@@ -81,14 +97,16 @@ export async function extractSpec(srpm: string, destDir: string, signal: AbortSi
 }
 
 /** Source file names (basenames) a spec declares, as the SRPM header would list them. */
-export async function specSources(spec: string, signal: AbortSignal): Promise<string[]> {
-  const res = await runOrFail(['rpmspec', '-q', '--srpm', '--qf', '[%{SOURCE}\n]', spec], { signal }, 'cannot parse the spec');
+export async function specSources(scope: QueryScope, spec: string): Promise<string[]> {
+  const argv = sandboxed(scope, ['rpmspec', '-q', '--srpm', '--qf', '[%{SOURCE}\n]', spec]);
+  const res = await runOrFail(argv, { signal: scope.signal }, 'cannot parse the spec');
   return res.stdout.split('\n').filter((s) => s.length > 0);
 }
 
 /** Name and version a spec declares (for generated tarball names). */
-export async function specNameVersion(spec: string, signal: AbortSignal): Promise<{ name: string; version: string }> {
-  const res = await runOrFail(['rpmspec', '-q', '--srpm', '--qf', `%{NAME}${SEP}%{VERSION}`, spec], { signal }, 'cannot parse the spec');
+export async function specNameVersion(scope: QueryScope, spec: string): Promise<{ name: string; version: string }> {
+  const argv = sandboxed(scope, ['rpmspec', '-q', '--srpm', '--qf', `%{NAME}${SEP}%{VERSION}`, spec]);
+  const res = await runOrFail(argv, { signal: scope.signal }, 'cannot parse the spec');
   const [name = '', version = ''] = res.stdout.split(SEP);
   return { name, version };
 }

@@ -1,20 +1,26 @@
 // RPM stage: SRPM URL → binary RPMs + rebuilt SRPM for one chroot, with build.log and
 // results.json (spec §4.3, §4.5).
-import { appendFileSync, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir, readdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { distroMacros, parseChroot, rpmTarget } from './chroot.js';
+import { DISK_FULL_REASON, mentionsDiskFull, SafeAppender } from './disk-full.js';
 import { downloadFile } from './download.js';
+import { checkBuiltArchitectures } from './arch-check.js';
 import { BuildFailedError } from './errors.js';
+import { prepareLocalBuild } from './local-build-prep.js';
 import { assertSrpm, extractSpec, queryPackage } from './rpm-query.js';
 import { fileNameFromUrl } from './srpm/link.js';
 import { runLogged, type StageContext } from './stage-context.js';
 import type { ResultFile, StageResult } from './stage-result.js';
-import type { RpmTask } from './task.js';
+import type { BuiltPackage, RpmTask } from './task.js';
 
-/** Where the rpmbuild/mock output is kept; runTask uploads it even when the build fails. */
-export function buildLogPath(workDir: string): string {
-  return join(workDir, 'build.log');
+/**
+ * Where the rpmbuild/mock output is kept (in the agent's meta dir, which the sandbox cannot
+ * write); runTask uploads it even when the build fails.
+ */
+export function buildLogPath(metaDir: string): string {
+  return join(metaDir, 'build.log');
 }
 
 async function findFiles(dir: string, suffix: string): Promise<string[]> {
@@ -32,17 +38,14 @@ export async function runRpmStage(ctx: StageContext, task: RpmTask): Promise<Sta
   const srpm = join(inputDir, fileNameFromUrl(task.srpm_url, 'input.src.rpm'));
   ctx.log(`Downloading SRPM ${task.srpm_url}\n`);
   await downloadFile(task.srpm_url, srpm, { fetch: ctx.fetch, signal: ctx.signal, maxBytes: ctx.config.maxDownloadBytes });
-  await assertSrpm(srpm, ctx.signal);
+  await assertSrpm(ctx, srpm);
 
-  if (!ctx.sandbox.installsBuildroot && (task.repos.length > 0 || task.buildroot_pkgs.length > 0)) {
-    ctx.log('Note: the local builder builds against the host; repos and buildroot_pkgs are not installed.\n');
-  }
   const defines = {
     ...distroMacros(chroot.nameRelease, { rawhideVersion: ctx.config.rawhideVersion }),
-    copr_username: task.project_owner,
-    copr_projectname: task.project_name,
-    buildtag: `.copr${task.build_id}`,
+    ...ctx.buildMacros,
   };
+  // bwrap only: arch refusal, Fedora-like macros, BuildRequires (local-build-prep.ts).
+  const local = await prepareLocalBuild(ctx, task, srpm, chroot, defines);
   const argv = ctx.sandbox.rebuildArgv({
     workDir: ctx.workDir,
     srpm,
@@ -55,27 +58,38 @@ export async function runRpmStage(ctx: StageContext, task: RpmTask): Promise<Sta
     enableNet: task.enable_net,
     repos: task.repos,
     buildrootPkgs: task.buildroot_pkgs,
+    macroFiles: local.macroFiles,
+    env: local.env,
   });
-  const buildLog = buildLogPath(ctx.workDir);
-  const res = await runLogged(ctx, argv, { onOutput: (text) => appendFileSync(buildLog, text) });
+  const buildLog = new SafeAppender(buildLogPath(ctx.metaDir));
+  const res = await runLogged(ctx, argv, { onOutput: (text) => buildLog.append(text) });
+  if (res.code !== 0 && mentionsDiskFull(res.output)) throw new BuildFailedError(`rpmbuild failed: ${DISK_FULL_REASON}, see build.log`);
   if (res.code !== 0) throw new BuildFailedError('rpmbuild failed: see build.log');
 
   const built = await findFiles(outDir, '.rpm');
   if (!built.some((f) => !f.endsWith('.src.rpm'))) throw new BuildFailedError('rpmbuild produced no binary RPMs: see build.log');
-  const packages = [];
-  for (const file of built) packages.push(await queryPackage(file, ctx.signal));
+  const packages: BuiltPackage[] = [];
+  const checked: { file: string; arch: string }[] = [];
+  for (const file of built) {
+    const pkg = await queryPackage(ctx, file);
+    packages.push(pkg);
+    checked.push({ file, arch: pkg.arch });
+  }
+  await checkBuiltArchitectures(ctx, checked, chroot.arch);
   const rebuiltSrpm = built.find((f) => f.endsWith('.src.rpm')) ?? srpm;
-  const spec = await extractSpec(rebuiltSrpm, join(ctx.workDir, 'spec-from-srpm'), ctx.signal);
+  const spec = await extractSpec(ctx, rebuiltSrpm, join(ctx.workDir, 'spec-from-srpm'));
 
   const files: ResultFile[] = built.map((f) => ({ relativePath: basename(f), localFile: f }));
   if (!built.includes(rebuiltSrpm)) {
     files.push({ relativePath: basename(srpm), localFile: srpm });
-    packages.push(await queryPackage(srpm, ctx.signal));
+    packages.push(await queryPackage(ctx, srpm));
   }
   files.push({ relativePath: basename(spec), localFile: spec });
   // mock writes its own logs into the result dir; rpmbuild's output is our build.log.
   const ownLogs = (await readdir(outDir)).filter((f) => f.endsWith('.log'));
   for (const log of ownLogs) files.push({ relativePath: log, localFile: join(outDir, log) });
-  if (!ownLogs.includes('build.log') && existsSync(buildLog)) files.push({ relativePath: 'build.log', localFile: buildLog });
+  if (!ownLogs.includes('build.log') && existsSync(buildLogPath(ctx.metaDir))) {
+    files.push({ relativePath: 'build.log', localFile: buildLogPath(ctx.metaDir) });
+  }
   return { files, results: { packages }, srpmFilename: basename(rebuiltSrpm) };
 }

@@ -1,12 +1,16 @@
 // The agent core: one task in, one outcome out. Ports (sandbox, upload, log, fetch, abort
 // signal) are injected so the same code runs as a local child process and on the AMI.
-import { appendFileSync, existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as z from 'zod';
 import { DEFAULT_AGENT_CONFIG, type AgentConfig } from './config.js';
 import type { FetchFn } from './download.js';
+import { DISK_FULL_REASON, isDiskFullError, mentionsDiskFull, SafeAppender } from './disk-full.js';
 import { BuildFailedError, TaskAbortedError } from './errors.js';
+import { coprBuildMacros } from './fedora-macros.js';
+import { createPathScrubber, type PathScrubber } from './log-scrub.js';
+import { assertShippable } from './result-file-guard.js';
 import { buildLogPath, runRpmStage } from './rpm-stage.js';
 import type { Sandbox } from './sandbox.js';
 import type { StageContext } from './stage-context.js';
@@ -26,6 +30,8 @@ export interface AgentDeps {
   signal: AbortSignal;
   fetch?: FetchFn;
   config?: Partial<AgentConfig>;
+  /** Further host paths shipped logs must not show (the builder dir, the data dir). */
+  privatePaths?: readonly string[];
 }
 
 export const LIVE_LOG = 'builder-live.log';
@@ -58,11 +64,29 @@ function taskSignal(task: Task, cancel: AbortSignal): { signal: AbortSignal; dis
   };
 }
 
-async function uploadAll(deps: AgentDeps, files: readonly ResultFile[], uploaded: string[]): Promise<void> {
+/** How result files leave the builder: checked, and logs with host paths scrubbed. */
+interface Shipper {
+  deps: AgentDeps;
+  metaDir: string;
+  scrubber: PathScrubber;
+}
+
+async function uploadAll(ship: Shipper, files: readonly ResultFile[], uploaded: string[]): Promise<void> {
   for (const file of files) {
-    await deps.upload(file.relativePath, file.localFile);
+    await assertShippable(file.localFile, ship.deps.workDir);
+    let local = file.localFile;
+    if (file.relativePath.endsWith('.log')) {
+      local = join(ship.metaDir, `shipped-${file.relativePath.replaceAll('/', '_')}`);
+      await ship.scrubber.scrubFile(file.localFile, local);
+    }
+    await ship.deps.upload(file.relativePath, local);
     uploaded.push(file.relativePath);
   }
+}
+
+function uploadFailure(err: unknown): string {
+  if (isDiskFullError(err)) return `upload failed: ${DISK_FULL_REASON}`;
+  return `upload failed: ${err instanceof Error ? err.message : String(err)}`;
 }
 
 /** Runs one SRPM or RPM task to completion and uploads its result dir. Never throws. */
@@ -72,9 +96,19 @@ export async function runTask(input: TaskInput | Task, deps: AgentDeps): Promise
   await mkdir(metaDir, { recursive: true });
   await mkdir(buildDir, { recursive: true });
   const liveLog = join(metaDir, LIVE_LOG);
+  const scrubber = createPathScrubber([
+    { path: buildDir, placeholder: '<builddir>' },
+    { path: deps.workDir, placeholder: '<taskdir>' },
+    ...(deps.privatePaths ?? []).map((path) => ({ path, placeholder: '<hostdir>' })),
+  ]);
+  const ship: Shipper = { deps, metaDir, scrubber };
+  const liveAppender = new SafeAppender(liveLog);
+  let sawDiskFull = false;
   const log = (text: string): void => {
-    appendFileSync(liveLog, text);
-    deps.log(text);
+    if (mentionsDiskFull(text)) sawDiskFull = true;
+    const clean = scrubber.scrub(text);
+    liveAppender.append(clean);
+    deps.log(clean);
   };
   const uploaded: string[] = [];
 
@@ -82,18 +116,22 @@ export async function runTask(input: TaskInput | Task, deps: AgentDeps): Promise
   if (!parsed.success) {
     const reason = `invalid task: ${z.prettifyError(parsed.error)}`;
     log(`${reason}\n`);
-    await deps.upload(LIVE_LOG, liveLog).then(() => uploaded.push(LIVE_LOG), () => undefined);
+    await uploadAll(ship, [{ relativePath: LIVE_LOG, localFile: liveLog }], uploaded).catch(() => undefined);
     return { status: 'failed', fail_reason: reason, uploaded };
   }
   const task = parsed.data;
   const { signal, dispose } = taskSignal(task, deps.signal);
+  const config = { ...DEFAULT_AGENT_CONFIG, ...deps.config };
   const ctx: StageContext = {
     workDir: buildDir,
+    metaDir,
+    enableNet: task.enable_net,
     sandbox: deps.sandbox,
     signal,
     fetch: deps.fetch ?? fetch,
     log,
-    config: { ...DEFAULT_AGENT_CONFIG, ...deps.config },
+    config,
+    buildMacros: coprBuildMacros({ buildId: task.build_id, owner: task.project_owner, project: task.project_name, vendor: config.vendor }),
   };
   log(`Task ${task.task_id} (${task.kind} stage, sandbox ${deps.sandbox.name}), timeout ${task.timeout} s\n`);
 
@@ -102,47 +140,53 @@ export async function runTask(input: TaskInput | Task, deps: AgentDeps): Promise
     stage = task.kind === 'srpm' ? await runSrpmStage(ctx, task) : await runRpmStage(ctx, task);
   } catch (err) {
     dispose();
-    const { status, reason } = describeFailure(err, signal);
-    log(`Build ${status}: ${reason}\n`);
-    return finishFailed(deps, buildDir, liveLog, uploaded, status, reason);
+    const failure = describeFailure(err, signal);
+    const diskFull = isDiskFullError(err) || sawDiskFull || liveAppender.error !== null;
+    const prefixed = diskFull && failure.status === 'failed' && !failure.reason.includes(DISK_FULL_REASON);
+    const reason = scrubber.scrub(prefixed ? `${DISK_FULL_REASON}: ${failure.reason}` : failure.reason);
+    // Free the space the build used, so the logs can still be prepared and shipped.
+    if (diskFull) await rm(buildDir, { recursive: true, force: true });
+    log(`Build ${failure.status}: ${reason}\n`);
+    return finishFailed(ship, liveLog, uploaded, failure.status, reason);
   }
   dispose();
 
   try {
     const resultsJson = join(metaDir, 'results.json');
     await writeFile(resultsJson, `${JSON.stringify(stage.results, null, 2)}\n`);
-    await uploadAll(deps, [...stage.files, { relativePath: 'results.json', localFile: resultsJson }], uploaded);
+    await uploadAll(ship, [...stage.files, { relativePath: 'results.json', localFile: resultsJson }], uploaded);
     log('Build succeeded\n');
-    await uploadAll(deps, [{ relativePath: LIVE_LOG, localFile: liveLog }], uploaded);
+    await uploadAll(ship, [{ relativePath: LIVE_LOG, localFile: liveLog }], uploaded);
     // `success` goes last: its presence tells readers the result dir is complete.
     const success = join(metaDir, 'success');
     await writeFile(success, 'done\n');
-    await uploadAll(deps, [{ relativePath: 'success', localFile: success }], uploaded);
+    await uploadAll(ship, [{ relativePath: 'success', localFile: success }], uploaded);
   } catch (err) {
-    const reason = `upload failed: ${err instanceof Error ? err.message : String(err)}`;
+    const reason = scrubber.scrub(err instanceof BuildFailedError ? err.message : uploadFailure(err));
+    if (isDiskFullError(err)) await rm(buildDir, { recursive: true, force: true });
     log(`Build failed: ${reason}\n`);
-    return finishFailed(deps, buildDir, liveLog, uploaded, 'failed', reason);
+    return finishFailed(ship, liveLog, uploaded, 'failed', reason);
   }
   return { status: 'succeeded', results: stage.results, srpm_filename: stage.srpmFilename, uploaded };
 }
 
 /** Uploads what helps a human see why (build.log, the live log); no `success` file. */
 async function finishFailed(
-  deps: AgentDeps,
-  buildDir: string,
+  ship: Shipper,
   liveLog: string,
   uploaded: string[],
   status: 'failed' | 'canceled',
   reason: string,
 ): Promise<TaskOutcome> {
   const logs: ResultFile[] = [];
-  if (existsSync(buildLogPath(buildDir))) logs.push({ relativePath: 'build.log', localFile: buildLogPath(buildDir) });
+  const buildLog = buildLogPath(ship.metaDir);
+  if (existsSync(buildLog)) logs.push({ relativePath: 'build.log', localFile: buildLog });
   logs.push({ relativePath: LIVE_LOG, localFile: liveLog });
   let failReason = reason;
   try {
-    await uploadAll(deps, logs, uploaded);
+    await uploadAll(ship, logs, uploaded);
   } catch (err) {
-    failReason = `${reason} (log upload failed: ${err instanceof Error ? err.message : String(err)})`;
+    failReason = `${reason} (log ${ship.scrubber.scrub(uploadFailure(err))})`;
   }
   return { status, fail_reason: failReason, uploaded };
 }

@@ -1,5 +1,7 @@
-// Builder-AMI sandbox: mock with the chroot's real buildroot. It cannot run on the Debian
-// dev machine (no mock there), so its tests check the command lines it builds.
+// Builder-AMI sandbox: mock with the chroot's real buildroot. Builds, spec queries, SRPM
+// unpacking and scripts all run inside mock (queries and scripts through --chroot), never
+// on the instance itself. It cannot run on the Debian dev machine (no mock there), so its
+// tests check the command lines it builds.
 import type { CommandRequest, RebuildRequest, Sandbox, SrpmBuildRequest } from './sandbox.js';
 import { defineArgs } from './sandbox.js';
 
@@ -43,7 +45,9 @@ export function createMockSandbox(options: MockSandboxOptions = {}): Sandbox {
       const argv = ['mock', '-r', req.chroot ?? defaultConfig, ...extra];
       argv.push(`--plugin-option=bind_mount:dirs=[("${req.workDir}", "${req.workDir}")]`);
       if (req.enableNet) argv.push('--enable-network');
-      argv.push('--cwd', req.cwd, '--chroot', '--');
+      // --unpriv: the command (a user's script, or rpmspec parsing a user's spec) runs as
+      // mock's unprivileged build user, not as root in the buildroot.
+      argv.push('--cwd', req.cwd, '--unpriv', '--chroot', '--');
       const envPrefix = Object.entries(req.env ?? {}).map(([name, value]) => `${name}=${value}`);
       argv.push(...(envPrefix.length > 0 ? ['env', ...envPrefix] : []), ...req.argv);
       return argv;

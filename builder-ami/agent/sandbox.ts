@@ -21,6 +21,10 @@ export interface RebuildRequest {
   enableNet: boolean;
   repos: readonly Repo[];
   buildrootPkgs: readonly string[];
+  /** Extra rpm macro files (bwrap: the Fedora-like macros; mock has a real buildroot). */
+  macroFiles?: readonly string[];
+  /** Extra environment (bwrap: paths of BuildRequires unpacked into the work dir). */
+  env?: Record<string, string>;
 }
 
 export interface SrpmBuildRequest {
@@ -31,6 +35,7 @@ export interface SrpmBuildRequest {
   outDir: string;
   enableNet: boolean;
   defines: Record<string, string>;
+  macroFiles?: readonly string[];
 }
 
 export interface CommandRequest {

@@ -41,10 +41,10 @@ function produce(ctx: StageContext, task: SrpmTask, source: unknown): Promise<Pr
 
 export async function runSrpmStage(ctx: StageContext, task: SrpmTask): Promise<StageResult> {
   const { srpm } = await produce(ctx, task, decodeSource(task));
-  const pkg = await assertSrpm(srpm, ctx.signal);
-  const spec = await extractSpec(srpm, join(ctx.workDir, 'spec-from-srpm'), ctx.signal);
+  const pkg = await assertSrpm(ctx, srpm);
+  const spec = await extractSpec(ctx, srpm, join(ctx.workDir, 'spec-from-srpm'));
   const distributions = task.distributions_in_build.length > 0 ? task.distributions_in_build : task.distributions_in_project;
-  const tags = await architectureTags(spec, srpm, distributions, ctx.signal, { rawhideVersion: ctx.config.rawhideVersion });
+  const tags = await architectureTags(ctx, spec, srpm, distributions, { rawhideVersion: ctx.config.rawhideVersion });
   ctx.log(`SRPM ${basename(srpm)}: ${pkg.name} ${pkg.epoch === null ? '' : `${pkg.epoch}:`}${pkg.version}-${pkg.release}\n`);
   return {
     files: [

@@ -6,13 +6,20 @@ import { runCommand, runOrFail, type RunResult } from './run-command.js';
 import type { Sandbox } from './sandbox.js';
 
 export interface StageContext {
+  /** The only host dir the sandbox can see and write; everything in it is untrusted. */
   workDir: string;
+  /** The agent's own files (build.log); outside workDir, so a build cannot swap them for symlinks. */
+  metaDir: string;
+  /** The project's enable_net: whether a sandboxed step that needs network may have it. */
+  enableNet: boolean;
   sandbox: Sandbox;
   /** Fires on cancel or timeout; every child process and download listens to it. */
   signal: AbortSignal;
   fetch: FetchFn;
   log: (text: string) => void;
   config: AgentConfig;
+  /** Copr's build macros (copr_username, copr_projectname, buildtag, vendor), both stages. */
+  buildMacros: Record<string, string>;
 }
 
 export interface StageRunOptions {

@@ -39,6 +39,22 @@ async function bundleAgent(outFile: string, log?: (m: string) => void): Promise<
   }
 }
 
+/**
+ * What of the server's environment a builder process gets: enough to run node and the
+ * tools, nothing else. The server's environment may hold AWS keys, admin tokens or the
+ * issuer's settings; a builder needs none of them (its credential comes through a file).
+ */
+const AGENT_ENV_PASSTHROUGH = ['PATH', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'NODE_EXTRA_CA_CERTS'] as const;
+
+function agentBaseEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of AGENT_ENV_PASSTHROUGH) {
+    const value = process.env[name];
+    if (value !== undefined) env[name] = value;
+  }
+  return env;
+}
+
 export interface LocalFleetOptions {
   apiUrl: string;
   workDir: string;
@@ -79,7 +95,8 @@ export class LocalFleet implements Fleet {
       {
         cwd: dir,
         env: {
-          ...process.env,
+          ...agentBaseEnv(),
+          HOME: dir,
           COPR_WORK_ROOT: dir,
           AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
           ...this.opts.env,

@@ -80,15 +80,17 @@ function skippedByArch(chroot: string, tags: SrpmResults['architecture_specific_
   const { arch, name_release } = parseChrootName(chroot);
   const t = tags?.[name_release];
   if (!t) return null;
-  if (t.buildarch?.includes('noarch')) {
-    // noarch packages build everywhere unless ExclusiveArch forbids it explicitly
-    if (t.exclusivearch?.length && !t.exclusivearch.includes(arch) && !t.exclusivearch.includes('noarch')) {
-      return `ExclusiveArch ${t.exclusivearch.join(' ')} does not include ${arch}`;
-    }
-    return null;
+  // Copr applies both tags to noarch packages too (its own exclusivearch test: a BuildArch:
+  // noarch package is skipped on the arches its ExclusiveArch leaves out). A `noarch` entry
+  // only allows the noarch build itself (Fedora writes `ExclusiveArch: %{java_arches} noarch`),
+  // so it restricts no chroot and is ignored here. Like copr-rpmbuild, a list with a macro the
+  // builder could not expand (e.g. %{java_arches} outside a Fedora buildroot) decides nothing.
+  const unexpanded = (list: readonly string[] | undefined): boolean => (list ?? []).some((a) => a.includes('%'));
+  const exclusive = (t.exclusivearch ?? []).filter((a) => a !== 'noarch');
+  if (!unexpanded(exclusive) && exclusive.length > 0 && !exclusive.includes(arch)) {
+    return `ExclusiveArch ${t.exclusivearch?.join(' ') ?? ''} does not include ${arch}`;
   }
-  if (t.exclusivearch?.length && !t.exclusivearch.includes(arch)) return `ExclusiveArch ${t.exclusivearch.join(' ')} does not include ${arch}`;
-  if (t.excludearch?.includes(arch)) return `ExcludeArch excludes ${arch}`;
+  if (!unexpanded(t.excludearch) && t.excludearch?.includes(arch)) return `ExcludeArch excludes ${arch}`;
   return null;
 }
 

@@ -104,6 +104,65 @@ describe('architecture skipping', () => {
     expect(await deps.builds.getTask(`${id}-fedora-44-aarch64`)).toBeNull();
     expect((await deps.builds.getTask(`${id}-fedora-44-x86_64`))?.state).toBe('pending');
   });
+
+  it('applies ExclusiveArch and ExcludeArch to noarch packages too, as Copr does', async () => {
+    const deps = rec.deps!;
+    const res = await alice.send<{ items: Array<{ id: number }> }>('POST', 'build/create/url', {
+      json: { ...opts, projectname: 'arches', project_dirname: 'arches', chroots: null, pkgs: ['https://example.com/n-1.0-1.src.rpm'] },
+    });
+    const id = res.body.items[0]!.id;
+    const ctx = await startTask(deps, String(id));
+    const prefix = taskResultPrefix(ctx);
+    await deps.results.put(`${prefix}/n-1.0-1.src.rpm`, 'srpm');
+    await deps.results.put(`${prefix}/success`, '');
+    await onFinished(deps, ctx, {
+      status: 'succeeded',
+      srpm_filename: 'n-1.0-1.src.rpm',
+      results: {
+        name: 'n',
+        epoch: null,
+        version: '1.0',
+        release: '1',
+        // `noarch` in ExclusiveArch (Fedora's `%{java_arches} noarch` idiom) restricts nothing by itself.
+        architecture_specific_tags: {
+          'fedora-44': { exclusivearch: ['x86_64', 'noarch'], buildarch: ['noarch'] },
+          'epel-10': { excludearch: ['x86_64'], buildarch: ['noarch'] },
+        },
+      },
+    });
+    const chroots = await deps.builds.listBuildChroots(id);
+    expect(chroots.map((c) => [c.name, c.state, c.fail_reason])).toEqual([
+      ['epel-10-x86_64', 'skipped', 'ExcludeArch excludes x86_64'],
+      ['fedora-44-aarch64', 'skipped', 'ExclusiveArch x86_64 noarch does not include aarch64'],
+      ['fedora-44-x86_64', 'pending', null],
+    ]);
+  });
+
+  it('does not skip on a tag list with a macro the builder could not expand', async () => {
+    const deps = rec.deps!;
+    const res = await alice.send<{ items: Array<{ id: number }> }>('POST', 'build/create/url', {
+      json: { ...opts, projectname: 'arches', project_dirname: 'arches', chroots: null, pkgs: ['https://example.com/j-1.0-1.src.rpm'] },
+    });
+    const id = res.body.items[0]!.id;
+    const ctx = await startTask(deps, String(id));
+    const prefix = taskResultPrefix(ctx);
+    await deps.results.put(`${prefix}/j-1.0-1.src.rpm`, 'srpm');
+    await deps.results.put(`${prefix}/success`, '');
+    await onFinished(deps, ctx, {
+      status: 'succeeded',
+      srpm_filename: 'j-1.0-1.src.rpm',
+      results: {
+        name: 'j', epoch: null, version: '1.0', release: '1',
+        architecture_specific_tags: { 'fedora-44': { exclusivearch: ['%{java_arches}', 'noarch'], buildarch: ['noarch'] } },
+      },
+    });
+    const chroots = await deps.builds.listBuildChroots(id);
+    expect(chroots.map((c) => [c.name, c.state])).toEqual([
+      ['epel-10-x86_64', 'pending'],
+      ['fedora-44-aarch64', 'pending'],
+      ['fedora-44-x86_64', 'pending'],
+    ]);
+  });
 });
 
 describe('a crash between recording an outcome and closing the task', () => {

@@ -124,7 +124,7 @@ describe('builder agent process', () => {
       sandbox: createBwrapSandbox(),
       heartbeatSeconds: 0.2,
       workRoot: root,
-      retryBaseMs: 10,
+      retry: { baseDelayMs: 10 },
       report: () => undefined,
     });
     expect(outcome.status).toBe('succeeded');
@@ -139,7 +139,7 @@ describe('builder agent process', () => {
       taskId: '31-fedora-41-x86_64',
       credential: 'wrong',
       sandbox: createBwrapSandbox(),
-      retryBaseMs: 10,
+      retry: { baseDelayMs: 10 },
       report: () => undefined,
     });
     await expect(run).rejects.toThrow(/GET task: HTTP 401/);

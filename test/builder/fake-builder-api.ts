@@ -1,7 +1,7 @@
 // A stand-in for the server side of the builder protocol, for the agent tests only: serves
 // one task, SRPM files, upload URLs that point back at itself, and records every call.
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 
@@ -17,6 +17,11 @@ export interface FakeApi {
   setCancel(cancel: boolean): void;
   /** Answer the next n task fetches with 503. */
   failTaskFetches(n: number): void;
+  /**
+   * Answer the next calls of `route` ("POST /backend/builder/started", "PUT /put") with these
+   * statuses, one per call, before serving it normally. 429s carry Retry-After: 0.
+   */
+  failNext(route: string, statuses: number[]): void;
   close(): Promise<void>;
 }
 
@@ -30,6 +35,16 @@ export async function startFakeApi(token: string, srpmDir: string): Promise<Fake
   let task: unknown = null;
   let cancel = false;
   let failing = 0;
+  const flaky = new Map<string, number[]>();
+  /** Serves the next planned failure for `route`, if any; true when it answered. */
+  const planned = (route: string, res: ServerResponse): boolean => {
+    const status = flaky.get(route)?.shift();
+    if (status === undefined) return false;
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (status === 429) headers['retry-after'] = '0';
+    res.writeHead(status, headers).end(JSON.stringify({ msg: `planned ${status}` }));
+    return true;
+  };
   const api: Omit<FakeApi, 'url' | 'close'> & { url: string } = {
     url: '',
     calls: [],
@@ -39,6 +54,7 @@ export async function startFakeApi(token: string, srpmDir: string): Promise<Fake
     setTask: (t) => (task = t),
     setCancel: (c) => (cancel = c),
     failTaskFetches: (n) => (failing = n),
+    failNext: (route, statuses) => flaky.set(route, [...statuses]),
   };
   const server = createServer((req, res) => {
     void (async () => {
@@ -54,6 +70,8 @@ export async function startFakeApi(token: string, srpmDir: string): Promise<Fake
       if (path.startsWith('/put/') && req.method === 'PUT') {
         // Upload URLs are pre-authorized (like presigned S3 URLs): no bearer token here.
         const rel = decodeURIComponent(path.slice('/put/'.length));
+        api.calls.push(`PUT ${rel}`);
+        if (planned('PUT /put', res)) return;
         if (req.headers['x-upload-check'] !== 'yes') return json(403, { msg: 'missing signed header' });
         api.uploads.set(rel, data);
         api.putOrder.push(rel);
@@ -62,6 +80,7 @@ export async function startFakeApi(token: string, srpmDir: string): Promise<Fake
       }
       api.calls.push(`${req.method} ${path}`);
       if (req.headers.authorization !== `Bearer ${token}`) return json(401, { msg: 'bad credential' });
+      if (planned(`${req.method} ${path}`, res)) return;
       switch (`${req.method} ${path}`) {
         case 'GET /backend/builder/task':
           if (failing > 0) {

@@ -102,6 +102,8 @@ export function localPorts(root: string): LocalPorts {
     deps: {
       workDir,
       sandbox: createBwrapSandbox(),
+      // The tests clone from repositories they make on the local disk.
+      config: { allowLocalGitSources: true },
       signal: controller.signal,
       log: (text) => {
         live += text;

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { distroMacros, parseChroot, rpmTarget } from '../../builder-ami/agent/chroot.js';
 import type { RebuildRequest } from '../../builder-ami/agent/sandbox.js';
 import { createBwrapSandbox } from '../../builder-ami/agent/sandbox-bwrap.js';
+import type { HostEntry } from '../../builder-ami/agent/sandbox-bwrap-binds.js';
 import { createMockSandbox } from '../../builder-ami/agent/sandbox-mock.js';
 
 const rebuild: RebuildRequest = {
@@ -45,28 +46,61 @@ describe('mock sandbox', () => {
     const argv = mock.commandArgv({ argv: ['bash', '/w/script'], cwd: '/w/r', workDir: '/w', enableNet: true, chroot: 'fedora-41-x86_64', env: { COPR_PACKAGE: 'foo' } });
     expect(argv).toEqual([
       'mock', '-r', 'fedora-41-x86_64', '--isolation=simple', '--plugin-option=bind_mount:dirs=[("/w", "/w")]', '--enable-network',
-      '--cwd', '/w/r', '--chroot', '--', 'env', 'COPR_PACKAGE=foo', 'bash', '/w/script',
+      '--cwd', '/w/r', '--unpriv', '--chroot', '--', 'env', 'COPR_PACKAGE=foo', 'bash', '/w/script',
     ]);
   });
 });
 
 describe('bwrap sandbox', () => {
-  const bwrap = createBwrapSandbox();
+  // A fixed host layout: merged /usr, a real /etc/passwd, no /lib32.
+  const layout: Record<string, HostEntry> = {
+    '/usr': { kind: 'dir' },
+    '/bin': { kind: 'symlink', target: 'usr/bin' },
+    '/lib': { kind: 'symlink', target: 'usr/lib' },
+    '/etc/passwd': { kind: 'file' },
+    '/etc/os-release': { kind: 'symlink', target: '../usr/lib/os-release' },
+  };
+  const bwrap = createBwrapSandbox({ probe: (path) => layout[path] ?? { kind: 'missing' } });
 
-  it('keeps the host read-only, the work dir writable and the network off by default', () => {
+  it('binds an allowlist of the host read-only, never /, and the work dir writable', () => {
     const argv = bwrap.rebuildArgv({ ...rebuild, enableNet: false });
     const sep = argv.indexOf('--');
     const prefix = argv.slice(0, sep);
-    expect(prefix).toEqual(expect.arrayContaining(['--ro-bind', '/', '--unshare-all', '--die-with-parent']));
-    expect(prefix.join(' ')).toContain('--bind /w /w');
+    expect(argv[0]).toBe('bwrap');
+    const joined = prefix.join(' ');
+    expect(joined).toContain('--ro-bind /usr /usr --symlink usr/bin /bin --symlink usr/lib /lib');
+    expect(joined).toContain('--ro-bind /etc/passwd /etc/passwd --symlink ../usr/lib/os-release /etc/os-release');
+    expect(joined).not.toMatch(/--ro-bind \/ \//);
+    expect(joined).not.toContain('/etc/shadow');
+    expect(joined).toContain('--tmpfs /tmp --tmpfs /var/tmp --tmpfs /home --dir /home/builder --bind /w /w --remount-ro /');
+    expect(prefix).toEqual(expect.arrayContaining(['--unshare-all', '--unshare-user', '--disable-userns', '--die-with-parent', '--new-session', '--clearenv']));
+    expect(joined).toContain('--cap-drop ALL');
+    expect(joined).toContain('--setenv HOME /home/builder');
     expect(prefix).not.toContain('--share-net');
     expect(argv.slice(sep + 1, sep + 6)).toEqual(['rpmbuild', '-ra', '--nodeps', '--target', 'aarch64']);
     expect(argv.join(' ')).toContain('--with tests --without docs /w/in/foo-1-1.src.rpm');
     expect(argv).toContain('_topdir /w/out/rpmbuild');
   });
 
-  it('shares the network when the project enables it', () => {
-    expect(bwrap.rebuildArgv(rebuild)).toContain('--share-net');
+  it('gives a network-enabled build its own namespace behind slirp4netns, not the host network', () => {
+    const argv = bwrap.rebuildArgv(rebuild);
+    expect(argv.slice(0, 2)).toEqual(['bash', '-c']);
+    expect(argv[2]).toContain('slirp4netns --configure --mtu=65520 --disable-host-loopback');
+    const inner = argv.slice(argv.indexOf('bwrap'));
+    expect(inner).not.toContain('--share-net');
+    expect(inner).toContain('--unshare-all');
+    expect(inner.join(' ')).toContain('--info-fd 3 --ro-bind-data 5 /etc/resolv.conf --remount-ro /');
+    expect(inner.join(' ')).toContain('-- /bin/sh -c');
+    // The build's own command runs once the launcher has wired the network.
+    expect(inner.join(' ')).toContain('copr-net-wait rpmbuild -ra --nodeps --target aarch64');
+  });
+
+  it('passes only the requested environment to commands', () => {
+    const argv = bwrap.commandArgv({ argv: ['make', 'srpm'], cwd: '/w/r', workDir: '/w', enableNet: false, chroot: null, env: { COPR_PACKAGE: 'foo' } });
+    const joined = argv.join(' ');
+    expect(joined).toContain('--clearenv');
+    expect(joined).toContain('--setenv COPR_PACKAGE foo -- make srpm');
+    expect(joined).toContain('--chdir /w/r');
   });
 });
 

@@ -2,6 +2,7 @@
 // must leave a .spec (plus its sources) there (or in source.resultdir below it).
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { checkScriptBuilddeps } from '../build-requires.js';
 import { BuildFailedError } from '../errors.js';
 import { runLogged, type StageContext } from '../stage-context.js';
 import { CustomSourceSchema, type SrpmTask } from '../task.js';
@@ -10,6 +11,8 @@ import { buildSrpmFromSpec, locateSpec, type ProducedSrpm } from './spec-build.j
 
 export async function srpmFromCustom(ctx: StageContext, task: SrpmTask, source: unknown): Promise<ProducedSrpm> {
   const src = CustomSourceSchema.parse(source);
+  // Copr installs these into the chroot first; a bwrap sandbox has only the host's tools.
+  if (src.builddeps && !ctx.sandbox.installsBuildroot) checkScriptBuilddeps(ctx, src.builddeps);
   const base = join(ctx.workDir, 'custom');
   const resultDir = join(base, 'result');
   await mkdir(resultDir, { recursive: true });
@@ -24,7 +27,7 @@ export async function srpmFromCustom(ctx: StageContext, task: SrpmTask, source: 
   if (task.package_name) env.COPR_PACKAGE = task.package_name;
   const res = await runLogged(
     ctx,
-    ctx.sandbox.commandArgv({ argv, cwd: resultDir, workDir: ctx.workDir, enableNet: true, chroot: task.chroot ?? src.chroot ?? null, env }),
+    ctx.sandbox.commandArgv({ argv, cwd: resultDir, workDir: ctx.workDir, enableNet: ctx.enableNet, chroot: task.chroot ?? src.chroot ?? null, env }),
   );
   if (res.code !== 0) throw new BuildFailedError(`custom script failed (exit ${res.code ?? 'signal'}), see builder-live.log`);
   const specDir = subdirOf(resultDir, src.resultdir);

@@ -14,7 +14,7 @@ export async function srpmFromDistgit(ctx: StageContext, task: SrpmTask, source:
   const repo = await cloneAt(ctx, src.clone_url, src.committish, 'distgit');
   const named = task.package_name ? `${task.package_name}.spec` : null;
   const spec = await locateSpec(repo, named && existsSync(join(repo, named)) ? named : null, 'distgit');
-  const missing = (await specSources(spec, ctx.signal)).filter((s) => !existsSync(join(repo, s)));
+  const missing = (await specSources(ctx, spec)).filter((s) => !existsSync(join(repo, s)));
   if (missing.length > 0) {
     throw new BuildFailedError(
       `distgit: sources ${missing.join(', ')} are not in the repository (lookaside downloads are not supported by the local builder)`,

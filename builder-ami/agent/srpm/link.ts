@@ -38,6 +38,6 @@ export async function srpmFromLink(ctx: StageContext, source: unknown): Promise<
   const dest = join(outDir, name.endsWith('.rpm') ? name : `${name}.src.rpm`);
   ctx.log(`Downloading SRPM ${url}\n`);
   await downloadFile(url, dest, { fetch: ctx.fetch, signal: ctx.signal, maxBytes: ctx.config.maxDownloadBytes });
-  await assertSrpm(dest, ctx.signal);
+  await assertSrpm(ctx, dest);
   return { srpm: dest };
 }

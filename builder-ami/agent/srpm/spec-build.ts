@@ -3,6 +3,7 @@
 import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BuildFailedError } from '../errors.js';
+import { srpmStageMacroFiles } from '../local-build-prep.js';
 import { runLoggedOrFail, type StageContext } from '../stage-context.js';
 
 export interface ProducedSrpm {
@@ -32,9 +33,12 @@ export async function buildSrpmFromSpec(
     spec,
     sourceDir,
     outDir,
-    enableNet: options.fetchRemoteSources === true,
+    // Remote Source URLs need the network, which only a project with enable_net has.
+    enableNet: options.fetchRemoteSources === true && ctx.enableNet,
     // Copr builds SRPMs without a dist tag: one SRPM serves every chroot.
+    macroFiles: await srpmStageMacroFiles(ctx),
     defines: {
+      ...ctx.buildMacros,
       dist: '%{nil}',
       ...(options.fetchRemoteSources ? { _disable_source_fetch: '0' } : {}),
     },
