@@ -2,6 +2,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { CoprError, unauthorized } from '../core/errors.js';
 import type { AppContext } from './context.js';
 import { errorToResult } from './error-mapping.js';
+import type { MultipartBody } from './input.js';
 import { requestFromEvent } from './request.js';
 import { isRaw, jsonResult, rawResult } from './responses.js';
 import type { Router } from './router.js';
@@ -11,12 +12,17 @@ import type { Router } from './router.js';
  * response. Used by the Lambda handler (functions/handlers/api.ts) and by the local
  * server alike.
  */
-export type ApiHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
+export type ApiHandler = (event: APIGatewayProxyEventV2, extras?: ApiExtras) => Promise<APIGatewayProxyStructuredResultV2>;
+
+/** What the local server learned while streaming the body (the Lambda path has none). */
+export interface ApiExtras {
+  multipart?: MultipartBody;
+}
 
 export function createApiHandler(ctx: AppContext, router: Router): ApiHandler {
-  return async (event) => {
+  return async (event, extras = {}) => {
     try {
-      const req = requestFromEvent(event);
+      const req = { ...requestFromEvent(event), ...(extras.multipart ? { multipart: extras.multipart } : {}) };
       const match = router.match(req.method, req.path);
       if (match.kind === 'none') {
         if (req.path === '/api_3' || req.path.startsWith('/api_3/')) {

@@ -1,6 +1,7 @@
 import type { Caller } from '../core/model.js';
 import type { ApiRequest } from './request.js';
 import type { AppContext } from './context.js';
+import type { BodyPolicy } from './body-limits.js';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
@@ -16,6 +17,8 @@ export interface Route {
   path: string;
   /** Login required: anonymous or invalid credentials get 401. */
   auth?: boolean;
+  /** How much body this route reads, and how (functions/api/body-limits.ts); default: a small JSON body. */
+  body?: BodyPolicy;
   handler: (req: RouteRequest, ctx: AppContext) => Promise<unknown>;
 }
 

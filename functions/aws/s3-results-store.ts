@@ -6,6 +6,8 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { createReadStream } from 'node:fs';
+import { rm, stat } from 'node:fs/promises';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { ResultsStore, UploadTarget } from '../core/results-store.js';
 
@@ -31,6 +33,12 @@ export class S3ResultsStore implements ResultsStore {
 
   async put(key: string, data: Buffer | string): Promise<void> {
     await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: data }));
+  }
+
+  async putFile(key: string, path: string): Promise<void> {
+    const { size } = await stat(path);
+    await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: createReadStream(path), ContentLength: size }));
+    await rm(path, { force: true });
   }
 
   async get(key: string): Promise<Buffer | null> {

@@ -6,6 +6,7 @@ import { loadBuild, submitBuild, type BuildOptions, type BuildSubmission } from 
 import { badRequest, notFound } from '../../core/errors.js';
 import type { Caller, SourceType } from '../../core/model.js';
 import { loadPackage } from '../../core/packages.js';
+import { uploadKey, uploadPrefix } from '../../core/uploads.js';
 import { normaliseSource, type PackageSourceType } from '../../core/sources.js';
 import type { LifecycleDeps } from '../../core/task-lifecycle.js';
 import { buildToApi } from '../build-serialize.js';
@@ -135,13 +136,14 @@ function createFromUpload(maxUploadBytes: number) {
     }
     await checkSubmission(deps, req.caller!, body.ownername, body.projectname, optionsOf(body));
     const tmp = randomUUID();
-    const key = `_uploads/${tmp}/${file.filename}`;
-    await deps.results.put(key, file.data);
+    const key = uploadKey(tmp, file.filename);
+    if (file.path !== undefined) await deps.results.putFile(key, file.path);
+    else await deps.results.put(key, file.data);
     try {
       const dict = { url: `${deps.resultsBaseUrl}/${key}`, pkg: file.filename, tmp };
       return await buildView(ctx, await submitFrom(deps, req.caller!, body, { type: 'upload', dict }));
     } catch (err) {
-      await deps.results.deletePrefix(`_uploads/${tmp}/`);
+      await deps.results.deletePrefix(uploadPrefix(tmp));
       throw err;
     }
   };
@@ -230,6 +232,7 @@ export function parseBuildId(raw: string): number {
 }
 
 export function buildCreateRoutes(opts: { maxUploadBytes?: number } = {}): Route[] {
+  const maxUpload = opts.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
   const create = (source: string, handler: Route['handler']): Route => ({
     method: 'POST',
     path: `/api_3/build/create/${source}`,
@@ -239,7 +242,10 @@ export function buildCreateRoutes(opts: { maxUploadBytes?: number } = {}): Route
   return [
     { method: 'POST', path: '/api_3/build/check-before-build', auth: true, handler: checkBeforeBuild },
     create('url', createFromUrl),
-    create('upload', createFromUpload(opts.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES)),
+    {
+      ...create('upload', createFromUpload(maxUpload)),
+      body: { multipart: { maxFileBytes: maxUpload, maxFiles: 1 } },
+    },
     create('scm', createFromSource('scm')),
     create('pypi', createFromSource('pypi')),
     create('rubygems', createFromSource('rubygems')),

@@ -1,0 +1,133 @@
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ApiHandler } from '../api/app.js';
+import { maxBodyBytes } from '../api/body-limits.js';
+import type { AppContext } from '../api/context.js';
+import { errorToResult } from '../api/error-mapping.js';
+import type { MultipartBody } from '../api/input.js';
+import { requestFromEvent } from '../api/request.js';
+import { jsonResult } from '../api/responses.js';
+import type { Router } from '../api/router.js';
+import { CoprError, unauthorized } from '../core/errors.js';
+import type { Caller } from '../core/model.js';
+import { eventFromRequest, writeResult } from './http-bridge.js';
+import { streamMultipart } from './multipart-stream.js';
+
+/**
+ * One API request on the local server, body last: the route is matched and the
+ * caller authenticated from the request line and headers alone; a refused request
+ * is answered before a byte of its body is read. Then the body is read under the
+ * route's limit (functions/api/body-limits.ts), multipart uploads streamed to the
+ * staging dir, and the same API handler as on Lambda runs.
+ */
+export interface IntakeDeps {
+  router: Router;
+  ctx: AppContext;
+  api: ApiHandler;
+  /** Where uploaded files wait for their handler (outside the public results tree). */
+  stagingDir: string;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** Copr's JSON error shape for the last-resort answer. */
+export function internalError(): APIGatewayProxyStructuredResultV2 {
+  return jsonResult(500, { output: 'notok', error: 'Internal server error' });
+}
+
+/** Answers without reading the rest of the body; the connection closes after the answer. */
+function answerEarly(req: IncomingMessage, res: ServerResponse, result: APIGatewayProxyStructuredResultV2): void {
+  result.headers = { ...(result.headers ?? {}), connection: 'close' };
+  writeResult(res, result, req.method === 'HEAD');
+}
+
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
+}
+
+/** Reads at most `limit` bytes; rejects with 413 at the first byte over it and stops reading. */
+function readCapped(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = (err: CoprError | null) => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      if (err) {
+        req.pause();
+        reject(err);
+      } else resolve(Buffer.concat(chunks));
+    };
+    const onData = (c: Buffer) => {
+      size += c.length;
+      if (size > limit) return done(new CoprError('payload-too-large', `Request body larger than ${limit} bytes`));
+      chunks.push(c);
+    };
+    const onEnd = () => done(null);
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('aborted', () => done(new CoprError('bad-request', 'The client went away')));
+    req.on('error', () => done(new CoprError('bad-request', 'The client went away')));
+  });
+}
+
+export async function handleApiRequest(req: IncomingMessage, res: ServerResponse, deps: IntakeDeps): Promise<void> {
+  const head = eventFromRequest(req, EMPTY);
+  const apiReq = requestFromEvent(head);
+  const match = deps.router.match(apiReq.method, apiReq.path);
+  if (match.kind !== 'found') {
+    // 404/405 need no body: answer from the headers alone.
+    const result = await deps.api(head);
+    return hasBody(req) ? answerEarly(req, res, result) : writeResult(res, result, req.method === 'HEAD');
+  }
+  const { route, params } = match;
+
+  // 1. Who is calling, and may they send a body here at all?
+  let caller: Caller | null = null;
+  try {
+    try {
+      caller = await deps.ctx.auth.authenticate(apiReq);
+    } catch (err) {
+      if (route.auth) throw err;
+    }
+    if (route.auth && !caller) throw unauthorized(deps.ctx.config.FRONTEND_URL);
+    if (route.body?.precheck) await route.body.precheck({ ...apiReq, params, caller }, deps.ctx);
+  } catch (err) {
+    return answerEarly(req, res, errorToResult(err));
+  }
+
+  // 2. A declared length over the limit is refused unread.
+  const limit = maxBodyBytes(route.body);
+  const declared = Number(req.headers['content-length'] ?? '0');
+  if (Number.isFinite(declared) && declared > limit) {
+    return answerEarly(req, res, errorToResult(new CoprError('payload-too-large', `Request body larger than ${limit} bytes`)));
+  }
+
+  // 3. The body, under the limit, streamed to disk for uploads.
+  const multipartRoute = route.body?.multipart !== undefined && (req.headers['content-type'] ?? '').toLowerCase().startsWith('multipart/form-data');
+  let body: Buffer = EMPTY;
+  let multipart: MultipartBody | undefined;
+  let cleanup = async () => {};
+  try {
+    if (multipartRoute && route.body?.multipart) {
+      const upload = streamMultipart(req, route.body.multipart, deps.stagingDir, limit);
+      cleanup = upload.cleanup;
+      try {
+        multipart = await upload.body;
+      } catch (err) {
+        return answerEarly(req, res, errorToResult(err));
+      }
+    } else {
+      try {
+        body = await readCapped(req, limit);
+      } catch (err) {
+        return answerEarly(req, res, errorToResult(err));
+      }
+    }
+    // 4. The handler, exactly as on Lambda.
+    writeResult(res, await deps.api(eventFromRequest(req, body), multipart ? { multipart } : {}), req.method === 'HEAD');
+  } finally {
+    await cleanup();
+  }
+}
