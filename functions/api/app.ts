@@ -2,6 +2,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { CoprError, unauthorized } from '../core/errors.js';
 import type { AppContext } from './context.js';
 import { errorToResult } from './error-mapping.js';
+import { assertRequestNames } from './name-guard.js';
 import type { MultipartBody } from './input.js';
 import { requestFromEvent } from './request.js';
 import { isRaw, jsonResult, rawResult } from './responses.js';
@@ -33,6 +34,7 @@ export function createApiHandler(ctx: AppContext, router: Router): ApiHandler {
       if (match.kind === 'wrong-method') {
         return jsonResult(405, { output: 'notok', error: `Method ${req.method} not allowed` }, { allow: match.allowed.join(', ') });
       }
+      assertRequestNames(req, match.params);
       let caller = null;
       try {
         caller = await ctx.auth.authenticate(req);

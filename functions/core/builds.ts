@@ -1,3 +1,4 @@
+import { assertMayJoinBatch } from './batch-access.js';
 import { loadProject, requireBuild } from './access.js';
 import type { BuildStore } from './build-ports.js';
 import { isFinished, taskIdOf, type Build, type BuildChroot, type Task } from './build-model.js';
@@ -181,6 +182,7 @@ export async function submitBuild(deps: BuildDeps, caller: Caller | null, sub: B
   if (timeout < 0 || timeout > deps.settings.timeoutMax) {
     throw badRequest(`timeout: Number must be between 0 and ${deps.settings.timeoutMax}.`);
   }
+  if (caller && sub.options.with_build_id !== undefined) await assertMayJoinBatch(deps, caller, sub.options.with_build_id);
   const blockedOn = await batchBlocker(deps, sub.options);
   const now = deps.clock.now();
   const build = newBuild(await deps.store.nextId('build'), project.ownername, project.name, {

@@ -5,6 +5,7 @@ import { maxBodyBytes } from '../api/body-limits.js';
 import type { AppContext } from '../api/context.js';
 import { errorToResult } from '../api/error-mapping.js';
 import type { MultipartBody } from '../api/input.js';
+import { assertRequestNames } from '../api/name-guard.js';
 import { requestFromEvent } from '../api/request.js';
 import { jsonResult } from '../api/responses.js';
 import type { Router } from '../api/router.js';
@@ -86,6 +87,7 @@ export async function handleApiRequest(req: IncomingMessage, res: ServerResponse
   // 1. Who is calling, and may they send a body here at all?
   let caller: Caller | null = null;
   try {
+    assertRequestNames(apiReq, params);
     try {
       caller = await deps.ctx.auth.authenticate(apiReq);
     } catch (err) {
