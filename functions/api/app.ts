@@ -18,12 +18,17 @@ export type ApiHandler = (event: APIGatewayProxyEventV2, extras?: ApiExtras) => 
 /** What the local server learned while streaming the body (the Lambda path has none). */
 export interface ApiExtras {
   multipart?: MultipartBody;
+  bodyFile?: { path: string; size: number };
 }
 
 export function createApiHandler(ctx: AppContext, router: Router): ApiHandler {
   return async (event, extras = {}) => {
     try {
-      const req = { ...requestFromEvent(event), ...(extras.multipart ? { multipart: extras.multipart } : {}) };
+      const req = {
+        ...requestFromEvent(event),
+        ...(extras.multipart ? { multipart: extras.multipart } : {}),
+        ...(extras.bodyFile ? { bodyFile: extras.bodyFile } : {}),
+      };
       const match = router.match(req.method, req.path);
       if (match.kind === 'none') {
         if (req.path === '/api_3' || req.path.startsWith('/api_3/')) {

@@ -24,6 +24,8 @@ export interface MultipartLimits {
 export interface BodyPolicy {
   /** Raw body limit; default MAX_JSON_BODY (multipart routes: the file limit plus framing). */
   maxBytes?: number;
+  /** Raw bodies (result files) stream to a staging file as they arrive, never buffered. */
+  toFile?: boolean;
   /** Multipart routes: file parts stream to disk as they arrive, never buffered. */
   multipart?: MultipartLimits;
   /**

@@ -18,6 +18,8 @@ export interface ApiRequest {
   sourceIp: string;
   /** A multipart body the local server already parsed while streaming it (files on disk). */
   multipart?: MultipartBody;
+  /** A raw body the local server streamed to a file (routes with `body.toFile`); `body` is then empty. */
+  bodyFile?: { path: string; size: number };
 }
 
 export function requestFromEvent(event: APIGatewayProxyEventV2): ApiRequest {

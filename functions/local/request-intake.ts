@@ -1,5 +1,9 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { join } from 'node:path';
 import type { ApiHandler } from '../api/app.js';
 import { maxBodyBytes } from '../api/body-limits.js';
 import type { AppContext } from '../api/context.js';
@@ -9,7 +13,7 @@ import { assertRequestNames } from '../api/name-guard.js';
 import { requestFromEvent } from '../api/request.js';
 import { jsonResult } from '../api/responses.js';
 import type { Router } from '../api/router.js';
-import { CoprError, unauthorized } from '../core/errors.js';
+import { CoprError, serverError, unauthorized } from '../core/errors.js';
 import type { Caller } from '../core/model.js';
 import { eventFromRequest, writeResult } from './http-bridge.js';
 import { streamMultipart } from './multipart-stream.js';
@@ -110,6 +114,7 @@ export async function handleApiRequest(req: IncomingMessage, res: ServerResponse
   const multipartRoute = route.body?.multipart !== undefined && (req.headers['content-type'] ?? '').toLowerCase().startsWith('multipart/form-data');
   let body: Buffer = EMPTY;
   let multipart: MultipartBody | undefined;
+  let bodyFile: { path: string; size: number } | undefined;
   let cleanup = async () => {};
   try {
     if (multipartRoute && route.body?.multipart) {
@@ -117,6 +122,14 @@ export async function handleApiRequest(req: IncomingMessage, res: ServerResponse
       cleanup = upload.cleanup;
       try {
         multipart = await upload.body;
+      } catch (err) {
+        return answerEarly(req, res, errorToResult(err));
+      }
+    } else if (route.body?.toFile) {
+      const upload = streamToFile(req, deps.stagingDir, limit);
+      cleanup = upload.cleanup;
+      try {
+        bodyFile = await upload.done;
       } catch (err) {
         return answerEarly(req, res, errorToResult(err));
       }
@@ -128,8 +141,44 @@ export async function handleApiRequest(req: IncomingMessage, res: ServerResponse
       }
     }
     // 4. The handler, exactly as on Lambda.
-    writeResult(res, await deps.api(eventFromRequest(req, body), multipart ? { multipart } : {}), req.method === 'HEAD');
+    writeResult(res, await deps.api(eventFromRequest(req, body), { multipart, bodyFile }), req.method === 'HEAD');
   } finally {
     await cleanup();
   }
+}
+
+/** Streams a raw body to a new staging file, at most `limit` bytes (413 beyond, reading stops). */
+function streamToFile(req: IncomingMessage, stagingDir: string, limit: number): { done: Promise<{ path: string; size: number }>; cleanup(): Promise<void> } {
+  const path = join(stagingDir, randomUUID());
+  const cleanup = () => rm(path, { force: true });
+  const done = new Promise<{ path: string; size: number }>((resolve, reject) => {
+    const out = createWriteStream(path, { mode: 0o600 });
+    let size = 0;
+    let failed = false;
+    const fail = (err: CoprError) => {
+      if (failed) return;
+      failed = true;
+      req.unpipe(out);
+      req.off('data', onData);
+      req.pause();
+      out.destroy();
+      reject(err);
+    };
+    const onData = (c: Buffer) => {
+      size += c.length;
+      if (size > limit) fail(new CoprError('payload-too-large', `Request body larger than ${limit} bytes`));
+    };
+    out.on('error', (err: NodeJS.ErrnoException) => {
+      console.error(`upload: cannot write the staging file: ${err.code ?? err.message}`);
+      fail(serverError('Could not store the uploaded file'));
+    });
+    out.on('finish', () => {
+      if (!failed) resolve({ path, size });
+    });
+    req.on('aborted', () => fail(new CoprError('bad-request', 'The client went away')));
+    req.on('error', () => fail(new CoprError('bad-request', 'The client went away')));
+    req.on('data', onData);
+    req.pipe(out);
+  });
+  return { done, cleanup };
 }

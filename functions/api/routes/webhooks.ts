@@ -1,4 +1,4 @@
-import { generateWebhookSecret, handleWebhook, type Forge } from '../../core/webhooks.js';
+import { generateWebhookSecret, handleWebhook, MAX_WEBHOOK_PAYLOAD, type Forge } from '../../core/webhooks.js';
 import { buildSystemOf, type AppContext } from '../context.js';
 import type { Route, RouteRequest } from '../router.js';
 
@@ -27,7 +27,7 @@ function receiver(forge: Forge) {
   };
 }
 
-const post = (path: string, forge: Forge): Route => ({ method: 'POST', path, handler: receiver(forge) });
+const post = (path: string, forge: Forge): Route => ({ method: 'POST', path, body: { maxBytes: MAX_WEBHOOK_PAYLOAD }, handler: receiver(forge) });
 
 export const webhookRoutes: Route[] = [
   { method: 'POST', path: '/api_3/webhook/generate/{ownername}/{projectname}', auth: true, handler: generate },
