@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what `npm start` and `npm test` need on a fresh machine: Debian packages
-# (RPM toolchain, gpg, bubblewrap, Java for DynamoDB Local, Chromium for browser
+# (RPM toolchain, gpg, bubblewrap, Java for DynamoDB Local (and javac for its loopback-only
+# launcher, functions/local/dynamodb-loopback/), Chromium for browser
 # tests) and the npm dependencies pinned by package-lock.json. Idempotent and quiet
 # when everything is already there.
 set -euo pipefail
@@ -9,7 +10,7 @@ cd "$(dirname "$0")/.."
 # command-to-package map: one command per Debian package proves it is installed.
 declare -A NEED=(
   [rpmbuild]=rpm [rpmsign]=rpm [createrepo_c]=createrepo-c [dnf]=dnf
-  [gpg]=gnupg [bwrap]=bubblewrap [java]=openjdk-17-jre-headless
+  [gpg]=gnupg [bwrap]=bubblewrap [java]=openjdk-17-jre-headless [javac]=openjdk-17-jdk-headless
   [chromium]=chromium [git]=git [make]=make [cpio]=cpio [rpm2cpio]=rpm2cpio [wget]=wget
 )
 missing=()
