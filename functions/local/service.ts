@@ -6,7 +6,7 @@ import { createApiHandler, type ApiHandler } from '../api/app.js';
 import { createAuthenticator } from '../api/auth.js';
 import type { AppContext, Services } from '../api/context.js';
 import { buildRouter } from '../api/routes/index.js';
-import type { Route } from '../api/router.js';
+import type { Route, Router } from '../api/router.js';
 import { seedMockChroots } from '../core/mock-chroots.js';
 import { systemClock, type Clock } from '../core/ports.js';
 import { documentClient } from '../store/dynamo-client.js';
@@ -64,6 +64,8 @@ export interface LocalBase {
 
 export interface LocalService extends LocalBase {
   api: ApiHandler;
+  /** Every API route this service answers (plugins' included): test/security enumerates them. */
+  router: Router;
   stop(): Promise<void>;
 }
 
@@ -158,6 +160,7 @@ export async function startLocalService(opts: LocalServiceOptions): Promise<Loca
     return {
       ...base,
       api,
+      router,
       async stop() {
         for (const s of stops.reverse()) await s();
         intake = null;
