@@ -110,7 +110,9 @@ export async function handleApiRequest(req: IncomingMessage, res: ServerResponse
     return answerEarly(req, res, errorToResult(new CoprError('payload-too-large', `Request body larger than ${limit} bytes`)));
   }
 
-  // 3. The body, under the limit, streamed to disk for uploads.
+  // 3. The body, under the limit, streamed to disk for uploads. A client waiting for
+  //    `100 Continue` gets it only now, after every check that needs no body.
+  if ((req.headers.expect ?? '').toLowerCase() === '100-continue') res.writeContinue();
   const multipartRoute = route.body?.multipart !== undefined && (req.headers['content-type'] ?? '').toLowerCase().startsWith('multipart/form-data');
   let body: Buffer = EMPTY;
   let multipart: MultipartBody | undefined;

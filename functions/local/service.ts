@@ -86,6 +86,8 @@ export async function startLocalService(opts: LocalServiceOptions): Promise<Loca
   // answers 503 in Copr's shape until every part is up: a request never hangs.
   let intake: ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | null = null;
   const server: Server = createServer((req, res) => serve(req, res, intake));
+  // `Expect: 100-continue` (curl's uploads): the intake sends the 100 only once it decided to read the body.
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => serve(req, res, intake));
   // Uploads of the documented size must be reachable on slow links; headers stay on Node's default timeout.
   server.requestTimeout = UPLOAD_REQUEST_TIMEOUT_MS;
   try {
@@ -146,7 +148,10 @@ export async function startLocalService(opts: LocalServiceOptions): Promise<Loca
         return;
       }
       const mount = mounts.find((m) => path.startsWith(m.prefix));
-      if (mount) return await mount.handle(req, res);
+      if (mount) {
+        if ((req.headers.expect ?? '').toLowerCase() === '100-continue') res.writeContinue();
+        return await mount.handle(req, res);
+      }
       await handleApiRequest(req, res, deps);
     };
 

@@ -398,3 +398,25 @@ describe('signing', () => {
     }
   }, 60_000);
 });
+
+describe('Expect: 100-continue', () => {
+  it('refuses an anonymous upload without inviting its body, and invites an allowed one', async () => {
+    const refused = await rawHttp({
+      port,
+      method: 'POST',
+      path: '/api_3/build/create/upload',
+      headers: { 'content-type': 'multipart/form-data; boundary=x', 'content-length': String(100 * MiB), expect: '100-continue' },
+      stopAtHead: true,
+    });
+    expect(refused.status).toBe(401);
+    const { body, contentType } = multipart([{ field: 'pkgs', filename: 'cont-1.0-1.src.rpm', contentType: 'application/x-rpm', data: Buffer.from('srpm') }], cliOptions('alice', 'p1'));
+    const invited = await rawHttp({
+      port,
+      method: 'POST',
+      path: '/api_3/build/create/upload',
+      headers: { authorization: authOf(alice), 'content-type': contentType, 'content-length': String(body.length), expect: '100-continue' },
+      stopAtHead: true,
+    });
+    expect(invited.status).toBe(100);
+  });
+});

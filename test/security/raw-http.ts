@@ -30,6 +30,8 @@ export interface RawRequest {
   /** Destroys the socket right after writing `body` (a client that goes away). */
   abortAfterBody?: boolean;
   timeoutMs?: number;
+  /** Resolves at the first response head (an interim `100 Continue` included). */
+  stopAtHead?: boolean;
 }
 
 export function rawHttp(r: RawRequest): Promise<RawAnswer> {
@@ -61,6 +63,7 @@ export function rawHttp(r: RawRequest): Promise<RawAnswer> {
       const end = text.indexOf('\r\n\r\n');
       if (end < 0) return false;
       if (sentBeforeAnswer < 0) sentBeforeAnswer = sent;
+      if (r.stopAtHead) return true;
       const length = /\r\ncontent-length:\s*(\d+)/i.exec(text.slice(0, end))?.[1];
       return length !== undefined && raw.length - (end + 4) >= Number(length);
     };
