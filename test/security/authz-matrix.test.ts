@@ -274,10 +274,11 @@ describe('authorization matrix: identities × every mutating endpoint', () => {
           const right = want === 'ok' ? status !== 401 && status !== 403 && status < 500 : status === want;
           if (!right) tally.wrongAuthz.push(`${what} (expected ${want})`);
         }
-        const after = await tableSnapshot(t);
-        if (status >= 400 && JSON.stringify(after) !== JSON.stringify(before)) tally.stateChanges.push(what);
-        before = after;
-        if (status < 400) {
+        if (status >= 400) {
+          const after = await tableSnapshot(t);
+          if (JSON.stringify(after) !== JSON.stringify(before)) tally.stateChanges.push(what);
+          before = after;
+        } else {
           await restore();
           before = await tableSnapshot(t);
         }
