@@ -6,8 +6,7 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { createReadStream } from 'node:fs';
-import { rm, stat } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { ResultsStore, UploadTarget } from '../core/results-store.js';
 
@@ -35,9 +34,12 @@ export class S3ResultsStore implements ResultsStore {
     await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: data }));
   }
 
+  /**
+   * On AWS request bodies reach the API Lambda through API Gateway (10 MB at most), so
+   * a staged file here is small: it is read and put in one request.
+   */
   async putFile(key: string, path: string): Promise<void> {
-    const { size } = await stat(path);
-    await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: createReadStream(path), ContentLength: size }));
+    await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: await readFile(path) }));
     await rm(path, { force: true });
   }
 
