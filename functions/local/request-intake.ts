@@ -40,9 +40,21 @@ export function internalError(): APIGatewayProxyStructuredResultV2 {
   return jsonResult(500, { output: 'notok', error: 'Internal server error' });
 }
 
-/** Answers without reading the rest of the body; the connection closes after the answer. */
+/** How long a refused request's connection may keep sending before it is cut. */
+const LINGER_MS = 2_000;
+
+/**
+ * Answers without reading the rest of the body. The connection then half-closes (the
+ * client sees the answer, then EOF) and is cut after a short linger: closing at once
+ * with unread input would reset it, and a reset can drop the answer on its way.
+ * Whatever arrives meanwhile is discarded by Node, never buffered.
+ */
 function answerEarly(req: IncomingMessage, res: ServerResponse, result: APIGatewayProxyStructuredResultV2): void {
-  result.headers = { ...(result.headers ?? {}), connection: 'close' };
+  res.once('finish', () => {
+    const socket = req.socket;
+    socket.end();
+    setTimeout(() => socket.destroy(), LINGER_MS).unref();
+  });
   writeResult(res, result, req.method === 'HEAD');
 }
 
