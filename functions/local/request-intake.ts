@@ -5,7 +5,7 @@ import { rm } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { ApiHandler } from '../api/app.js';
-import { maxBodyBytes } from '../api/body-limits.js';
+import { MAX_JSON_BODY, maxBodyBytes } from '../api/body-limits.js';
 import type { AppContext } from '../api/context.js';
 import { errorToResult } from '../api/error-mapping.js';
 import type { MultipartBody } from '../api/input.js';
@@ -115,8 +115,10 @@ export async function handleApiRequest(req: IncomingMessage, res: ServerResponse
     return answerEarly(req, res, errorToResult(err));
   }
 
-  // 2. A declared length over the limit is refused unread.
-  const limit = maxBodyBytes(route.body);
+  // 2. A declared length over the limit is refused unread. An upload route sent
+  //    anything but multipart buffers it: that gets the small JSON limit.
+  const multipartRoute = route.body?.multipart !== undefined && (req.headers['content-type'] ?? '').toLowerCase().startsWith('multipart/form-data');
+  const limit = route.body?.multipart && !multipartRoute ? MAX_JSON_BODY : maxBodyBytes(route.body);
   const declared = Number(req.headers['content-length'] ?? '0');
   if (Number.isFinite(declared) && declared > limit) {
     return answerEarly(req, res, errorToResult(new CoprError('payload-too-large', `Request body larger than ${limit} bytes`)));
@@ -125,7 +127,6 @@ export async function handleApiRequest(req: IncomingMessage, res: ServerResponse
   // 3. The body, under the limit, streamed to disk for uploads. A client waiting for
   //    `100 Continue` gets it only now, after every check that needs no body.
   if ((req.headers.expect ?? '').toLowerCase() === '100-continue') res.writeContinue();
-  const multipartRoute = route.body?.multipart !== undefined && (req.headers['content-type'] ?? '').toLowerCase().startsWith('multipart/form-data');
   let body: Buffer = EMPTY;
   let multipart: MultipartBody | undefined;
   let bodyFile: { path: string; size: number } | undefined;

@@ -143,6 +143,20 @@ describe('bodies are read last, under a limit', () => {
     expect(await alive()).toBe(200);
   });
 
+  it('an upload route sent something else than multipart gets the 1 MiB JSON limit', async () => {
+    const res = await rawHttp({
+      port,
+      method: 'POST',
+      path: '/api_3/build/create/upload',
+      headers: { authorization: authOf(alice), 'content-type': 'application/json', 'transfer-encoding': 'chunked' },
+      streamChunk: 64 * 1024,
+      maxStream: 64 * MiB,
+      chunked: true,
+    });
+    expect(res.status).toBe(413);
+    expect(res.sentBeforeAnswer).toBeLessThan(16 * MiB);
+  });
+
   it('a declared upload over the limit gets 413 at once', async () => {
     const res = await rawHttp({
       port,
