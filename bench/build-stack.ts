@@ -48,7 +48,7 @@ function taskFetchObserver(service: () => LocalService | null, fetches: Map<stri
             res.writeHead(503).end();
             return;
           }
-          const result = await svc.api(eventFromRequest(req, await readBody(req)));
+          const result = await svc.api(eventFromRequest(req, await readBody(req, 1024 * 1024)));
           writeResult(res, result);
           const credential = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
           const taskId = credential ? taskIdOfCredential(credential) : null;

@@ -12,6 +12,7 @@ import { isValidChrootName, isValidUserName } from '../functions/core/names.js';
 import { AlreadyExists, systemClock, type Store } from '../functions/core/ports.js';
 import { createUser } from '../functions/core/users.js';
 import { coprCliConfig } from '../functions/local/bootstrap-admin.js';
+import { readServiceFile } from '../functions/local/service-file.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -57,6 +58,17 @@ interface Db {
 }
 
 
+/**
+ * The URL copr-cli configs point at: FRONTEND_URL when set, else the running local
+ * service on this data dir (its service.json), else the port `npm start` would use.
+ */
+function frontendUrlOf(env: NodeJS.ProcessEnv, dataDir: string | undefined): string {
+  if (env.FRONTEND_URL) return env.FRONTEND_URL.replace(/\/+$/, '');
+  const running = readServiceFile(resolve(dataDir ?? env.COPR_DATA_DIR ?? '.copr-local'));
+  if (running) return running.url;
+  return `http://127.0.0.1:${env.PORT ?? '8080'}`;
+}
+
 async function connect(dataDir: string | undefined): Promise<Db> {
   // Loaded only when needed, so usage errors and --help answer quickly.
   const [{ DescribeTableCommand }, { loadConfig }, { startDynamoDbLocal, findRunningDynamoDbLocal }, { documentClient }, { DynamoStore }, { ensureTable }] =
@@ -90,7 +102,7 @@ async function connect(dataDir: string | undefined): Promise<Db> {
     const tableName = config.TABLE_NAME;
     return {
       store: new DynamoStore(db, tableName),
-      frontendUrl: config.FRONTEND_URL,
+      frontendUrl: frontendUrlOf(env, dataDir),
       tokenDays: config.API_TOKEN_DAYS,
       tableName,
       async tableExists() {

@@ -54,6 +54,15 @@ const Env = z.object({
   PUBLISHER_ASSIGN_PUBLIC_IP: z.enum(['ENABLED', 'DISABLED']).default('DISABLED'),
   /** EventBridge bus for build and project notifications (unset: no notifications). */
   EVENT_BUS_NAME: z.string().optional(),
+  /**
+   * Local development login (functions/local/oidc-plugin.ts): `1` lets anyone who can
+   * reach the local server log in as any user, admin included. Off unless set;
+   * `npm start` sets it (with a warning). Never set on AWS (Cognito logs users in there).
+   */
+  COPR_DEV_LOGIN: z
+    .string()
+    .default('0')
+    .transform((v) => ['1', 'true', 'yes'].includes(v.trim().toLowerCase())),
   /** KMS key that seals the per-project signing keys. */
   SIGNING_KMS_KEY_ID: z.string().optional(),
   /** The publisher container's one request (a container override set by the publish trigger). */

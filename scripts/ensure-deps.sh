@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Installs what `npm start` and `npm test` need on a fresh machine: Debian packages
 # (RPM toolchain, gpg, bubblewrap and slirp4netns for the build sandbox, Java for
-# DynamoDB Local, Chromium for browser tests) and the npm dependencies pinned by
-# package-lock.json. Idempotent and quiet when everything is already there.
+# DynamoDB Local (and javac for its loopback-only launcher, functions/local/dynamodb-loopback/),
+# Chromium for browser tests) and the npm dependencies pinned by package-lock.json.
+# Idempotent and quiet when everything is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # command-to-package map: one command per Debian package proves it is installed.
 declare -A NEED=(
   [rpmbuild]=rpm [rpmsign]=rpm [createrepo_c]=createrepo-c [dnf]=dnf
-  [gpg]=gnupg [bwrap]=bubblewrap [java]=openjdk-17-jre-headless
+  [gpg]=gnupg [bwrap]=bubblewrap [java]=openjdk-17-jre-headless [javac]=openjdk-17-jdk-headless
   [chromium]=chromium [git]=git [make]=make [cpio]=cpio [rpm2cpio]=rpm2cpio [wget]=wget
   [slirp4netns]=slirp4netns
   # Local builds: C toolchain, -debuginfo/-debugsource (find-debuginfo + eu-strip), gdb-add-index

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startDynamoDbLocal } from '../functions/local/dynamodb-local.js';
+import { writeServiceFile } from '../functions/local/service-file.js';
 import { startLocalService } from '../functions/local/service.js';
 import { documentClient } from '../functions/store/dynamo-client.js';
 import { DynamoStore } from '../functions/store/dynamo-store.js';
@@ -38,7 +39,7 @@ function dynamoProcessesOn(dbPath: string): number {
   for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     try {
       const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      if (argv.some((a) => a.endsWith('DynamoDBLocal.jar')) && argv.includes(dbPath)) n++;
+      if (argv.some((a) => a.includes('DynamoDBLocal.jar')) && argv.includes(dbPath)) n++;
     } catch {
       // gone meanwhile
     }
@@ -148,6 +149,19 @@ describe('copr-admin against DYNAMODB_ENDPOINT + TABLE_NAME', () => {
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/invalid user name/);
     expect(dupGroup.stderr).toMatch(/group devs already exists/);
+  });
+
+  it('create-user prints the URL of the running service on the data dir, else the PORT one', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'copr-admin-url-'));
+    tmpDirs.push(dataDir);
+    const env = { FRONTEND_URL: undefined, COPR_DATA_DIR: dataDir };
+    const byPort = await admin(['create-user', 'carol'], { ...env, PORT: '18123' });
+    expect(byPort.code, byPort.stderr).toBe(0);
+    expect(byPort.stdout).toMatch(/^copr_url = http:\/\/127\.0\.0\.1:18123$/m);
+    writeServiceFile(dataDir, 'http://127.0.0.1:45678'); // a live pid: this test process
+    const running = await admin(['create-user', 'dave'], { ...env, PORT: '18123' });
+    expect(running.code, running.stderr).toBe(0);
+    expect(running.stdout).toMatch(/^copr_url = http:\/\/127\.0\.0\.1:45678$/m);
   });
 
   it('alters admin rights and group membership', async () => {

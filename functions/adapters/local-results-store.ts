@@ -1,4 +1,4 @@
-import { mkdir, readFile, readdir, rm, stat, writeFile, rename } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, readdir, rm, stat, writeFile, rename } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { ResultsStore, UploadTarget } from '../core/results-store.js';
@@ -32,6 +32,20 @@ export class LocalResultsStore implements ResultsStore {
     const tmp = `${path}.${randomBytes(4).toString('hex')}.part`;
     await writeFile(tmp, data);
     await rename(tmp, path);
+  }
+
+  async putFile(key: string, source: string): Promise<void> {
+    const path = this.pathOf(key);
+    await mkdir(dirname(path), { recursive: true });
+    try {
+      await rename(source, path); // the staging dir is usually on the same filesystem
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
+      const tmp = `${path}.${randomBytes(4).toString('hex')}.part`;
+      await copyFile(source, tmp);
+      await rename(tmp, path);
+      await rm(source, { force: true });
+    }
   }
 
   async get(key: string): Promise<Buffer | null> {

@@ -2,6 +2,8 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { CoprError, unauthorized } from '../core/errors.js';
 import type { AppContext } from './context.js';
 import { errorToResult } from './error-mapping.js';
+import { assertRequestNames } from './name-guard.js';
+import type { MultipartBody } from './input.js';
 import { requestFromEvent } from './request.js';
 import { isRaw, jsonResult, rawResult } from './responses.js';
 import type { Router } from './router.js';
@@ -11,12 +13,22 @@ import type { Router } from './router.js';
  * response. Used by the Lambda handler (functions/handlers/api.ts) and by the local
  * server alike.
  */
-export type ApiHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
+export type ApiHandler = (event: APIGatewayProxyEventV2, extras?: ApiExtras) => Promise<APIGatewayProxyStructuredResultV2>;
+
+/** What the local server learned while streaming the body (the Lambda path has none). */
+export interface ApiExtras {
+  multipart?: MultipartBody;
+  bodyFile?: { path: string; size: number };
+}
 
 export function createApiHandler(ctx: AppContext, router: Router): ApiHandler {
-  return async (event) => {
+  return async (event, extras = {}) => {
     try {
-      const req = requestFromEvent(event);
+      const req = {
+        ...requestFromEvent(event),
+        ...(extras.multipart ? { multipart: extras.multipart } : {}),
+        ...(extras.bodyFile ? { bodyFile: extras.bodyFile } : {}),
+      };
       const match = router.match(req.method, req.path);
       if (match.kind === 'none') {
         if (req.path === '/api_3' || req.path.startsWith('/api_3/')) {
@@ -27,6 +39,7 @@ export function createApiHandler(ctx: AppContext, router: Router): ApiHandler {
       if (match.kind === 'wrong-method') {
         return jsonResult(405, { output: 'notok', error: `Method ${req.method} not allowed` }, { allow: match.allowed.join(', ') });
       }
+      assertRequestNames(req, match.params);
       let caller = null;
       try {
         caller = await ctx.auth.authenticate(req);

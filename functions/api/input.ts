@@ -1,7 +1,11 @@
 import busboy from 'busboy';
+import { readFile } from 'node:fs/promises';
 import * as z from 'zod';
 import { badRequest, CoprError } from '../core/errors.js';
+import { MAX_JSON_BODY, type MultipartLimits } from './body-limits.js';
 import type { ApiRequest } from './request.js';
+
+export { MAX_JSON_BODY, type MultipartLimits };
 
 /**
  * Reading request input the way the Copr clients send it: path params repeated in
@@ -24,8 +28,6 @@ export function queryBool(req: ApiRequest, name: string): boolean {
   const v = queryValue(req, name);
   return v === 'True' || v === 'true' || v === '1';
 }
-
-export const MAX_JSON_BODY = 1024 * 1024;
 
 /** Parses a JSON object body; empty body → {}; top-level nulls dropped. */
 export function jsonBody(req: ApiRequest): Record<string, unknown> {
@@ -53,25 +55,39 @@ export function dropNulls(obj: Record<string, unknown>): Record<string, unknown>
   return out;
 }
 
-export interface UploadedFile {
+/**
+ * One uploaded file: on disk when the local server streamed it there (the path is
+ * removed after the request), in memory on the buffered Lambda path.
+ */
+export type UploadedFile = {
   field: string;
   filename: string;
   contentType: string;
-  data: Buffer;
-}
+  size: number;
+} & ({ path: string; data?: undefined } | { data: Buffer; path?: undefined });
 
 export interface MultipartBody {
   json: Record<string, unknown>;
   files: UploadedFile[];
 }
 
-export interface MultipartLimits {
-  maxFileBytes: number;
-  maxFiles: number;
+/** The bytes of a (small) uploaded file, wherever it is. */
+export async function uploadBytes(file: UploadedFile): Promise<Buffer> {
+  return file.data ?? readFile(file.path);
 }
 
-/** Parses a multipart body; the `json` part (file or field) becomes `json`. */
-export function multipartBody(req: ApiRequest, limits: MultipartLimits): Promise<MultipartBody> {
+/**
+ * The multipart body: already parsed (and its files streamed to disk) by the local
+ * server, or parsed here from the buffered body (Lambda). The `json` part (file or
+ * field) becomes `json`.
+ */
+export async function multipartBody(req: ApiRequest, limits: MultipartLimits): Promise<MultipartBody> {
+  if (req.multipart) {
+    if (req.multipart.files.length > limits.maxFiles) throw badRequest('Too many files');
+    const big = req.multipart.files.find((f) => f.size > limits.maxFileBytes);
+    if (big) throw new CoprError('payload-too-large', `File ${big.filename} is too large`);
+    return req.multipart;
+  }
   if (!req.contentType.toLowerCase().startsWith('multipart/form-data')) {
     throw badRequest('Expected a multipart/form-data request');
   }
@@ -91,6 +107,10 @@ export function multipartBody(req: ApiRequest, limits: MultipartLimits): Promise
     let failure: CoprError | null = null;
     bb.on('file', (field, stream, info) => {
       const chunks: Buffer[] = [];
+      // A body cut off inside this part errors the part stream too: handled here, else it would crash the process.
+      stream.on('error', () => {
+        failure ??= badRequest('Malformed multipart request');
+      });
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('limit', () => {
         failure ??= new CoprError('payload-too-large', `File ${info.filename} is too large`);
@@ -98,7 +118,7 @@ export function multipartBody(req: ApiRequest, limits: MultipartLimits): Promise
       stream.on('end', () => {
         const data = Buffer.concat(chunks);
         if (field === 'json') jsonText = data.toString('utf8');
-        else files.push({ field, filename: info.filename ?? '', contentType: info.mimeType, data });
+        else files.push({ field, filename: info.filename ?? '', contentType: info.mimeType, size: data.length, data });
       });
     });
     bb.on('field', (field, value) => {
@@ -107,7 +127,7 @@ export function multipartBody(req: ApiRequest, limits: MultipartLimits): Promise
     bb.on('filesLimit', () => {
       failure ??= badRequest('Too many files');
     });
-    bb.on('error', () => reject(badRequest('Malformed multipart request')));
+    bb.on('error', () => reject(failure ?? badRequest('Malformed multipart request')));
     bb.on('close', () => {
       if (failure) return reject(failure);
       try {

@@ -1,4 +1,5 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { MultipartBody } from './input.js';
 
 /**
  * The request as handlers see it, built from an API Gateway HTTP API (v2) event.
@@ -15,6 +16,10 @@ export interface ApiRequest {
   body: Buffer;
   contentType: string;
   sourceIp: string;
+  /** A multipart body the local server already parsed while streaming it (files on disk). */
+  multipart?: MultipartBody;
+  /** A raw body the local server streamed to a file (routes with `body.toFile`); `body` is then empty. */
+  bodyFile?: { path: string; size: number };
 }
 
 export function requestFromEvent(event: APIGatewayProxyEventV2): ApiRequest {

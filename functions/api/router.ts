@@ -1,6 +1,7 @@
 import type { Caller } from '../core/model.js';
 import type { ApiRequest } from './request.js';
 import type { AppContext } from './context.js';
+import type { BodyPolicy } from './body-limits.js';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
@@ -19,6 +20,8 @@ interface RouteBase {
   method: Method;
   /** Segments; `{name}` matches one segment, `{name+}` the rest of the path. */
   path: string;
+  /** How much body this route reads, and how (functions/api/body-limits.ts); default: a small JSON body. */
+  body?: BodyPolicy;
 }
 
 /** Anyone may call it; `caller` is set when valid credentials came along. */

@@ -6,6 +6,7 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { readFile, rm } from 'node:fs/promises';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { ResultsStore, UploadTarget } from '../core/results-store.js';
 
@@ -31,6 +32,15 @@ export class S3ResultsStore implements ResultsStore {
 
   async put(key: string, data: Buffer | string): Promise<void> {
     await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: data }));
+  }
+
+  /**
+   * On AWS request bodies reach the API Lambda through API Gateway (10 MB at most), so
+   * a staged file here is small: it is read and put in one request.
+   */
+  async putFile(key: string, path: string): Promise<void> {
+    await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: await readFile(path) }));
+    await rm(path, { force: true });
   }
 
   async get(key: string): Promise<Buffer | null> {

@@ -1,4 +1,5 @@
 import { forbidden, notFound } from './errors.js';
+import { assertNameLength } from './names.js';
 import type { Caller, Project, ProjectPermission, User } from './model.js';
 import type { Store } from './ports.js';
 
@@ -37,6 +38,16 @@ export async function requireEdit(store: Store, caller: Caller, project: Project
   }
 }
 
+/**
+ * Deleting a project: owner, member of the owning group, or site admin. The
+ * project's `admin` permission is not enough (Copr ignores it for deletion).
+ */
+export function requireDeleteProject(caller: Caller, project: Project): void {
+  if (!caller.user.admin && !isOwnerOrMember(caller.user, project.ownername)) {
+    throw forbidden('Only owners may delete their projects.');
+  }
+}
+
 export async function requireBuild(store: Store, caller: Caller, project: Project): Promise<void> {
   if (!(await canBuild(store, caller.user, project))) {
     throw forbidden(`You don't have permissions to build in this copr.`);
@@ -48,6 +59,9 @@ export function projectNotFound(owner: string, name: string) {
 }
 
 export async function loadProject(store: Store, owner: string, name: string): Promise<Project> {
+  // Names longer than Copr allows can name nothing; they never reach a store key.
+  assertNameLength('ownername', 'owner', owner);
+  assertNameLength('projectname', 'project', name);
   const project = await store.getProject(owner, name);
   if (!project) throw projectNotFound(owner, name);
   return project;

@@ -1,3 +1,4 @@
+import { deleteUploadOf } from './uploads.js';
 import type { Action, ActionData, ActionDeps, CreaterepoData, DeleteProjectData, EnqueueDeps, ForkData, RemoveChrootData } from './action-ports.js';
 import { copyForkedBuild, forkPublishes, planFork } from './fork-builds.js';
 import type { Project } from './model.js';
@@ -80,6 +81,7 @@ async function deleteProjectResults(deps: ActionDeps, a: Action, data: DeletePro
         if (c.result_dir) await deps.publish({ owner: b.ownername, dirname: b.project_dirname, chroot: c.name, adds: [], deletes: [c.result_dir], devel: current.devel_mode });
       }
     }
+    await deleteUploadOf(deps.results, b);
     await deps.builds.deleteBuild(b.id);
     deleted++;
   }

@@ -1,4 +1,5 @@
 import { loadProject, requireBuild } from './access.js';
+import { assertMayJoinBatch } from './batch-access.js';
 import { checkDirname, selectChroots, type BuildDeps, type BuildOptions } from './builds.js';
 import { badRequest } from './errors.js';
 import { matchAny } from './fnmatch.js';
@@ -55,5 +56,6 @@ export async function checkSubmission(
   }
   const batchRef = options.after_build_id ?? options.with_build_id;
   if (batchRef !== undefined && !(await deps.builds.getBuild(batchRef))) throw badRequest(`Build ${batchRef} does not exist.`);
+  if (caller && options.with_build_id !== undefined) await assertMayJoinBatch(deps, caller, options.with_build_id);
   return { caller, project, options, dirname, usable, chroots, timeout } as CheckedSubmission;
 }

@@ -1,4 +1,5 @@
 import { canEdit } from './access.js';
+import { deleteUploadOf } from './uploads.js';
 import { isFinished, type Build, type BuildChroot } from './build-model.js';
 import { buildState } from './build-state.js';
 import { badRequest, CoprError, forbidden, notFound, serverError } from './errors.js';
@@ -66,6 +67,7 @@ async function remove(deps: DeleteDeps, s: BuildSnapshot & { project: Project })
   await deps.builds.deleteBuild(build.id);
   // Trailing slash: a prefix must not reach a neighbour whose id shares the digits.
   await deps.results.deletePrefix(`${srpmResultPrefix(build.ownername, build.project_dirname, build.id)}/`);
+  await deleteUploadOf(deps.results, build);
   for (const c of chroots) {
     if (!c.result_dir) continue;
     // Results that never reached a repository can go at once; published ones are

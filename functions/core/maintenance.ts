@@ -1,3 +1,4 @@
+import { deleteUploadOf } from './uploads.js';
 import { randomUUID } from 'node:crypto';
 import { FINISHED_STATES, isFinished, type Build, type BuildChroot } from './build-model.js';
 import { buildState } from './build-state.js';
@@ -103,7 +104,10 @@ export async function deleteExpiredProjects(deps: MaintenanceDeps): Promise<JobR
       // Gone, re-created, or extended meanwhile: not ours to delete.
       if (!p || p.id !== seen.id || !isExpired(p)) return false;
       const builds = await deps.builds.listProjectBuilds(p.ownername, p.name);
-      for (const b of builds) await deps.builds.deleteBuild(b.id);
+      for (const b of builds) {
+        await deleteUploadOf(deps.results, b);
+        await deps.builds.deleteBuild(b.id);
+      }
       for (const d of dirnamesOf(p, builds)) await deps.results.deletePrefix(`${p.ownername}/${d}/`);
       // The project row goes last: a crash before it leaves the project expired, so the next run finishes the job.
       await deps.store.deleteProject(p.ownername, p.name);
@@ -224,6 +228,7 @@ async function pruneProject(deps: MaintenanceDeps, p: Project, maxBuilds: Map<st
     await deps.publish({ owner: p.ownername, dirname: d.dirname, chroot: d.chroot, adds: [], deletes: d.dirs.sort(), devel: p.devel_mode });
   }
   for (const { build } of plan.wholeBuilds) {
+    await deleteUploadOf(deps.results, build);
     await deps.builds.deleteBuild(build.id);
     await deps.results.deletePrefix(`${srpmResultPrefix(p.ownername, build.project_dirname, build.id)}/`);
   }

@@ -4,12 +4,33 @@ import { badRequest } from './errors.js';
  * Name rules shared by every entry point. Names end up in DynamoDB keys, S3 keys and
  * filesystem paths, so they are checked strictly: no '/', no '..', no control chars.
  */
-const PROJECT_NAME = /^[\w.-]+$/;
+const PROJECT_NAME = /^[\w-][\w.-]*$/;
 const USER_NAME = /^[a-zA-Z0-9][\w.-]{0,63}$/;
 const PACKAGE_NAME = /^[-+_.a-zA-Z0-9]+$/;
 const CHROOT_NAME = /^[a-z0-9][a-z0-9._]*(-[a-z0-9._]+){2,}$/;
 
 export const MAX_NAME_LENGTH = 100;
+
+/**
+ * Copr's column lengths for names, checked before a name reaches a store key: a
+ * longer one can name nothing, and DynamoDB refuses keys over 2 KB (a 500 before).
+ */
+export const NAME_LIMITS = {
+  owner: 128,
+  project: MAX_NAME_LENGTH,
+  dirname: 200,
+  package: MAX_NAME_LENGTH,
+  chroot: 150,
+  user: MAX_NAME_LENGTH,
+} as const;
+export type NameKind = keyof typeof NAME_LIMITS;
+
+/** 400 in Copr's form-error shape for a name that is too long or has control characters. */
+export function assertNameLength(field: string, kind: NameKind, value: string): void {
+  const max = NAME_LIMITS[kind];
+  if (value.length > max) throw badRequest(`${field}: Field cannot be longer than ${max} characters.`);
+  if (/[\u0000-\u001f\u007f]/.test(value)) throw badRequest(`${field}: Control characters are not allowed.`);
+}
 
 function noDots(name: string): boolean {
   return name !== '.' && name !== '..';
@@ -45,7 +66,7 @@ export function isValidChrootName(name: string): boolean {
 export function assertProjectName(name: string): void {
   if (!isValidProjectName(name)) {
     throw badRequest(
-      `name: Name must contain only letters, digits, underscores, dashes and dots, and must not be only digits.`,
+      `name: Name must contain only letters, digits, underscores, dashes and dots, must not start with a dot, and must not be only digits.`,
     );
   }
 }

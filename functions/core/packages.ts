@@ -2,7 +2,7 @@ import { canEdit, loadProject } from './access.js';
 import { badRequest, conflict, forbidden, notFound } from './errors.js';
 import { fnmatchRegex } from './fnmatch.js';
 import type { Caller, Package, Project } from './model.js';
-import { assertPackageName } from './names.js';
+import { assertNameLength, assertPackageName } from './names.js';
 import { AlreadyExists, type Store } from './ports.js';
 import { isPackageSourceType, mergeStoredSource, normaliseSource, type PackageSourceType } from './sources.js';
 import { activeChrootNames } from './usable-chroots.js';
@@ -44,6 +44,7 @@ async function requirePackageEdit(store: Store, caller: Caller, project: Project
 }
 
 export async function loadPackage(store: Store, project: Project, name: string): Promise<Package> {
+  assertNameLength('package_name', 'package', name);
   const pkg = await store.getPackage(project.ownername, project.name, name);
   if (!pkg) throw packageNotFound(name, project.name);
   return pkg;

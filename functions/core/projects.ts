@@ -1,4 +1,4 @@
-import { isOwnerOrMember, loadProject, requireEdit } from './access.js';
+import { isOwnerOrMember, loadProject, requireDeleteProject, requireEdit } from './access.js';
 import { badRequest, forbidden, notFound } from './errors.js';
 import type { Bootstrap, Caller, Isolation, Project, ProjectChroot, Storage } from './model.js';
 import { assertOwnerName, assertProjectName } from './names.js';
@@ -218,7 +218,7 @@ async function replaceChroots(store: Store, project: Project, wanted: string[]):
 
 export async function deleteProject(store: Store, caller: Caller, owner: string, name: string): Promise<Project> {
   const project = await loadProject(store, owner, name);
-  await requireEdit(store, caller, project, 'delete this project');
+  requireDeleteProject(caller, project);
   if (project.persistent && !caller.user.admin) throw forbidden('Project is persistent, only admins can delete it.');
   await store.deleteProject(owner, name);
   return project;

@@ -11,6 +11,8 @@ export interface UploadTarget {
 
 export interface ResultsStore {
   put(key: string, data: Buffer | string): Promise<void>;
+  /** Stores a file from local disk without reading it into memory (streamed uploads); the file is consumed. */
+  putFile(key: string, path: string): Promise<void>;
   get(key: string): Promise<Buffer | null>;
   exists(key: string): Promise<boolean>;
   list(prefix: string): Promise<string[]>;

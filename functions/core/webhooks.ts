@@ -93,6 +93,8 @@ export function verifySecret(project: Project, req: WebhookRequest): void {
 // ---- payloads -----------------------------------------------------------------------
 
 const MAX_PAYLOAD = 5 * 1024 * 1024;
+/** Forges' payloads are small; the local server refuses bigger bodies unread. */
+export const MAX_WEBHOOK_PAYLOAD = MAX_PAYLOAD;
 
 /** JSON body, or GitHub's form encoding (`payload=<json>`). */
 function payloadOf(req: WebhookRequest): unknown {

@@ -6,14 +6,16 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
  * handlers receive, and the handler's result back into an HTTP response, so the
  * local server runs exactly the deployed handler code.
  */
-export const MAX_LOCAL_BODY = 1024 * 1024 * 1024;
-
-export async function readBody(req: IncomingMessage, limit = MAX_LOCAL_BODY): Promise<Buffer> {
+/** Small form bodies of the local mounts (the OIDC login); API bodies go through request-intake.ts. */
+export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > limit) throw new Error('body too large');
+    if (size > limit) {
+      req.destroy(); // stop reading; the last-resort handler answers
+      throw new Error('body too large');
+    }
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);

@@ -8,9 +8,12 @@ import type { LocalBase, LocalPlugin } from './service.js';
  * The login half of the local OIDC issuer (the key half is functions/local/issuer.ts):
  * discovery, an authorization endpoint with a one-field username form, and a token
  * endpoint for the authorization-code + PKCE (S256) flow the dashboard uses. It has
- * no passwords: the local server binds 127.0.0.1 and is for development only. On AWS
+ * no passwords, so it is off unless COPR_DEV_LOGIN=1 (the issuer then refuses to sign
+ * and these endpoints answer 403); the local server binds 127.0.0.1. On AWS
  * Cognito plays this part; the dashboard finds either through the discovery document.
  */
+
+const DISABLED = 'The local development login is disabled. Start the service with COPR_DEV_LOGIN=1 to enable it (development only: anyone who reaches the server can then log in as any user).';
 
 /** Codes are single use and short lived, as RFC 6749 §4.1.2 recommends. */
 const CODE_TTL_MS = 60_000;
@@ -68,6 +71,7 @@ export function oidcPlugin(opts: OidcPluginOptions = {}): LocalPlugin {
   };
 
   async function authorize(base: LocalBase, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (!base.issuer.mints) return sendHtml(res, 403, page('Local login disabled', `<p role="alert">${esc(DISABLED)}</p>`));
     const method = req.method ?? 'GET';
     let fields: Record<string, string>;
     if (method === 'GET' || method === 'HEAD') {
@@ -108,6 +112,7 @@ export function oidcPlugin(opts: OidcPluginOptions = {}): LocalPlugin {
   }
 
   async function token(base: LocalBase, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (!base.issuer.mints) return oauthError(res, 403, 'access_denied', DISABLED);
     if (req.method !== 'POST') return oauthError(res, 405, 'invalid_request', 'Use POST');
     const form = Object.fromEntries(new URLSearchParams((await readBody(req, MAX_FORM_BYTES)).toString('utf8')));
     const parsed = TokenParams.safeParse(form);

@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join } from 'node:path';
+import { UPLOADS_DIR } from '../core/uploads.js';
 import { renderIndexHtml } from '../publish/listing.js';
 import type { LocalResultsStore } from '../adapters/local-results-store.js';
 
@@ -54,6 +55,8 @@ export function resultsMount(store: LocalResultsStore, prefix = '/results/') {
       if (rel.split('/').some((s) => s.endsWith('.part') || (s.startsWith('.') && s.length > 1))) return send(res, 404, 'Not found');
       const path = store.pathOf(rel);
       const st = await statOrNull(path);
+      // Uploaded sources are fetched by their unguessable URL only: never listed.
+      if (st?.isDirectory() && rel.split('/')[0] === UPLOADS_DIR) return send(res, 404, 'Not found');
       if (st?.isDirectory()) {
         if (!url.pathname.endsWith('/')) {
           res.writeHead(301, { location: `${url.pathname}/` });
@@ -63,7 +66,7 @@ export function resultsMount(store: LocalResultsStore, prefix = '/results/') {
         if (await statOrNull(index)) return streamFile(req, res, index, 'text/html; charset=utf-8');
         const entries = [];
         for (const e of await readdir(path, { withFileTypes: true })) {
-          if (e.name.startsWith('.') || e.name.endsWith('.part')) continue;
+          if (e.name.startsWith('.') || e.name.endsWith('.part') || (rel === '' && e.name === UPLOADS_DIR)) continue;
           const s = await statOrNull(join(path, e.name));
           if (s) entries.push({ name: e.name, isDir: e.isDirectory(), size: s.size, mtimeMs: s.mtimeMs });
         }

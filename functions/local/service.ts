@@ -1,12 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadConfig, type Config } from '../config.js';
 import { createApiHandler, type ApiHandler } from '../api/app.js';
 import { createAuthenticator } from '../api/auth.js';
 import type { AppContext } from '../api/context.js';
 import { buildRouter } from '../api/routes/index.js';
-import type { Route } from '../api/router.js';
+import type { Route, Router } from '../api/router.js';
 import { createApp, type App, type AppSettings } from '../core/app.js';
 import { seedMockChroots } from '../core/mock-chroots.js';
 import { systemClock, type Clock, type Ports } from '../core/ports.js';
@@ -15,7 +15,9 @@ import { DynamoStore } from '../store/dynamo-store.js';
 import { ensureTable } from '../store/table-admin.js';
 import { localEnvBase, localPorts, localSettings, type LocalEnv } from './compose.js';
 import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.js';
-import { eventFromRequest, readBody, writeResult } from './http-bridge.js';
+import { writeResult } from './http-bridge.js';
+import { handleApiRequest, internalError, type IntakeDeps } from './request-intake.js';
+import { removeServiceFile, writeServiceFile } from './service-file.js';
 import { loadLocalIssuer, type LocalIssuer } from './issuer.js';
 import { resultsMount } from './results-mount.js';
 import { LocalWakeups } from './wakeups.js';
@@ -73,6 +75,8 @@ export interface LocalBase {
 
 export interface LocalService extends LocalBase {
   api: ApiHandler;
+  /** Every API route this service answers (plugins' included): test/security enumerates them. */
+  router: Router;
   stop(): Promise<void>;
 }
 
@@ -89,7 +93,14 @@ export async function startLocalService(opts: LocalServiceOptions): Promise<Loca
     endpoint = ddb.endpoint;
   }
 
-  const server: Server = createServer();
+  // The server listens at once (the port is known early, for the issuer's URLs) and
+  // answers 503 in Copr's shape until every part is up: a request never hangs.
+  let intake: ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | null = null;
+  const server: Server = createServer((req, res) => serve(req, res, intake));
+  // `Expect: 100-continue` (curl's uploads): the intake sends the 100 only once it decided to read the body.
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => serve(req, res, intake));
+  // Uploads of the documented size must be reachable on slow links; headers stay on Node's default timeout.
+  server.requestTimeout = UPLOAD_REQUEST_TIMEOUT_MS;
   try {
     await new Promise<void>((ok, fail) => {
       server.once('error', fail);
@@ -119,7 +130,7 @@ export async function startLocalService(opts: LocalServiceOptions): Promise<Loca
     const store = new DynamoStore(db, config.TABLE_NAME);
     await seedMockChroots(store);
     const clock = opts.clock ?? systemClock;
-    const issuer = await loadLocalIssuer(dataDir, config.OIDC_ISSUER!, config.OIDC_AUDIENCE!);
+    const issuer = await loadLocalIssuer(dataDir, config.OIDC_ISSUER!, config.OIDC_AUDIENCE!, { mint: config.COPR_DEV_LOGIN });
     const auth = createAuthenticator({
       store,
       clock,
@@ -133,50 +144,83 @@ export async function startLocalService(opts: LocalServiceOptions): Promise<Loca
     const app = createApp(ports, settings);
     const ctx: AppContext = { config, store, clock, auth, app };
     const base: LocalBase = { dataDir, url, config, ctx, app, env, issuer };
-    const api = createApiHandler(ctx, buildRouter(plugins.flatMap((p) => p.routes?.(base) ?? [])));
+    const router = buildRouter(plugins.flatMap((p) => p.routes?.(base) ?? []));
+    const api = createApiHandler(ctx, router);
     const mounts = [resultsMount(env.results), ...plugins.flatMap((p) => p.mounts?.(base) ?? [])];
+    const stagingDir = resolve(dataDir, 'uploads-staging');
+    // Leftovers of a crashed run are never anyone's upload any more.
+    rmSync(stagingDir, { recursive: true, force: true });
+    mkdirSync(stagingDir, { recursive: true, mode: 0o700 });
+    const deps: IntakeDeps = { router, ctx, api, stagingDir };
 
-    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-      void (async () => {
-        try {
-          const path = new URL(req.url ?? '/', 'http://local').pathname;
-          if (path === '/oidc/jwks.json') {
-            res.writeHead(200, { 'content-type': 'application/json' });
-            res.end(JSON.stringify(issuer.jwks));
-            return;
-          }
-          const mount = mounts.find((m) => path.startsWith(m.prefix));
-          if (mount) return await mount.handle(req, res);
-          const body = await readBody(req);
-          writeResult(res, await api(eventFromRequest(req, body)), req.method === 'HEAD');
-        } catch (err) {
-          if (!res.headersSent) {
-            res.writeHead(500, { 'content-type': 'application/json' });
-            res.end(JSON.stringify({ output: 'notok', error: 'Internal server error' }));
-          }
-          console.error(`local server: ${(err as Error).message}`);
-        }
-      })();
-    });
+    const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+      const path = new URL(req.url ?? '/', 'http://local').pathname;
+      if (path === '/oidc/jwks.json') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(issuer.jwks));
+        return;
+      }
+      const mount = mounts.find((m) => path.startsWith(m.prefix));
+      if (mount) {
+        if ((req.headers.expect ?? '').toLowerCase() === '100-continue') res.writeContinue();
+        return await mount.handle(req, res);
+      }
+      await handleApiRequest(req, res, deps);
+    };
 
     for (const p of plugins) {
       const stop = await p.start?.(base);
       if (stop) stops.push(stop);
     }
+    intake = handle;
+    writeServiceFile(dataDir, url);
 
     return {
       ...base,
       api,
+      router,
       async stop() {
         for (const s of stops.reverse()) await s();
+        intake = null;
+        removeServiceFile(dataDir);
         server.closeAllConnections();
         await new Promise<void>((ok) => server.close(() => ok()));
         await ddb?.stop();
       },
     };
   } catch (err) {
+    server.closeAllConnections();
     server.close();
     await ddb?.stop();
     throw err;
   }
+}
+
+/** A whole upload may take this long; beyond it Node closes the connection. */
+export const UPLOAD_REQUEST_TIMEOUT_MS = 60 * 60 * 1000;
+
+const STARTING = JSON.stringify({ output: 'notok', error: 'The service is starting, try again in a moment' });
+
+/**
+ * Every request, with the last-resort guard: whatever a handler throws (or a stream
+ * it uses emits) ends as a 500 in Copr's shape and a log line, never as a crash.
+ */
+function serve(req: IncomingMessage, res: ServerResponse, intake: ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | null): void {
+  // Client aborts surface as 'error' events; with no listener they would end the process.
+  req.on('error', () => {});
+  res.on('error', () => {});
+  if (!intake) {
+    res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1', connection: 'close', 'content-length': Buffer.byteLength(STARTING) });
+    res.end(req.method === 'HEAD' ? undefined : STARTING);
+    return;
+  }
+  intake(req, res).catch((err: unknown) => {
+    console.error(`local server: ${req.method} ${new URL(req.url ?? '/', 'http://local').pathname}: ${(err as Error)?.stack ?? String(err)}`);
+    if (!res.headersSent) {
+      const r = internalError();
+      writeResult(res, { ...r, headers: { ...(r.headers ?? {}), connection: 'close' } }, req.method === 'HEAD');
+    } else {
+      res.destroy();
+    }
+  });
 }

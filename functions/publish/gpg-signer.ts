@@ -49,14 +49,27 @@ export class GpgSigner implements Signer {
 
   ensureKey(owner: string, project: string): Promise<ProjectKey> {
     const home = this.homedir(owner, project);
-    return this.mutex.run(home, () => this.ensureKeyLocked(home, owner, project));
+    return this.mutex.run(home, () => this.withAgent(home, () => this.ensureKeyLocked(home, owner, project)));
+  }
+
+  /**
+   * Runs one use of a homedir, then stops the gpg-agent gpg started for it: an agent
+   * per project would otherwise stay (holding the unlocked key) until shutdown, and
+   * after a crash or restart forever. The next use starts a fresh one on demand.
+   */
+  private async withAgent<T>(home: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } finally {
+      await this.runner.run('gpgconf', ['--homedir', home, '--kill', 'gpg-agent'], { allowFailure: true });
+    }
   }
 
   async signRpms(owner: string, project: string, files: readonly string[]): Promise<void> {
     if (files.length === 0) return;
     const key = await this.ensureKey(owner, project);
     const home = this.homedir(owner, project);
-    await this.mutex.run(home, async () => {
+    await this.mutex.run(home, () => this.withAgent(home, async () => {
       await this.prepareHomedir(home);
       await this.runner.run('rpmsign', [
         '--addsign',
@@ -66,36 +79,36 @@ export class GpgSigner implements Signer {
         '--define', `_gpg_path ${home}`,
         ...files,
       ]);
-    });
+    }));
   }
 
   async signDetached(owner: string, project: string, file: string): Promise<void> {
     const key = await this.ensureKey(owner, project);
     const home = this.homedir(owner, project);
-    await this.mutex.run(home, async () => {
+    await this.mutex.run(home, () => this.withAgent(home, async () => {
       await this.prepareHomedir(home);
       await this.runner.run(this.gpg, [
         '--homedir', home, '--batch', '--yes', '--pinentry-mode', 'loopback',
         '--local-user', key.fingerprint, '--armor', '--detach-sign', '--output', `${file}.asc`, file,
       ]);
-    });
+    }));
   }
 
   /** Armored secret key, for the KMS-encrypted store (kms-key-store.ts). */
   async exportSecretKey(owner: string, project: string): Promise<string> {
     const key = await this.ensureKey(owner, project);
     const home = this.homedir(owner, project);
-    const res = await this.mutex.run(home, async () => {
+    const res = await this.mutex.run(home, () => this.withAgent(home, async () => {
       await this.prepareHomedir(home);
       return this.runner.run(this.gpg, ['--homedir', home, '--batch', '--pinentry-mode', 'loopback', '--armor', '--export-secret-keys', key.fingerprint]);
-    });
+    }));
     return res.stdout;
   }
 
   /** Imports a secret key exported by `exportSecretKey` (e.g. decrypted in a Fargate task). */
   async importSecretKey(owner: string, project: string, armored: string): Promise<ProjectKey> {
     const home = this.homedir(owner, project);
-    return this.mutex.run(home, async () => {
+    return this.mutex.run(home, () => this.withAgent(home, async () => {
       await this.prepareHomedir(home);
       await this.runner.run(this.gpg, ['--homedir', home, '--batch', '--import'], { input: armored });
       await restrictPermissions(home);
@@ -104,7 +117,7 @@ export class GpgSigner implements Signer {
       if (!key) throw new Error(`import of key for ${owner}/${project} produced no secret key`);
       this.keys.set(home, key);
       return key;
-    });
+    }));
   }
 
   /** Stops the gpg-agents this signer started (tests, shutdown). */

@@ -1,4 +1,7 @@
 import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3ResultsStore } from '../../functions/aws/s3-results-store.js';
 import { sendPublish, sendWake } from '../../functions/aws/sqs-queues.js';
@@ -33,6 +36,20 @@ describe('AWS adapters on fauxqs: S3ResultsStore and the SQS queues', () => {
       'alice/proj/fedora-44-x86_64/00000001-a/builder-live.log',
       'alice/proj/fedora-44-x86_64/00000002-b/b.rpm',
     ]);
+  });
+
+  it('putFile stores a staged local file (an upload) in the bucket and consumes it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 's3-putfile-'));
+    try {
+      const path = join(dir, 'staged');
+      const data = Buffer.alloc(64 * 1024 + 7, 0xab);
+      writeFileSync(path, data);
+      await store.putFile('_uploads/u1/hello-1.0-1.src.rpm', path);
+      expect(await store.get('_uploads/u1/hello-1.0-1.src.rpm')).toEqual(data);
+      expect(existsSync(path)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('lists past one page of 1000 keys', async () => {

@@ -27,7 +27,8 @@ export async function startTestService(opts: { plugins?: LocalPlugin[]; env?: Re
     dynamoEndpoint: process.env.DYNAMODB_ENDPOINT!,
     tableName: `t-${randomUUID()}`,
     plugins: opts.plugins,
-    env: opts.env,
+    // Tests log in through the local issuer; test/security starts services without it.
+    env: { COPR_DEV_LOGIN: '1', ...opts.env },
   });
   return {
     service,

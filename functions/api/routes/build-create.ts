@@ -1,3 +1,4 @@
+import { uploadKey, uploadPrefix } from '../../core/uploads.js';
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
 import type { Build } from '../../core/build-model.js';
@@ -115,13 +116,14 @@ function createFromUpload(maxUploadBytes: number) {
     }
     const checked = await ctx.app.builds.check(req.caller, body.ownername, body.projectname, optionsOf(body));
     const tmp = randomUUID();
-    const key = `_uploads/${tmp}/${file.filename}`;
-    await ctx.app.ports.results.put(key, file.data);
+    const key = uploadKey(tmp, file.filename);
+    if (file.path !== undefined) await ctx.app.ports.results.putFile(key, file.path);
+    else await ctx.app.ports.results.put(key, file.data);
     try {
       const dict = { url: `${ctx.app.settings.resultsBaseUrl}/${key}`, pkg: file.filename, tmp };
       return await buildView(ctx, await ctx.app.builds.submit(checked, { source_type: 'upload', source_dict: dict }));
     } catch (err) {
-      await ctx.app.ports.results.deletePrefix(`_uploads/${tmp}/`);
+      await ctx.app.ports.results.deletePrefix(uploadPrefix(tmp));
       throw err;
     }
   };
@@ -160,6 +162,7 @@ export function parseBuildId(raw: string): number {
 }
 
 export function buildCreateRoutes(opts: { maxUploadBytes?: number } = {}): Route[] {
+  const maxUpload = opts.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
   const create = (source: string, handler: Route['handler']): Route => ({
     method: 'POST',
     path: `/api_3/build/create/${source}`,
@@ -169,7 +172,10 @@ export function buildCreateRoutes(opts: { maxUploadBytes?: number } = {}): Route
   return [
     { method: 'POST', path: '/api_3/build/check-before-build', auth: true, handler: checkBeforeBuild },
     create('url', createFromUrl),
-    create('upload', createFromUpload(opts.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES)),
+    {
+      ...create('upload', createFromUpload(maxUpload)),
+      body: { multipart: { maxFileBytes: maxUpload, maxFiles: 1 } },
+    },
     create('scm', createFromSource('scm')),
     create('pypi', createFromSource('pypi')),
     create('rubygems', createFromSource('rubygems')),

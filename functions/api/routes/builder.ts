@@ -19,6 +19,23 @@ async function taskOf(req: RouteRequest, ctx: AppContext): Promise<TaskContext> 
   return ctx.app.builder.session(m[1]!);
 }
 
+/** The result file key of a builder PUT, if this task's credential may write it. */
+async function resultKeyOf(req: RouteRequest, ctx: AppContext): Promise<string> {
+  const t = await taskOf(req, ctx);
+  const prefix = `${taskResultPrefix(t)}/`;
+  const key = req.params.key ?? '';
+  // The key must be inside this task's own result directory.
+  if (!key.startsWith(prefix) || !isSafeRelativePath(key.slice(prefix.length))) {
+    throw new CoprError('forbidden', 'This credential may not write there');
+  }
+  return key;
+}
+
+/** Refuses a request without this task's credential before its body is read. */
+const CREDENTIAL_FIRST = {
+  precheck: async (req: RouteRequest, ctx: AppContext) => void (await taskOf(req, ctx)),
+};
+
 const UploadUrlBody = z.object({ path: z.string().refine(isSafeRelativePath, 'invalid result path') });
 
 
@@ -34,6 +51,7 @@ export const builderRoutes: Route[] = [
   {
     method: 'POST',
     path: '/backend/builder/started',
+    body: CREDENTIAL_FIRST,
     handler: async (req, ctx) => {
       await ctx.app.builder.started(await taskOf(req, ctx));
       return {};
@@ -42,11 +60,13 @@ export const builderRoutes: Route[] = [
   {
     method: 'POST',
     path: '/backend/builder/heartbeat',
+    body: CREDENTIAL_FIRST,
     handler: async (req, ctx) => ctx.app.builder.heartbeat(await taskOf(req, ctx)),
   },
   {
     method: 'POST',
     path: '/backend/builder/upload-url',
+    body: CREDENTIAL_FIRST,
     handler: async (req, ctx) => {
       const t = await taskOf(req, ctx);
       const { path } = UploadUrlBody.parse(jsonBody(req));
@@ -57,22 +77,24 @@ export const builderRoutes: Route[] = [
   {
     method: 'PUT',
     path: '/backend/builder/results/{key+}',
+    // Result files are large: the credential and the target are checked before the body is read.
+    body: { maxBytes: MAX_RESULT_FILE, toFile: true, precheck: async (req, ctx) => void (await resultKeyOf(req, ctx)) },
     handler: async (req, ctx) => {
-      const t = await taskOf(req, ctx);
-      const prefix = `${taskResultPrefix(t)}/`;
-      const key = req.params.key!;
-      // The key must be inside this task's own result directory.
-      if (!key.startsWith(prefix) || !isSafeRelativePath(key.slice(prefix.length))) {
-        throw new CoprError('forbidden', 'This credential may not write there');
+      const key = await resultKeyOf(req, ctx);
+      const results = ctx.app.ports.results;
+      if (req.bodyFile) {
+        await results.putFile(key, req.bodyFile.path);
+      } else {
+        if (req.body.length > MAX_RESULT_FILE) throw new CoprError('payload-too-large', 'Result file too large');
+        await results.put(key, req.body);
       }
-      if (req.body.length > MAX_RESULT_FILE) throw new CoprError('payload-too-large', 'Result file too large');
-      await ctx.app.ports.results.put(key, req.body);
       return {};
     },
   },
   {
     method: 'POST',
     path: '/backend/builder/finished',
+    body: CREDENTIAL_FIRST,
     handler: async (req, ctx) => {
       const t = await taskOf(req, ctx);
       const body = FinishedReportSchema.parse(jsonBody(req));

@@ -8,7 +8,7 @@ import {
   type ChrootEdit,
 } from '../../core/project-chroots.js';
 import type { AppContext } from '../context.js';
-import { multipartBody, requiredQuery, zBool, zStringList } from '../input.js';
+import { multipartBody, requiredQuery, uploadBytes, zBool, zStringList } from '../input.js';
 import type { AuthedRequest, Route, RouteRequest } from '../router.js';
 import { projectChrootToApi } from '../serialize.js';
 
@@ -59,13 +59,15 @@ async function getBuildConfig(req: RouteRequest, ctx: AppContext) {
   );
 }
 
+const COMPS_UPLOAD = { maxFileBytes: MAX_COMPS_BYTES, maxFiles: 1 };
+
 async function editChroot(req: AuthedRequest, ctx: AppContext) {
-  const { json, files } = await multipartBody(req, { maxFileBytes: MAX_COMPS_BYTES, maxFiles: 1 });
+  const { json, files } = await multipartBody(req, COMPS_UPLOAD);
   const body = EditBody.parse(json);
   const edit: ChrootEdit = { ...body };
   for (const f of files) {
     if (f.field !== 'upload_comps') throw badRequest(`Unexpected file part ${f.field}`);
-    edit.comps = { name: f.filename, content: f.data.toString('utf8') };
+    edit.comps = { name: f.filename, content: (await uploadBytes(f)).toString('utf8') };
   }
   const chroot = await editProjectChroot(
     ctx.store,
@@ -81,5 +83,11 @@ async function editChroot(req: AuthedRequest, ctx: AppContext) {
 export const projectChrootRoutes: Route[] = [
   { method: 'GET', path: '/api_3/project-chroot', handler: getProjectChroot },
   { method: 'GET', path: '/api_3/project-chroot/build-config', handler: getBuildConfig },
-  { method: 'PUT', path: '/api_3/project-chroot/edit/{ownername}/{projectname}/{chrootname}', auth: true, handler: editChroot },
+  {
+    method: 'PUT',
+    path: '/api_3/project-chroot/edit/{ownername}/{projectname}/{chrootname}',
+    auth: true,
+    body: { multipart: COMPS_UPLOAD },
+    handler: editChroot,
+  },
 ];

@@ -1,4 +1,4 @@
-import type { Forge } from '../../core/webhooks.js';
+import { MAX_WEBHOOK_PAYLOAD, type Forge } from '../../core/webhooks.js';
 import type { AppContext } from '../context.js';
 import type { AuthedRequest, Route, RouteRequest } from '../router.js';
 
@@ -27,7 +27,7 @@ function receiver(forge: Forge) {
   };
 }
 
-const post = (path: string, forge: Forge): Route => ({ method: 'POST', path, handler: receiver(forge) });
+const post = (path: string, forge: Forge): Route => ({ method: 'POST', path, body: { maxBytes: MAX_WEBHOOK_PAYLOAD }, handler: receiver(forge) });
 
 export const webhookRoutes: Route[] = [
   { method: 'POST', path: '/api_3/webhook/generate/{ownername}/{projectname}', auth: true, handler: generate },
