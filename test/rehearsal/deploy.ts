@@ -17,7 +17,7 @@ import { CreateClusterCommand, ECSClient, RegisterTaskDefinitionCommand, type Re
 import { CreateEventBusCommand, EventBridgeClient, PutRuleCommand } from '@aws-sdk/client-eventbridge';
 import { CreateAliasCommand, CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { jsonCall, queryCall, xmlValue } from './aws-raw.js';
 import { ACCOUNT, creationOrder, REGION, Resolver, STACK_NAME, type Template } from './cfn.js';
 import type { Emulators } from './emulators.js';
@@ -57,6 +57,15 @@ export interface Deployment {
   readonly builderAmi: string;
   /** Logical id of the KMS key by key id (for resolving KMS resources). */
   readonly kmsKeys: Map<string, string>;
+  /** Queues by the URL the functions know (the gateway's), with fauxqs' own URL. */
+  readonly queues: Map<string, QueueInfo>;
+}
+
+export interface QueueInfo {
+  readonly logicalId: string;
+  readonly backendUrl: string;
+  readonly arn: string;
+  readonly name: string;
 }
 
 const credentials = { accessKeyId: 'RehearsalDeployer', secretAccessKey: 'rehearsal' };
@@ -83,6 +92,7 @@ export async function deploy(template: Template, emu: Emulators, addresses: Stan
   const kms = new KMSClient({ endpoint: emu.moto, region, credentials });
   const events = new EventBridgeClient({ endpoint: emu.moto, region, credentials });
   const kmsKeys = new Map<string, string>();
+  const queues = new Map<string, QueueInfo>();
 
   // The builder AMI: Image Builder is not emulated, so the SSM parameters its
   // distribution configuration would write point at one of moto's stock images.
@@ -137,9 +147,14 @@ export async function deploy(template: Template, emu: Emulators, addresses: Stan
           if (p[k] !== undefined) attrs[k] = String(v(k));
         }
         if (p.RedrivePolicy) attrs.RedrivePolicy = JSON.stringify(v('RedrivePolicy'));
-        await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attrs }));
+        const created = await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attrs }));
+        const backendUrl = created.QueueUrl ?? '';
+        const got = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: backendUrl, AttributeNames: ['QueueArn'] }));
+        const arn = got.Attributes?.QueueArn ?? `arn:aws:sqs:${region}:${ACCOUNT}:${name}`;
         // The URL the functions get names the gateway, as a real one names the SQS endpoint.
-        r.set(id, `${addresses.gateway}/${ACCOUNT}/${name}`, { Arn: `arn:aws:sqs:${region}:${ACCOUNT}:${name}`, QueueName: name, QueueUrl: `${addresses.gateway}/${ACCOUNT}/${name}` });
+        const url = `${addresses.gateway}/${ACCOUNT}/${name}`;
+        queues.set(url, { logicalId: id, backendUrl, arn, name });
+        r.set(id, url, { Arn: arn, QueueName: name, QueueUrl: url });
         standing = { kind: 'fauxqs' };
         break;
       }
@@ -444,7 +459,7 @@ export async function deploy(template: Template, emu: Emulators, addresses: Stan
     }
     resources.push({ logicalId: id, type: res.Type, standing });
   }
-  return { template, resolver: r, resources, builderAmi, kmsKeys };
+  return { template, resolver: r, resources, builderAmi, kmsKeys, queues };
 }
 
 /** One line per resource type: what stood in for it (every type of the template appears). */
