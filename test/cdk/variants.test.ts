@@ -56,12 +56,13 @@ describe('prod with an external issuer, an existing VPC, fixed AMIs, spot and do
         webDomain: { name: 'copr.example.org', certificateArn: 'arn:aws:acm:us-east-1:111111111111:certificate/w' },
         resultsDomain: { name: 'download.example.org', certificateArn: 'arn:aws:acm:us-east-1:111111111111:certificate/r' },
       },
-      { webDistDir: path.join(os.tmpdir(), 'copr-no-such-web-dist') },
     );
   });
 
-  it('skips the dashboard upload when the dashboard is not built', () => {
-    s.template.resourceCountIs('Custom::CDKBucketDeployment', 0);
+  it('fails the synth, naming the fix, when the dashboard is not built', () => {
+    expect(() => synthStack({}, { webDistDir: path.join(os.tmpdir(), 'copr-no-such-web-dist') })).toThrow(
+      /dashboard is not built: .*index\.html is missing\. Run `npm run build:web`/,
+    );
   });
 
   it('keeps data: retained, deletion-protected table, versioned results', () => {

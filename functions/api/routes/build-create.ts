@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
 import { checkSubmission } from '../../core/build-check.js';
 import type { Build } from '../../core/build-model.js';
@@ -12,6 +11,7 @@ import { buildToApi } from '../build-serialize.js';
 import { buildSystemOf, type AppContext } from '../context.js';
 import { jsonBody, multipartBody, zBool, zIntLike, zStringList } from '../input.js';
 import type { Route, RouteRequest } from '../router.js';
+import { checkInlineUploadSize, newUploadKey, parseUploadId } from '../uploads.js';
 
 /**
  * Submitting builds (spec §2.4): check-before-build, create/{url,upload,scm,pypi,
@@ -120,13 +120,15 @@ async function createFromUrl(req: RouteRequest, ctx: AppContext) {
   return { items, meta: { limit: null, offset: null, order: null, order_type: null } };
 }
 
-/** Upstream's file-size cap is the web server's; ours is explicit (Lambda has its own, lower one). */
+/** Upstream's file-size cap is the web server's; ours is explicit (config MAX_UPLOAD_BYTES, lower on Lambda). */
 export const DEFAULT_MAX_UPLOAD_BYTES = 2 * 1024 ** 3;
 
-function createFromUpload(maxUploadBytes: number) {
+function createFromUpload(maxUploadBytes: number | undefined) {
   return async (req: RouteRequest, ctx: AppContext) => {
     const deps = buildSystemOf(ctx);
-    const form = await multipartBody(req, { maxFileBytes: maxUploadBytes, maxFiles: 1 });
+    const limit = Math.min(maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES, ctx.config.MAX_UPLOAD_BYTES);
+    checkInlineUploadSize(req.body.length, req.headers['content-length'], limit, ctx.config.FRONTEND_URL);
+    const form = await multipartBody(req, { maxFileBytes: limit, maxFiles: 1 });
     const body = OptionsBody.parse(form.json);
     const file = form.files.find((f) => f.field === 'pkgs');
     if (!file) throw badRequest('pkgs: This field is required.');
@@ -134,8 +136,7 @@ function createFromUpload(maxUploadBytes: number) {
       throw badRequest(`pkgs: Invalid file name '${file.filename}' (a plain .src.rpm, .nosrc.rpm or .spec file name)`);
     }
     await checkSubmission(deps, req.caller!, body.ownername, body.projectname, optionsOf(body));
-    const tmp = randomUUID();
-    const key = `_uploads/${tmp}/${file.filename}`;
+    const { key, tmp } = newUploadKey(file.filename);
     await deps.results.put(key, file.data);
     try {
       const dict = { url: `${deps.resultsBaseUrl}/${key}`, pkg: file.filename, tmp };
@@ -145,6 +146,43 @@ function createFromUpload(maxUploadBytes: number) {
       throw err;
     }
   };
+}
+
+const SlotBody = z.object({
+  ownername: NAME,
+  projectname: NAME,
+  filename: z.string().refine(isSafeUploadName, 'Invalid file name (a plain .src.rpm, .nosrc.rpm or .spec file name)'),
+});
+
+/**
+ * An upload slot for an SRPM too large to send inline: a presigned PUT straight
+ * to storage, then `build/create/uploaded` with the slot id. Only where the
+ * results store takes direct uploads (S3); locally the inline limit is 2 GiB.
+ */
+async function uploadSlot(req: RouteRequest, ctx: AppContext) {
+  const deps = buildSystemOf(ctx);
+  const body = SlotBody.parse(jsonBody(req));
+  if (deps.results.directUploadTarget === undefined) {
+    throw badRequest('This server takes uploads inline only (build/create/upload)');
+  }
+  await checkSubmission(deps, req.caller!, body.ownername, body.projectname, {});
+  const { key, uploadId } = newUploadKey(body.filename);
+  const target = await deps.results.directUploadTarget(key);
+  return { upload_id: uploadId, url: target.url, method: target.method, headers: target.headers };
+}
+
+const UploadedBody = OptionsBody.extend({ upload_id: z.string().max(400) });
+
+/** A build from an SRPM uploaded into a slot (see uploadSlot). */
+async function createFromUploaded(req: RouteRequest, ctx: AppContext) {
+  const deps = buildSystemOf(ctx);
+  const body = UploadedBody.parse(jsonBody(req));
+  const slot = parseUploadId(body.upload_id);
+  if (slot === null || !isSafeUploadName(slot.filename)) throw badRequest('upload_id: Invalid upload slot');
+  await checkSubmission(deps, req.caller!, body.ownername, body.projectname, optionsOf(body));
+  if (!(await deps.results.exists(slot.key))) throw badRequest('upload_id: Nothing was uploaded into this slot (or it expired)');
+  const dict = { url: `${deps.resultsBaseUrl}/${slot.key}`, pkg: slot.filename, tmp: slot.tmp };
+  return buildView(ctx, await submitFrom(deps, req.caller!, body, { type: 'upload', dict }));
 }
 
 function createFromSource(type: PackageSourceType) {
@@ -239,7 +277,9 @@ export function buildCreateRoutes(opts: { maxUploadBytes?: number } = {}): Route
   return [
     { method: 'POST', path: '/api_3/build/check-before-build', auth: true, handler: checkBeforeBuild },
     create('url', createFromUrl),
-    create('upload', createFromUpload(opts.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES)),
+    create('upload', createFromUpload(opts.maxUploadBytes)),
+    create('uploaded', createFromUploaded),
+    { method: 'POST', path: '/api_3/build/upload-slot', auth: true, handler: uploadSlot },
     create('scm', createFromSource('scm')),
     create('pypi', createFromSource('pypi')),
     create('rubygems', createFromSource('rubygems')),

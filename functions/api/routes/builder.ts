@@ -12,6 +12,7 @@ import {
 } from '../../core/task-lifecycle.js';
 import { buildSystemOf, type AppContext } from '../context.js';
 import { jsonBody } from '../input.js';
+import { builderSourceUrl } from '../uploads.js';
 import type { Route, RouteRequest } from '../router.js';
 
 /**
@@ -42,7 +43,17 @@ export const builderRoutes: Route[] = [
   {
     method: 'GET',
     path: '/backend/builder/task',
-    handler: async (req, ctx) => taskJson(buildSystemOf(ctx), await taskOf(req, ctx)),
+    handler: async (req, ctx) => {
+      const deps = buildSystemOf(ctx);
+      const t = await taskOf(req, ctx);
+      const task = await taskJson(deps, t);
+      // Uploaded SRPMs are private on S3: hand the builder a presigned URL instead.
+      if (t.build.source_type === 'upload') {
+        const url = await builderSourceUrl(deps.results, t.build.source_dict);
+        if (url !== null) task.source_json = JSON.stringify({ ...t.build.source_dict, url });
+      }
+      return task;
+    },
   },
   {
     method: 'POST',
