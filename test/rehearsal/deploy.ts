@@ -47,6 +47,8 @@ export interface StandInAddresses {
   readonly httpApi: string;
   /** http://host:port that the functions' SDK calls go to (the IAM-checking gateway). */
   readonly gateway: string;
+  /** http://host:port of the stand-in of each Lambda function URL (by logical id). */
+  readonly functionUrls: Record<string, string>;
 }
 
 export interface Deployment {
@@ -373,7 +375,16 @@ export async function deploy(template: Template, emu: Emulators, addresses: Stan
       case 'AWS::Lambda::Function': {
         const name = p.FunctionName ? r.resolveString(p.FunctionName) : physicalName(id, 64);
         r.set(id, name, { Arn: `arn:aws:lambda:${region}:${ACCOUNT}:function:${name}` });
-        standing = stood('its synthesized bundle from cdk.out, run in a child process with the template\'s environment');
+        standing = String(p.Runtime ?? '').startsWith('nodejs')
+          ? stood('its synthesized bundle from cdk.out, run in a child process with the template\'s environment')
+          : stood('the rehearsal copying its deployment\'s assets (CDK helper function, not the project\'s code)');
+        break;
+      }
+      case 'AWS::Lambda::Url': {
+        const url = addresses.functionUrls[id];
+        if (!url) throw new Error(`no function URL stand-in for ${id}`);
+        r.set(id, url, { FunctionUrl: `${url.replace('http://', 'https://')}/`, FunctionArn: r.resolveString(p.TargetFunctionArn) });
+        standing = stood('a function URL stand-in (payload format 2.0, invoked with the function\'s bundle)');
         break;
       }
       case 'AWS::Lambda::Permission':
@@ -453,6 +464,12 @@ export async function deploy(template: Template, emu: Emulators, addresses: Stan
         standing = notEmulated('CDK bookkeeping, no behaviour');
         break;
       default:
+        if (res.Type.startsWith('Custom::') || res.Type === 'AWS::CloudFormation::CustomResource') {
+          r.resolve(p);
+          r.set(id, physicalName(id));
+          standing = stood('its ServiceToken function, invoked with a Create event once the functions run (cfn-response to a local listener)');
+          break;
+        }
         r.resolve(p);
         r.set(id, physicalName(id), {});
         standing = notEmulated('the rehearsal has no stand-in for this type yet');
@@ -464,21 +481,29 @@ export async function deploy(template: Template, emu: Emulators, addresses: Stan
 
 /** One line per resource type: what stood in for it (every type of the template appears). */
 export function listing(resources: DeployedResource[]): string[] {
-  const byType = new Map<string, { count: number; standing: Standing }>();
+  const describe = (standing: Standing): string => {
+    switch (standing.kind) {
+      case 'moto':
+        return 'created in moto';
+      case 'dynamodb-local':
+        return 'created in DynamoDB Local';
+      case 'fauxqs':
+        return 'created in fauxqs';
+      case 'stood-in':
+        return `stood in by ${standing.by}`;
+      case 'not-emulated':
+        return `not emulated: ${standing.reason}`;
+    }
+  };
+  const byLine = new Map<string, number>();
   for (const d of resources) {
-    const e = byType.get(d.type) ?? { count: 0, standing: d.standing };
-    e.count++;
-    byType.set(d.type, e);
+    const key = `${d.type}\t${describe(d.standing)}`;
+    byLine.set(key, (byLine.get(key) ?? 0) + 1);
   }
-  return [...byType]
+  return [...byLine]
     .sort(([a], [b]) => a.localeCompare(b))
-    .map(([type, { count, standing }]) => {
-      const what =
-        standing.kind === 'moto' ? 'created in moto'
-        : standing.kind === 'dynamodb-local' ? 'created in DynamoDB Local'
-        : standing.kind === 'fauxqs' ? 'created in fauxqs'
-        : standing.kind === 'stood-in' ? `stood in by ${standing.by}`
-        : `not emulated: ${standing.reason}`;
+    .map(([key, count]) => {
+      const [type, what] = key.split('\t');
       return `${type} x${count}: ${what}`;
     });
 }

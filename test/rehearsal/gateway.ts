@@ -81,7 +81,7 @@ export class AwsGateway {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
-    let body = Buffer.concat(chunks);
+    let body = Buffer.from(Buffer.concat(chunks));
     const url = new URL(req.url ?? '/', 'http://gateway');
     const auth = String(req.headers.authorization ?? '');
     const scope = /Credential=([^/]+)\/\d+\/[^/]+\/([^/]+)\//.exec(auth) ?? /^([^/]+)\/\d+\/[^/]+\/([^/]+)\//.exec(url.searchParams.get('X-Amz-Credential') ?? '');
@@ -123,7 +123,7 @@ export class AwsGateway {
       body: req.method === 'GET' || req.method === 'HEAD' ? undefined : body,
       redirect: 'manual',
     });
-    let out = Buffer.from(await up.arrayBuffer());
+    let out: Buffer = Buffer.from(await up.arrayBuffer());
     const status = up.status;
     if (status < 300) out = this.afterSuccess(call, principal, out);
     this.calls.push({ principal: principal.label, service, operation: call.operation, checks: checks.length, denied: [], status });

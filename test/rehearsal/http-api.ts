@@ -69,6 +69,11 @@ export class HttpApiStandIn {
     }
   }
 
+  /** A Lambda function URL: every request goes to one function. */
+  configureFunctionUrl(functionLogicalId: string): void {
+    this.routes.push({ method: 'ANY', path: '$default', functionLogicalId, routeKey: '$default' });
+  }
+
   routeKeys(): string[] {
     return this.routes.map((r) => r.routeKey);
   }

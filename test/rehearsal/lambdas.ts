@@ -1,5 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { cpSync, createWriteStream, existsSync, mkdirSync, symlinkSync, type WriteStream } from 'node:fs';
+import { REPO_ROOT } from '../../lib/handlers.js';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Deployment } from './deploy.js';
@@ -35,6 +36,8 @@ export interface FunctionInfo {
 }
 
 const WORKER = fileURLToPath(new URL('./lambda-worker.ts', import.meta.url));
+/** tsx's loader, resolved from here: the worker's cwd is the bundle directory, outside the project. */
+const TSX_LOADER = import.meta.resolve('tsx');
 
 /** https:// URLs of the stand-ins are served over plain HTTP here (no TLS termination). */
 export const plainHttp = (value: string) => value.replace(/https:\/\/127\.0\.0\.1:/g, 'http://127.0.0.1:');
@@ -42,7 +45,7 @@ export const plainHttp = (value: string) => value.replace(/https:\/\/127\.0\.0\.
 export function functionsOf(d: Deployment, cdkOut: string): FunctionInfo[] {
   const r = d.resolver;
   return Object.entries(d.template.Resources)
-    .filter(([, res]) => res.Type === 'AWS::Lambda::Function')
+    .filter(([, res]) => res.Type === 'AWS::Lambda::Function' && isNodeFunction(res.Properties))
     .map(([logicalId, res]) => {
       const p = res.Properties ?? {};
       const assetPath = String(res.Metadata?.['aws:asset:path'] ?? '');
@@ -63,6 +66,9 @@ export function functionsOf(d: Deployment, cdkOut: string): FunctionInfo[] {
       };
     });
 }
+
+/** The stack's own functions run on Node; CDK's helper functions (BucketDeployment) are Python. */
+export const isNodeFunction = (p: Record<string, unknown> | undefined) => String(p?.Runtime ?? '').startsWith('nodejs');
 
 interface Pending {
   resolve(v: unknown): void;
@@ -87,7 +93,7 @@ class Environment {
       const child = fork(WORKER, [], {
         cwd: this.fn.bundleDir,
         env: this.env,
-        execArgv: ['--import', 'tsx', ...(this.fn.env.NODE_OPTIONS ? this.fn.env.NODE_OPTIONS.split(/\s+/).filter(Boolean) : [])],
+        execArgv: ['--import', TSX_LOADER, ...(this.fn.env.NODE_OPTIONS ? this.fn.env.NODE_OPTIONS.split(/\s+/).filter(Boolean) : [])],
         stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       });
       this.child = child;
@@ -149,7 +155,16 @@ export class LambdaService {
     extraEnv: Record<string, string> = {},
   ) {
     this.functions = functionsOf(d, cdkOut);
-    for (const fn of this.functions) {
+    // /var/task and /var/runtime: the bundle is copied unchanged into a task root whose
+    // parent offers @aws-sdk/* only, as the Node.js runtime provides the SDK that
+    // NodejsFunction leaves out of bundles (anything else unbundled fails to load).
+    const runtimeRoot = join(logDir, '..', 'lambda');
+    mkdirSync(join(runtimeRoot, 'node_modules'), { recursive: true });
+    if (!existsSync(join(runtimeRoot, 'node_modules', '@aws-sdk'))) symlinkSync(join(REPO_ROOT, 'node_modules', '@aws-sdk'), join(runtimeRoot, 'node_modules', '@aws-sdk'));
+    for (const original of this.functions) {
+      const taskRoot = join(runtimeRoot, original.logicalId);
+      cpSync(original.bundleDir, taskRoot, { recursive: true });
+      const fn = { ...original, bundleDir: taskRoot };
       const env: Record<string, string> = {
         PATH: process.env.PATH ?? '/usr/bin:/bin',
         HOME: '/tmp',
