@@ -68,6 +68,8 @@ export class Web extends Construct {
   /** `https://<domain>` without a trailing slash (FRONTEND_URL). */
   public readonly url: string;
   private deployment?: s3deploy.BucketDeployment;
+  /** The /config.json deployed with the dashboard (tokens unresolved). */
+  public dashboardConfig?: DashboardConfig;
 
   constructor(scope: Construct, id: string, props: WebProps) {
     super(scope, id);
@@ -133,6 +135,7 @@ export class Web extends Construct {
     if (this.deployment !== undefined) throw new Error('the dashboard is already deployed');
     const parsed = parseDashboardConfig(runtimeConfig);
     if (!parsed.ok) throw new Error(`invalid dashboard /config.json: ${parsed.problems.join('; ')}`);
+    this.dashboardConfig = parsed.config;
     this.deployment = new s3deploy.BucketDeployment(this, 'Deploy', {
       destinationBucket: this.bucket,
       sources: [s3deploy.Source.asset(distDir), s3deploy.Source.jsonData('config.json', parsed.config)],

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
@@ -6,7 +6,11 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { bundleAgent } from '../../lib/agent-bundle.js';
 import { CoprStack, type CoprStackProps } from '../../lib/copr-stack.js';
+import { repoPath } from '../../lib/handlers.js';
 import { parseSettings } from '../../lib/settings.js';
+
+/** The context of cdk.json (feature flags included), so tests synthesize what `cdk synth` does. */
+export const CDK_JSON_CONTEXT = (JSON.parse(readFileSync(repoPath('cdk.json'), 'utf8')) as { context: Record<string, unknown> }).context;
 
 /** A synthesized stack plus its template, built without bundling (esbuild output is not under test here). */
 export interface Synthesized {
@@ -48,8 +52,8 @@ export function synthStack(
   context: Record<string, unknown> = {},
   extra: Partial<Omit<CoprStackProps, 'settings'>> = {},
 ): Synthesized {
-  const app = new App({ outdir: cdkOutDir(), context: { 'aws:cdk:bundling-stacks': [] } });
-  const settings = parseSettings((key) => context[key]);
+  const app = new App({ outdir: cdkOutDir(), context: { ...CDK_JSON_CONTEXT, 'aws:cdk:bundling-stacks': [] } });
+  const settings = parseSettings((key) => context[key] ?? CDK_JSON_CONTEXT[key]);
   const stack = new CoprStack(app, 'CoprTest', {
     settings,
     webDistDir: fixtureWebDist(),
