@@ -19,7 +19,12 @@ export const UPLOADS_PREFIX = '_uploads/';
  */
 export const INLINE_UPLOAD_LIMIT_BYTES = 4 * 1024 * 1024;
 
-const mib = (n: number): string => `${(n / 1024 / 1024).toFixed(n % (1024 * 1024) === 0 ? 0 : 1)} MiB`;
+/** 4194304 → "4 MiB", 4096 → "4 KiB", 1500 → "1500 bytes". */
+function sizeText(n: number): string {
+  if (n % (1024 * 1024) === 0) return `${n / 1024 / 1024} MiB`;
+  if (n % 1024 === 0) return `${n / 1024} KiB`;
+  return `${n} bytes`;
+}
 
 /**
  * The 413 message: what the limit is and the ways past it. The edge (CloudFront)
@@ -28,7 +33,7 @@ const mib = (n: number): string => `${(n / 1024 / 1024).toFixed(n % (1024 * 1024
 export function uploadTooLargeMessage(limitBytes: number, frontendUrl?: string): string {
   const ui = frontendUrl === undefined ? 'the web UI' : `the web UI (${frontendUrl}/)`;
   return (
-    `The upload is larger than this server's limit of ${mib(limitBytes)} for SRPMs sent through the API ` +
+    `The upload is larger than this server's limit of ${sizeText(limitBytes)} for SRPMs sent through the API ` +
     `(copr-cli build PROJECT file.src.rpm). Upload larger SRPMs in ${ui}: project > New build > Upload ` +
     `sends the file directly to storage. Or put the SRPM at a public URL and run ` +
     `copr-cli build PROJECT https://.../file.src.rpm.`
