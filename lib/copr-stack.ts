@@ -178,7 +178,11 @@ export class CoprStack extends Stack {
 
     const webDist =
       props.webDistDir === undefined ? ensureWebDist(DEFAULT_WEB_DIST, buildWebDist) : ensureWebDist(props.webDistDir, undefined);
-    this.web.deployDashboard(webDist, this.auth.dashboardConfig(this.web.url));
+    this.web.deployDashboard(webDist, {
+      ...this.auth.dashboardConfig(this.web.url),
+      // Larger SRPMs go through an upload slot straight to the results bucket.
+      uploadLimitBytes: INLINE_UPLOAD_LIMIT_BYTES,
+    });
 
     new Observability(this, 'Observability', {
       httpApi: this.api.httpApi,

@@ -73,6 +73,15 @@ export class Results extends Construct {
       serverAccessLogsPrefix: 'results-bucket/',
       // Build results are the product; never delete them with the stack.
       removalPolicy: RemovalPolicy.RETAIN,
+      // The dashboard PUTs large SRPMs into upload slots (presigned URLs) from the browser.
+      cors: [
+        {
+          allowedOrigins: [...props.corsOrigins],
+          allowedMethods: [s3.HttpMethods.PUT],
+          allowedHeaders: ['*'],
+          maxAge: 3600,
+        },
+      ],
       lifecycleRules: [
         {
           id: 'ExpireUploadedSrpms',

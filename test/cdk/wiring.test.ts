@@ -314,8 +314,15 @@ describe('sign-in: one /config.json schema, the callback URL, the token the API 
 describe('SRPM upload limit at the edge and in the API', () => {
   const web = () => distribution('Copr dashboard and API');
 
-  it('tells the API its inline limit', () => {
+  it('tells the API and the dashboard the same inline limit', () => {
     expect(fnOf(LAMBDA_HANDLERS.api).env.MAX_UPLOAD_BYTES).toBe(String(INLINE_UPLOAD_LIMIT_BYTES));
+    expect(s.stack.web.dashboardConfig?.uploadLimitBytes).toBe(INLINE_UPLOAD_LIMIT_BYTES);
+  });
+
+  it('lets the dashboard PUT larger SRPMs into upload slots of the results bucket', () => {
+    const bucket = resourcesOf(s.template, 'AWS::S3::Bucket')[logicalIdOf(s.stack.results.bucket)];
+    const rules = (bucket?.Properties?.CorsConfiguration as { CorsRules: Array<{ AllowedMethods: string[]; AllowedOrigins: unknown[] }> }).CorsRules;
+    expect(rules).toContainEqual(expect.objectContaining({ AllowedMethods: ['PUT'], AllowedOrigins: [resolve(s.stack.web.url)] }));
   });
 
   it("answers oversized inline uploads at CloudFront with Copr's 413 instead of API Gateway's", () => {

@@ -22,6 +22,11 @@ export interface DashboardConfig {
    */
   authorizationEndpoint?: string;
   tokenEndpoint?: string;
+  /**
+   * Largest request body the server takes for an inline SRPM upload. Larger files
+   * go through an upload slot (a presigned PUT straight to storage). @default no limit
+   */
+  uploadLimitBytes?: number;
 }
 
 export type BearerToken = 'access_token' | 'id_token';
@@ -38,7 +43,10 @@ export const DASHBOARD_CONFIG_KEYS = [
   'bearer',
   'authorizationEndpoint',
   'tokenEndpoint',
+  'uploadLimitBytes',
 ] as const satisfies readonly (keyof DashboardConfig)[];
+
+const NUMBER_KEYS: readonly string[] = ['uploadLimitBytes'] satisfies (keyof DashboardConfig)[];
 
 const REQUIRED = ['issuer', 'clientId'] as const;
 const BEARERS: readonly string[] = ['access_token', 'id_token'] satisfies BearerToken[];
@@ -55,7 +63,13 @@ export function parseDashboardConfig(value: unknown): { ok: true; config: Dashbo
   for (const key of Object.keys(obj)) if (!known.includes(key)) problems.push(`unknown key ${key}`);
   for (const key of REQUIRED) if (typeof obj[key] !== 'string' || obj[key] === '') problems.push(`${key} is required`);
   for (const key of DASHBOARD_CONFIG_KEYS) {
-    if (obj[key] !== undefined && typeof obj[key] !== 'string') problems.push(`${key} must be a string`);
+    const v = obj[key];
+    if (v === undefined) continue;
+    if (NUMBER_KEYS.includes(key)) {
+      if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) problems.push(`${key} must be a positive integer`);
+    } else if (typeof v !== 'string') {
+      problems.push(`${key} must be a string`);
+    }
   }
   if (obj.bearer !== undefined && !BEARERS.includes(String(obj.bearer))) problems.push(`bearer must be one of ${BEARERS.join(', ')}`);
   if ((obj.authorizationEndpoint === undefined) !== (obj.tokenEndpoint === undefined)) {
