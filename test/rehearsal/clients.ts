@@ -34,7 +34,9 @@ export class CoprCli {
   static async configure(dir: string, cfg: { login: string; token: string; username: string; url: string }): Promise<CoprCli> {
     await mkdir(dir, { recursive: true });
     const path = join(dir, 'copr.conf');
-    const text = ['[copr-cli]', `login = ${cfg.login}`, `username = ${cfg.username}`, `token = ${cfg.token}`, `copr_url = ${cfg.url}`, 'gssapi = False', ''].join('\n');
+    const text = ['[copr-cli]', `login = ${cfg.login}`, `username = ${cfg.username}`, `token = ${cfg.token}`, `copr_url = ${cfg.url}`, 'gssapi = False',
+      // The stand-ins serve plain HTTP on 127.0.0.1 (no TLS termination); copr-cli refuses that unless told.
+      'encrypted = False', ''].join('\n');
     await writeFile(path, text, { mode: 0o600 });
     return new CoprCli(path, dir);
   }

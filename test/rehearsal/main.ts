@@ -123,12 +123,16 @@ async function main(): Promise<number> {
         if (repo.status !== 200) throw new Error(`${repoUrl} answered ${repo.status}: ${text.slice(0, 200)}`);
         if (!/gpgcheck\s*=\s*1/.test(text)) throw new Error(`the .repo file does not ask for gpgcheck=1:\n${text}`);
         writeFileSync(join(reposdir, 'alice-demo.repo'), text);
+        let last = '';
         return until('rehearsal-hello installable', async () => {
           const res = await dnf(work, `install-${Date.now()}`, reposdir, ['install', 'rehearsal-hello']);
           if (res.ok) return res.out.split('\n').filter((l) => /Installed|Complete|Importing GPG/i.test(l)).join(' | ');
+          last = res.out;
           if (/GPG|signature|not signed/i.test(res.out) && !/Cannot download|404|No match/i.test(res.out)) throw new Error(res.out.slice(-1500));
           return null;
-        }, 5 * 60_000);
+        }, 4 * 60_000).catch((err: unknown) => {
+          throw new Error(`${(err as Error).message}; last dnf answer:\n${last.slice(-1500)}`);
+        });
       }, (o) => o);
     }
 

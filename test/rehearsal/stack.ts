@@ -32,7 +32,10 @@ export interface SynthOutput {
 
 export async function synth(outDir = mkdtempSync(join(tmpdir(), 'copr-rehearsal-cdkout-'))): Promise<SynthOutput> {
   const started = Date.now();
-  await run('npx', ['cdk', 'synth', '--quiet', '--output', outDir], { cwd: REPO_ROOT, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, CDK_DISABLE_VERSION_CHECK: '1' } });
+  // For iterating on the rehearsal itself: reuse a cdk.out that `cdk synth` wrote before.
+  const reuse = process.env.REHEARSAL_CDK_OUT;
+  if (reuse) outDir = reuse;
+  else await run('npx', ['cdk', 'synth', '--quiet', '--output', outDir], { cwd: REPO_ROOT, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, CDK_DISABLE_VERSION_CHECK: '1' } });
   const file = readdirSync(outDir).find((f) => f.endsWith('.template.json'));
   if (!file) throw new Error(`cdk synth wrote no template into ${outDir}`);
   return { cdkOut: outDir, template: JSON.parse(readFileSync(join(outDir, file), 'utf8')) as Template, seconds: (Date.now() - started) / 1000 };
