@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFauxqs, type FauxqsServer } from 'fauxqs';
 import { freePort, startDynamoDbLocal, type DynamoDbLocal } from '../../functions/local/dynamodb-local.js';
@@ -37,6 +38,7 @@ async function waitHttp(url: string, child: ChildProcess, what: string, deadline
 export async function startMoto(): Promise<{ endpoint: string; stop(): Promise<void> }> {
   if (!existsSync(MOTO)) throw new Error(`${MOTO} is missing: run bash scripts/ensure-py.sh`);
   const port = await freePort();
+  const log = createWriteStream(join(tmpdir(), `rehearsal-moto-${port}.log`));
   const child = spawn(MOTO, ['-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, MOTO_ACCOUNT_ID: ACCOUNT, AWS_DEFAULT_REGION: REGION },
@@ -44,6 +46,7 @@ export async function startMoto(): Promise<{ endpoint: string; stop(): Promise<v
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);
+    log.write(d);
   });
   const endpoint = `http://127.0.0.1:${port}`;
   try {

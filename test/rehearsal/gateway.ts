@@ -111,6 +111,22 @@ export class AwsGateway {
       const q = typeof j.QueueUrl === 'string' ? d.queues.get(j.QueueUrl) : undefined;
       if (q) body = Buffer.from(JSON.stringify({ ...j, QueueUrl: q.backendUrl }));
     }
+    if (service === 'ecs' && call.operation === 'RunTask' && call.json) {
+      // moto 5.2.5 fails on awsvpc task ENIs (no private_dns_name): the subnets and
+      // security group are checked against the deployment here and left out for moto.
+      const j = call.json as { networkConfiguration?: { awsvpcConfiguration?: { subnets?: string[]; securityGroups?: string[] } } };
+      const vpc = j.networkConfiguration?.awsvpcConfiguration;
+      const known = new Set([...d.resolver.physical.values()].flatMap((p) => [p.ref, ...Object.values(p.attrs)]));
+      const unknown = [...(vpc?.subnets ?? []), ...(vpc?.securityGroups ?? [])].filter((x) => !known.has(x));
+      if (!vpc?.subnets?.length || unknown.length > 0) {
+        res.writeHead(400, { 'content-type': 'application/x-amz-json-1.1' });
+        res.end(JSON.stringify({ __type: 'InvalidParameterException', message: `awsvpc configuration names unknown or no subnets/security groups: ${unknown.join(', ')}` }));
+        this.calls.push({ principal: principal.label, service, operation: call.operation, checks: checks.length, denied: [], status: 400 });
+        return;
+      }
+      const { networkConfiguration: _dropped, ...rest } = j;
+      body = Buffer.from(JSON.stringify(rest));
+    }
     const backend = service === 'dynamodb' ? this.emu.dynamodb : service === 's3' || service === 'sqs' ? this.emu.fauxqs : this.emu.moto;
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers)) {
