@@ -62,6 +62,12 @@ async function main(): Promise<number> {
   if (!synthOut) return summary(null);
   const r = await step('deploy the template into the emulators and start the stand-ins', () => up({ synthOutput: synthOut, compute: true }));
   if (!r) return summary(null);
+  // An interrupted rehearsal still stops the emulators and processes it started.
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      void r.down().finally(() => process.exit(130));
+    });
+  }
   try {
     console.log('\nResources of the template and what stands in for each type:');
     for (const line of r.listing) console.log(`  ${line}`);
