@@ -330,7 +330,7 @@ export async function deploy(template: Template, emu: Emulators, addresses: Stan
         delete input.tags;
         // moto 5.2.5 fails creating awsvpc task ENIs; the gateway checks a run's awsvpc
         // configuration against the deployment instead, so moto gets a plain task definition.
-        delete input.networkMode;
+        input.networkMode = 'bridge';
         // moto sums container-level memory when it places a task; Fargate needs only the task's.
         for (const c of input.containerDefinitions ?? []) {
           if (c.memory === undefined && c.memoryReservation === undefined) c.memory = Number(input.memory ?? 512);
