@@ -1,6 +1,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { REPO_ROOT } from '../../lib/handlers.js';
@@ -254,6 +255,25 @@ export class Compute {
         record.exit = code ?? 1;
       });
     }
+  }
+
+  /** The Fargate task runtime: RunTask starts the container's entry, DescribeTasks reports it. */
+  ecsTasks(operation: string, input: Record<string, unknown>): Record<string, unknown> {
+    const r = this.d.resolver;
+    const cluster = String(input.cluster ?? 'default');
+    if (operation === 'RunTask') {
+      const known = Object.entries(this.d.template.Resources).some(([id, x]) => x.Type === 'AWS::ECS::TaskDefinition' && r.ref(id) === input.taskDefinition);
+      const subnets = ((input.networkConfiguration as { awsvpcConfiguration?: { subnets?: string[] } } | undefined)?.awsvpcConfiguration?.subnets ?? []);
+      const ids = new Set([...r.physical.values()].map((p) => p.ref));
+      if (!known) return { __type: 'InvalidParameterException', message: `task definition ${String(input.taskDefinition)} does not exist` };
+      if (subnets.length === 0 || subnets.some((s) => !ids.has(s))) return { __type: 'InvalidParameterException', message: 'Network Configuration must be provided when networkMode \'awsvpc\' is specified.' };
+      const taskArn = `arn:aws:ecs:${REGION}:${ACCOUNT}:task/${cluster.split('/').pop()}/${randomUUID().replace(/-/g, '')}`;
+      const output = { tasks: [{ taskArn, clusterArn: cluster, taskDefinitionArn: input.taskDefinition, lastStatus: 'PROVISIONING', desiredStatus: 'RUNNING', launchType: 'FARGATE', containers: [{ name: 'publisher', lastStatus: 'PENDING' }] }], failures: [] };
+      this.startTask(input, output);
+      return output;
+    }
+    const tasks = ((input.tasks as string[] | undefined) ?? []).map((taskArn) => ({ taskArn, clusterArn: cluster, containers: [{ name: 'publisher' }] }));
+    return this.describeTasks({ tasks, failures: [] });
   }
 
   /** moto keeps every task RUNNING; the rehearsal knows which have exited and how. */

@@ -328,9 +328,6 @@ export async function deploy(template: Template, emu: Emulators, addresses: Stan
           Array.isArray(o) ? o.map(lower) : o && typeof o === 'object' ? Object.fromEntries(Object.entries(o).map(([k, x]) => [k === 'Options' ? 'options' : k.charAt(0).toLowerCase() + k.slice(1), k === 'Options' ? x : lower(x)])) : o;
         const input = lower(r.resolve(p)) as RegisterTaskDefinitionCommandInput & { tags?: unknown };
         delete input.tags;
-        // moto 5.2.5 fails creating awsvpc task ENIs; the gateway checks a run's awsvpc
-        // configuration against the deployment instead, so moto gets a plain task definition.
-        input.networkMode = 'bridge';
         // moto sums container-level memory when it places a task; Fargate needs only the task's.
         for (const c of input.containerDefinitions ?? []) {
           if (c.memory === undefined && c.memoryReservation === undefined) c.memory = Number(input.memory ?? 512);

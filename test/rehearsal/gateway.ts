@@ -20,6 +20,8 @@ export interface GatewayHooks {
   taskStarted?(start: { input: Record<string, unknown>; output: Record<string, unknown>; principal: Principal }): void;
   /** Rewrites an ECS DescribeTasks answer (moto never stops a task by itself). */
   describeTasks?(output: Record<string, unknown>): Record<string, unknown>;
+  /** Answers ECS RunTask / DescribeTasks in place of moto (the Fargate task runtime). */
+  ecsTasks?(operation: string, input: Record<string, unknown>, principal: Principal): Record<string, unknown>;
 }
 
 export interface CallRecord {
@@ -111,21 +113,16 @@ export class AwsGateway {
       const q = typeof j.QueueUrl === 'string' ? d.queues.get(j.QueueUrl) : undefined;
       if (q) body = Buffer.from(JSON.stringify({ ...j, QueueUrl: q.backendUrl }));
     }
-    if (service === 'ecs' && call.operation === 'RunTask' && call.json) {
-      // moto 5.2.5 fails on awsvpc task ENIs (no private_dns_name): the subnets and
-      // security group are checked against the deployment here and left out for moto.
-      const j = call.json as { networkConfiguration?: { awsvpcConfiguration?: { subnets?: string[]; securityGroups?: string[] } } };
-      const vpc = j.networkConfiguration?.awsvpcConfiguration;
-      const known = new Set([...d.resolver.physical.values()].flatMap((p) => [p.ref, ...Object.values(p.attrs)]));
-      const unknown = [...(vpc?.subnets ?? []), ...(vpc?.securityGroups ?? [])].filter((x) => !known.has(x));
-      if (!vpc?.subnets?.length || unknown.length > 0) {
-        res.writeHead(400, { 'content-type': 'application/x-amz-json-1.1' });
-        res.end(JSON.stringify({ __type: 'InvalidParameterException', message: `awsvpc configuration names unknown or no subnets/security groups: ${unknown.join(', ')}` }));
-        this.calls.push({ principal: principal.label, service, operation: call.operation, checks: checks.length, denied: [], status: 400 });
-        return;
-      }
-      const { networkConfiguration: _dropped, ...rest } = j;
-      body = Buffer.from(JSON.stringify(rest));
+    if (service === 'ecs' && (call.operation === 'RunTask' || call.operation === 'DescribeTasks') && this.hooks.ecsTasks) {
+      // moto 5.2.5 cannot run awsvpc (Fargate) tasks: the rehearsal's task runtime answers
+      // RunTask and DescribeTasks itself; the cluster and task definition live in moto.
+      const answer = this.hooks.ecsTasks(call.operation, call.json as Record<string, unknown>, principal);
+      const status = '__type' in answer ? 400 : 200;
+      const text = JSON.stringify(answer);
+      res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'content-length': String(Buffer.byteLength(text)) });
+      res.end(text);
+      this.calls.push({ principal: principal.label, service, operation: call.operation, checks: checks.length, denied: [], status });
+      return;
     }
     const backend = service === 'dynamodb' ? this.emu.dynamodb : service === 's3' || service === 'sqs' ? this.emu.fauxqs : this.emu.moto;
     const headers: Record<string, string> = {};

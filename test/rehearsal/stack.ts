@@ -167,8 +167,7 @@ export async function up(opts: UpOptions): Promise<Rehearsal> {
     mkdirSync(join(workDir, 'compute'));
     compute = c;
     hooks.instanceLaunched = ({ instanceIds, params }) => c.boot(instanceIds, params);
-    hooks.taskStarted = ({ input, output }) => c.startTask(input, output);
-    hooks.describeTasks = (out) => c.describeTasks(out);
+    hooks.ecsTasks = (operation, input) => c.ecsTasks(operation, input);
     pollers = new SqsPollers(dep, gateway, l());
     pollers.start();
   }
