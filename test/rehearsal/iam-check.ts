@@ -77,8 +77,9 @@ export class IamChecker {
       },
     };
     const res = await runSimulation(simulation, {});
-    const result =
+    let result =
       res.resultType === 'error' ? `SimulationError ${JSON.stringify(res.errors).slice(0, 300)}` : res.overallResult;
+    if (result === 'ImplicitlyDenied' && res.resultType === 'single' && nullConditionsHold(res.result, simulation.request.contextVariables)) result = 'Allowed';
     const verdict = { check, principal, result };
     this.verdicts.push(verdict);
     return verdict;
@@ -87,4 +88,27 @@ export class IamChecker {
   denials(): Verdict[] {
     return this.verdicts.filter((v) => v.result !== 'Allowed');
   }
+}
+
+/**
+ * iam-simulate 0.1.173 does not see `kms:EncryptionContext:<key>` variables in a
+ * `Null` condition (it reports NoMatch even when the key is present). An Allow
+ * statement whose action and resource match and whose every other condition matched
+ * is evaluated here for its `Null` conditions: "false" means the key is present.
+ */
+function nullConditionsHold(result: unknown, context: Record<string, unknown>): boolean {
+  type Cond = { operator: string; conditionKeyValue: string; matches: boolean; values: { value: string } | Array<{ value: string }> };
+  type Unmatched = { statement: { Effect?: string }; explain: { actionMatch: boolean; resourceMatch: boolean; principalMatch: string; conditions?: Cond[] } };
+  const stmts = ((result as { analysis?: { identityAnalysis?: { unmatchedStatements?: Unmatched[] } } }).analysis?.identityAnalysis?.unmatchedStatements ?? []);
+  const present = (key: string) => Object.keys(context).some((k) => k.toLowerCase() === key.toLowerCase());
+  return stmts.some((s) => {
+    const e = s.explain;
+    if (s.statement.Effect !== 'Allow' || !e.actionMatch || !e.resourceMatch || e.principalMatch !== 'Match' || !e.conditions) return false;
+    return e.conditions.every((c) => {
+      if (c.matches) return true;
+      if (c.operator !== 'Null') return false;
+      const expected = (Array.isArray(c.values) ? c.values : [c.values]).map((v) => v.value);
+      return expected.every((v) => (v === 'false') === present(c.conditionKeyValue));
+    });
+  });
 }
