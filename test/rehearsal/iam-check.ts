@@ -79,7 +79,7 @@ export class IamChecker {
     const res = await runSimulation(simulation, {});
     let result =
       res.resultType === 'error' ? `SimulationError ${JSON.stringify(res.errors).slice(0, 300)}` : res.overallResult;
-    if (result === 'ImplicitlyDenied' && res.resultType === 'single' && nullConditionsHold(res.result, simulation.request.contextVariables)) result = 'Allowed';
+    if (result === 'ImplicitlyDenied' && res.resultType === 'single' && nullConditionsHold(res.result, { ...(check.context ?? {}) })) result = 'Allowed';
     const verdict = { check, principal, result };
     this.verdicts.push(verdict);
     return verdict;
@@ -98,12 +98,12 @@ export class IamChecker {
  */
 function nullConditionsHold(result: unknown, context: Record<string, unknown>): boolean {
   type Cond = { operator: string; conditionKeyValue: string; matches: boolean; values: { value: string } | Array<{ value: string }> };
-  type Unmatched = { statement: { Effect?: string }; explain: { actionMatch: boolean; resourceMatch: boolean; principalMatch: string; conditions?: Cond[] } };
+  type Unmatched = { explain: { effect?: string; actionMatch: boolean; resourceMatch: boolean; principalMatch: string; conditions?: Cond[] } };
   const stmts = ((result as { analysis?: { identityAnalysis?: { unmatchedStatements?: Unmatched[] } } }).analysis?.identityAnalysis?.unmatchedStatements ?? []);
   const present = (key: string) => Object.keys(context).some((k) => k.toLowerCase() === key.toLowerCase());
   return stmts.some((s) => {
     const e = s.explain;
-    if (s.statement.Effect !== 'Allow' || !e.actionMatch || !e.resourceMatch || e.principalMatch !== 'Match' || !e.conditions) return false;
+    if (e.effect !== 'Allow' || !e.actionMatch || !e.resourceMatch || e.principalMatch !== 'Match' || !e.conditions) return false;
     return e.conditions.every((c) => {
       if (c.matches) return true;
       if (c.operator !== 'Null') return false;
