@@ -206,6 +206,7 @@ export class CdnStandIn {
       const body = Buffer.from((await got?.Body?.transformToByteArray()) ?? new Uint8Array());
       const headers: Record<string, string> = { ...labels, ...cors, 'content-type': got?.ContentType ?? 'application/octet-stream' };
       if (got?.CacheControl) headers['cache-control'] = got.CacheControl;
+      if (got?.ContentEncoding) headers['content-encoding'] = got.ContentEncoding;
       if (got?.ETag) headers.etag = got.ETag;
       return send(res, 200, headers, method === 'HEAD' ? Buffer.alloc(0) : body, body.length);
     } catch (err) {

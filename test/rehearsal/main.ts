@@ -10,6 +10,7 @@
 import { mkdtempSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { launchBrowser, newUser } from '../web/browser.js';
 import { CoprCli, dnf, makeSrpm } from './clients.js';
 import { signIn } from './cognito.js';
 import { synth, up, type Rehearsal } from './stack.js';
@@ -162,6 +163,22 @@ async function main(): Promise<number> {
         if (!res.ok || !files.some((f) => /builder-live\.log/.test(f))) throw new Error(`download-build got [${files.join(', ')}]\n${res.out.slice(-1500)}`);
         return files;
       }, (f) => `${f.length} files`);
+    }
+
+    if (failedId !== null) {
+      await step('Chromium opens the build page copr-cli links to and reads the build log from the results CDN', async () => {
+        const browser = await launchBrowser();
+        try {
+          const user = await newUser(browser, web);
+          await user.page.goto(`/coprs/alice/demo/build/${failedId}/`);
+          await user.page.getByTestId('live-log').filter({ hasText: 'this build fails on purpose' }).waitFor({ timeout: 60_000 });
+          const cors = user.failedRequests.filter((f) => !f.includes('builder-live.log'));
+          if (user.problems.length > 0 || cors.length > 0) throw new Error(`browser problems: ${[...user.problems, ...cors].join('; ')}`);
+          return 'log shown';
+        } finally {
+          await browser.close();
+        }
+      }, (t) => t);
     }
 
     await step('scheduled rules fire (reaper, maintenance) with their roles', async () => {
