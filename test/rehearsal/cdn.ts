@@ -172,9 +172,25 @@ export class CdnStandIn {
     for (const arn of b.functions) {
       const code = this.functionCode.get(arn);
       if (code === undefined) throw new Error(`behaviour ${b.pattern}: function ${arn} is not in the template`);
-      const event = { version: '1.0', context: { eventType: 'viewer-request' }, viewer: { ip: '127.0.0.1' }, request: { method, uri, querystring: {}, headers: {}, cookies: {} } };
-      const out = runInNewContext(`${code}\nhandler(event);`, { event }, { timeout: 1000 }) as { uri?: string; statusCode?: number };
-      if (out.statusCode !== undefined) return send(res, out.statusCode, { ...labels }, '');
+      const headers: Record<string, { value: string }> = {};
+      for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = { value: Array.isArray(v) ? v.join(',') : v };
+      const querystring: Record<string, { value: string }> = {};
+      for (const [k, v] of url.searchParams) querystring[k] = { value: v };
+      const event = { version: '1.0', context: { eventType: 'viewer-request' }, viewer: { ip: '127.0.0.1' }, request: { method, uri, querystring, headers, cookies: {} } };
+      const out = runInNewContext(`${code}\nhandler(event);`, { event }, { timeout: 1000 }) as {
+        uri?: string;
+        statusCode?: number;
+        headers?: Record<string, { value: string }>;
+        body?: string | { data: string; encoding?: string };
+      };
+      if (out.statusCode !== undefined) {
+        // The function answered the viewer itself (CloudFront Functions response object).
+        req.resume();
+        const h: Record<string, string> = { ...labels };
+        for (const [k, v] of Object.entries(out.headers ?? {})) h[k] = v.value;
+        const body = typeof out.body === 'string' ? out.body : out.body ? (out.body.encoding === 'base64' ? Buffer.from(out.body.data, 'base64') : out.body.data) : '';
+        return send(res, out.statusCode, h, body);
+      }
       uri = out.uri ?? uri;
     }
     const origin = this.origins.get(b.originId);

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { REPO_ROOT } from '../../lib/handlers.js';
@@ -54,10 +55,12 @@ export async function dnf(work: string, name: string, reposdir: string, args: st
 }
 
 /** A noarch SRPM printing a greeting (AutoReq off: the installroot has no /bin/sh). */
-export async function makeSrpm(dir: string, name: string, opts: { fail?: boolean } = {}): Promise<string> {
+export async function makeSrpm(dir: string, name: string, opts: { fail?: boolean; padBytes?: number } = {}): Promise<string> {
   const top = join(dir, `.top-${name}`);
   await mkdir(top, { recursive: true });
   const spec = join(top, `${name}.spec`);
+  // Incompressible padding makes the SRPM as large as asked (for the upload limits).
+  if (opts.padBytes) await writeFile(join(top, 'padding.bin'), randomBytes(opts.padBytes));
   await writeFile(
     spec,
     [
@@ -68,6 +71,7 @@ export async function makeSrpm(dir: string, name: string, opts: { fail?: boolean
       'License: MIT',
       'BuildArch: noarch',
       'AutoReq: no',
+      ...(opts.padBytes ? ['Source0: padding.bin'] : []),
       '%description',
       `${name} prints a greeting.`,
       '%prep',
@@ -82,6 +86,6 @@ export async function makeSrpm(dir: string, name: string, opts: { fail?: boolean
       '',
     ].join('\n'),
   );
-  await run('rpmbuild', ['-bs', '--define', `_topdir ${top}`, '--define', `_srcrpmdir ${dir}`, '--define', 'dist %{nil}', spec]);
+  await run('rpmbuild', ['-bs', '--define', `_topdir ${top}`, '--define', `_sourcedir ${top}`, '--define', `_srcrpmdir ${dir}`, '--define', 'dist %{nil}', spec]);
   return join(dir, `${name}-1.0-1.src.rpm`);
 }
