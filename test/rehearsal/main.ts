@@ -174,10 +174,11 @@ async function main(): Promise<number> {
         try {
           const user = await newUser(browser, web);
           await user.page.goto(`/coprs/alice/demo/build/${failedId}/`);
+          await user.page.getByRole('row', { name: /fedora-44-x86_64/ }).getByRole('button', { name: 'view log here' }).click({ timeout: 30_000 });
           try {
             await user.page.getByTestId('live-log').filter({ hasText: 'this build fails on purpose' }).waitFor({ timeout: 60_000 });
           } catch (err) {
-            const shown = await user.page.locator('main').innerText().catch(() => '');
+            const shown = await user.page.getByTestId('live-log').innerText().catch(() => '');
             throw new Error(`${(err as Error).message.split('\n')[0]}\npage: ${shown.slice(0, 600)}\nfailed requests: ${user.failedRequests.join(', ')}\nproblems: ${user.problems.join('; ')}`);
           }
           const cors = user.failedRequests.filter((f) => !f.includes('builder-live.log'));
@@ -204,7 +205,7 @@ async function main(): Promise<number> {
     }, (t) => t.slice(0, 160));
 
     await step('API Gateway stand-in enforces the 10 MB payload limit with its own answer', async () => {
-      const res = await fetch(`${web}/api_3/build/create/upload`, { method: 'POST', body: Buffer.alloc(11 * 1024 * 1024), headers: { 'content-type': 'application/octet-stream' } });
+      const res = await fetch(`${r.api.url}/api_3/build/create/upload`, { method: 'POST', body: Buffer.alloc(11 * 1024 * 1024), headers: { 'content-type': 'application/octet-stream' } });
       const text = await res.text();
       if (res.status !== 413) throw new Error(`answered ${res.status} ${text.slice(0, 200)}`);
       return text;
