@@ -6,6 +6,7 @@ import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { ACCOUNT, REGION } from './cfn.js';
 import type { Deployment } from './deploy.js';
 import type { Emulators } from './emulators.js';
+import { plainHttp } from './lambdas.js';
 
 /**
  * A CloudFront distribution stand-in, built from the template's DistributionConfig:
@@ -123,7 +124,8 @@ export class CdnStandIn {
         const c = ((r.resolve((own[1].Properties as Props).ResponseHeadersPolicyConfig) as Props).CorsConfig ?? null) as Props | null;
         if (!c) return null;
         const items = (k: string) => (((c[k] as Props | undefined)?.Items as string[] | undefined) ?? []);
-        return { origins: items('AccessControlAllowOrigins'), methods: items('AccessControlAllowMethods'), headers: items('AccessControlAllowHeaders') };
+        // The stand-ins serve http://, so an https:// origin of a stand-in is its http:// one.
+        return { origins: items('AccessControlAllowOrigins').map(plainHttp), methods: items('AccessControlAllowMethods'), headers: items('AccessControlAllowHeaders') };
       }
       return MANAGED_CORS[id] ?? null;
     };
