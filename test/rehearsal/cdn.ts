@@ -217,7 +217,7 @@ export class CdnStandIn {
     if (!bucket) throw new Error(`origin ${b.originId} names no bucket of the template`);
     const key = decodeURIComponent(uri.replace(/^\//, ''));
     if (origin.oac && !(await this.originAccessAllowed(bucket, key))) {
-      return this.sendOrError(res, 403, { ...labels, 'content-type': 'application/xml' }, Buffer.from('<Error><Code>AccessDenied</Code></Error>'), method);
+      return this.sendOrError(res, 403, { ...labels, ...cors, 'content-type': 'application/xml' }, Buffer.from('<Error><Code>AccessDenied</Code></Error>'), method);
     }
     try {
       const got = await this.s3?.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
@@ -230,7 +230,7 @@ export class CdnStandIn {
     } catch (err) {
       // With origin access control and no s3:ListBucket, S3 answers a missing key with 403.
       const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404 ? 403 : 502;
-      return this.sendOrError(res, status, { ...labels, 'content-type': 'application/xml' }, Buffer.from('<Error><Code>AccessDenied</Code></Error>'), method);
+      return this.sendOrError(res, status, { ...labels, ...cors, 'content-type': 'application/xml' }, Buffer.from('<Error><Code>AccessDenied</Code></Error>'), method);
     }
   }
 
