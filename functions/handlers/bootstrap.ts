@@ -1,11 +1,13 @@
 import middy from '@middy/core';
 import * as z from 'zod';
-import { awsConfig, awsStores } from '../aws/compose.js';
 import { CustomResourceEvent, sendResponse } from '../aws/cfn-response.js';
+import { loadConfig } from '../config.js';
 import { makeAdmin } from '../core/first-admin.js';
 import { seedMockChroots } from '../core/mock-chroots.js';
 import { isValidUserName } from '../core/names.js';
 import { systemClock } from '../core/ports.js';
+import { documentClient } from '../store/dynamo-client.js';
+import { DynamoStore } from '../store/dynamo-store.js';
 
 /**
  * A fresh stack's setup, two ways in:
@@ -15,6 +17,9 @@ import { systemClock } from '../core/ports.js';
  *   makes alice a site admin and answers with her API token and a copr-cli config.
  *   Whoever may invoke this function is already an AWS administrator of the stack.
  */
+const config = loadConfig();
+const store = new DynamoStore(documentClient(config.DYNAMODB_ENDPOINT), config.TABLE_NAME);
+
 const MakeAdmin = z.object({ action: z.literal('make-admin'), username: z.string().refine(isValidUserName, 'invalid user name') });
 
 export const handler = middy().handler(async (event: unknown) => {
@@ -24,8 +29,7 @@ export const handler = middy().handler(async (event: unknown) => {
   if (!cmd.success) {
     return { ok: false, error: 'expected {"action":"make-admin","username":"<name>"} or a CloudFormation custom resource event' };
   }
-  const config = awsConfig();
-  const token = await makeAdmin(awsStores().store, systemClock, cmd.data.username, config.API_TOKEN_DAYS);
+  const token = await makeAdmin(store, systemClock, cmd.data.username, config.API_TOKEN_DAYS);
   console.log(JSON.stringify({ msg: 'make-admin', username: cmd.data.username }));
   return {
     ok: true,
@@ -53,7 +57,7 @@ async function onCustomResource(event: CustomResourceEvent): Promise<void> {
     return;
   }
   try {
-    const added = await seedMockChroots(awsStores().store);
+    const added = await seedMockChroots(store);
     console.log(JSON.stringify({ msg: 'seed-chroots', added }));
     await sendResponse(event, { status: 'SUCCESS', physicalResourceId, data: { ChrootsAdded: added } });
   } catch (err) {

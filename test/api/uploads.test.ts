@@ -1,11 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3ResultsStore } from '../../functions/aws/s3-results-store.js';
-import { createBuildsView } from '../../functions/core/build-views.js';
-import { DEFAULT_BUILD_SETTINGS } from '../../functions/core/builds.js';
 import type { LifecycleDeps } from '../../functions/core/task-lifecycle.js';
 import type { LocalPlugin } from '../../functions/local/service.js';
-import { documentClient } from '../../functions/store/dynamo-client.js';
-import { DynamoBuildStore } from '../../functions/store/dynamo-build-store.js';
 import { startLocalAws, type Fauxqs } from '../aws/fauxqs.js';
 import { createProject, multipart, type CoprClient } from '../support/copr-client.js';
 import { startTestService, type TestService } from '../support/service.js';
@@ -63,29 +59,19 @@ describe('upload slots on S3 (fauxqs)', () => {
   let bob: CoprClient;
   let deps: LifecycleDeps | null = null;
 
-  /** The build system of the AWS composition, with the results in an S3 bucket. */
-  const s3BuildsPlugin = (): LocalPlugin => ({
-    name: 'test-s3-builds',
-    services: (base) => {
-      const builds = new DynamoBuildStore(documentClient(base.config.DYNAMODB_ENDPOINT), base.config.TABLE_NAME);
-      deps = {
-        store: base.ctx.store,
-        builds,
-        clock: base.ctx.clock,
-        settings: DEFAULT_BUILD_SETTINGS,
-        results: new S3ResultsStore(aws.s3, 'results'),
-        resultsBaseUrl: base.config.RESULTS_BASE_URL,
-        wake: async () => {},
-        publish: async () => {},
-      };
-      return { buildSystem: deps, builds: createBuildsView(base.ctx.store, builds, base.config) };
+  /** The local service with its results in an S3 bucket, as on AWS. */
+  const s3ResultsPlugin = (): LocalPlugin => ({
+    name: 'test-s3-results',
+    ports: () => ({ results: new S3ResultsStore(aws.s3, 'results'), wake: async () => {}, publish: async () => {} }),
+    start: (base) => {
+      deps = base.app.lifecycle;
     },
   });
 
   beforeAll(async () => {
     aws = await startLocalAws();
     aws.server.createBucket('results');
-    t = await startTestService({ plugins: [s3BuildsPlugin()], env: { MAX_UPLOAD_BYTES: String(LIMIT) } });
+    t = await startTestService({ plugins: [s3ResultsPlugin()], env: { MAX_UPLOAD_BYTES: String(LIMIT) } });
     alice = await t.user('alice');
     bob = await t.user('bob');
     expect((await createProject(alice, 'alice', 'big', { chroots: CHROOTS })).status).toBe(200);
