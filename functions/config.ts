@@ -20,6 +20,11 @@ const Env = z.object({
   OIDC_JWKS_URI: z.string().url().optional(),
   /** JWT claim holding the Copr username. */
   OIDC_USERNAME_CLAIM: z.string().default('preferred_username'),
+  /**
+   * Largest body of an inline SRPM upload (`build/create/upload`); AWS Lambda's own
+   * payload limit makes it 4 MiB there (functions/api/uploads.ts).
+   */
+  MAX_UPLOAD_BYTES: z.coerce.number().int().positive().default(2 * 1024 ** 3),
   /** Days an API token stays valid (upstream default 180). */
   API_TOKEN_DAYS: z.coerce.number().int().positive().default(180),
   /** Queue URLs (SQS on AWS; names of in-process queues locally). */

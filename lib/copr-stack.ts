@@ -2,9 +2,10 @@ import { Aws, CfnOutput, Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { AccessLogs } from './constructs/access-logs.js';
-import { API_PATH_PATTERNS, Api } from './constructs/api.js';
+import { API_PATH_PATTERNS, Api, UPLOAD_PATH } from './constructs/api.js';
 import { Auth } from './constructs/auth.js';
 import { BuilderImage } from './constructs/builder-image.js';
+import { Bootstrap } from './constructs/bootstrap.js';
 import { type BuilderImageSource, Builders } from './constructs/builders.js';
 import { Data } from './constructs/data.js';
 import { EventBus } from './constructs/event-bus.js';
@@ -16,7 +17,10 @@ import { Queues } from './constructs/queues.js';
 import { Results } from './constructs/results.js';
 import { Web } from './constructs/web.js';
 import { Workers } from './constructs/workers.js';
+import { bundleAgent } from './agent-bundle.js';
 import { repoPath } from './handlers.js';
+import { INLINE_UPLOAD_LIMIT_BYTES, uploadTooLargeMessage } from '../functions/api/uploads.js';
+import { buildWebDist, DEFAULT_WEB_DIST, ensureWebDist } from './web-dist.js';
 import {
   ARCHES,
   type Arch,
@@ -28,10 +32,15 @@ import {
 
 export interface CoprStackProps extends StackProps {
   readonly settings: Settings;
-  /** Built dashboard to upload. @default `<repo>/web/dist` (skipped if missing) */
+  /**
+   * Built dashboard to upload; synth fails if it has no index.html.
+   * @default `<repo>/web/dist`, built (or refreshed) by scripts/build-web.sh during synth
+   */
   readonly webDistDir?: string;
   /** AWSTOE component documents of the builder AMI. @default `<repo>/builder-ami/recipe` */
   readonly builderRecipeDir?: string;
+  /** The bundled builder agent. @default - bundled from builder-ami/agent/main.ts during synth */
+  readonly agentBundlePath?: string;
 }
 
 /**
@@ -50,6 +59,7 @@ export class CoprStack extends Stack {
   public readonly web: Web;
   public readonly auth: Auth;
   public readonly eventBus: EventBus;
+  public readonly bootstrap: Bootstrap;
 
   constructor(scope: Construct, id: string, props: CoprStackProps) {
     super(scope, id, props);
@@ -63,10 +73,27 @@ export class CoprStack extends Stack {
     this.queues = new Queues(this, 'Queues');
     this.eventBus = new EventBus(this, 'Events', { busName: `copr-${s.stage}` });
     const keys = new Keys(this, 'Keys', { aliasName: `copr-${s.stage}-signing`, retain });
+    this.api = new Api(this, 'Api', { logRetention, domain: s.apiDomain });
+    this.web = new Web(this, 'Web', {
+      logBucket: accessLogs.bucket,
+      api: {
+        domainName: this.api.endpointDomain,
+        pathPatterns: API_PATH_PATTERNS,
+        upload: {
+          path: UPLOAD_PATH,
+          limitBytes: INLINE_UPLOAD_LIMIT_BYTES,
+          message: uploadTooLargeMessage(INLINE_UPLOAD_LIMIT_BYTES),
+        },
+      },
+      domain: s.webDomain,
+    });
     this.results = new Results(this, 'Results', {
       logBucket: accessLogs.bucket,
       versioned: retain,
       domain: s.resultsDomain,
+      logRetention,
+      // The dashboard's log viewer fetches builder-live.log from the results host.
+      corsOrigins: [this.web.url],
     });
     const network = new Network(this, 'Network', {
       existing:
@@ -90,6 +117,7 @@ export class CoprStack extends Stack {
       outputParameters: perArch((arch) => builderAmiParameterName(s.stage, arch)),
       subnetId: firstSubnet,
       securityGroup: this.builders.securityGroup,
+      agentBundlePath: props.agentBundlePath ?? bundleAgent(),
     });
 
     this.publisher = new Publisher(this, 'Publisher', {
@@ -105,19 +133,13 @@ export class CoprStack extends Stack {
       logRetention,
     });
 
-    this.api = new Api(this, 'Api', { logRetention, domain: s.apiDomain });
-    this.web = new Web(this, 'Web', {
-      logBucket: accessLogs.bucket,
-      api: { domainName: this.api.endpointDomain, pathPatterns: API_PATH_PATTERNS },
-      domain: s.webDomain,
-    });
     this.auth = new Auth(this, 'Auth', {
       external:
         s.oidcIssuer !== undefined && s.oidcAudience !== undefined
           ? { issuer: s.oidcIssuer, audience: s.oidcAudience, jwksUri: s.oidcJwksUri }
           : undefined,
       usernameClaim: s.oidcUsernameClaim,
-      callbackUrls: [`${this.web.url}/`, `${this.web.url}/auth/callback`],
+      dashboardUrl: this.web.url,
       cognitoDomainPrefix: `copr-${s.stage}-${Aws.ACCOUNT_ID}`,
       retain,
     });
@@ -134,7 +156,9 @@ export class CoprStack extends Stack {
       .setEnv('RESULTS_BASE_URL', this.results.baseUrl)
       .setEnv('OIDC_ISSUER', this.auth.issuer)
       .setEnv('OIDC_AUDIENCE', this.auth.audience)
-      .setEnv('OIDC_USERNAME_CLAIM', this.auth.usernameClaim);
+      .setEnv('OIDC_USERNAME_CLAIM', this.auth.usernameClaim)
+      // Lambda takes at most 6 MB per request, base64-encoded: the inline upload limit.
+      .setEnv('MAX_UPLOAD_BYTES', String(INLINE_UPLOAD_LIMIT_BYTES));
     if (this.auth.jwksUri !== undefined) apiFn.setEnv('OIDC_JWKS_URI', this.auth.jwksUri);
 
     this.workers = new Workers(this, 'Workers', {
@@ -150,11 +174,14 @@ export class CoprStack extends Stack {
       logRetention,
     });
 
-    this.web.deployDashboard(props.webDistDir ?? repoPath('web/dist'), {
-      apiBaseUrl: this.web.url,
-      oidcIssuer: this.auth.issuer,
-      oidcClientId: this.auth.audience,
-      ...(this.auth.domain === undefined ? {} : { oidcAuthorizeBaseUrl: this.auth.domain.baseUrl() }),
+    this.bootstrap = new Bootstrap(this, 'Bootstrap', { table: this.data.table, frontendUrl: this.web.url, logRetention });
+
+    const webDist =
+      props.webDistDir === undefined ? ensureWebDist(DEFAULT_WEB_DIST, buildWebDist) : ensureWebDist(props.webDistDir, undefined);
+    this.web.deployDashboard(webDist, {
+      ...this.auth.dashboardConfig(this.web.url),
+      // Larger SRPMs go through an upload slot straight to the results bucket.
+      uploadLimitBytes: INLINE_UPLOAD_LIMIT_BYTES,
     });
 
     new Observability(this, 'Observability', {
@@ -167,6 +194,8 @@ export class CoprStack extends Stack {
         { name: 'PublishTrigger', fn: this.workers.publishTrigger },
         { name: 'Actions', fn: this.workers.actions },
         { name: 'Maintenance', fn: this.workers.maintenance },
+        { name: 'ResultsListing', fn: this.results.listing },
+        { name: 'Bootstrap', fn: this.bootstrap.function },
       ],
       alarmEmail: s.alarmEmail,
       dashboardName: `copr-${s.stage}`,
@@ -179,6 +208,11 @@ export class CoprStack extends Stack {
     output('ApiEndpoint', this.api.httpApi.apiEndpoint, 'HTTP API endpoint (also served under FrontendUrl)');
     output('OidcIssuer', this.auth.issuer, 'OIDC issuer the API trusts');
     output('OidcAudience', this.auth.audience, 'OIDC audience (app client id) the API expects');
+    output(
+      'BootstrapFunctionName',
+      this.bootstrap.function.fn.functionName,
+      'Invoke with {"action":"make-admin","username":"<you>"} for the first admin and their API token (docs/deploy.md)',
+    );
     output('EventBusName', this.eventBus.bus.eventBusName, 'EventBridge bus of build and project events (docs/events.md)');
     output('EventBusArn', this.eventBus.bus.eventBusArn, 'ARN of that bus, for rules and cross-account targets');
     for (const arch of ARCHES) {

@@ -19,6 +19,8 @@ export const LAMBDA_HANDLERS = {
   publishTrigger: `${HANDLERS_DIR}/publish-trigger.ts`,
   actions: `${HANDLERS_DIR}/actions.ts`,
   maintenance: `${HANDLERS_DIR}/maintenance.ts`,
+  resultsListing: `${HANDLERS_DIR}/results-listing.ts`,
+  bootstrap: `${HANDLERS_DIR}/bootstrap.ts`,
 } as const;
 
 export type LambdaName = keyof typeof LAMBDA_HANDLERS;

@@ -35,6 +35,10 @@ const perArch = <T extends z.ZodType>(value: T) =>
     z.object({ x86_64: value, aarch64: value }),
   );
 
+/** EC2 resource ids: a prefix and 8 or 17 hex digits (CloudFormation rejects anything else). */
+const ec2Id = (prefix: string) =>
+  z.string().regex(new RegExp(`^${prefix}-([0-9a-f]{8}|[0-9a-f]{17})$`), `an id such as ${prefix}-0123456789abcdef0`);
+
 const amiId = z.string().regex(/^ami-[0-9a-f]{8,17}$/, 'an AMI id such as ami-0123456789abcdef0');
 const ssmName = z.string().regex(/^\/[\w./-]+$/, 'an SSM parameter name starting with /');
 
@@ -68,9 +72,9 @@ const Settings = z
     /** Upper bound of builders running at once (all architectures). */
     maxBuilders: z.coerce.number().int().positive().max(1000).default(10),
     /** Existing VPC; when absent the stack creates one with public subnets and no NAT. */
-    vpcId: z.string().startsWith('vpc-').optional(),
+    vpcId: ec2Id('vpc').optional(),
     /** Subnets of `vpcId` for builders and the publisher task. */
-    subnetIds: list.optional(),
+    subnetIds: list.pipe(z.array(ec2Id('subnet')).min(1)).optional(),
     /** Give builders and publisher tasks a public IP (needed without NAT). */
     assignPublicIp: bool.optional(),
     /** Custom domains (optional). */

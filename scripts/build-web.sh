@@ -5,6 +5,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# One build at a time (parallel test workers and cdk synth may all ask): the others
+# wait here and then find the build up to date.
+# (flock is util-linux; where it is missing, builds are simply not serialized.)
+if command -v flock >/dev/null 2>&1; then
+  exec 9>web/.build-web.lock
+  flock 9
+fi
+
 stamp=web/dist/index.html
 if [ -f "$stamp" ] && [ -z "$(find web/src web/public web/index.html web/vite.config.ts package-lock.json -newer "$stamp" -print -quit 2>/dev/null)" ]; then
   exit 0

@@ -88,4 +88,13 @@ export class S3ResultsStore implements ResultsStore {
     const url = await getSignedUrl(this.s3, new PutObjectCommand({ Bucket: this.bucket, Key: key }), { expiresIn: this.uploadTtlSeconds });
     return { url, method: 'PUT', headers: {} };
   }
+
+  directUploadTarget(key: string): Promise<UploadTarget> {
+    return this.uploadTarget(key);
+  }
+
+  /** A presigned GET: uploaded SRPMs are not served by the CDN. */
+  async downloadUrl(key: string): Promise<string> {
+    return getSignedUrl(this.s3, new GetObjectCommand({ Bucket: this.bucket, Key: key }), { expiresIn: this.uploadTtlSeconds });
+  }
 }

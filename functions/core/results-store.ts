@@ -19,6 +19,13 @@ export interface ResultsStore {
   deletePrefix(prefix: string): Promise<void>;
   /** Where a builder holding `credential` PUTs the file for `key`. */
   uploadTarget(key: string, credential: string): Promise<UploadTarget>;
+  /**
+   * Stores whose clients can write directly (S3): a time-limited PUT for `key`
+   * that needs no other credential (large SRPM uploads from the dashboard).
+   */
+  directUploadTarget?(key: string): Promise<UploadTarget>;
+  /** Stores that keep some keys private (S3): a time-limited GET URL for `key`. */
+  downloadUrl?(key: string): Promise<string>;
 }
 
 /** Result directory prefixes of a task (spec §4.8). */

@@ -4,7 +4,10 @@ import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { raw } from '../api/responses.js';
 import type { Route } from '../api/router.js';
+import { type DashboardConfig, LOGIN_CALLBACK_PATH } from '../../web/src/dashboard-config.js';
 import type { LocalBase, LocalPlugin } from './service.js';
+
+export type { DashboardConfig };
 
 /**
  * Serves the dashboard (`web/dist`, built by scripts/build-web.sh) on the local server,
@@ -77,24 +80,11 @@ export function webPlugin(opts: WebPluginOptions = {}): LocalPlugin {
   };
 }
 
-/**
- * The dashboard's runtime settings; on AWS the CDK stack deploys the same shape
- * (issuer = the Cognito user pool, clientId = its app client).
- */
-export interface DashboardConfig {
-  issuer: string;
-  clientId: string;
-  redirectUri: string;
-  scope: string;
-  /** Which token response field goes into `Authorization: Bearer`. */
-  bearer: 'access_token' | 'id_token';
-}
-
 export function localDashboardConfig(base: LocalBase): DashboardConfig {
   return {
     issuer: base.issuer.issuer,
     clientId: base.issuer.audience,
-    redirectUri: `${base.url}/login/callback`,
+    redirectUri: `${base.url}${LOGIN_CALLBACK_PATH}`,
     scope: 'openid profile',
     bearer: 'access_token',
   };

@@ -17,8 +17,17 @@ export const API_ROUTES: ReadonlyArray<{ readonly path: string; readonly methods
   { path: '/webhooks/{proxy+}', methods: [apigw.HttpMethod.POST] },
 ];
 
-/** CloudFront path patterns that forward to the API (the web distribution serves both). */
-export const API_PATH_PATTERNS = ['/api_3*', '/coprs/*', '/backend/*', '/webhooks/*'] as const;
+/**
+ * CloudFront path patterns that forward to the API (the web distribution serves
+ * both). Under /coprs/ only the .repo files are the API's (user and group
+ * projects: `*` spans slashes); every other /coprs/ URL is a dashboard page, as
+ * on the local server (functions/local/web-plugin.ts). A group project named
+ * `repo` would shadow its pages `/coprs/g/<group>/repo/...`; Copr has none.
+ */
+export const API_PATH_PATTERNS = ['/api_3*', '/coprs/*/*/repo/*', '/backend/*', '/webhooks/*'] as const;
+
+/** The inline SRPM upload (multipart through the API); larger ones are refused at the edge. */
+export const UPLOAD_PATH = '/api_3/build/create/upload';
 
 export interface ApiProps {
   /** @default logs.RetentionDays.ONE_MONTH */

@@ -1,6 +1,7 @@
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import { Construct } from 'constructs';
+import { type DashboardConfig, LOGIN_CALLBACK_PATH } from '../../web/src/dashboard-config.js';
 import { acknowledge } from '../nag.js';
 
 export interface AuthProps {
@@ -11,13 +12,16 @@ export interface AuthProps {
   readonly external?: { readonly issuer: string; readonly audience: string; readonly jwksUri?: string };
   /** Claim holding the Copr username. @default 'cognito:username' (Cognito) or 'preferred_username' */
   readonly usernameClaim?: string;
-  /** Where the dashboard lives; allowed as OAuth callback and logout URL. */
-  readonly callbackUrls: string[];
+  /** `https://<host>` of the dashboard: its sign-in callback and logout URLs are allowed. */
+  readonly dashboardUrl: string;
   /** Cognito hosted-UI domain prefix (must be unique in the region). @default - none, no hosted UI domain */
   readonly cognitoDomainPrefix?: string;
   /** Keep the user pool when the stack is deleted. @default false */
   readonly retain?: boolean;
 }
+
+/** Scopes the dashboard asks for; the Cognito client allows exactly these. */
+const DASHBOARD_SCOPES = 'openid email profile';
 
 /**
  * Who signs users in. The API verifies OIDC JWTs from exactly one issuer; this
@@ -68,8 +72,8 @@ export class Auth extends Construct {
       oAuth: {
         flows: { authorizationCodeGrant: true },
         scopes: [cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE],
-        callbackUrls: props.callbackUrls,
-        logoutUrls: props.callbackUrls,
+        callbackUrls: [`${props.dashboardUrl}${LOGIN_CALLBACK_PATH}`],
+        logoutUrls: [`${props.dashboardUrl}/`],
       },
       idTokenValidity: Duration.hours(1),
       accessTokenValidity: Duration.hours(1),
@@ -101,5 +105,27 @@ export class Auth extends Construct {
         reason: 'The Plus feature plan costs per active user; the Essentials defaults are enough for sign-in.',
       },
     );
+  }
+
+  /**
+   * The dashboard's /config.json. The dashboard sends the ID token: its `aud` is
+   * the client id the API checks (OIDC_AUDIENCE) and, on Cognito, it carries
+   * `cognito:username`; a Cognito access token has neither.
+   */
+  dashboardConfig(dashboardUrl: string): DashboardConfig {
+    const config: DashboardConfig = {
+      issuer: this.issuer,
+      clientId: this.audience,
+      redirectUri: `${dashboardUrl}${LOGIN_CALLBACK_PATH}`,
+      scope: DASHBOARD_SCOPES,
+      bearer: 'id_token',
+    };
+    if (this.domain !== undefined) {
+      // The hosted UI lives on its own domain, not under the issuer; no discovery fetch needed.
+      const base = this.domain.baseUrl();
+      config.authorizationEndpoint = `${base}/oauth2/authorize`;
+      config.tokenEndpoint = `${base}/oauth2/token`;
+    }
+    return config;
   }
 }

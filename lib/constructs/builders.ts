@@ -36,6 +36,12 @@ class FixedLinuxImage implements ec2.IMachineImage {
   }
 }
 
+/** ARN of an SSM parameter given by its name (`/a/b` or `a`). */
+export function ssmParameterArn(stack: Stack, name: string): string {
+  const path = name.startsWith('/') ? name : `/${name}`;
+  return `arn:${stack.partition}:ssm:${stack.region}:${stack.account}:parameter${path}`;
+}
+
 const DEFAULT_INSTANCE_TYPES: Record<Arch, string> = { x86_64: 'c7i.xlarge', aarch64: 'c7g.xlarge' };
 
 /**
@@ -51,12 +57,17 @@ export class Builders extends Construct {
   public readonly logGroup: logs.LogGroup;
   public readonly launchTemplates: Readonly<Record<Arch, ec2.LaunchTemplate>>;
   public readonly subnetIds: readonly string[];
+  /** SSM parameters the launch templates resolve (`resolve:ssm:`) at each launch. */
+  public readonly imageParameters: readonly string[];
   /** Value of the tag `BUILDER_TAG_KEY` on our instances (unique per stack). */
   public readonly tagValue: string;
 
   constructor(scope: Construct, id: string, props: BuildersProps) {
     super(scope, id);
     this.subnetIds = props.subnetIds;
+    this.imageParameters = [
+      ...new Set(Object.values(props.images).flatMap((i) => ('ssmParameter' in i ? [i.ssmParameter] : []))),
+    ];
     this.tagValue = Stack.of(this).stackName;
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
@@ -155,6 +166,17 @@ export class Builders extends Construct {
         conditions: { StringEquals: { 'ec2:CreateAction': 'RunInstances' } },
       }),
     );
+    if (this.imageParameters.length > 0) {
+      // EC2 resolves `resolve:ssm:` image ids with the caller's credentials, so the
+      // launching role itself needs ssm:GetParameters on exactly those parameters.
+      grantee.grantPrincipal.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'ResolveBuilderAmiParameter',
+          actions: ['ssm:GetParameters'],
+          resources: this.imageParameters.map((name) => ssmParameterArn(stack, name)),
+        }),
+      );
+    }
     grantee.grantPrincipal.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'PassBuilderRole',

@@ -74,6 +74,10 @@ export class CoprFunction extends Construct {
         // ESM builds of the AWS SDK first: they tree-shake, the CommonJS ones do not
         // (the API bundle drops from ~1.1 MB to under 0.8 MB).
         mainFields: ['module', 'main'],
+        // Bundle the AWS SDK too (NodejsFunction leaves @aws-sdk/* to the runtime by default):
+        // the deployed functions then run the SDK versions of package-lock.json, the ones
+        // the tests and the cloud rehearsal run, not whatever the Lambda runtime ships.
+        externalModules: [],
         target: 'node22',
         // ESM bundles need a require shim for CommonJS dependencies (busboy, parts of the SDK).
         banner: "import { createRequire } from 'module';const require = createRequire(import.meta.url);",

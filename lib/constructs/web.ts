@@ -1,4 +1,3 @@
-import * as fs from 'node:fs';
 import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
@@ -6,6 +5,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
 import { acknowledge, arnRefOf } from '../nag.js';
+import { type DashboardConfig, parseDashboardConfig } from '../../web/src/dashboard-config.js';
 import { type CdnDomain, domainProps, suppressDistributionFindings, viewerRequestFunction } from './cdn.js';
 
 export interface WebProps {
@@ -21,6 +21,12 @@ export interface WebProps {
     readonly domainName: string;
     /** CloudFront path patterns routed to the API. */
     readonly pathPatterns: readonly string[];
+    /**
+     * The inline upload path and its limit: bigger requests never reach the API
+     * (API Gateway and Lambda would answer with their own error body), so the edge
+     * answers with Copr's JSON error shape instead.
+     */
+    readonly upload?: { readonly path: string; readonly limitBytes: number; readonly message: string };
   };
   /** Custom domain. @default - the *.cloudfront.net name */
   readonly domain?: CdnDomain;
@@ -35,6 +41,26 @@ const SPA_FALLBACK = `function handler(event) {
   return request;
 }`;
 
+/**
+ * Viewer-request function of the inline upload path: a declared body larger than
+ * the limit gets a 413 in Copr's error shape (`{"output":"notok","error":...}`).
+ */
+export function uploadLimitFunction(limitBytes: number, message: string): string {
+  const body = JSON.stringify({ output: 'notok', error: message });
+  return `function handler(event) {
+  var length = event.request.headers['content-length'];
+  if (length && Number(length.value) > ${limitBytes}) {
+    return {
+      statusCode: 413,
+      statusDescription: 'Payload Too Large',
+      headers: { 'content-type': { value: 'application/json' } },
+      body: { encoding: 'text', data: ${JSON.stringify(body)} },
+    };
+  }
+  return event.request;
+}`;
+}
+
 /** The dashboard: a private bucket behind CloudFront, plus the API paths on the same host. */
 export class Web extends Construct {
   public readonly bucket: s3.Bucket;
@@ -42,6 +68,8 @@ export class Web extends Construct {
   /** `https://<domain>` without a trailing slash (FRONTEND_URL). */
   public readonly url: string;
   private deployment?: s3deploy.BucketDeployment;
+  /** The /config.json deployed with the dashboard (tokens unresolved). */
+  public dashboardConfig?: DashboardConfig;
 
   constructor(scope: Construct, id: string, props: WebProps) {
     super(scope, id);
@@ -67,6 +95,14 @@ export class Web extends Construct {
         allowedMethods: cloudfront.AllowedMethods.ALLOW_ALL,
         viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
       };
+      const upload = props.api.upload;
+      if (upload !== undefined) {
+        // Listed first: more specific than /api_3*, and CloudFront takes the first match.
+        additionalBehaviors[upload.path] = {
+          ...apiBehavior,
+          functionAssociations: [viewerRequestFunction(this, 'UploadLimit', uploadLimitFunction(upload.limitBytes, upload.message))],
+        };
+      }
       for (const pattern of props.api.pathPatterns) additionalBehaviors[pattern] = apiBehavior;
     }
 
@@ -92,21 +128,21 @@ export class Web extends Construct {
   }
 
   /**
-   * Uploads the built dashboard (web/dist) plus `/config.json` with its public
-   * settings, if the directory exists at synth time; otherwise does nothing, so
-   * the stack synthesizes before the dashboard has been built.
-   * @returns whether a deployment was added
+   * Uploads the built dashboard (`distDir`, see lib/web-dist.ts) plus `/config.json`,
+   * checked against the schema the dashboard parses (web/src/dashboard-config.ts).
    */
-  deployDashboard(distDir: string, runtimeConfig: Record<string, string>): boolean {
-    if (this.deployment !== undefined || !fs.existsSync(distDir)) return false;
+  deployDashboard(distDir: string, runtimeConfig: DashboardConfig): void {
+    if (this.deployment !== undefined) throw new Error('the dashboard is already deployed');
+    const parsed = parseDashboardConfig(runtimeConfig);
+    if (!parsed.ok) throw new Error(`invalid dashboard /config.json: ${parsed.problems.join('; ')}`);
+    this.dashboardConfig = parsed.config;
     this.deployment = new s3deploy.BucketDeployment(this, 'Deploy', {
       destinationBucket: this.bucket,
-      sources: [s3deploy.Source.asset(distDir), s3deploy.Source.jsonData('config.json', runtimeConfig)],
+      sources: [s3deploy.Source.asset(distDir), s3deploy.Source.jsonData('config.json', parsed.config)],
       distribution: this.distribution,
       distributionPaths: ['/*'],
     });
     suppressBucketDeploymentFindings(Stack.of(this), this.bucket);
-    return true;
   }
 }
 

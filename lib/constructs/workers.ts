@@ -81,9 +81,9 @@ export class Workers extends Construct {
     );
 
     // Reaper: retries or fails the tasks of builders that vanished (build.finished for
-    // the failed ones), ends stray instances, then wakes the dispatcher. Its
-    // awsLifecycle() also reads the results settings, but the reap path never touches
-    // S3 or the publish queue (only succeeded tasks publish), so it gets neither.
+    // the failed ones), ends stray instances, then wakes the dispatcher. Recording a
+    // lost task's outcome can finish its build, and a finished build requests a
+    // publish of its repository, so the reaper sends to the publish queue too.
     this.reaper = new CoprFunction(this, 'Reaper', {
       entry: LAMBDA_HANDLERS.reaper,
       timeout: Duration.seconds(50),
@@ -91,6 +91,7 @@ export class Workers extends Construct {
     })
       .bindTable(table)
       .bindQueueSender(queues.dispatch.queue, 'DISPATCH_QUEUE_URL')
+      .bindQueueSender(queues.publish.queue, 'PUBLISH_QUEUE_URL')
       .bindEventBus(props.eventBus)
       // Fleet.list and Fleet.terminate filter on this tag; launch settings are not needed.
       .setEnv('BUILDER_TAG_VALUE', builders.tagValue);

@@ -51,6 +51,7 @@ const EXPECTED_ENV: Record<string, string[]> = {
     'PUBLISH_QUEUE_URL',
     'ACTION_QUEUE_URL',
     'EVENT_BUS_NAME',
+    'MAX_UPLOAD_BYTES',
     'NODE_OPTIONS',
   ],
   [LAMBDA_HANDLERS.dispatcher]: [
@@ -62,7 +63,14 @@ const EXPECTED_ENV: Record<string, string[]> = {
     'BUILDER_TAG_VALUE',
     'NODE_OPTIONS',
   ],
-  [LAMBDA_HANDLERS.reaper]: ['TABLE_NAME', 'DISPATCH_QUEUE_URL', 'EVENT_BUS_NAME', 'BUILDER_TAG_VALUE', 'NODE_OPTIONS'],
+  [LAMBDA_HANDLERS.reaper]: [
+    'TABLE_NAME',
+    'DISPATCH_QUEUE_URL',
+    'PUBLISH_QUEUE_URL',
+    'EVENT_BUS_NAME',
+    'BUILDER_TAG_VALUE',
+    'NODE_OPTIONS',
+  ],
   [LAMBDA_HANDLERS.publishTrigger]: [
     'PUBLISHER_CLUSTER_ARN',
     'PUBLISHER_TASK_DEFINITION_ARN',
@@ -83,6 +91,8 @@ const EXPECTED_ENV: Record<string, string[]> = {
     'BUILDER_TAG_VALUE',
     'NODE_OPTIONS',
   ],
+  [LAMBDA_HANDLERS.resultsListing]: ['RESULTS_BUCKET', 'NODE_OPTIONS'],
+  [LAMBDA_HANDLERS.bootstrap]: ['TABLE_NAME', 'FRONTEND_URL', 'NODE_OPTIONS'],
 };
 
 let s: Synthesized;
@@ -264,10 +274,12 @@ describe('Results and web', () => {
     }
   });
 
-  it('reads S3 origins through origin access control only', () => {
+  it('reads S3 origins (and the listing function URL) through origin access control only', () => {
     const distributions = Object.values(resourcesOf(s.template, 'AWS::CloudFront::Distribution'));
     expect(distributions).toHaveLength(2);
-    s.template.resourceCountIs('AWS::CloudFront::OriginAccessControl', 2);
+    // Two buckets and the results listing function.
+    s.template.resourceCountIs('AWS::CloudFront::OriginAccessControl', 3);
+    s.template.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'AWS_IAM' });
     s.template.resourceCountIs('AWS::CloudFront::CloudFrontOriginAccessIdentity', 0);
     for (const d of distributions) {
       const origins = (d.Properties?.DistributionConfig as { Origins: Array<Record<string, unknown>> }).Origins;
@@ -278,7 +290,7 @@ describe('Results and web', () => {
     }
   });
 
-  it('never serves repository metadata stale, and caches packages long', () => {
+  it('never serves repository metadata stale, and caches files of finished builds long', () => {
     const policies = resourcesOf(s.template, 'AWS::CloudFront::CachePolicy');
     const ttlOf = (pattern: string): { DefaultTTL: number; MaxTTL: number } => {
       const dist = Object.values(resourcesOf(s.template, 'AWS::CloudFront::Distribution')).find((d) =>
@@ -308,7 +320,13 @@ describe('Results and web', () => {
     );
     type Behavior = { PathPattern: string; AllowedMethods: string[] };
     const behaviors = (web?.Properties?.DistributionConfig as { CacheBehaviors: Behavior[] }).CacheBehaviors;
-    expect(behaviors.map((b) => b.PathPattern).sort()).toEqual(['/api_3*', '/backend/*', '/coprs/*', '/webhooks/*']);
+    expect(behaviors.map((b) => b.PathPattern).sort()).toEqual([
+      '/api_3*',
+      '/api_3/build/create/upload',
+      '/backend/*',
+      '/coprs/*/*/repo/*',
+      '/webhooks/*',
+    ]);
     for (const b of behaviors) expect(b.AllowedMethods).toContain('POST');
   });
 });
@@ -356,13 +374,15 @@ describe('Functions', () => {
     expect(Object.values(api.env).filter((v) => queueIds.includes((v as { Ref?: string }).Ref ?? ''))).toHaveLength(3);
   });
 
-  it('gives actions and maintenance delete rights on the results bucket, the reaper none', () => {
+  it('gives actions and maintenance delete rights on the results bucket, the reaper none, the listing read only', () => {
     for (const entry of [LAMBDA_HANDLERS.actions, LAMBDA_HANDLERS.maintenance]) {
       expect(actionsOfRole(s.template, fnOf(entry).roleId), entry).toEqual(
         expect.arrayContaining(['s3:DeleteObject*', 's3:PutObject', 's3:GetObject*', 's3:List*']),
       );
     }
     expect(actionsOfRole(s.template, fnOf(LAMBDA_HANDLERS.reaper).roleId).filter((a) => a.startsWith('s3:'))).toEqual([]);
+    const listing = actionsOfRole(s.template, fnOf(LAMBDA_HANDLERS.resultsListing).roleId).filter((a) => a.startsWith('s3:'));
+    expect(listing.sort()).toEqual(['s3:GetBucket*', 's3:GetObject*', 's3:List*']);
   });
 
   it('lets the reaper and maintenance list builders and terminate only tagged ones, never launch', () => {

@@ -1,11 +1,16 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { bundleAgent } from '../../lib/agent-bundle.js';
 import { CoprStack, type CoprStackProps } from '../../lib/copr-stack.js';
+import { repoPath } from '../../lib/handlers.js';
 import { parseSettings } from '../../lib/settings.js';
+
+/** The context of cdk.json (feature flags included), so tests synthesize what `cdk synth` does. */
+export const CDK_JSON_CONTEXT = (JSON.parse(readFileSync(repoPath('cdk.json'), 'utf8')) as { context: Record<string, unknown> }).context;
 
 /** A synthesized stack plus its template, built without bundling (esbuild output is not under test here). */
 export interface Synthesized {
@@ -26,13 +31,35 @@ function cdkOutDir(): string {
   return mkdtempSync(join(outRoot, 'out-'));
 }
 
+/** A stand-in dashboard build (the real one is built by scripts/build-web.sh), one per process. */
+let webFixture: string | null = null;
+export function fixtureWebDist(): string {
+  if (!webFixture) {
+    webFixture = mkdtempSync(join(cdkOutDir(), 'web-dist-'));
+    writeFileSync(join(webFixture, 'index.html'), '<!doctype html><title>Copr</title>');
+  }
+  return webFixture;
+}
+
+/** The agent bundle, built once per process (the stack would bundle it on every synth). */
+let agentBundle: string | null = null;
+export function fixtureAgentBundle(): string {
+  agentBundle ??= bundleAgent(mkdtempSync(join(cdkOutDir(), 'agent-')));
+  return agentBundle;
+}
+
 export function synthStack(
   context: Record<string, unknown> = {},
   extra: Partial<Omit<CoprStackProps, 'settings'>> = {},
 ): Synthesized {
-  const app = new App({ outdir: cdkOutDir(), context: { 'aws:cdk:bundling-stacks': [] } });
-  const settings = parseSettings((key) => context[key]);
-  const stack = new CoprStack(app, 'CoprTest', { settings, ...extra });
+  const app = new App({ outdir: cdkOutDir(), context: { ...CDK_JSON_CONTEXT, 'aws:cdk:bundling-stacks': [] } });
+  const settings = parseSettings((key) => context[key] ?? CDK_JSON_CONTEXT[key]);
+  const stack = new CoprStack(app, 'CoprTest', {
+    settings,
+    webDistDir: fixtureWebDist(),
+    agentBundlePath: fixtureAgentBundle(),
+    ...extra,
+  });
   const template = Template.fromStack(stack);
   return {
     stack,

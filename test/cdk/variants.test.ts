@@ -19,12 +19,12 @@ describe('parseSettings', () => {
         stage: 'prod',
         spot: 'true',
         maxBuilders: '40',
-        vpcId: 'vpc-0abc',
-        subnetIds: 'subnet-1, subnet-2',
+        vpcId: 'vpc-0abc1234',
+        subnetIds: 'subnet-0aaa1111, subnet-0bbb2222',
         builderAmiIds: '{"x86_64":"ami-0123456789abcdef0","aarch64":"ami-0fedcba9876543210"}',
       }),
     );
-    expect(s).toMatchObject({ stage: 'prod', spot: true, maxBuilders: 40, subnetIds: ['subnet-1', 'subnet-2'] });
+    expect(s).toMatchObject({ stage: 'prod', spot: true, maxBuilders: 40, subnetIds: ['subnet-0aaa1111', 'subnet-0bbb2222'] });
     expect(s.builderAmiIds?.aarch64).toBe('ami-0fedcba9876543210');
   });
 
@@ -49,19 +49,20 @@ describe('prod with an external issuer, an existing VPC, fixed AMIs, spot and do
         oidcIssuer: 'https://id.example.org/realms/copr',
         oidcAudience: 'copr',
         oidcJwksUri: 'https://id.example.org/realms/copr/certs',
-        vpcId: 'vpc-0abc',
-        subnetIds: 'subnet-1,subnet-2',
+        vpcId: 'vpc-0abc1234',
+        subnetIds: 'subnet-0aaa1111,subnet-0bbb2222',
         spot: 'true',
         builderAmiIds: { x86_64: 'ami-0123456789abcdef0', aarch64: 'ami-0fedcba9876543210' },
         webDomain: { name: 'copr.example.org', certificateArn: 'arn:aws:acm:us-east-1:111111111111:certificate/w' },
         resultsDomain: { name: 'download.example.org', certificateArn: 'arn:aws:acm:us-east-1:111111111111:certificate/r' },
       },
-      { webDistDir: path.join(os.tmpdir(), 'copr-no-such-web-dist') },
     );
   });
 
-  it('skips the dashboard upload when the dashboard is not built', () => {
-    s.template.resourceCountIs('Custom::CDKBucketDeployment', 0);
+  it('fails the synth, naming the fix, when the dashboard is not built', () => {
+    expect(() => synthStack({}, { webDistDir: path.join(os.tmpdir(), 'copr-no-such-web-dist') })).toThrow(
+      /dashboard is not built: .*index\.html is missing\. Run `npm run build:web`/,
+    );
   });
 
   it('keeps data: retained, deletion-protected table, versioned results', () => {
@@ -90,12 +91,12 @@ describe('prod with an external issuer, an existing VPC, fixed AMIs, spot and do
 
   it('uses the given VPC and subnets without creating a network', () => {
     s.template.resourceCountIs('AWS::EC2::VPC', 0);
-    s.template.hasResourceProperties('AWS::EC2::SecurityGroup', { VpcId: 'vpc-0abc' });
+    s.template.hasResourceProperties('AWS::EC2::SecurityGroup', { VpcId: 'vpc-0abc1234' });
     const dispatcher = Object.values(resourcesOf(s.template, 'AWS::Lambda::Function')).find(
       (f) => f.Metadata?.[ENTRY_METADATA_KEY] === 'functions/handlers/dispatcher.ts',
     );
     expect((dispatcher?.Properties?.Environment as { Variables: Record<string, unknown> }).Variables).toMatchObject({
-      BUILDER_SUBNETS: 'subnet-1,subnet-2',
+      BUILDER_SUBNETS: 'subnet-0aaa1111,subnet-0bbb2222',
     });
   });
 

@@ -1,4 +1,5 @@
 import { authHeader, expireSession } from './auth.js';
+import { loadConfig } from './config.js';
 
 /**
  * The only way the dashboard talks to the server: `/api_3/...` with the bearer token
@@ -70,23 +71,67 @@ export async function api<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: st
 
 export const get = <T>(path: string, query?: Query) => api<T>('GET', path, { query });
 
+/** Room for the multipart framing and the json part next to the file. */
+const MULTIPART_SLACK = 64 * 1024;
+
 /**
- * Multipart upload through XHR (fetch has no upload progress), with the parts in
- * copr-cli's order: the file part `pkgs` first, then the `json` part.
+ * Uploads an SRPM and submits its build. Up to the server's inline limit
+ * (/config.json uploadLimitBytes, 4 MiB on AWS) as copr-cli does it; above it
+ * through an upload slot: a presigned PUT straight to storage, then a build from
+ * the slot. Progress is reported for the file either way.
  */
-export function uploadBuild<T>(file: File, json: unknown, onProgress: (fraction: number) => void): Promise<T> {
+export async function uploadBuild<T>(file: File, json: Record<string, unknown>, onProgress: (fraction: number) => void): Promise<T> {
+  const limit = await loadConfig().then(
+    (c) => c.uploadLimitBytes,
+    () => undefined,
+  );
+  if (limit !== undefined && file.size + MULTIPART_SLACK > limit) return uploadThroughSlot<T>(file, json, onProgress);
   const form = new FormData();
   form.append('pkgs', file, file.name);
   form.append('json', new Blob([JSON.stringify(json)], { type: 'application/json' }), 'json');
+  return xhrSend<T>('POST', apiUrl('build/create/upload'), form, {}, onProgress);
+}
+
+interface UploadSlot {
+  upload_id: string;
+  url: string;
+  method: 'PUT';
+  headers: Record<string, string>;
+}
+
+async function uploadThroughSlot<T>(file: File, json: Record<string, unknown>, onProgress: (fraction: number) => void): Promise<T> {
+  const slot = await api<UploadSlot>('POST', 'build/upload-slot', {
+    body: { ownername: json.ownername, projectname: json.projectname, filename: file.name },
+  });
+  // The slot URL carries its own signature: no Authorization header for storage.
+  await xhrSend<unknown>(slot.method, slot.url, file, slot.headers, onProgress, { storage: true });
+  return api<T>('POST', 'build/create/uploaded', { body: { ...json, upload_id: slot.upload_id } });
+}
+
+/** XHR, because fetch has no upload progress. */
+function xhrSend<T>(
+  method: string,
+  url: string,
+  body: Document | XMLHttpRequestBodyInit,
+  headers: Record<string, string>,
+  onProgress: (fraction: number) => void,
+  opts: { storage?: boolean } = {},
+): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const xhr = new XMLHttpRequest();
-    xhr.open('POST', apiUrl('build/create/upload'));
-    const auth = authHeader();
+    xhr.open(method, url);
+    const auth = opts.storage === true ? null : authHeader();
     if (auth) xhr.setRequestHeader('authorization', auth);
+    for (const [k, v] of Object.entries(headers)) xhr.setRequestHeader(k, v);
     xhr.upload.onprogress = (e) => {
       if (e.lengthComputable) onProgress(e.loaded / e.total);
     };
     xhr.onload = () => {
+      if (opts.storage === true) {
+        if (xhr.status >= 200 && xhr.status < 300) resolve(undefined as T);
+        else reject(new ApiError(xhr.status, `The upload to storage failed (${xhr.status}).`));
+        return;
+      }
       try {
         resolve(parseResponse<T>(xhr.status, xhr.statusText, xhr.responseText, auth !== null));
       } catch (err) {
@@ -94,7 +139,7 @@ export function uploadBuild<T>(file: File, json: unknown, onProgress: (fraction:
       }
     };
     xhr.onerror = () => reject(new ApiError(0, 'The upload failed: cannot reach the server.'));
-    xhr.send(form);
+    xhr.send(body);
   });
 }
 

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { loadConfig, redirectUri } from './config.js';
+import { type DashboardConfig, loadConfig, redirectUri } from './config.js';
 
 /**
  * Login with the authorization-code flow + PKCE (S256) against the configured OIDC
@@ -91,7 +91,12 @@ interface Discovery {
   token_endpoint: string;
 }
 
-async function discover(issuer: string): Promise<Discovery> {
+/** The provider's endpoints: from the config when it names them (Cognito), else discovery. */
+async function discover(config: DashboardConfig): Promise<Discovery> {
+  if (config.authorizationEndpoint !== undefined && config.tokenEndpoint !== undefined) {
+    return { authorization_endpoint: config.authorizationEndpoint, token_endpoint: config.tokenEndpoint };
+  }
+  const issuer = config.issuer;
   const res = await fetch(`${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`);
   const d = (res.ok ? await res.json() : null) as Partial<Discovery> | null;
   if (!d || typeof d.authorization_endpoint !== 'string' || typeof d.token_endpoint !== 'string') {
@@ -103,7 +108,7 @@ async function discover(issuer: string): Promise<Discovery> {
 /** Sends the browser to the issuer's login page; comes back to /login/callback. */
 export async function login(returnTo: string): Promise<void> {
   const config = await loadConfig();
-  const { authorization_endpoint } = await discover(config.issuer);
+  const { authorization_endpoint } = await discover(config);
   const verifier = randomString();
   const state = randomString();
   sessionStorage.setItem(PENDING_KEY, JSON.stringify({ verifier, state, returnTo }));
@@ -129,7 +134,7 @@ export async function completeLogin(params: URLSearchParams): Promise<string> {
   const code = params.get('code');
   if (!pending || !code || params.get('state') !== pending.state) throw new Error('Login failed: this login response does not match a login started here. Please try again.');
   const config = await loadConfig();
-  const { token_endpoint } = await discover(config.issuer);
+  const { token_endpoint } = await discover(config);
   const res = await fetch(token_endpoint, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },

@@ -1,28 +1,23 @@
+import { type DashboardConfig, LOGIN_CALLBACK_PATH, parseDashboardConfig } from './dashboard-config.js';
+
 /**
  * Runtime settings from `/config.json` (served by the local server, deployed by CDK on
- * AWS): nothing about the issuer is compiled into the bundle.
+ * AWS): nothing about the issuer is compiled into the bundle. Its shape is defined
+ * once, in dashboard-config.ts, for the dashboard, the local server and the stack.
  */
-export interface DashboardConfig {
-  issuer: string;
-  clientId: string;
-  redirectUri?: string;
-  scope?: string;
-  bearer?: 'access_token' | 'id_token';
-}
+export type { DashboardConfig } from './dashboard-config.js';
 
 let cached: Promise<DashboardConfig> | null = null;
-
-function isConfig(v: unknown): v is DashboardConfig {
-  const c = v as Partial<DashboardConfig> | null;
-  return !!c && typeof c.issuer === 'string' && typeof c.clientId === 'string';
-}
 
 export function loadConfig(): Promise<DashboardConfig> {
   cached ??= fetch('/config.json', { headers: { accept: 'application/json' } })
     .then(async (res) => {
       const body: unknown = res.ok ? await res.json() : null;
-      if (!isConfig(body)) throw new Error('The dashboard configuration (/config.json) is missing or invalid; login is unavailable.');
-      return body;
+      const parsed = parseDashboardConfig(body);
+      if (!parsed.ok) {
+        throw new Error(`The dashboard configuration (/config.json) is missing or invalid (${parsed.problems.join('; ')}); login is unavailable.`);
+      }
+      return parsed.config;
     })
     .catch((err: unknown) => {
       cached = null;
@@ -32,5 +27,5 @@ export function loadConfig(): Promise<DashboardConfig> {
 }
 
 export function redirectUri(c: DashboardConfig): string {
-  return c.redirectUri ?? `${location.origin}/login/callback`;
+  return c.redirectUri ?? `${location.origin}${LOGIN_CALLBACK_PATH}`;
 }

@@ -1,5 +1,4 @@
-import { uploadKey, uploadPrefix } from '../../core/uploads.js';
-import { randomUUID } from 'node:crypto';
+import { uploadPrefix } from '../../core/uploads.js';
 import * as z from 'zod';
 import type { Build } from '../../core/build-model.js';
 import type { BuildOptions } from '../../core/builds.js';
@@ -10,6 +9,7 @@ import { buildToApi } from '../build-serialize.js';
 import type { AppContext } from '../context.js';
 import { jsonBody, multipartBody, zBool, zIntLike, zStringList } from '../input.js';
 import type { AuthedRequest, Route } from '../router.js';
+import { checkInlineUploadSize, newUploadKey, parseUploadId } from '../uploads.js';
 
 /**
  * Submitting builds (spec §2.4): check-before-build, create/{url,upload,scm,pypi,
@@ -102,12 +102,14 @@ async function createFromUrl(req: AuthedRequest, ctx: AppContext) {
   return { items, meta: { limit: null, offset: null, order: null, order_type: null } };
 }
 
-/** Upstream's file-size cap is the web server's; ours is explicit (Lambda has its own, lower one). */
+/** Upstream's file-size cap is the web server's; ours is explicit (config MAX_UPLOAD_BYTES, lower on Lambda). */
 export const DEFAULT_MAX_UPLOAD_BYTES = 2 * 1024 ** 3;
 
-function createFromUpload(maxUploadBytes: number) {
+function createFromUpload(maxUploadBytes: number | undefined) {
   return async (req: AuthedRequest, ctx: AppContext) => {
-    const form = await multipartBody(req, { maxFileBytes: maxUploadBytes, maxFiles: 1 });
+    const limit = Math.min(maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES, ctx.config.MAX_UPLOAD_BYTES);
+    checkInlineUploadSize(req.body.length, req.headers['content-length'], limit, ctx.config.FRONTEND_URL);
+    const form = await multipartBody(req, { maxFileBytes: limit, maxFiles: 1 });
     const body = OptionsBody.parse(form.json);
     const file = form.files.find((f) => f.field === 'pkgs');
     if (!file) throw badRequest('pkgs: This field is required.');
@@ -115,8 +117,7 @@ function createFromUpload(maxUploadBytes: number) {
       throw badRequest(`pkgs: Invalid file name '${file.filename}' (a plain .src.rpm, .nosrc.rpm or .spec file name)`);
     }
     const checked = await ctx.app.builds.check(req.caller, body.ownername, body.projectname, optionsOf(body));
-    const tmp = randomUUID();
-    const key = uploadKey(tmp, file.filename);
+    const { key, tmp } = newUploadKey(file.filename);
     if (file.path !== undefined) await ctx.app.ports.results.putFile(key, file.path);
     else await ctx.app.ports.results.put(key, file.data);
     try {
@@ -127,6 +128,44 @@ function createFromUpload(maxUploadBytes: number) {
       throw err;
     }
   };
+}
+
+const SlotBody = z.object({
+  ownername: NAME,
+  projectname: NAME,
+  filename: z.string().refine(isSafeUploadName, 'Invalid file name (a plain .src.rpm, .nosrc.rpm or .spec file name)'),
+});
+
+/**
+ * An upload slot for an SRPM too large to send inline: a presigned PUT straight
+ * to storage, then `build/create/uploaded` with the slot id. Only where the
+ * results store takes direct uploads (S3); locally the inline limit is 2 GiB.
+ */
+async function uploadSlot(req: AuthedRequest, ctx: AppContext) {
+  const body = SlotBody.parse(jsonBody(req));
+  const results = ctx.app.ports.results;
+  if (results.directUploadTarget === undefined) {
+    throw badRequest('This server takes uploads inline only (build/create/upload)');
+  }
+  await ctx.app.builds.check(req.caller, body.ownername, body.projectname, {});
+  const { key, uploadId } = newUploadKey(body.filename);
+  const target = await results.directUploadTarget(key);
+  return { upload_id: uploadId, url: target.url, method: target.method, headers: target.headers };
+}
+
+const UploadedBody = OptionsBody.extend({ upload_id: z.string().max(400) });
+
+/** A build from an SRPM uploaded into a slot (see uploadSlot). */
+async function createFromUploaded(req: AuthedRequest, ctx: AppContext) {
+  const body = UploadedBody.parse(jsonBody(req));
+  const slot = parseUploadId(body.upload_id);
+  if (slot === null || !isSafeUploadName(slot.filename)) throw badRequest('upload_id: Invalid upload slot');
+  const checked = await ctx.app.builds.check(req.caller, body.ownername, body.projectname, optionsOf(body));
+  if (!(await ctx.app.ports.results.exists(slot.key))) {
+    throw badRequest('upload_id: Nothing was uploaded into this slot (or it expired)');
+  }
+  const dict = { url: `${ctx.app.settings.resultsBaseUrl}/${slot.key}`, pkg: slot.filename, tmp: slot.tmp };
+  return buildView(ctx, await ctx.app.builds.submit(checked, { source_type: 'upload', source_dict: dict }));
 }
 
 function createFromSource(type: PackageSourceType) {
@@ -176,6 +215,8 @@ export function buildCreateRoutes(opts: { maxUploadBytes?: number } = {}): Route
       ...create('upload', createFromUpload(maxUpload)),
       body: { multipart: { maxFileBytes: maxUpload, maxFiles: 1 } },
     },
+    create('uploaded', createFromUploaded),
+    { method: 'POST', path: '/api_3/build/upload-slot', auth: true, handler: uploadSlot },
     create('scm', createFromSource('scm')),
     create('pypi', createFromSource('pypi')),
     create('rubygems', createFromSource('rubygems')),

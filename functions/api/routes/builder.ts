@@ -5,6 +5,7 @@ import { isSafeRelativePath } from '../../core/results-store.js';
 import { taskResultPrefix, type TaskContext } from '../../core/task-lifecycle.js';
 import type { AppContext } from '../context.js';
 import { jsonBody } from '../input.js';
+import { builderSourceUrl } from '../uploads.js';
 import type { Route, RouteRequest } from '../router.js';
 
 /**
@@ -46,7 +47,16 @@ export const builderRoutes: Route[] = [
   {
     method: 'GET',
     path: '/backend/builder/task',
-    handler: async (req, ctx) => ctx.app.builder.task(await taskOf(req, ctx)),
+    handler: async (req, ctx) => {
+      const t = await taskOf(req, ctx);
+      const task = await ctx.app.builder.task(t);
+      // Uploaded SRPMs are private on S3: hand the builder a presigned URL instead.
+      if (task.kind === 'srpm' && t.build.source_type === 'upload') {
+        const url = await builderSourceUrl(ctx.app.ports.results, t.build.source_dict);
+        if (url !== null) return { ...task, source_json: JSON.stringify({ ...t.build.source_dict, url }) };
+      }
+      return task;
+    },
   },
   {
     method: 'POST',
