@@ -289,8 +289,9 @@ export function normaliseSource(
       const pkg = opts.packageName ?? (typeof r.fields.package_name === 'string' ? r.fields.package_name : '');
       if (pkg === '') throw badRequest('package_name: This field is required.');
       const out: Record<string, unknown> = { clone_url: distgitCloneUrl(s.distgit, pkg, s.namespace || undefined) };
-      // Optional keys are stored only when set (the builder falls back to defaults).
-      if (s.distgit) out.distgit = s.distgit;
+      // The instance is always named (upstream stores its default, `fedora`); the other
+      // optional keys are stored only when set (the builder falls back to defaults).
+      out.distgit = s.distgit ?? defaultDistgitInstance().name;
       if (s.namespace) out.namespace = s.namespace;
       if (s.committish) out.committish = s.committish;
       return out;

@@ -6,6 +6,7 @@ import { tokenize } from '../../core/search.js';
 import { newEvent } from '../../core/events.js';
 import type { Project } from '../../core/model.js';
 import type { AppContext } from '../context.js';
+import { toFormFieldNames } from '../form-fields.js';
 import { jsonBody, queryValue, requiredQuery, zBool, zIntLike, zStringList } from '../input.js';
 import { pageResult, paginate, parsePage, type Orderable } from '../pagination.js';
 import type { Route, RouteRequest } from '../router.js';
@@ -43,7 +44,8 @@ const Settings = z.object({
 const AddBody = Settings.extend({
   name: z.string().min(1).max(100),
   chroots: zStringList.pipe(z.array(z.string().max(100))).optional(),
-  additional_repos: zStringList.pipe(z.array(URLISH)).optional(),
+  /** `additional_repos` on the wire; renamed first, as upstream does (field errors say `repos`). */
+  repos: zStringList.pipe(z.array(URLISH)).optional(),
   persistent: zBool.optional(),
   storage: z.enum(['backend', 'pulp']).optional(),
 });
@@ -96,14 +98,14 @@ async function searchProjects(req: RouteRequest, ctx: AppContext) {
 }
 
 async function addProject(req: RouteRequest, ctx: AppContext) {
-  const body = AddBody.parse(jsonBody(req));
+  const body = AddBody.parse(toFormFieldNames(jsonBody(req), { additional_repos: 'repos' }));
   // Only the exact string `True` counts (upstream quirk).
   const existOk = queryValue(req, 'exist_ok') === 'True';
-  const { name, chroots, ...rest } = body;
+  const { name, chroots, repos, ...rest } = body;
   const existed = existOk && (await ctx.store.getProject(req.params.ownername!, name)) !== null;
   const p = await createProject(ctx.store, ctx.clock, req.caller!, req.params.ownername!, {
     ...toSettings(rest),
-    additional_repos: rest.additional_repos,
+    additional_repos: repos,
     persistent: rest.persistent,
     storage: rest.storage,
     name,
