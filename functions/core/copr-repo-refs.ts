@@ -1,26 +1,18 @@
+import { coprTargetOf } from './build-config.js';
 import { FormError, type FieldProblem } from './errors.js';
 import type { Store } from './ports.js';
 
 /**
  * `copr://<owner>/<project>` entries in a project's repo lists name another project
- * by reference (the builder expands them to its repository). Upstream refuses a
- * reference to a project that does not exist, per field; so do we, so a typo is
- * caught at submit time instead of as a dnf error in every later build.
+ * by reference (builds expand them to its repository). Upstream refuses a reference
+ * to a project that does not exist, per field; so do we, so a typo is caught at
+ * submit time instead of as a dnf error in every later build.
  */
-const COPR_REF = /^copr:\/\/(@?[^/\s]+)\/([^/?\s]+)\/?(?:\?.*)?$/;
-
-/** The owner and project a `copr://` URL names, or null for other URLs. */
-export function coprRepoRef(url: string): { owner: string; project: string } | null {
-  const m = COPR_REF.exec(url);
-  return m ? { owner: m[1] as string, project: m[2] as string } : null;
-}
-
-/** Throws a per-field 400 listing every `copr://` entry whose project does not exist. */
 export async function checkCoprRepoRefs(store: Store, lists: Array<{ field: string; urls: string[] | undefined }>): Promise<void> {
   const problems: FieldProblem[] = [];
   for (const { field, urls } of lists) {
     for (const url of urls ?? []) {
-      const ref = coprRepoRef(url);
+      const ref = coprTargetOf(url);
       if (ref && !(await store.getProject(ref.owner, ref.project))) problems.push({ field, message: `${url} does not exist.` });
     }
   }

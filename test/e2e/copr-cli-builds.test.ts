@@ -1,0 +1,148 @@
+import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createdBuildId, startCliEnv, waitForCliStatus, type CliEnv, type CliUser } from '../support/copr-cli.js';
+import { makeSrpm } from './dnf-support.js';
+
+/**
+ * Builds as a Copr user runs them, with the REAL copr-cli: an SRPM uploaded with
+ * `copr-cli build --nowait`, followed with `status`, listed, downloaded with
+ * `download-build` (wget -r on our result URLs), its package read back with
+ * `get-package --with-all-builds`, and its tasks read from Copr's public
+ * `/backend/get-build-task` and `/backend/get-srpm-build-task` views.
+ */
+const CHROOT = 'fedora-44-x86_64';
+let env: CliEnv;
+let alice: CliUser;
+let work: string;
+let helloId: number;
+
+beforeAll(async () => {
+  env = await startCliEnv({ builds: true });
+  alice = await env.user('alice');
+  work = await mkdtemp(join(env.work, 'files-'));
+  const created = await alice.run(['create', 'demo', '--chroot', CHROOT]);
+  if (created.code !== 0) throw new Error(`copr-cli create failed: ${created.stderr}`);
+  const srpm = await makeSrpm(work, 'hello-cli');
+  const build = await alice.run(['build', 'demo', srpm, '--nowait']);
+  if (build.code !== 0) throw new Error(`copr-cli build failed: ${build.stderr}`);
+  helloId = createdBuildId(build.stdout);
+}, 120_000);
+
+afterAll(async () => {
+  await env?.stop();
+});
+
+describe('copr-cli build from an SRPM upload', () => {
+  it('prints where the build is, then status follows it to succeeded', async () => {
+    expect(await waitForCliStatus(alice, helloId, 180_000)).toBe('succeeded');
+    const status = await alice.run(['status', String(helloId)]);
+    expect(status).toMatchObject({ code: 0, stdout: 'succeeded\n' });
+  }, 200_000);
+
+  it('list-builds shows id, package name and state', async () => {
+    const r = await alice.run(['list-builds', 'demo', '--output-format', 'json']);
+    expect(r.code, r.stderr).toBe(0);
+    const rows = JSON.parse(r.stdout) as Array<Record<string, unknown>>;
+    expect(rows).toContainEqual({ id: helloId, name: 'hello-cli', state: 'succeeded' });
+  });
+
+  it('download-build fetches the RPMs, the SRPM and the logs through wget -r', async () => {
+    const dest = join(work, 'download');
+    const r = await alice.run(['download-build', String(helloId), '-r', CHROOT, '--dest', dest], { timeoutMs: 120_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const files = await readdir(join(dest, CHROOT));
+    expect(files, files.join(' ')).toContain('hello-cli-1.0-1.fc44.noarch.rpm');
+    expect(files).toContain('hello-cli-1.0-1.fc44.src.rpm');
+    expect(files).toEqual(expect.arrayContaining(['hello-cli.spec', 'results.json', 'success', 'build.log', 'builder-live.log']));
+  }, 150_000);
+
+  it('get-package --with-all-builds lists the package with its builds', async () => {
+    const r = await alice.run(['get-package', 'demo', '--name', 'hello-cli', '--with-all-builds', '--with-latest-build']);
+    expect(r.code, r.stderr).toBe(0);
+    const pkg = JSON.parse(r.stdout) as { name: string; builds: Array<{ id: number; state: string }>; latest_build: { id: number } };
+    expect(pkg.name).toBe('hello-cli');
+    expect(pkg.builds.map((b) => [b.id, b.state])).toEqual([[helloId, 'succeeded']]);
+    expect(pkg.latest_build.id).toBe(helloId);
+  });
+
+  it('the SRPM task view names the upload as its source', async () => {
+    const res = await fetch(`${env.url}/backend/get-srpm-build-task/${helloId}/`);
+    expect(res.status).toBe(200);
+    const task = (await res.json()) as Record<string, unknown>;
+    expect(task).toMatchObject({
+      task_id: String(helloId),
+      build_id: helloId,
+      project_owner: 'alice',
+      project_name: 'demo',
+      project_dirname: 'demo',
+      submitter: 'alice',
+      chroot: null,
+      source_type: 2,
+      repos: [],
+      distributions_in_project: ['fedora-44'],
+    });
+    expect(JSON.parse(String(task.source_json))).toMatchObject({ pkg: 'hello-cli-1.0-1.src.rpm' });
+  });
+});
+
+describe('build options are visible after submit', () => {
+  it('a URL build: source URL, timeout, network and isolation in the build and its task', async () => {
+    const url = 'https://example.invalid/pkgs/neverthere-1.0-1.src.rpm';
+    const r = await alice.run(['build', 'demo', url, '--nowait', '-r', CHROOT, '--timeout', '4000', '--enable-net', 'on', '--isolation', 'simple']);
+    expect(r.code, r.stderr).toBe(0);
+    const id = createdBuildId(r.stdout);
+    const build = await alice.api.get(`build/${id}`);
+    expect(build.body.source_package).toEqual({ name: null, version: null, url });
+
+    const res = await fetch(`${env.url}/backend/get-build-task/${id}-${CHROOT}`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('copr-fe-be-api-version')).toBe('9');
+    const task = (await res.json()) as Record<string, unknown>;
+    expect(task).toMatchObject({
+      task_id: `${id}-${CHROOT}`,
+      build_id: id,
+      chroot: CHROOT,
+      timeout: 4000,
+      enable_net: true,
+      isolation: 'simple',
+      memory_reqs: 2048,
+      buildroot_pkgs: [],
+      with_opts: [],
+      without_opts: [],
+      sandbox: 'alice/demo--alice',
+      storage: 0,
+    });
+    expect(task).not.toHaveProperty('bootstrap');
+    expect(task.repos).toEqual([
+      { id: 'copr_base', name: 'Copr repository', baseurl: `${env.url}/results/alice/demo/${CHROOT}/`, priority: null, module_hotfixes: null, repo_gpgcheck: false },
+    ]);
+    // The URL cannot be fetched here: the SRPM stage fails, the views stay readable.
+    expect(await waitForCliStatus(alice, id, 60_000)).toBe('failed');
+    expect((await fetch(`${env.url}/backend/get-build-task/${id}-${CHROOT}`)).status).toBe(200);
+  }, 90_000);
+
+  it('unknown tasks: 404 with the backend protocol\'s message', async () => {
+    for (const path of ['get-build-task/999999-fedora-44-x86_64', 'get-build-task/nonsense', `get-build-task/${helloId}-epel-9-x86_64`, 'get-srpm-build-task/999999']) {
+      const res = await fetch(`${env.url}/backend/${path}`);
+      expect(res.status, path).toBe(404);
+      expect(await res.json()).toEqual({ msg: 'Specified task ID not found' });
+    }
+  });
+});
+
+describe('package defaults as upstream shows them', () => {
+  it('custom: builddeps and resultdir null when not given; distgit: the default instance', async () => {
+    const script = join(work, 'gen.sh');
+    await writeFile(script, '#!/bin/sh\necho generating\n');
+    expect((await alice.run(['add-package-custom', 'demo', '--name', 'gen', '--script', script])).code).toBe(0);
+    const custom = await alice.run(['get-package', 'demo', '--name', 'gen']);
+    expect(custom.code, custom.stderr).toBe(0);
+    expect(JSON.parse(custom.stdout).source_dict).toMatchObject({ script: '#!/bin/sh\necho generating\n', builddeps: null, resultdir: null });
+
+    expect((await alice.run(['add-package-distgit', 'demo', '--name', 'tar'])).code).toBe(0);
+    const dg = await alice.run(['get-package', 'demo', '--name', 'tar']);
+    expect(dg.code, dg.stderr).toBe(0);
+    expect(JSON.parse(dg.stdout)).toMatchObject({ source_type: 'distgit', source_dict: { distgit: 'fedora', clone_url: 'https://src.fedoraproject.org/rpms/tar' } });
+  });
+});
