@@ -1,4 +1,5 @@
-import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createdBuildId, startCliEnv, waitForCliStatus, type CliEnv, type CliUser } from '../support/copr-cli.js';
@@ -16,9 +17,15 @@ let env: CliEnv;
 let alice: CliUser;
 let work: string;
 let helloId: number;
+let dist: string;
+
+/** The dashboard shell as scripts/build-web.sh leaves it (the parts the server touches). */
+const SHELL = '<!doctype html><html><head><title>Copr</title></head><body><div id="app"></div><noscript>The Copr dashboard needs JavaScript.</noscript><script type="module" src="/assets/app.js"></script></body></html>';
 
 beforeAll(async () => {
-  env = await startCliEnv({ builds: true });
+  dist = await mkdtemp(join(tmpdir(), 'copr-cli-web-'));
+  await writeFile(join(dist, 'index.html'), SHELL);
+  env = await startCliEnv({ builds: true, web: { distDir: dist } });
   alice = await env.user('alice');
   work = await mkdtemp(join(env.work, 'files-'));
   const created = await alice.run(['create', 'demo', '--chroot', CHROOT]);
@@ -31,6 +38,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await env?.stop();
+  await rm(dist, { recursive: true, force: true });
 });
 
 describe('copr-cli build from an SRPM upload', () => {
@@ -144,5 +152,57 @@ describe('package defaults as upstream shows them', () => {
     const dg = await alice.run(['get-package', 'demo', '--name', 'tar']);
     expect(dg.code, dg.stderr).toBe(0);
     expect(JSON.parse(dg.stdout)).toMatchObject({ source_type: 'distgit', source_dict: { distgit: 'fedora', clone_url: 'https://src.fedoraproject.org/rpms/tar' } });
+  });
+});
+
+describe('server-rendered pages for clients without JavaScript', () => {
+  const page = async (path: string) => {
+    const res = await fetch(`${env.url}${path}`, { redirect: 'manual' });
+    return { status: res.status, location: res.headers.get('location'), html: await res.text() };
+  };
+
+  it('/coprs/ lists the projects, escaped, inside the dashboard shell', async () => {
+    const edit = await alice.run(['modify', 'demo', '--description', 'Demo <script>alert("x")</script> & more']);
+    expect(edit.code, edit.stderr).toBe(0);
+    const { status, html } = await page('/coprs/');
+    expect(status).toBe(200);
+    expect(html).toContain('<div id="app"></div>');
+    expect(html).toContain('<script type="module" src="/assets/app.js"></script>');
+    expect(html).toContain('<a href="/coprs/alice/demo/">alice/demo</a>');
+    expect(html).toContain('Demo &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; more');
+    expect(html).not.toContain('<script>alert');
+  });
+
+  it('the project page: description, chroots with repo files, builds with states', async () => {
+    const { status, html } = await page('/coprs/alice/demo/');
+    expect(status, html).toBe(200);
+    expect(html).toContain('<h1>alice/demo</h1>');
+    expect(html).toContain(`<td>${CHROOT}</td>`);
+    expect(html).toContain('href="/coprs/alice/demo/repo/fedora-44/alice-demo-fedora-44.repo"');
+    expect(html).toMatch(new RegExp(`<a href="/coprs/alice/demo/build/${helloId}/">${helloId}</a></td><td>hello-cli</td><td>1\\.0-1</td><td><span class="state">succeeded</span>`));
+    // The linked repo file is real.
+    const repo = await fetch(`${env.url}/coprs/alice/demo/repo/fedora-44/alice-demo-fedora-44.repo`);
+    expect(repo.status).toBe(200);
+  });
+
+  it('the build page: state, package and per-chroot results; copr-cli\'s /coprs/build/<id> link redirects there', async () => {
+    const { status, html } = await page(`/coprs/alice/demo/build/${helloId}/`);
+    expect(status).toBe(200);
+    expect(html).toContain(`<h1>Build ${helloId}</h1>`);
+    expect(html).toContain('<dt>State</dt><dd><span class="state">succeeded</span></dd>');
+    expect(html).toContain('<dt>Package</dt><dd>hello-cli</dd>');
+    expect(html).toContain(`<td>${CHROOT}</td><td><span class="state">succeeded</span></td>`);
+    expect(html).toContain(`href="${env.url}/results/alice/demo/${CHROOT}/${String(helloId).padStart(8, '0')}-hello-cli/"`);
+    const short = await page(`/coprs/build/${helloId}/`);
+    expect(short.status).toBe(302);
+    expect(short.location).toBe(`/coprs/alice/demo/build/${helloId}/`);
+  });
+
+  it('missing projects and builds answer 404, still with the shell', async () => {
+    for (const path of ['/coprs/alice/nothing/', `/coprs/bob/demo/build/${helloId}/`, '/coprs/alice/demo/build/99999/', '/coprs/build/99999/']) {
+      const r = await page(path);
+      expect(r.status, path).toBe(404);
+      expect(r.html, path).toContain('<div id="app"></div>');
+    }
   });
 });

@@ -66,7 +66,8 @@ export function runCoprCli(configPath: string, args: string[], home: string, opt
   });
 }
 
-export async function startCliEnv(opts: { builds?: boolean; web?: boolean } = {}): Promise<CliEnv> {
+/** `web`: serve the dashboard shell from `distDir` (tests give a small index.html). */
+export async function startCliEnv(opts: { builds?: boolean; web?: { distDir: string } } = {}): Promise<CliEnv> {
   if (!existsSync(COPR_CLI)) throw new Error(`${COPR_CLI} is missing: run scripts/ensure-py.sh (npm test does)`);
   process.env.COPR_QUIET = '1';
   const work = await mkdtemp(join(tmpdir(), 'copr-cli-e2e-'));
@@ -75,7 +76,7 @@ export async function startCliEnv(opts: { builds?: boolean; web?: boolean } = {}
   if (opts.builds) {
     plugins.push(buildsPlugin({ maxBuilders: 2, reapEveryMs: 500, onReady: (s) => (builds = s) }), actionsPlugin({ pollMs: 500 }));
   }
-  if (opts.web) plugins.push(webPlugin());
+  if (opts.web) plugins.push(webPlugin({ distDir: opts.web.distDir }));
   const t = await startTestService({ plugins });
   const url = t.service.url;
   return {
