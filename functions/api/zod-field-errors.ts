@@ -5,8 +5,8 @@ import type { FieldProblem } from '../core/errors.js';
  * zod issues → upstream's per-field form problems. Upstream validates input with
  * wtforms, so a client sees wtforms' wording (`This field is required.`, `Not a valid
  * choice.`, `Invalid URL.`); scripts match on those lines, so we say the same. The
- * field is the top-level wire key (`chroots`, not `chroots.0`); a problem with the
- * whole body is reported under `None`, as upstream does for form-level errors.
+ * field is the wire key (`chroots`, not `chroots.0`); a problem with the whole body
+ * is reported under `None`, as upstream does for form-level errors.
  */
 type Issue = ZodError['issues'][number];
 
@@ -66,8 +66,9 @@ function issueMessage(issue: Issue): string {
 
 export function zodFieldProblems(err: ZodError): FieldProblem[] {
   return err.issues.map((issue) => {
-    const top = issue.path[0];
-    const field = typeof top === 'string' ? top : 'None';
+    // List positions are not fields (`pkgs`, not `pkgs.0`); nested keys are (`bob.admin`).
+    const keys = issue.path.filter((k): k is string => typeof k === 'string');
+    const field = keys.length > 0 ? keys.join('.') : 'None';
     return { field, message: ZOD_DEFAULT.test(issue.message) ? issueMessage(issue) : issue.message };
   });
 }

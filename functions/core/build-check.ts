@@ -1,6 +1,6 @@
 import { loadProject, requireBuild } from './access.js';
 import { checkDirname, selectChroots, type BuildDeps, type BuildOptions } from './builds.js';
-import { badRequest } from './errors.js';
+import { badRequest, fieldError } from './errors.js';
 import { matchAny } from './fnmatch.js';
 import type { Caller, Project } from './model.js';
 import type { Store } from './ports.js';
@@ -38,7 +38,7 @@ export async function checkSubmission(
   await requireBuild(deps.store, caller, project);
   checkDirname(project.name, options.project_dirname);
   const usable = await usableChroots(deps.store, project);
-  if (usable.length === 0) throw badRequest('None: At least one chroot must be selected');
+  if (usable.length === 0) throw fieldError('None', 'At least one chroot must be selected');
   let chroots = selectChroots(usable, options.chroots, options.exclude_chroots);
   if (chroots && denylist.length > 0) {
     const denied = new Set(matchAny(chroots, denylist));
@@ -46,7 +46,7 @@ export async function checkSubmission(
   }
   const timeout = options.timeout ?? deps.settings.timeoutDefault;
   if (timeout < 0 || timeout > deps.settings.timeoutMax) {
-    throw badRequest(`timeout: Number must be between 0 and ${deps.settings.timeoutMax}.`);
+    throw fieldError('timeout', `Number must be between 0 and ${deps.settings.timeoutMax}.`);
   }
   if (options.after_build_id !== undefined && options.with_build_id !== undefined) {
     throw badRequest('Only one batch option is allowed for a build');

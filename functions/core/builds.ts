@@ -76,7 +76,7 @@ export function selectChroots(projectChroots: string[], wanted: string[] | undef
     const base = selected ?? projectChroots;
     const dropped = new Set(matchAny(base, exclude));
     selected = base.filter((c) => !dropped.has(c));
-    if (selected.length === 0) throw badRequest('None: No chroot left after applying exclude_chroots');
+    if (selected.length === 0) throw fieldError('None', 'No chroot left after applying exclude_chroots');
   }
   return selected;
 }
@@ -171,7 +171,7 @@ export async function submitBuild(deps: BuildDeps, caller: Caller | null, sub: B
   const projectChroots = (await deps.store.listProjectChroots(project.ownername, project.name)).map((c) => c.mock_chroot);
   const active = new Set((await deps.store.listMockChroots()).filter((m) => m.is_active).map((m) => m.name));
   const usable = projectChroots.filter((c) => active.has(c));
-  if (usable.length === 0) throw badRequest('None: At least one chroot must be selected');
+  if (usable.length === 0) throw fieldError('None', 'At least one chroot must be selected');
   let chroots = selectChroots(usable, sub.options.chroots, sub.options.exclude_chroots);
   if (chroots && sub.denylist?.length) {
     const denied = new Set(matchAny(chroots, sub.denylist));
@@ -179,7 +179,7 @@ export async function submitBuild(deps: BuildDeps, caller: Caller | null, sub: B
   }
   const timeout = sub.options.timeout ?? deps.settings.timeoutDefault;
   if (timeout < 0 || timeout > deps.settings.timeoutMax) {
-    throw badRequest(`timeout: Number must be between 0 and ${deps.settings.timeoutMax}.`);
+    throw fieldError('timeout', `Number must be between 0 and ${deps.settings.timeoutMax}.`);
   }
   const blockedOn = await batchBlocker(deps, sub.options);
   const now = deps.clock.now();

@@ -181,12 +181,13 @@ export async function createProject(
   return project;
 }
 
-/** Repo lists under the field names upstream's form reports (`additional_repos` is `repos` there). */
+/**
+ * The build-time repos, under the field name upstream's form reports (`additional_repos`
+ * is `repos` there). Runtime dependencies are not checked: a dependency whose project
+ * went away is a state the `.repo` file already explains to dnf users.
+ */
 function repoLists(s: ProjectSettings) {
-  return [
-    { field: 'repos', urls: s.additional_repos },
-    { field: 'runtime_dependencies', urls: s.runtime_dependencies },
-  ];
+  return [{ field: 'repos', urls: s.additional_repos }];
 }
 
 function duplicate(owner: string, name: string) {
