@@ -1,7 +1,7 @@
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createdBuildId, startCliEnv, waitForCliStatus, type CliEnv, type CliUser } from '../support/copr-cli.js';
 import { makeSrpm } from './dnf-support.js';
 
@@ -12,6 +12,8 @@ import { makeSrpm } from './dnf-support.js';
  * `get-package --with-all-builds`, and its tasks read from Copr's public
  * `/backend/get-build-task` and `/backend/get-srpm-build-task` views.
  */
+// Each copr-cli run is a Python start-up (~1 s, several on a loaded 2-core box).
+vi.setConfig({ testTimeout: 120_000 });
 const CHROOT = 'fedora-44-x86_64';
 let env: CliEnv;
 let alice: CliUser;

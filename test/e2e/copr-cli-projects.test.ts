@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startCliEnv, type CliEnv, type CliUser } from '../support/copr-cli.js';
 
 /**
@@ -6,6 +6,8 @@ import { startCliEnv, type CliEnv, type CliUser } from '../support/copr-cli.js';
  * requirements-test.txt) against the local service. Error lines are what scripts
  * grep for, so they are checked to the character.
  */
+// Each copr-cli run is a Python start-up (~1 s, several on a loaded 2-core box).
+vi.setConfig({ testTimeout: 120_000 });
 const CHROOT = 'fedora-44-x86_64';
 let env: CliEnv;
 let alice: CliUser;

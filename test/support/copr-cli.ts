@@ -66,15 +66,19 @@ export function runCoprCli(configPath: string, args: string[], home: string, opt
   });
 }
 
-/** `web`: serve the dashboard shell from `distDir` (tests give a small index.html). */
-export async function startCliEnv(opts: { builds?: boolean; web?: { distDir: string } } = {}): Promise<CliEnv> {
+/**
+ * `builds`: the local build pipeline; `maxBuilders: 0` keeps every build queued (for
+ * cancel and delete without racing a builder). `web`: serve the dashboard shell from
+ * `distDir` (tests give a small index.html).
+ */
+export async function startCliEnv(opts: { builds?: boolean; maxBuilders?: number; web?: { distDir: string } } = {}): Promise<CliEnv> {
   if (!existsSync(COPR_CLI)) throw new Error(`${COPR_CLI} is missing: run scripts/ensure-py.sh (npm test does)`);
   process.env.COPR_QUIET = '1';
   const work = await mkdtemp(join(tmpdir(), 'copr-cli-e2e-'));
   let builds: LocalBuildSystem | null = null;
   const plugins: LocalPlugin[] = [];
   if (opts.builds) {
-    plugins.push(buildsPlugin({ maxBuilders: 2, reapEveryMs: 500, onReady: (s) => (builds = s) }), actionsPlugin({ pollMs: 500 }));
+    plugins.push(buildsPlugin({ maxBuilders: opts.maxBuilders ?? 2, reapEveryMs: 500, onReady: (s) => (builds = s) }), actionsPlugin({ pollMs: 500 }));
   }
   if (opts.web) plugins.push(webPlugin({ distDir: opts.web.distDir }));
   const t = await startTestService({ plugins });
