@@ -12,13 +12,17 @@ import type { PublishRequestInput } from '../publish/publish-request.js';
  * idempotent.
  */
 export class DurablePublishRequests {
+  /** Orders requests recorded within one millisecond (a UUID alone would not). */
+  private seq = 0;
+
   constructor(private readonly dir: string) {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
   }
 
   /** Records the request; returns a handle to call once it has been published. */
   record(req: PublishRequestInput): () => void {
-    const name = `${Date.now()}-${randomUUID()}.json`;
+    const seq = String(this.seq++).padStart(10, '0');
+    const name = `${String(Date.now()).padStart(15, '0')}-${seq}-${randomUUID()}.json`;
     const tmp = join(this.dir, `.${name}`);
     writeFileSync(tmp, JSON.stringify(req));
     renameSync(tmp, join(this.dir, name)); // never a half-written request file
