@@ -126,9 +126,9 @@ function chrootRow(ctx: AppContext, b: Build, c: BuildChroot): string[] {
 
 async function buildPage(ctx: AppContext, owner: string | null, name: string | null, rawId: string): Promise<ServerPage | null> {
   const builds = ctx.services.buildSystem?.builds;
-  if (!builds) return null;
-  const id = /^\d{1,12}$/.test(rawId) ? Number(rawId) : NaN;
-  const b = Number.isNaN(id) ? null : await builds.getBuild(id);
+  // Not a build id at all: the dashboard's own not-found page answers.
+  if (!builds || !/^\d{1,12}$/.test(rawId)) return null;
+  const b = await builds.getBuild(Number(rawId));
   if (!b || (owner !== null && (b.ownername !== owner || b.projectname !== name))) return notFound(`Build ${rawId} does not exist.`);
   // `/coprs/build/<id>/` (what copr-cli prints) goes to the build's own page.
   if (owner === null) return { kind: 'redirect', location: buildPath(b.ownername, b.projectname, b.id) };
