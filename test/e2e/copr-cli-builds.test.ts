@@ -1,9 +1,9 @@
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createdBuildId, startCliEnv, waitForCliStatus, type CliEnv, type CliUser } from '../support/copr-cli.js';
-import { makeSrpm } from './dnf-support.js';
+import { dnfIn, makeSrpm } from './dnf-support.js';
 
 /**
  * Builds as a Copr user runs them, with the REAL copr-cli: an SRPM uploaded with
@@ -207,4 +207,50 @@ describe('server-rendered pages for clients without JavaScript', () => {
       expect(r.html, path).toContain('<div id="app"></div>');
     }
   });
+});
+
+describe('copr-cli fork of a project with builds', () => {
+  it('lists the forked build, serves its RPMs, and signs with its own key', async () => {
+    const bob = await env.user('bob');
+    const fork = await bob.run(['fork', 'alice/demo', 'demo-fork']);
+    expect(fork.code, fork.stderr).toBe(0);
+    // The results are copied by a queued action; poll until the copy is published.
+    const deadline = Date.now() + 90_000;
+    let rows: Array<{ id: number; name: string; state: string }> = [];
+    let rpm = 0;
+    for (;;) {
+      const r = await bob.run(['list-builds', 'demo-fork', '--output-format', 'json']);
+      rows = r.code === 0 ? (JSON.parse(r.stdout) as typeof rows) : [];
+      const forked = rows.find((b) => b.name === 'hello-cli');
+      if (forked) {
+        const chroots = await bob.api.get<{ items: Array<{ result_url: string | null }> }>('build-chroot/list', { build_id: forked.id });
+        const url = chroots.body.items[0]?.result_url;
+        rpm = url ? (await fetch(`${url}hello-cli-1.0-1.fc44.noarch.rpm`)).status : 0;
+        // Published: the fork's repository has its own public key next to it.
+        if (rpm === 200 && (await fetch(`${env.url}/results/bob/demo-fork/pubkey.gpg`)).status === 200) break;
+      }
+      if (Date.now() > deadline) throw new Error(`fork not copied and published in time: ${JSON.stringify(rows)} rpm ${rpm}`);
+      await new Promise((ok) => setTimeout(ok, 1000));
+    }
+    expect(rows.map((b) => [b.name, b.state])).toContainEqual(['hello-cli', 'forked']);
+    const keyOf = async (project: string) => {
+      const res = await fetch(`${env.url}/results/${project}/pubkey.gpg`);
+      return res.status === 200 ? await res.text() : `missing ${res.status}`;
+    };
+    const source = await keyOf('alice/demo');
+    const copy = await keyOf('bob/demo-fork');
+    expect(source).toContain('BEGIN PGP PUBLIC KEY BLOCK');
+    expect(copy).toContain('BEGIN PGP PUBLIC KEY BLOCK');
+    expect(copy).not.toBe(source);
+
+    // dnf installs the forked package through the fork's own .repo file (gpgcheck with the fork's key).
+    const reposdir = join(work, 'repos-fork');
+    await mkdir(reposdir, { recursive: true });
+    const repoFile = await fetch(`${env.url}/coprs/bob/demo-fork/repo/fedora-44/bob-demo-fork-fedora-44.repo`);
+    expect(repoFile.status).toBe(200);
+    await writeFile(join(reposdir, 'bob-demo-fork.repo'), await repoFile.text());
+    const dnf = dnfIn(join(work, 'dnf-fork'));
+    const res = await dnf(reposdir, ['install', 'hello-cli']);
+    expect(res.ok, res.out).toBe(true);
+  }, 200_000);
 });
