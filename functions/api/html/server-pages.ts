@@ -100,16 +100,14 @@ async function projectPage(ctx: AppContext, owner: string, name: string): Promis
       'chroots',
     ),
   );
-  const builds = ctx.services.buildSystem?.builds;
-  if (builds) {
-    const recent = (await builds.listProjectBuilds(owner, name)).sort((a, b) => b.id - a.id).slice(0, RECENT_BUILDS);
-    parts.push('<h2>Builds</h2>');
-    parts.push(
-      recent.length === 0
-        ? '<p>No builds yet.</p>'
-        : table(['Build ID', 'Package', 'Version', 'State', 'Submitted'], await buildRows(ctx, builds, recent), 'builds'),
-    );
-  }
+  const builds = ctx.app.ports.builds;
+  const recent = (await builds.listProjectBuilds(owner, name)).sort((a, b) => b.id - a.id).slice(0, RECENT_BUILDS);
+  parts.push('<h2>Builds</h2>');
+  parts.push(
+    recent.length === 0
+      ? '<p>No builds yet.</p>'
+      : table(['Build ID', 'Package', 'Version', 'State', 'Submitted'], await buildRows(ctx, builds, recent), 'builds'),
+  );
   return { kind: 'page', status: 200, body: parts.join('\n') };
 }
 
@@ -125,9 +123,9 @@ function chrootRow(ctx: AppContext, b: Build, c: BuildChroot): string[] {
 }
 
 async function buildPage(ctx: AppContext, owner: string | null, name: string | null, rawId: string): Promise<ServerPage | null> {
-  const builds = ctx.services.buildSystem?.builds;
+  const builds = ctx.app.ports.builds;
   // Not a build id at all: the dashboard's own not-found page answers.
-  if (!builds || !/^\d{1,12}$/.test(rawId)) return null;
+  if (!/^\d{1,12}$/.test(rawId)) return null;
   const b = await builds.getBuild(Number(rawId));
   if (!b || (owner !== null && (b.ownername !== owner || b.projectname !== name))) return notFound(`Build ${rawId} does not exist.`);
   // `/coprs/build/<id>/` (what copr-cli prints) goes to the build's own page.

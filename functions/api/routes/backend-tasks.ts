@@ -1,5 +1,5 @@
 import { rpmTaskView, srpmTaskView } from '../../core/backend-task-views.js';
-import { buildSystemOf, type AppContext } from '../context.js';
+import type { AppContext } from '../context.js';
 import { raw, type RawResponse } from '../responses.js';
 import type { Route, RouteRequest } from '../router.js';
 
@@ -18,7 +18,7 @@ function json(status: number, body: unknown): RawResponse {
 const notFound = () => json(404, { msg: 'Specified task ID not found' });
 
 function deps(ctx: AppContext) {
-  return { store: ctx.store, builds: buildSystemOf(ctx).builds, resultsBaseUrl: ctx.config.RESULTS_BASE_URL };
+  return { store: ctx.store, builds: ctx.app.ports.builds, resultsBaseUrl: ctx.config.RESULTS_BASE_URL };
 }
 
 async function getBuildTask(req: RouteRequest, ctx: AppContext) {
