@@ -42,6 +42,13 @@ export function buildChrootToApi(resultsBaseUrl: string, build: Pick<Build, 'own
   };
 }
 
+/** The SRPM's URL; a URL build names its source URL from submit on, as upstream does. */
+function sourcePackageUrl(build: Build): string | null {
+  if (build.srpm_url) return build.srpm_url;
+  const url = build.source_type === 'link' ? build.source_dict.url : null;
+  return typeof url === 'string' ? url : null;
+}
+
 export function buildToApi(resultsBaseUrl: string, build: Build, chroots: BuildChroot[]) {
   return {
     id: build.id,
@@ -51,7 +58,7 @@ export function buildToApi(resultsBaseUrl: string, build: Build, chroots: BuildC
     project_dirname: build.project_dirname,
     // The main project directory, no trailing slash (upstream shape).
     repo_url: projectResultsUrl(resultsBaseUrl, build.ownername, build.projectname),
-    source_package: { name: build.package_name, version: build.pkg_version, url: build.srpm_url },
+    source_package: { name: build.package_name, version: build.pkg_version, url: sourcePackageUrl(build) },
     submitted_on: build.submitted_on,
     started_on: startedOn(build, chroots),
     ended_on: endedOn(chroots),

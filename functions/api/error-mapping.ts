@@ -1,8 +1,9 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { ZodError } from 'zod';
-import { isCoprError, type ErrorKind } from '../core/errors.js';
+import { formErrorText, isCoprError, type ErrorKind } from '../core/errors.js';
 import { AlreadyExists, NotFoundInStore } from '../core/ports.js';
 import { jsonResult } from './responses.js';
+import { zodFieldProblems } from './zod-field-errors.js';
 
 /**
  * The one place where errors become HTTP responses, in Copr's JSON error shape
@@ -21,14 +22,12 @@ const STATUS: Record<ErrorKind, number> = {
   'server-error': 500,
 };
 
-/** zod issues → upstream form-error lines `<field>: <message>`. */
+/**
+ * zod issues → upstream form-error lines `<field>: <message>`, the same text a
+ * domain FormError carries (both go through formErrorText).
+ */
 export function formatZodError(err: ZodError): string {
-  return err.issues
-    .map((i) => {
-      const field = i.path.length > 0 ? i.path.join('.') : 'None';
-      return `${field}: ${i.message}`;
-    })
-    .join('\n');
+  return formErrorText(zodFieldProblems(err));
 }
 
 export function errorToResult(err: unknown, log: (msg: string) => void = console.error): APIGatewayProxyStructuredResultV2 {

@@ -18,8 +18,9 @@ export function projectToApi(config: Config, p: Project, chroots: ProjectChroot[
     name: p.name,
     ownername: p.ownername,
     full_name: `${p.ownername}/${p.name}`,
-    description: p.description,
-    instructions: p.instructions,
+    // Upstream's form turns an unset text into "", so clients never see null here.
+    description: p.description ?? '',
+    instructions: p.instructions ?? '',
     homepage: p.homepage,
     contact: p.contact,
     devel_mode: p.devel_mode,
@@ -52,18 +53,25 @@ export function projectChrootToApi(c: ProjectChroot) {
     with_opts: c.with_opts,
     without_opts: c.without_opts,
     delete_after_days: c.delete_after_days,
-    isolation: c.isolation,
-    bootstrap: c.bootstrap,
-    bootstrap_image: c.bootstrap_image,
+    // Upstream's chroot setting defaults to "unchanged" (= the project's); it emits no
+    // bootstrap keys here (copr-cli get-chroot prints whatever keys it gets).
+    isolation: c.isolation ?? 'unchanged',
   };
 }
 
-/** Upstream renames `srpm_build_method` to `source_build_method` in source_dict. */
+/**
+ * Upstream renames `srpm_build_method` to `source_build_method` in source_dict. Custom
+ * sources keep an unset `builddeps`/`resultdir` as null upstream; we store "" (the
+ * builder wants strings) and show null.
+ */
 export function sourceDictToApi(source: Record<string, unknown>): Record<string, unknown> {
   const out = { ...source };
   if ('srpm_build_method' in out) {
     out.source_build_method = out.srpm_build_method;
     delete out.srpm_build_method;
+  }
+  if ('script' in out) {
+    for (const k of ['builddeps', 'resultdir']) if (out[k] === '') out[k] = null;
   }
   return out;
 }

@@ -1,7 +1,7 @@
 import { loadProject, requireBuild } from './access.js';
 import { assertMayJoinBatch } from './batch-access.js';
 import { checkDirname, selectChroots, type BuildDeps, type BuildOptions } from './builds.js';
-import { badRequest } from './errors.js';
+import { badRequest, fieldError } from './errors.js';
 import { matchAny } from './fnmatch.js';
 import type { Caller, Project } from './model.js';
 import { usableChroots } from './usable-chroots.js';
@@ -41,7 +41,7 @@ export async function checkSubmission(
   if (caller) await requireBuild(deps.store, caller, project);
   const dirname = checkDirname(project.name, options.project_dirname);
   const usable = await usableChroots(deps.store, project);
-  if (usable.length === 0) throw badRequest('None: At least one chroot must be selected');
+  if (usable.length === 0) throw fieldError('None', 'At least one chroot must be selected');
   let chroots = selectChroots(usable, options.chroots, options.exclude_chroots);
   if (chroots && denylist.length > 0) {
     const denied = new Set(matchAny(chroots, denylist));
@@ -49,7 +49,7 @@ export async function checkSubmission(
   }
   const timeout = options.timeout ?? deps.settings.timeoutDefault;
   if (timeout < 0 || timeout > deps.settings.timeoutMax) {
-    throw badRequest(`timeout: Number must be between 0 and ${deps.settings.timeoutMax}.`);
+    throw fieldError('timeout', `Number must be between 0 and ${deps.settings.timeoutMax}.`);
   }
   if (options.after_build_id !== undefined && options.with_build_id !== undefined) {
     throw badRequest('Only one batch option is allowed for a build');

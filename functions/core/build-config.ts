@@ -162,7 +162,7 @@ export interface ProjectChrootBuildConfig {
   additional_modules: string[];
   with_opts: string[];
   without_opts: string[];
-  isolation: Isolation;
+  isolation: Isolation | 'unchanged';
 }
 
 export function projectChrootBuildConfig(
@@ -184,7 +184,8 @@ export function projectChrootBuildConfig(
     additional_modules: [...c.additional_modules],
     with_opts: [...c.with_opts],
     without_opts: [...c.without_opts],
-    // A chroot without its own isolation inherits the project's.
-    isolation: c.isolation ?? p.isolation,
+    // A chroot without its own isolation says "unchanged", as upstream's does; a
+    // project that picked one is named instead, so `copr-cli mock-config` applies it.
+    isolation: c.isolation ?? (p.isolation === 'default' ? 'unchanged' : p.isolation),
   };
 }

@@ -3,7 +3,7 @@ import type { BuildStore } from './build-ports.js';
 import { isFinished, taskIdOf, type Build, type BuildChroot, type Task } from './build-model.js';
 import { buildState } from './build-state.js';
 import { checkSubmission, type CheckedSubmission } from './build-check.js';
-import { badRequest, conflict, notFound } from './errors.js';
+import { badRequest, conflict, fieldError, notFound, notValidChoice } from './errors.js';
 import { matchAny } from './fnmatch.js';
 import type { Caller, SourceType } from './model.js';
 import { parseChrootName } from './names.js';
@@ -65,13 +65,13 @@ export function selectChroots(projectChroots: string[], wanted: string[] | undef
   if (wanted && wanted.length > 0) {
     selected = matchAny(projectChroots, wanted);
     const unmatched = wanted.filter((w) => matchAny(projectChroots, [w]).length === 0);
-    if (unmatched.length > 0) throw badRequest(`chroots: Not a valid choice: ${unmatched.join(', ')}`);
+    if (unmatched.length > 0) throw fieldError('chroots', notValidChoice(unmatched));
   }
   if (exclude && exclude.length > 0) {
     const base = selected ?? projectChroots;
     const dropped = new Set(matchAny(base, exclude));
     selected = base.filter((c) => !dropped.has(c));
-    if (selected.length === 0) throw badRequest('None: No chroot left after applying exclude_chroots');
+    if (selected.length === 0) throw fieldError('None', 'No chroot left after applying exclude_chroots');
   }
   return selected;
 }

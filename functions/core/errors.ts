@@ -36,6 +36,39 @@ export const LOGIN_INVALID =
 export const unauthorized = (frontendUrl: string) =>
   new CoprError('unauthorized', LOGIN_INVALID.replace('%FRONTEND%', frontendUrl));
 
+/**
+ * One problem with one input field, as upstream's form validation reports it. `field`
+ * is the wire name of the field, or `None` for a problem of the form as a whole.
+ */
+export interface FieldProblem {
+  field: string;
+  message: string;
+}
+
+/**
+ * Upstream's form-error text: one `<field>: <message>` line per problem, joined with
+ * newlines (python-copr prints two or more as a `- ` bullet list under `Error:`).
+ */
+export function formErrorText(problems: FieldProblem[]): string {
+  return problems.map((p) => `${p.field}: ${p.message}`).join('\n');
+}
+
+/** A 400 for invalid input, per field; the API renders it with formErrorText. */
+export class FormError extends CoprError {
+  constructor(readonly problems: FieldProblem[]) {
+    super('bad-request', formErrorText(problems));
+    this.name = 'FormError';
+  }
+}
+
+export const fieldError = (field: string, message: string) => new FormError([{ field, message }]);
+
+/** wtforms' wording for values outside a choice list (one value, or several). */
+export function notValidChoice(values: string[]): string {
+  const quoted = values.map((v) => `'${v}'`).join(', ');
+  return values.length === 1 ? `${quoted} is not a valid choice for this field.` : `${quoted} are not valid choices for this field.`;
+}
+
 export function isCoprError(e: unknown): e is CoprError {
   return e instanceof CoprError;
 }

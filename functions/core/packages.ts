@@ -1,5 +1,5 @@
 import { canEdit, loadProject } from './access.js';
-import { badRequest, conflict, forbidden, notFound } from './errors.js';
+import { badRequest, conflict, fieldError, forbidden, notFound } from './errors.js';
 import { fnmatchRegex } from './fnmatch.js';
 import type { Caller, Package, Project } from './model.js';
 import { assertNameLength, assertPackageName } from './names.js';
@@ -66,15 +66,15 @@ export async function parseChrootDenylist(store: Store, project: Project, raw: s
   const denied = new Set<string>();
   for (const p of patterns) {
     if (p.length > 100 || !/^[a-z0-9_.*?[\]!-]+$/.test(p)) {
-      throw badRequest(`chroot_denylist: Pattern '${p}' is not a valid chroot pattern`);
+      throw fieldError('chroot_denylist', `Pattern '${p}' is not a valid chroot pattern`);
     }
     const re = fnmatchRegex(p);
     const hits = chroots.filter((c) => re.test(c));
-    if (hits.length === 0) throw badRequest(`chroot_denylist: Pattern '${p}' does not match any chroot of this project`);
+    if (hits.length === 0) throw fieldError('chroot_denylist', `Pattern '${p}' does not match any chroot of this project`);
     for (const h of hits) denied.add(h);
   }
   if (denied.size === chroots.length) {
-    throw badRequest('chroot_denylist: The patterns exclude every chroot of this project');
+    throw fieldError('chroot_denylist', 'The patterns exclude every chroot of this project');
   }
   return patterns;
 }

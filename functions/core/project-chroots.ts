@@ -5,7 +5,7 @@ import {
   type CoprRepoTarget,
   type ProjectChrootBuildConfig,
 } from './build-config.js';
-import { badRequest, notFound } from './errors.js';
+import { badRequest, fieldError, notFound } from './errors.js';
 import type { Caller, ChrootBootstrap, Isolation, Project, ProjectChroot } from './model.js';
 import type { Store } from './ports.js';
 
@@ -133,7 +133,7 @@ export function applyChrootEdit(current: ProjectChroot, edit: ChrootEdit): Proje
   if (bootstrap !== undefined) {
     if (bootstrap === 'custom_image') {
       const image = edit.bootstrap_image ?? next.bootstrap_image;
-      if (!image) throw badRequest('bootstrap_image: An image is required with bootstrap custom_image');
+      if (!image) throw fieldError('bootstrap_image', 'An image is required with bootstrap custom_image');
       next.bootstrap = 'custom_image';
       next.bootstrap_image = image;
     } else {
@@ -146,10 +146,10 @@ export function applyChrootEdit(current: ProjectChroot, edit: ChrootEdit): Proje
 
 /** A comps file name is shown and used as a file name later: a plain base name only. */
 export function checkComps(comps: ChrootComps): void {
-  if (!/^[\w][\w.+-]{0,99}$/.test(comps.name)) throw badRequest('upload_comps: Invalid file name');
-  if (Buffer.byteLength(comps.content, 'utf8') > MAX_COMPS_BYTES) throw badRequest('upload_comps: File is too large');
+  if (!/^[\w][\w.+-]{0,99}$/.test(comps.name)) throw fieldError('upload_comps', 'Invalid file name');
+  if (Buffer.byteLength(comps.content, 'utf8') > MAX_COMPS_BYTES) throw fieldError('upload_comps', 'File is too large');
   if (comps.content.includes('\u0000') || comps.content.includes('\uFFFD')) {
-    throw badRequest('upload_comps: The comps file must be UTF-8 text');
+    throw fieldError('upload_comps', 'The comps file must be UTF-8 text');
   }
 }
 

@@ -1,6 +1,7 @@
 import { isOwnerOrMember, loadProject, requireDeleteProject, requireEdit } from './access.js';
-import { badRequest, forbidden, notFound } from './errors.js';
+import { badRequest, fieldError, forbidden, notFound, notValidChoice } from './errors.js';
 import type { Bootstrap, Caller, Isolation, Project, ProjectChroot, Storage } from './model.js';
+import { checkCoprRepoRefs } from './copr-repo-refs.js';
 import { assertOwnerName, assertProjectName } from './names.js';
 import { AlreadyExists, type Clock, type Store } from './ports.js';
 import { activeChrootNames } from './usable-chroots.js';
@@ -71,13 +72,13 @@ export async function checkOwner(store: Store, caller: Caller, owner: string): P
   if (!(await store.getUser(owner))) throw notFound(`User ${owner} does not exist.`);
 }
 
-/** Active chroots only; unknown → 400 listing them (upstream's message). */
+/** Active chroots only; unknown → 400 per field, in upstream's form wording. */
 export async function validateChroots(store: Store, names: string[]): Promise<string[]> {
-  if (names.length === 0) throw badRequest('None: At least one chroot must be selected');
+  if (names.length === 0) throw fieldError('None', 'At least one chroot must be selected');
   const active = await activeChrootNames(store);
   const unique = [...new Set(names)];
   const unknown = unique.filter((n) => !active.has(n));
-  if (unknown.length > 0) throw badRequest(`Unexpected chroot: ${unknown.join(', ')}`);
+  if (unknown.length > 0) throw fieldError('chroots', notValidChoice(unknown));
   return unique;
 }
 
@@ -108,7 +109,7 @@ function applySettings(p: Project, s: ProjectSettings, nowMs: number): Project {
     next.delete_after = d.at;
   }
   if (next.persistent && next.delete_after_days !== null) {
-    throw badRequest("delete_after_days: Can't set delete_after_days for a persistent project");
+    throw fieldError('delete_after_days', "Can't set delete_after_days for a persistent project");
   }
   return next;
 }
@@ -163,6 +164,7 @@ export async function createProject(
     throw duplicate(owner, input.name);
   }
   const chroots = await validateChroots(store, input.chroots);
+  await checkCoprRepoRefs(store, repoLists(input));
   checkAdminOnly(caller, input, null);
   const base = projectDefaults(owner, input.name, Math.floor(clock.now() / 1000));
   const { name: _n, chroots: _c, ...settings } = input;
@@ -180,10 +182,19 @@ export async function createProject(
   return project;
 }
 
+/**
+ * The build-time repos, under the field name upstream's form reports (`additional_repos`
+ * is `repos` there). Runtime dependencies are not checked: a dependency whose project
+ * went away is a state the `.repo` file already explains to dnf users.
+ */
+function repoLists(s: ProjectSettings) {
+  return [{ field: 'repos', urls: s.additional_repos }];
+}
+
 function duplicate(owner: string, name: string) {
   return owner.startsWith('@')
-    ? badRequest(`Group ${owner} already has a project named '${name}'.`)
-    : badRequest(`You already have a project named '${name}'.`);
+    ? fieldError('name', `Group ${owner} already has a project named '${name}'.`)
+    : fieldError('name', `You already have a project named '${name}'.`);
 }
 
 export async function editProject(
@@ -198,6 +209,7 @@ export async function editProject(
   const project = await loadProject(store, owner, name);
   await requireEdit(store, caller, project);
   checkAdminOnly(caller, settings, project);
+  await checkCoprRepoRefs(store, repoLists(settings));
   const next = applySettings(project, settings, clock.now());
   if (chroots !== undefined) await replaceChroots(store, next, await validateChroots(store, chroots));
   await store.updateProject(next);

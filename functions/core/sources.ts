@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { ZodError } from 'zod';
-import { badRequest } from './errors.js';
+import { badRequest, fieldError } from './errors.js';
 import { isValidChrootName, isValidPackageName } from './names.js';
 
 /**
@@ -213,11 +213,11 @@ export function defaultDistgitInstance(): DistgitInstance {
 
 export function distgitCloneUrl(instanceName: string | undefined, pkgname: string, namespace?: string): string {
   const inst = instanceName === undefined ? defaultDistgitInstance() : DISTGIT_INSTANCES.find((i) => i.name === instanceName);
-  if (!inst) throw badRequest(`distgit: DistGit instance '${instanceName}' does not exist`);
-  if (!isValidPackageName(pkgname)) throw badRequest(`package_name: Invalid package name '${pkgname}'`);
+  if (!inst) throw fieldError('distgit', `DistGit instance '${instanceName}' does not exist`);
+  if (!isValidPackageName(pkgname)) throw fieldError('package_name', `Invalid package name '${pkgname}'`);
   let uri = inst.package_uri;
   if (namespace) {
-    if (!inst.namespaced_package_uri) throw badRequest(`namespace: DistGit instance '${inst.name}' does not support namespaces`);
+    if (!inst.namespaced_package_uri) throw fieldError('namespace', `DistGit instance '${inst.name}' does not support namespaces`);
     uri = inst.namespaced_package_uri.replace('{namespace}', namespace);
   }
   return `${inst.clone_url}/${uri.replace('{pkgname}', pkgname)}`;
@@ -287,10 +287,11 @@ export function normaliseSource(
     case 'distgit': {
       const s = parseIn(DistgitSource, r);
       const pkg = opts.packageName ?? (typeof r.fields.package_name === 'string' ? r.fields.package_name : '');
-      if (pkg === '') throw badRequest('package_name: This field is required.');
+      if (pkg === '') throw fieldError('package_name', 'This field is required.');
       const out: Record<string, unknown> = { clone_url: distgitCloneUrl(s.distgit, pkg, s.namespace || undefined) };
-      // Optional keys are stored only when set (the builder falls back to defaults).
-      if (s.distgit) out.distgit = s.distgit;
+      // The instance is always named (upstream stores its default, `fedora`); the other
+      // optional keys are stored only when set (the builder falls back to defaults).
+      out.distgit = s.distgit ?? defaultDistgitInstance().name;
       if (s.namespace) out.namespace = s.namespace;
       if (s.committish) out.committish = s.committish;
       return out;

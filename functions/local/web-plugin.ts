@@ -2,8 +2,11 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { AppContext } from '../api/context.js';
+import { withStaticBody } from '../api/html/escape.js';
+import { serverPageFor } from '../api/html/server-pages.js';
 import { raw } from '../api/responses.js';
-import type { Route } from '../api/router.js';
+import type { Route, RouteRequest } from '../api/router.js';
 import { type DashboardConfig, LOGIN_CALLBACK_PATH } from '../../web/src/dashboard-config.js';
 import type { LocalBase, LocalPlugin } from './service.js';
 
@@ -28,7 +31,7 @@ export interface WebPluginOptions {
 /** Dashboard page URL patterns; keep in step with web/src/routes.ts. */
 const PROJECT_PAGES = ['builds', 'packages', 'edit', 'add_build', 'permissions'];
 export function dashboardPagePatterns(): string[] {
-  const out = ['/', '/coprs/add', '/status', '/api', '/login/callback', '/coprs/{owner}', '/coprs/g/{group}'];
+  const out = ['/', '/coprs', '/coprs/add', '/status', '/api', '/login/callback', '/coprs/{owner}', '/coprs/g/{group}'];
   for (const owner of ['/coprs/{owner}', '/coprs/g/{group}']) {
     out.push(`${owner}/{project}`);
     for (const p of PROJECT_PAGES) out.push(`${owner}/{project}/${p}`);
@@ -61,12 +64,20 @@ export function webPlugin(opts: WebPluginOptions = {}): LocalPlugin {
     return existsSync(path) ? readFileSync(path) : null;
   }
 
-  async function page() {
+  /**
+   * The SPA's index.html; for the pages Copr users also fetch without a browser
+   * (project list, project, build) with a server-rendered summary inside it.
+   */
+  async function page(req: RouteRequest, ctx: AppContext) {
     const html = indexHtml();
     if (!html) {
       return raw(503, 'The dashboard is not built. Run: npm run build:web\n', { 'content-type': 'text/plain; charset=utf-8' });
     }
-    return raw(200, html, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache', 'content-security-policy': CSP });
+    const headers = { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache', 'content-security-policy': CSP };
+    const server = await serverPageFor(req.path, ctx);
+    if (!server) return raw(200, html, headers);
+    if (server.kind === 'redirect') return raw(302, '', { location: server.location, 'cache-control': 'no-cache' });
+    return raw(server.status, withStaticBody(html.toString('utf8'), server.body), headers);
   }
 
   return {

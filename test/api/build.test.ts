@@ -55,7 +55,8 @@ describe('submitting builds', () => {
       projectname: 'p1',
       project_dirname: 'p1',
       repo_url: `${t.service.url}/results/alice/p1`,
-      source_package: { name: null, version: null, url: null },
+      // A URL build names its URL from submit on (upstream).
+      source_package: { name: null, version: null, url: 'https://example.com/hello-1.0-1.src.rpm' },
       submitted_on: expect.any(Number),
       started_on: null,
       ended_on: null,
@@ -145,7 +146,7 @@ describe('submitting builds', () => {
     expect(dicts[0]!.source_dict).toMatchObject({ pypi_package_name: 'foo', python_versions: ['3', '2'] });
     expect(dicts[1]!.source_dict).toEqual({ gem_name: 'rake' });
     expect(dicts[2]!.source_dict).toMatchObject({ script: 'echo hi\n', chroot: 'fedora-44-x86_64', builddeps: 'git' });
-    expect(dicts[3]!.source_dict).toEqual({ clone_url: 'https://src.fedoraproject.org/rpms/hello', committish: 'f44' });
+    expect(dicts[3]!.source_dict).toEqual({ clone_url: 'https://src.fedoraproject.org/rpms/hello', distgit: 'fedora', committish: 'f44' });
   });
 
   it('accepts pr and custom directories', async () => {
@@ -156,14 +157,14 @@ describe('submitting builds', () => {
 
 describe('bad submissions: 4xx and nothing written', () => {
   const cases: Array<[string, () => Promise<{ status: number; body: Record<string, unknown> }>, number, RegExp]> = [
-    ['unknown chroot', () => createUrl(alice, 'p2', { chroots: ['fedora-99-x86_64'] }), 400, /chroots: Not a valid choice: fedora-99-x86_64/],
+    ['unknown chroot', () => createUrl(alice, 'p2', { chroots: ['fedora-99-x86_64'] }), 400, /^chroots: 'fedora-99-x86_64' is not a valid choice for this field\.$/],
     ['bad dirname', () => createUrl(alice, 'p2', { project_dirname: 'other:pr:1' }), 400, /project_dirname/],
     ['non-numeric timeout', () => createUrl(alice, 'p2', { timeout: 'soon' }), 400, /^timeout: /],
     ['timeout out of range', () => createUrl(alice, 'p2', { timeout: '200000' }), 400, /^timeout: /],
     ['both batch options', () => createUrl(alice, 'p2', { after_build_id: '1', with_build_id: '1' }), 400, /Only one batch option/],
     ['missing auth', () => t.anon.send('POST', 'build/create/url', { json: { ...cliOptions('p2'), pkgs: ['https://e.com/x.src.rpm'] } }), 401, /Login invalid/],
     ["other user's project", () => createUrl(bob, 'p2'), 403, /permissions to build/],
-    ['ftp URL', () => createUrl(alice, 'p2', { pkgs: ['ftp://example.com/x.src.rpm'] }), 400, /^pkgs\.0: Invalid URL/],
+    ['ftp URL', () => createUrl(alice, 'p2', { pkgs: ['ftp://example.com/x.src.rpm'] }), 400, /^pkgs: Invalid URL/],
     ['not an SRPM URL', () => createUrl(alice, 'p2', { pkgs: ['https://example.com/x.tar.gz'] }), 400, /Invalid URL/],
     ['no URL', () => createUrl(alice, 'p2', { pkgs: '' }), 400, /^pkgs: /],
     ['unknown project', () => createUrl(alice, 'nope'), 404, /Project alice\/nope does not exist/],

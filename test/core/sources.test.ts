@@ -138,9 +138,10 @@ describe('normaliseSource: custom', () => {
 });
 
 describe('normaliseSource: distgit', () => {
-  it('derives the clone URL from instance, namespace and package; stores optional keys only when set', () => {
+  it('derives the clone URL from instance, namespace and package; names the default instance; other optional keys only when set', () => {
     expect(normaliseSource('distgit', { distgit: null, namespace: null, committish: null }, { packageName: 'hello' })).toEqual({
       clone_url: 'https://src.fedoraproject.org/rpms/hello',
+      distgit: 'fedora',
     });
     expect(
       normaliseSource('distgit', { distgit: 'fedora', namespace: 'forks/jdoe', committish: 'f44' }, { packageName: 'hello' }),

@@ -27,12 +27,16 @@ describe('Dashboard serving (web plugin)', () => {
   const get = (path: string) => fetch(`${svc.service.url}${path}`);
 
   it('answers index.html for every dashboard page URL, with and without trailing slash', async () => {
-    for (const path of ['/', '/coprs/add/', '/status/', '/api/', '/coprs/jdoe/', '/coprs/g/copr/', '/coprs/jdoe/foo/builds/', '/coprs/g/copr/foo/build/12/', '/coprs/jdoe/foo/package/python-x', '/login/callback?code=x']) {
+    for (const path of ['/', '/coprs/add/', '/status/', '/api/', '/coprs/jdoe/', '/coprs/g/copr/', '/coprs/jdoe/foo/builds/', '/coprs/jdoe/foo/package/python-x', '/login/callback?code=x']) {
       const res = await get(path);
       expect(res.status, path).toBe(200);
       expect(res.headers.get('content-type'), path).toContain('text/html');
       expect(await res.text()).toContain('<title>spa</title>');
     }
+    // A server-rendered page of a missing build is a 404, as upstream's; still the shell.
+    const missing = await get('/coprs/g/copr/foo/build/12/');
+    expect(missing.status).toBe(404);
+    expect(await missing.text()).toContain('<title>spa</title>');
   });
 
   it('serves hashed assets as immutable and top-level files', async () => {

@@ -63,7 +63,9 @@ export function matchRoute(path: string): Route {
   if (segs.length === 1 && first === 'status') return { page: 'status' };
   if (segs.length === 1 && first === 'api') return { page: 'api' };
   if (segs.length === 2 && first === 'login' && rest[0] === 'callback') return { page: 'callback' };
-  if (first !== 'coprs' || rest.length === 0) return { page: 'not-found' };
+  if (first !== 'coprs') return { page: 'not-found' };
+  // `/coprs/` is upstream's project list: the home page.
+  if (rest.length === 0) return { page: 'home' };
   if (rest.length === 1 && rest[0] === 'add') return { page: 'new-project' };
   let owner: string;
   let tail: string[];

@@ -1,5 +1,6 @@
 import { Router, type Route } from '../router.js';
 import { actionRoutes } from './actions.js';
+import { backendTaskRoutes } from './backend-tasks.js';
 import { buildRoutes } from './build.js';
 import { buildChrootRoutes } from './build-chroot.js';
 import { builderRoutes } from './builder.js';
@@ -15,5 +16,5 @@ import { repoFileRoutes } from './repo-files.js';
 
 /** Every API route, in one table; extra routes (builds, repos, backend) are added by their owners. */
 export function buildRouter(extra: Route[] = []): Router {
-  return new Router().add(...generalRoutes, ...projectRoutes, ...mockChrootRoutes, ...packageRoutes, ...projectChrootRoutes, ...permissionRoutes, ...buildRoutes, ...buildChrootRoutes, ...monitorRoutes, ...builderRoutes, ...webhookRoutes, ...repoFileRoutes, ...actionRoutes, ...extra);
+  return new Router().add(...generalRoutes, ...projectRoutes, ...mockChrootRoutes, ...packageRoutes, ...projectChrootRoutes, ...permissionRoutes, ...buildRoutes, ...buildChrootRoutes, ...monitorRoutes, ...builderRoutes, ...webhookRoutes, ...repoFileRoutes, ...actionRoutes, ...backendTaskRoutes, ...extra);
 }

@@ -4,6 +4,7 @@ import type { ProjectSettings } from '../../core/projects.js';
 import { tokenize } from '../../core/search.js';
 import type { Project } from '../../core/model.js';
 import type { AppContext } from '../context.js';
+import { toFormFieldNames } from '../form-fields.js';
 import { jsonBody, queryValue, requiredQuery, zBool, zIntLike, zStringList } from '../input.js';
 import { pageResult, paginate, parsePage, type Orderable } from '../pagination.js';
 import type { AuthedRequest, Route, RouteRequest } from '../router.js';
@@ -41,7 +42,8 @@ const Settings = z.object({
 const AddBody = Settings.extend({
   name: z.string().min(1).max(100),
   chroots: zStringList.pipe(z.array(z.string().max(100))).optional(),
-  additional_repos: zStringList.pipe(z.array(URLISH)).optional(),
+  /** `additional_repos` on the wire; renamed first, as upstream does (field errors say `repos`). */
+  repos: zStringList.pipe(z.array(URLISH)).optional(),
   persistent: zBool.optional(),
   storage: z.enum(['backend', 'pulp']).optional(),
 });
@@ -94,13 +96,13 @@ async function searchProjects(req: RouteRequest, ctx: AppContext) {
 }
 
 async function addProject(req: AuthedRequest, ctx: AppContext) {
-  const body = AddBody.parse(jsonBody(req));
+  const body = AddBody.parse(toFormFieldNames(jsonBody(req), { additional_repos: 'repos' }));
   // Only the exact string `True` counts (upstream quirk).
   const existOk = queryValue(req, 'exist_ok') === 'True';
-  const { name, chroots, ...rest } = body;
+  const { name, chroots, repos, ...rest } = body;
   const p = await ctx.app.projects.create(req.caller, req.params.ownername!, {
     ...toSettings(rest),
-    additional_repos: rest.additional_repos,
+    additional_repos: repos,
     persistent: rest.persistent,
     storage: rest.storage,
     name,

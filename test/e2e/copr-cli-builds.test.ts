@@ -1,0 +1,256 @@
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createdBuildId, startCliEnv, waitForCliStatus, type CliEnv, type CliUser } from '../support/copr-cli.js';
+import { dnfIn, makeSrpm } from './dnf-support.js';
+
+/**
+ * Builds as a Copr user runs them, with the REAL copr-cli: an SRPM uploaded with
+ * `copr-cli build --nowait`, followed with `status`, listed, downloaded with
+ * `download-build` (wget -r on our result URLs), its package read back with
+ * `get-package --with-all-builds`, and its tasks read from Copr's public
+ * `/backend/get-build-task` and `/backend/get-srpm-build-task` views.
+ */
+// Each copr-cli run is a Python start-up (~1 s, several on a loaded 2-core box).
+vi.setConfig({ testTimeout: 120_000 });
+const CHROOT = 'fedora-44-x86_64';
+let env: CliEnv;
+let alice: CliUser;
+let work: string;
+let helloId: number;
+let dist: string;
+
+/** The dashboard shell as scripts/build-web.sh leaves it (the parts the server touches). */
+const SHELL = '<!doctype html><html><head><title>Copr</title></head><body><div id="app"></div><noscript>The Copr dashboard needs JavaScript.</noscript><script type="module" src="/assets/app.js"></script></body></html>';
+
+beforeAll(async () => {
+  dist = await mkdtemp(join(tmpdir(), 'copr-cli-web-'));
+  await writeFile(join(dist, 'index.html'), SHELL);
+  env = await startCliEnv({ builds: true, web: { distDir: dist } });
+  alice = await env.user('alice');
+  work = await mkdtemp(join(env.work, 'files-'));
+  const created = await alice.run(['create', 'demo', '--chroot', CHROOT]);
+  if (created.code !== 0) throw new Error(`copr-cli create failed: ${created.stderr}`);
+  const srpm = await makeSrpm(work, 'hello-cli');
+  const build = await alice.run(['build', 'demo', srpm, '--nowait']);
+  if (build.code !== 0) throw new Error(`copr-cli build failed: ${build.stderr}`);
+  helloId = createdBuildId(build.stdout);
+}, 120_000);
+
+afterAll(async () => {
+  await env?.stop();
+  await rm(dist, { recursive: true, force: true });
+});
+
+describe('copr-cli build from an SRPM upload', () => {
+  it('prints where the build is, then status follows it to succeeded', async () => {
+    expect(await waitForCliStatus(alice, helloId, 180_000)).toBe('succeeded');
+    const status = await alice.run(['status', String(helloId)]);
+    expect(status).toMatchObject({ code: 0, stdout: 'succeeded\n' });
+  }, 200_000);
+
+  it('list-builds shows id, package name and state', async () => {
+    const r = await alice.run(['list-builds', 'demo', '--output-format', 'json']);
+    expect(r.code, r.stderr).toBe(0);
+    const rows = JSON.parse(r.stdout) as Array<Record<string, unknown>>;
+    expect(rows).toContainEqual({ id: helloId, name: 'hello-cli', state: 'succeeded' });
+  });
+
+  it('download-build fetches the RPMs, the SRPM and the logs through wget -r', async () => {
+    const dest = join(work, 'download');
+    const r = await alice.run(['download-build', String(helloId), '-r', CHROOT, '--dest', dest], { timeoutMs: 120_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const files = await readdir(join(dest, CHROOT));
+    expect(files, files.join(' ')).toContain('hello-cli-1.0-1.fc44.noarch.rpm');
+    expect(files).toContain('hello-cli-1.0-1.fc44.src.rpm');
+    expect(files).toEqual(expect.arrayContaining(['hello-cli.spec', 'results.json', 'success', 'build.log', 'builder-live.log']));
+  }, 150_000);
+
+  it('get-package --with-all-builds lists the package with its builds', async () => {
+    const r = await alice.run(['get-package', 'demo', '--name', 'hello-cli', '--with-all-builds', '--with-latest-build']);
+    expect(r.code, r.stderr).toBe(0);
+    const pkg = JSON.parse(r.stdout) as { name: string; builds: Array<{ id: number; state: string }>; latest_build: { id: number } };
+    expect(pkg.name).toBe('hello-cli');
+    expect(pkg.builds.map((b) => [b.id, b.state])).toEqual([[helloId, 'succeeded']]);
+    expect(pkg.latest_build.id).toBe(helloId);
+  });
+
+  it('the SRPM task view names the upload as its source', async () => {
+    const res = await fetch(`${env.url}/backend/get-srpm-build-task/${helloId}/`);
+    expect(res.status).toBe(200);
+    const task = (await res.json()) as Record<string, unknown>;
+    expect(task).toMatchObject({
+      task_id: String(helloId),
+      build_id: helloId,
+      project_owner: 'alice',
+      project_name: 'demo',
+      project_dirname: 'demo',
+      submitter: 'alice',
+      chroot: null,
+      source_type: 2,
+      repos: [],
+      distributions_in_project: ['fedora-44'],
+    });
+    expect(JSON.parse(String(task.source_json))).toMatchObject({ pkg: 'hello-cli-1.0-1.src.rpm' });
+  });
+});
+
+describe('build options are visible after submit', () => {
+  it('a URL build: source URL, timeout, network and isolation in the build and its task', async () => {
+    const url = 'https://example.invalid/pkgs/neverthere-1.0-1.src.rpm';
+    const r = await alice.run(['build', 'demo', url, '--nowait', '-r', CHROOT, '--timeout', '4000', '--enable-net', 'on', '--isolation', 'simple']);
+    expect(r.code, r.stderr).toBe(0);
+    const id = createdBuildId(r.stdout);
+    const build = await alice.api.get(`build/${id}`);
+    expect(build.body.source_package).toEqual({ name: null, version: null, url });
+
+    const res = await fetch(`${env.url}/backend/get-build-task/${id}-${CHROOT}`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('copr-fe-be-api-version')).toBe('9');
+    const task = (await res.json()) as Record<string, unknown>;
+    expect(task).toMatchObject({
+      task_id: `${id}-${CHROOT}`,
+      build_id: id,
+      chroot: CHROOT,
+      timeout: 4000,
+      enable_net: true,
+      isolation: 'simple',
+      memory_reqs: 2048,
+      buildroot_pkgs: [],
+      with_opts: [],
+      without_opts: [],
+      sandbox: 'alice/demo--alice',
+      storage: 0,
+    });
+    expect(task).not.toHaveProperty('bootstrap');
+    expect(task.repos).toEqual([
+      { id: 'copr_base', name: 'Copr repository', baseurl: `${env.url}/results/alice/demo/${CHROOT}/`, priority: null, module_hotfixes: null, repo_gpgcheck: false },
+    ]);
+    // The URL cannot be fetched here: the SRPM stage fails, the views stay readable.
+    expect(await waitForCliStatus(alice, id, 60_000)).toBe('failed');
+    expect((await fetch(`${env.url}/backend/get-build-task/${id}-${CHROOT}`)).status).toBe(200);
+  }, 90_000);
+
+  it('unknown tasks: 404 with the backend protocol\'s message', async () => {
+    for (const path of ['get-build-task/999999-fedora-44-x86_64', 'get-build-task/nonsense', `get-build-task/${helloId}-epel-9-x86_64`, 'get-srpm-build-task/999999']) {
+      const res = await fetch(`${env.url}/backend/${path}`);
+      expect(res.status, path).toBe(404);
+      expect(await res.json()).toEqual({ msg: 'Specified task ID not found' });
+    }
+  });
+});
+
+describe('package defaults as upstream shows them', () => {
+  it('custom: builddeps and resultdir null when not given; distgit: the default instance', async () => {
+    const script = join(work, 'gen.sh');
+    await writeFile(script, '#!/bin/sh\necho generating\n');
+    expect((await alice.run(['add-package-custom', 'demo', '--name', 'gen', '--script', script])).code).toBe(0);
+    const custom = await alice.run(['get-package', 'demo', '--name', 'gen']);
+    expect(custom.code, custom.stderr).toBe(0);
+    expect(JSON.parse(custom.stdout).source_dict).toMatchObject({ script: '#!/bin/sh\necho generating\n', builddeps: null, resultdir: null });
+
+    expect((await alice.run(['add-package-distgit', 'demo', '--name', 'tar'])).code).toBe(0);
+    const dg = await alice.run(['get-package', 'demo', '--name', 'tar']);
+    expect(dg.code, dg.stderr).toBe(0);
+    expect(JSON.parse(dg.stdout)).toMatchObject({ source_type: 'distgit', source_dict: { distgit: 'fedora', clone_url: 'https://src.fedoraproject.org/rpms/tar' } });
+  });
+});
+
+describe('server-rendered pages for clients without JavaScript', () => {
+  const page = async (path: string) => {
+    const res = await fetch(`${env.url}${path}`, { redirect: 'manual' });
+    return { status: res.status, location: res.headers.get('location'), html: await res.text() };
+  };
+
+  it('/coprs/ lists the projects, escaped, inside the dashboard shell', async () => {
+    const edit = await alice.run(['modify', 'demo', '--description', 'Demo <script>alert("x")</script> & more']);
+    expect(edit.code, edit.stderr).toBe(0);
+    const { status, html } = await page('/coprs/');
+    expect(status).toBe(200);
+    expect(html).toContain('<div id="app"></div>');
+    expect(html).toContain('<script type="module" src="/assets/app.js"></script>');
+    expect(html).toContain('<a href="/coprs/alice/demo/">alice/demo</a>');
+    expect(html).toContain('Demo &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; more');
+    expect(html).not.toContain('<script>alert');
+  });
+
+  it('the project page: description, chroots with repo files, builds with states', async () => {
+    const { status, html } = await page('/coprs/alice/demo/');
+    expect(status, html).toBe(200);
+    expect(html).toContain('<h1>alice/demo</h1>');
+    expect(html).toContain(`<td>${CHROOT}</td>`);
+    expect(html).toContain('href="/coprs/alice/demo/repo/fedora-44/alice-demo-fedora-44.repo"');
+    expect(html).toMatch(new RegExp(`<a href="/coprs/alice/demo/build/${helloId}/">${helloId}</a></td><td>hello-cli</td><td>1\\.0-1</td><td><span class="state">succeeded</span>`));
+    // The linked repo file is real.
+    const repo = await fetch(`${env.url}/coprs/alice/demo/repo/fedora-44/alice-demo-fedora-44.repo`);
+    expect(repo.status).toBe(200);
+  });
+
+  it('the build page: state, package and per-chroot results; copr-cli\'s /coprs/build/<id> link redirects there', async () => {
+    const { status, html } = await page(`/coprs/alice/demo/build/${helloId}/`);
+    expect(status).toBe(200);
+    expect(html).toContain(`<h1>Build ${helloId}</h1>`);
+    expect(html).toContain('<dt>State</dt><dd><span class="state">succeeded</span></dd>');
+    expect(html).toContain('<dt>Package</dt><dd>hello-cli</dd>');
+    expect(html).toContain(`<td>${CHROOT}</td><td><span class="state">succeeded</span></td>`);
+    expect(html).toContain(`href="${env.url}/results/alice/demo/${CHROOT}/${String(helloId).padStart(8, '0')}-hello-cli/"`);
+    const short = await page(`/coprs/build/${helloId}/`);
+    expect(short.status).toBe(302);
+    expect(short.location).toBe(`/coprs/alice/demo/build/${helloId}/`);
+  });
+
+  it('missing projects and builds answer 404, still with the shell', async () => {
+    for (const path of ['/coprs/alice/nothing/', `/coprs/bob/demo/build/${helloId}/`, '/coprs/alice/demo/build/99999/', '/coprs/build/99999/']) {
+      const r = await page(path);
+      expect(r.status, path).toBe(404);
+      expect(r.html, path).toContain('<div id="app"></div>');
+    }
+  });
+});
+
+describe('copr-cli fork of a project with builds', () => {
+  it('lists the forked build, serves its RPMs, and signs with its own key', async () => {
+    const bob = await env.user('bob');
+    const fork = await bob.run(['fork', 'alice/demo', 'demo-fork']);
+    expect(fork.code, fork.stderr).toBe(0);
+    // The results are copied by a queued action; poll until the copy is published.
+    const deadline = Date.now() + 90_000;
+    let rows: Array<{ id: number; name: string; state: string }> = [];
+    let rpm = 0;
+    for (;;) {
+      const r = await bob.run(['list-builds', 'demo-fork', '--output-format', 'json']);
+      rows = r.code === 0 ? (JSON.parse(r.stdout) as typeof rows) : [];
+      const forked = rows.find((b) => b.name === 'hello-cli');
+      if (forked) {
+        const chroots = await bob.api.get<{ items: Array<{ result_url: string | null }> }>('build-chroot/list', { build_id: forked.id });
+        const url = chroots.body.items[0]?.result_url;
+        rpm = url ? (await fetch(`${url}hello-cli-1.0-1.fc44.noarch.rpm`)).status : 0;
+        // Published: the fork's repository has its own public key next to it.
+        if (rpm === 200 && (await fetch(`${env.url}/results/bob/demo-fork/pubkey.gpg`)).status === 200) break;
+      }
+      if (Date.now() > deadline) throw new Error(`fork not copied and published in time: ${JSON.stringify(rows)} rpm ${rpm}`);
+      await new Promise((ok) => setTimeout(ok, 1000));
+    }
+    expect(rows.map((b) => [b.name, b.state])).toContainEqual(['hello-cli', 'forked']);
+    const keyOf = async (project: string) => {
+      const res = await fetch(`${env.url}/results/${project}/pubkey.gpg`);
+      return res.status === 200 ? await res.text() : `missing ${res.status}`;
+    };
+    const source = await keyOf('alice/demo');
+    const copy = await keyOf('bob/demo-fork');
+    expect(source).toContain('BEGIN PGP PUBLIC KEY BLOCK');
+    expect(copy).toContain('BEGIN PGP PUBLIC KEY BLOCK');
+    expect(copy).not.toBe(source);
+
+    // dnf installs the forked package through the fork's own .repo file (gpgcheck with the fork's key).
+    const reposdir = join(work, 'repos-fork');
+    await mkdir(reposdir, { recursive: true });
+    const repoFile = await fetch(`${env.url}/coprs/bob/demo-fork/repo/fedora-44/bob-demo-fork-fedora-44.repo`);
+    expect(repoFile.status).toBe(200);
+    await writeFile(join(reposdir, 'bob-demo-fork.repo'), await repoFile.text());
+    const dnf = dnfIn(join(work, 'dnf-fork'));
+    const res = await dnf(reposdir, ['install', 'hello-cli']);
+    expect(res.ok, res.out).toBe(true);
+  }, 200_000);
+});
