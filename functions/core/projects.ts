@@ -3,6 +3,7 @@ import { badRequest, forbidden, notFound } from './errors.js';
 import type { Bootstrap, Caller, Isolation, Project, ProjectChroot, Storage } from './model.js';
 import { assertOwnerName, assertProjectName } from './names.js';
 import { AlreadyExists, type Clock, type Store } from './ports.js';
+import { refuseUnsupportedSettings } from './unsupported-settings.js';
 
 /** Project settings a client may set on add/edit (already shape-checked at the edge). */
 export interface ProjectSettings {
@@ -163,6 +164,7 @@ export async function createProject(
   }
   const chroots = await validateChroots(store, input.chroots);
   checkAdminOnly(caller, input, null);
+  refuseUnsupportedSettings(input);
   const base = projectDefaults(owner, input.name, Math.floor(clock.now() / 1000));
   const { name: _n, chroots: _c, ...settings } = input;
   void _n, _c;
@@ -197,6 +199,7 @@ export async function editProject(
   const project = await loadProject(store, owner, name);
   await requireEdit(store, caller, project);
   checkAdminOnly(caller, settings, project);
+  refuseUnsupportedSettings(settings);
   const next = applySettings(project, settings, clock.now());
   if (chroots !== undefined) await replaceChroots(store, next, await validateChroots(store, chroots));
   await store.updateProject(next);

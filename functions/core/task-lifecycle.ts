@@ -9,7 +9,7 @@ import { CoprError } from './errors.js';
 import { buildFinishedEvent, buildStartedEvent, type EventSink } from './events.js';
 import { matchAny } from './fnmatch.js';
 import type { Package, Project } from './model.js';
-import { parseChrootName } from './names.js';
+import { isValidPackageName, MAX_NAME_LENGTH, parseChrootName } from './names.js';
 import { rpmResultPrefix, srpmResultPrefix, type ResultsStore } from './results-store.js';
 
 /**
@@ -210,6 +210,11 @@ async function finishSrpm(deps: LifecycleDeps, ctx: TaskContext, status: string,
   if (!res?.name || !report.srpm_filename) {
     await deps.builds.updateBuild(build.id, { source_status: 'failed', source_ended_on: now, fail_reason: 'The SRPM stage reported no package' });
     return;
+  }
+  if (!isValidPackageName(res.name)) {
+    // Copr refuses such names (over 100 characters or outside its pattern) when importing the SRPM.
+    const shown = res.name.length > 120 ? `${res.name.slice(0, 120)}…` : res.name;
+    return finishSrpm(deps, ctx, 'failed', `Invalid package name '${shown}': at most ${MAX_NAME_LENGTH} characters of [-+_.a-zA-Z0-9]`, report);
   }
   const pkgName = res.name;
   const version = `${res.epoch ? `${res.epoch}:` : ''}${res.version}-${res.release}`;

@@ -137,11 +137,29 @@ describe('fork copies builds and results (action `fork`)', () => {
     expect(await deps.builds.listProjectBuilds('bob', 'copy')).toHaveLength(2);
   });
 
-  it('forking again into the same project with confirm copies nothing twice', async () => {
+  it('forking again into the same project with confirm copies the latest builds again, as Copr does', async () => {
+    const before = (await rec.deps!.builds.listProjectBuilds('bob', 'copy')).map((b) => b.id);
+    expect(before).toHaveLength(2);
+    rec.published.length = 0;
     const res = await bob.send('POST', 'project/fork/alice/src', { query: { ownername: 'alice', projectname: 'src' }, json: { name: 'copy', ownername: 'bob', confirm: true } });
     expect(res.status).toBe(200);
     await waitFor('second fork action', async () => (await actionsOf('bob', 'copy')).filter((a) => a.action_type === 'fork' && a.state === 'succeeded').length === 2);
-    expect(await rec.deps!.builds.listProjectBuilds('bob', 'copy')).toHaveLength(2);
+    const deps = rec.deps!;
+    const again = (await deps.builds.listProjectBuilds('bob', 'copy')).filter((b) => !before.includes(b.id));
+    expect(again).toHaveLength(2);
+    const chroots: string[] = [];
+    for (const b of again) {
+      expect(b.package_name).toBe('hello');
+      const bcs = await deps.builds.listBuildChroots(b.id);
+      for (const c of bcs) {
+        expect(c.state).toBe('forked');
+        expect(await deps.results.exists(`bob/copy/${c.name}/${String(b.id).padStart(8, '0')}-hello/success`)).toBe(true);
+        chroots.push(c.name);
+      }
+    }
+    expect(chroots.sort()).toEqual(['epel-10-x86_64', 'fedora-44-x86_64']);
+    // The new copies are published into the fork's repositories.
+    expect(rec.published.filter((p) => p.owner === 'bob').map((p) => p.chroot).sort()).toEqual(['epel-10-x86_64', 'fedora-44-x86_64']);
   });
 });
 
