@@ -4,6 +4,7 @@ import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { raw } from '../api/responses.js';
 import type { Route } from '../api/router.js';
+import { extraDashboardPatterns } from './dashboard-extra-pages.js';
 import type { LocalBase, LocalPlugin } from './service.js';
 
 /**
@@ -31,6 +32,7 @@ export function dashboardPagePatterns(): string[] {
     for (const p of PROJECT_PAGES) out.push(`${owner}/{project}/${p}`);
     out.push(`${owner}/{project}/build/{build_id}`, `${owner}/{project}/package/{package_name}`);
   }
+  out.push(...extraDashboardPatterns());
   return out;
 }
 
