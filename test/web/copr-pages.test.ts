@@ -189,7 +189,7 @@ describe('Copr web pages', () => {
         error: doc.getElementsByTagName('parsererror').length > 0,
         root: doc.documentElement.nodeName,
         version: doc.documentElement.getAttribute('version'),
-        items: [...doc.getElementsByTagName('item')].map((i) => ({
+        items: Array.from(doc.getElementsByTagName('item')).map((i) => ({
           title: i.getElementsByTagName('title')[0]?.textContent ?? '',
           link: i.getElementsByTagName('link')[0]?.textContent ?? '',
           pubDate: i.getElementsByTagName('pubDate')[0]?.textContent ?? '',
