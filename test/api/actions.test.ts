@@ -126,7 +126,13 @@ describe('fork copies builds and results (action `fork`)', () => {
     expect(copies.find((c) => c.id === fedora)?.srpm_url).toBe(`${t.service.config.RESULTS_BASE_URL}/bob/copy/srpm-builds/${String(fedora).padStart(8, '0')}/hello-1.0-1.src.rpm`);
     // The source is untouched.
     expect(await deps.results.get(`alice/src/fedora-44-x86_64/${String(newer).padStart(8, '0')}-hello/hello-1.0-1.noarch.rpm`)).not.toBeNull();
-    expect(rec.published.filter((p) => p.owner === 'bob').map((p) => [p.chroot, p.adds])).toEqual([
+    const bobs = rec.published.filter((p) => p.owner === 'bob');
+    // The new fork's empty repositories first (as for any new project), then the copies.
+    expect(bobs.filter((p) => p.adds.length === 0).map((p) => [p.chroot, p.full])).toEqual([
+      ['epel-10-x86_64', true],
+      ['fedora-44-x86_64', true],
+    ]);
+    expect(bobs.filter((p) => p.adds.length > 0).map((p) => [p.chroot, p.adds])).toEqual([
       ['epel-10-x86_64', [dir(epel)]],
       ['fedora-44-x86_64', [dir(fedora)]],
     ]);

@@ -10,6 +10,7 @@ import { jsonBody, queryValue, requiredQuery, zBool, zIntLike, zStringList } fro
 import { pageResult, paginate, parsePage, type Orderable } from '../pagination.js';
 import type { Route, RouteRequest } from '../router.js';
 import { projectToApi } from '../serialize.js';
+import { publishProjectRepos } from '../initial-repos.js';
 
 const TEXT = z.string().max(100_000);
 const URLISH = z.string().max(2048).regex(/^(https?|copr):\/\/\S+$/, 'Invalid URL (http://, https:// or copr://)');
@@ -109,7 +110,10 @@ async function addProject(req: RouteRequest, ctx: AppContext) {
     name,
     chroots: chroots ?? [],
   }, existOk);
-  if (!existed) await notifyProject(ctx, 'project.created', p);
+  if (!existed) {
+    await notifyProject(ctx, 'project.created', p);
+    await publishProjectRepos(ctx, p, [...new Set(chroots ?? [])]);
+  }
   return projectView(ctx, p);
 }
 
@@ -134,7 +138,12 @@ async function editProjectRoute(req: RouteRequest, ctx: AppContext) {
   const repoList = repos ?? additional_repos;
   if (repoList !== undefined) settings.additional_repos = repoList;
   const before = chroots ? await ctx.store.listProjectChroots(req.params.ownername!, req.params.projectname!) : [];
+  const wasDevel = (await ctx.store.getProject(req.params.ownername!, req.params.projectname!))?.devel_mode === true;
   const p = await editProject(ctx.store, ctx.clock, req.caller!, req.params.ownername!, req.params.projectname!, settings, chroots);
+  // New chroots get their empty repositories; leaving devel mode republishes every main one.
+  const now = (await ctx.store.listProjectChroots(p.ownername, p.name)).map((c) => c.mock_chroot);
+  const had = new Set(before.map((c) => c.mock_chroot));
+  await publishProjectRepos(ctx, p, wasDevel && !p.devel_mode ? now : chroots ? now.filter((c) => !had.has(c)) : []);
   // Dropped chroots: their repositories go after a grace period (re-adding in time keeps them).
   for (const c of before) {
     if (!chroots!.includes(c.mock_chroot)) await ctx.services.actions?.removeChroot(p, c.mock_chroot);
@@ -180,11 +189,13 @@ const ForkBody = z.object({
 /** `copr-cli fork`: returns the destination; builds are copied by the forks service, when there is one. */
 async function forkProjectRoute(req: RouteRequest, ctx: AppContext) {
   const body = ForkBody.parse(jsonBody(req));
-  const { source, project } = await forkProject(ctx.store, ctx.clock, req.caller!, req.params.ownername!, req.params.projectname!, {
+  const { source, project, created } = await forkProject(ctx.store, ctx.clock, req.caller!, req.params.ownername!, req.params.projectname!, {
     name: body.name,
     ownername: body.ownername ?? req.caller!.user.name,
     confirm: body.confirm ?? false,
   });
+  // A new fork's repositories exist (empty, signed with its own key) before its copies land.
+  if (created) await publishProjectRepos(ctx, project, (await ctx.store.listProjectChroots(project.ownername, project.name)).map((c) => c.mock_chroot));
   await ctx.services.forks?.copyBuilds(source, project);
   return projectView(ctx, project);
 }
