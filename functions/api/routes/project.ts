@@ -10,6 +10,7 @@ import { jsonBody, queryValue, requiredQuery, zBool, zIntLike, zStringList } fro
 import { pageResult, paginate, parsePage, type Orderable } from '../pagination.js';
 import type { Route, RouteRequest } from '../router.js';
 import { projectToApi } from '../serialize.js';
+import { chrootsToPublishAfterEdit } from '../../core/initial-repos.js';
 import { publishProjectRepos } from '../initial-repos.js';
 
 const TEXT = z.string().max(100_000);
@@ -137,15 +138,14 @@ async function editProjectRoute(req: RouteRequest, ctx: AppContext) {
   const settings: ProjectSettings = { ...toSettings(rest) };
   const repoList = repos ?? additional_repos;
   if (repoList !== undefined) settings.additional_repos = repoList;
-  const before = chroots ? await ctx.store.listProjectChroots(req.params.ownername!, req.params.projectname!) : [];
+  const before = await ctx.store.listProjectChroots(req.params.ownername!, req.params.projectname!);
   const wasDevel = (await ctx.store.getProject(req.params.ownername!, req.params.projectname!))?.devel_mode === true;
   const p = await editProject(ctx.store, ctx.clock, req.caller!, req.params.ownername!, req.params.projectname!, settings, chroots);
   // New chroots get their empty repositories; leaving devel mode republishes every main one.
   const now = (await ctx.store.listProjectChroots(p.ownername, p.name)).map((c) => c.mock_chroot);
-  const had = new Set(before.map((c) => c.mock_chroot));
-  await publishProjectRepos(ctx, p, wasDevel && !p.devel_mode ? now : chroots ? now.filter((c) => !had.has(c)) : []);
+  await publishProjectRepos(ctx, p, chrootsToPublishAfterEdit({ devel_mode: wasDevel, chroots: before.map((c) => c.mock_chroot) }, { devel_mode: p.devel_mode, chroots: now }));
   // Dropped chroots: their repositories go after a grace period (re-adding in time keeps them).
-  for (const c of before) {
+  for (const c of chroots ? before : []) {
     if (!chroots!.includes(c.mock_chroot)) await ctx.services.actions?.removeChroot(p, c.mock_chroot);
   }
   await notifyProject(ctx, 'project.updated', p);
