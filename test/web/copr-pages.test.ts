@@ -38,8 +38,9 @@ describe('Copr web pages', () => {
       ['alice', 'pages', ['fedora-44-x86_64', 'epel-10-x86_64']],
       ['@team', 'gp', ['fedora-44-x86_64']],
       ['alice', 'doomed', ['fedora-44-x86_64']],
+      ['alice', 'hidden', ['fedora-44-x86_64']],
     ] as const) {
-      expect((await createProject(api, owner, name, { chroots: [...chroots] })).status).toBe(200);
+      expect((await createProject(api, owner, name, { chroots: [...chroots], unlisted_on_hp: name === 'hidden' })).status).toBe(200);
     }
     const added = await api.send('POST', 'package/add/alice/pages/hello/scm', {
       query: { ownername: 'alice', projectname: 'pages', package_name: 'hello', source_type_text: 'scm' },
@@ -59,6 +60,11 @@ describe('Copr web pages', () => {
     const b3 = await submit('gp', '@team');
     await completeSrpm(deps, await startTask(deps, String(b3.id)), 'odd', '2<&>"x', '1');
     ids.odd = b3.id;
+    // A finished build of an unlisted project: it stays off the feed.
+    const b4 = await submit('hidden');
+    await finishSrpm(deps, b4, 'secret');
+    await finishRpm(deps, b4.id, 'fedora-44-x86_64', 'succeeded');
+    ids.hidden = b4.id;
 
     browser = await launchBrowser();
     alice = await newUser(browser, svc.service.url);
@@ -129,7 +135,7 @@ describe('Copr web pages', () => {
     await form.getByRole('button', { name: 'Rebuild' }).click();
     await page.waitForURL(/\/coprs\/alice\/pages\/build\/\d+\/$/);
     const id = Number(/\/build\/(\d+)\/$/.exec(page.url())![1]);
-    expect(id).toBeGreaterThan(ids.odd!);
+    expect(id).toBeGreaterThan(ids.hidden!);
     const build = (await rec.deps!.builds.getBuild(id))!;
     expect(build).toMatchObject({ package_name: 'hello', ownername: 'alice', projectname: 'pages', chroots_requested: ['fedora-44-x86_64'] });
 
@@ -203,6 +209,8 @@ describe('Copr web pages', () => {
     const odd = feed.items.find((i) => i.link === `${svc.service.url}/coprs/g/team/gp/build/${ids.odd}/`);
     expect(odd?.title).toBe(`@team/gp: build #${ids.odd} of odd 2<&>"x-1`);
     expect(xml).toContain('2&lt;&amp;&gt;&quot;x-1');
+    expect(feed.items.some((i) => i.link.includes('/hidden/'))).toBe(false);
+    expect(feed.items.some((i) => i.link.endsWith(`/build/${ids.hidden}/`))).toBe(false);
   });
 
   it('answers 200 with the dashboard for every one of these URLs, user and group projects alike', async () => {
