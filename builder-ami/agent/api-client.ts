@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import * as z from 'zod';
 import type { FetchFn } from './download.js';
+import { HeartbeatResponseSchema, UploadUrlResponseSchema } from '../../functions/core/builder-protocol.js';
 import { TaskSchema, type Task, type TaskOutcome } from './task.js';
 
 export class BuilderApiError extends Error {
@@ -27,13 +28,6 @@ export interface ApiClientOptions {
   /** First retry delay; doubles per attempt. */
   retryBaseMs?: number;
 }
-
-const HeartbeatResponseSchema = z.object({ cancel: z.boolean() });
-const UploadUrlResponseSchema = z.object({
-  url: z.string().min(1),
-  method: z.literal('PUT').default('PUT'),
-  headers: z.record(z.string(), z.string()).default({}),
-});
 
 function retryable(status: number): boolean {
   return status >= 500 || status === 408;

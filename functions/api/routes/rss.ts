@@ -1,5 +1,5 @@
 import type { Build } from '../../core/build-model.js';
-import { buildSystemOf, type AppContext } from '../context.js';
+import type { AppContext } from '../context.js';
 import { raw } from '../responses.js';
 import type { Route } from '../router.js';
 
@@ -44,7 +44,7 @@ function item(base: string, b: Build): string {
 
 async function rss(_req: unknown, ctx: AppContext) {
   const base = ctx.config.FRONTEND_URL.replace(/\/+$/, '');
-  const recent = await buildSystemOf(ctx).builds.listRecentBuilds(ITEMS);
+  const recent = await ctx.app.ports.builds.listRecentBuilds(ITEMS);
   // Unlisted projects stay off the feed as they stay off the home page; one read per project.
   const listed = new Map<string, boolean>();
   const shown: Build[] = [];
