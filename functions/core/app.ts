@@ -147,7 +147,7 @@ export function createApp(ports: Ports, settings: AppSettings): App {
     log: ports.log,
   };
   const enqueue: EnqueueDeps = { store: ports.store, actions: ports.actions, clock: ports.clock, wake: ports.wakeActions };
-  const projectFlows: ProjectFlowDeps = { ...enqueue, events: ports.events, log: ports.log };
+  const projectFlows: ProjectFlowDeps = { ...enqueue, events: ports.events, log: ports.log, publish: ports.publish };
   const dispatcher: DispatcherDeps = {
     builds: ports.builds,
     fleet: ports.fleet,

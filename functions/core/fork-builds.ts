@@ -21,26 +21,19 @@ async function mainDirBuilds(deps: Pick<ActionDeps, 'builds'>, p: Project): Prom
   return Promise.all(builds.map(async (build) => ({ build, chroots: await deps.builds.listBuildChroots(build.id) })));
 }
 
-/** Package and chroot pairs the destination already has a successful build for. */
-async function alreadyThere(deps: Pick<ActionDeps, 'builds'>, dst: Project): Promise<Set<string>> {
-  const have = new Set<string>();
-  for (const { build, chroots } of await mainDirBuilds(deps, dst)) {
-    for (const c of chroots) if (COPYABLE.has(c.state)) have.add(`${build.package_name}\n${c.name}`);
-  }
-  return have;
-}
-
-/** Decides what to copy and allocates the destination build ids. */
+/**
+ * Decides what to copy and allocates the destination build ids. Like Copr, forking
+ * again into an existing fork (`--confirm`) copies the source's latest builds again,
+ * as new builds, even where the destination already has builds of those packages.
+ */
 export async function planFork(deps: Pick<ActionDeps, 'builds' | 'store'>, src: Project, dst: Project): Promise<ForkItem[]> {
   const dstChroots = new Set((await deps.store.listProjectChroots(dst.ownername, dst.name)).map((c) => c.mock_chroot));
-  const have = await alreadyThere(deps, dst);
   // Latest successful build per (package, chroot): highest build id wins.
   const latest = new Map<string, { build: Build; chroot: BuildChroot }>();
   for (const { build, chroots } of await mainDirBuilds(deps, src)) {
     for (const c of chroots) {
       if (!COPYABLE.has(c.state) || !c.result_dir || !dstChroots.has(c.name)) continue;
       const key = `${build.package_name}\n${c.name}`;
-      if (have.has(key)) continue;
       const seen = latest.get(key);
       if (!seen || seen.build.id < build.id) latest.set(key, { build, chroot: c });
     }

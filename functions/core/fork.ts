@@ -11,7 +11,8 @@ import { activeChrootNames } from './usable-chroots.js';
  * (with their options and comps) and its packages. Builds and results are copied by
  * a separate service (the route calls it); this module never pretends it did.
  * Forking into an existing project needs `confirm` and then only adds the packages
- * the destination lacks; its settings and chroots stay as they are.
+ * the destination lacks; its settings and chroots stay as they are, and the builds
+ * are copied again (fork-builds.ts), as Copr does.
  */
 
 export interface ForkTarget {

@@ -76,6 +76,8 @@ export function assertOwnerName(owner: string): void {
 }
 
 export function assertPackageName(name: string): void {
+  // Copr's package name column holds 100 characters; its form says so before the pattern.
+  if (name.length > MAX_NAME_LENGTH) throw badRequest(`package_name: Field cannot be longer than ${MAX_NAME_LENGTH} characters.`);
   if (!isValidPackageName(name)) {
     throw badRequest(`package_name: Please enter a valid package name in format: [-+_.a-zA-Z0-9]+`);
   }

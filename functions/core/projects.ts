@@ -4,6 +4,7 @@ import type { Bootstrap, Caller, Isolation, Project, ProjectChroot, Storage } fr
 import { checkCoprRepoRefs } from './copr-repo-refs.js';
 import { assertOwnerName, assertProjectName } from './names.js';
 import { AlreadyExists, type Clock, type Store } from './ports.js';
+import { refuseUnsupportedSettings } from './unsupported-settings.js';
 import { activeChrootNames } from './usable-chroots.js';
 
 /** Project settings a client may set on add/edit (already shape-checked at the edge). */
@@ -166,6 +167,7 @@ export async function createProject(
   const chroots = await validateChroots(store, input.chroots);
   await checkCoprRepoRefs(store, repoLists(input));
   checkAdminOnly(caller, input, null);
+  refuseUnsupportedSettings(input);
   const base = projectDefaults(owner, input.name, Math.floor(clock.now() / 1000));
   const { name: _n, chroots: _c, ...settings } = input;
   void _n, _c;
@@ -209,6 +211,7 @@ export async function editProject(
   const project = await loadProject(store, owner, name);
   await requireEdit(store, caller, project);
   checkAdminOnly(caller, settings, project);
+  refuseUnsupportedSettings(settings);
   await checkCoprRepoRefs(store, repoLists(settings));
   const next = applySettings(project, settings, clock.now());
   if (chroots !== undefined) await replaceChroots(store, next, await validateChroots(store, chroots));

@@ -6,7 +6,7 @@ import { newBuildChroot, newTask } from './builds.js';
 import { buildFinishedEvent } from './events.js';
 import { matchAny } from './fnmatch.js';
 import type { Package, Project } from './model.js';
-import { parseChrootName } from './names.js';
+import { isValidPackageName, MAX_NAME_LENGTH, parseChrootName } from './names.js';
 import { srpmResultPrefix } from './results-store.js';
 import { epochSeconds, notify, type LifecycleDeps } from './lifecycle-deps.js';
 import { usableChroots } from './usable-chroots.js';
@@ -110,6 +110,11 @@ async function finishSrpm(deps: LifecycleDeps, ctx: TaskContext, status: string,
     return;
   }
   const res = parsed.data;
+  if (!isValidPackageName(res.name)) {
+    // Copr refuses such names (over 100 characters or outside its pattern) when importing the SRPM.
+    const shown = res.name.length > 120 ? `${res.name.slice(0, 120)}…` : res.name;
+    return finishSrpm(deps, ctx, 'failed', `Invalid package name '${shown}': at most ${MAX_NAME_LENGTH} characters of [-+_.a-zA-Z0-9]`, report);
+  }
   const pkgName = res.name;
   const version = `${res.epoch ? `${res.epoch}:` : ''}${res.version}-${res.release}`;
   const pkg = await ensurePackage(deps, project, pkgName, build);

@@ -8,6 +8,7 @@ import { serverPageFor } from '../api/html/server-pages.js';
 import { raw } from '../api/responses.js';
 import type { Route, RouteRequest } from '../api/router.js';
 import { type DashboardConfig, LOGIN_CALLBACK_PATH } from '../../web/src/dashboard-config.js';
+import { extraDashboardPatterns } from './dashboard-extra-pages.js';
 import type { LocalBase, LocalPlugin } from './service.js';
 
 export type { DashboardConfig };
@@ -37,6 +38,7 @@ export function dashboardPagePatterns(): string[] {
     for (const p of PROJECT_PAGES) out.push(`${owner}/{project}/${p}`);
     out.push(`${owner}/{project}/build/{build_id}`, `${owner}/{project}/package/{package_name}`);
   }
+  out.push(...extraDashboardPatterns());
   return out;
 }
 

@@ -126,7 +126,13 @@ describe('fork copies builds and results (action `fork`)', () => {
     expect(copies.find((c) => c.id === fedora)?.srpm_url).toBe(`${t.service.config.RESULTS_BASE_URL}/bob/copy/srpm-builds/${String(fedora).padStart(8, '0')}/hello-1.0-1.src.rpm`);
     // The source is untouched.
     expect(await deps.results.get(`alice/src/fedora-44-x86_64/${String(newer).padStart(8, '0')}-hello/hello-1.0-1.noarch.rpm`)).not.toBeNull();
-    expect(rec.published.filter((p) => p.owner === 'bob').map((p) => [p.chroot, p.adds])).toEqual([
+    const bobs = rec.published.filter((p) => p.owner === 'bob');
+    // The new fork's empty repositories first (as for any new project), then the copies.
+    expect(bobs.filter((p) => p.adds.length === 0).map((p) => [p.chroot, p.full])).toEqual([
+      ['epel-10-x86_64', true],
+      ['fedora-44-x86_64', true],
+    ]);
+    expect(bobs.filter((p) => p.adds.length > 0).map((p) => [p.chroot, p.adds])).toEqual([
       ['epel-10-x86_64', [dir(epel)]],
       ['fedora-44-x86_64', [dir(fedora)]],
     ]);
@@ -137,11 +143,29 @@ describe('fork copies builds and results (action `fork`)', () => {
     expect(await deps.builds.listProjectBuilds('bob', 'copy')).toHaveLength(2);
   });
 
-  it('forking again into the same project with confirm copies nothing twice', async () => {
+  it('forking again into the same project with confirm copies the latest builds again, as Copr does', async () => {
+    const before = (await rec.deps!.builds.listProjectBuilds('bob', 'copy')).map((b) => b.id);
+    expect(before).toHaveLength(2);
+    rec.published.length = 0;
     const res = await bob.send('POST', 'project/fork/alice/src', { query: { ownername: 'alice', projectname: 'src' }, json: { name: 'copy', ownername: 'bob', confirm: true } });
     expect(res.status).toBe(200);
     await waitFor('second fork action', async () => (await actionsOf('bob', 'copy')).filter((a) => a.action_type === 'fork' && a.state === 'succeeded').length === 2);
-    expect(await rec.deps!.builds.listProjectBuilds('bob', 'copy')).toHaveLength(2);
+    const deps = rec.deps!;
+    const again = (await deps.builds.listProjectBuilds('bob', 'copy')).filter((b) => !before.includes(b.id));
+    expect(again).toHaveLength(2);
+    const chroots: string[] = [];
+    for (const b of again) {
+      expect(b.package_name).toBe('hello');
+      const bcs = await deps.builds.listBuildChroots(b.id);
+      for (const c of bcs) {
+        expect(c.state).toBe('forked');
+        expect(await deps.results.exists(`bob/copy/${c.name}/${String(b.id).padStart(8, '0')}-hello/success`)).toBe(true);
+        chroots.push(c.name);
+      }
+    }
+    expect(chroots.sort()).toEqual(['epel-10-x86_64', 'fedora-44-x86_64']);
+    // The new copies are published into the fork's repositories.
+    expect(rec.published.filter((p) => p.owner === 'bob').map((p) => p.chroot).sort()).toEqual(['epel-10-x86_64', 'fedora-44-x86_64']);
   });
 });
 

@@ -192,6 +192,15 @@ describe('Function: runPublisherTask', () => {
     expect(await checksig(`${repos[1]}/00000011-b/pkgb-1.0-1.noarch.rpm`, pub, 'race-b')).toMatch(/Signature, key ID [0-9a-f]+: OK/);
   });
 
+  it("creates a new project's empty signed repository and its pubkey.gpg (a full run with nothing in the chroot)", async () => {
+    const repo = `bob/fresh/${CHROOT}`;
+    expect(await results.list('bob/fresh/')).toEqual([]);
+    await runPublisherTask({ owner: 'bob', dirname: 'fresh', chroot: CHROOT, adds: [], full: true, devel: false }, freshDeps());
+    const fetched = await fetchRepo(repo, 'fresh');
+    expect(await primaryLocations(fetched.repodata)).toEqual([]);
+    await verifyRepomd(fetched.repodata, fetched.pubkey, join(tmp, 'gpg-fresh'));
+  });
+
   it('publishes comps.xml into a chroot that has no repodata and no new builds yet', async () => {
     const repo = 'alice/proj/epel-10-x86_64';
     const comps = [

@@ -6,15 +6,22 @@ import { ApiPage } from './pages/api-page.js';
 import { BuildPage } from './pages/build.js';
 import { BuildsPage } from './pages/builds.js';
 import { CallbackPage } from './pages/callback.js';
+import { DeleteProjectPage } from './pages/delete-project.js';
 import { HomePage } from './pages/home.js';
+import { IntegrationsPage } from './pages/integrations.js';
+import { MonitorPage } from './pages/monitor.js';
 import { NewBuildPage } from './pages/new-build.js';
 import { NewProjectPage } from './pages/new-project.js';
 import { OwnerPage } from './pages/owner.js';
+import { PackageEditPage, PackageRebuildPage } from './pages/package-actions.js';
 import { PackagePage } from './pages/package.js';
 import { PackagesPage } from './pages/packages.js';
 import { ProjectPage } from './pages/project.js';
+import { ProjectsPage } from './pages/projects.js';
+import { RepositoriesPage } from './pages/repositories.js';
 import { SettingsPage } from './pages/settings.js';
 import { StatusPage } from './pages/status.js';
+import { UserInfoPage } from './pages/user-info.js';
 import { useTitle } from './title.js';
 
 export function App() {
@@ -39,6 +46,7 @@ export function App() {
         </Link>
         <nav aria-label="Main">
           <Link href="/">Home</Link>
+          <Link href="/coprs/">Projects</Link>
           <Link href="/status/">Status</Link>
           {session ? <Link href="/coprs/add/">New project</Link> : null}
           <Link href="/api/">API</Link>
@@ -49,6 +57,7 @@ export function App() {
               <Link href={`/coprs/${encodeURIComponent(session.username)}/`} data-testid="whoami">
                 {session.username}
               </Link>
+              <Link href="/user/info">My info</Link>
               <button type="button" class="link" onClick={logout}>
                 Log out
               </button>
@@ -75,7 +84,23 @@ function Page({ route, query }: { route: ReturnType<typeof matchRoute>; query: U
     case 'home':
       return <HomePage query={query} />;
     case 'status':
-      return <StatusPage />;
+      return <StatusPage kind={route.kind} />;
+    case 'projects':
+      return <ProjectsPage query={query} />;
+    case 'user-info':
+      return <UserInfoPage />;
+    case 'monitor':
+      return <MonitorPage owner={route.owner} project={route.project} />;
+    case 'integrations':
+      return <IntegrationsPage owner={route.owner} project={route.project} />;
+    case 'repositories':
+      return <RepositoriesPage owner={route.owner} project={route.project} />;
+    case 'delete':
+      return <DeleteProjectPage owner={route.owner} project={route.project} />;
+    case 'package-rebuild':
+      return <PackageRebuildPage owner={route.owner} project={route.project} name={route.name} />;
+    case 'package-edit':
+      return <PackageEditPage owner={route.owner} project={route.project} name={route.name} />;
     case 'api':
       return <ApiPage />;
     case 'callback':

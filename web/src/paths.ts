@@ -14,8 +14,8 @@ export function buildPath(ownername: string, project: string, id: number): strin
   return projectPath(ownername, project, `build/${id}`);
 }
 
-export function packagePath(ownername: string, project: string, name: string): string {
-  return projectPath(ownername, project, `package/${encodeURIComponent(name)}`);
+export function packagePath(ownername: string, project: string, name: string, page = ''): string {
+  return projectPath(ownername, project, `package/${encodeURIComponent(name)}${page ? `/${page}` : ''}`);
 }
 
 /** `name_release` of a chroot: everything before the last `-` (the arch). */
@@ -30,27 +30,36 @@ export function repoFilePath(ownername: string, project: string, nr: string): st
   return projectPath(ownername, project, `repo/${encodeURIComponent(nr)}`) + `${fileOwner}-${project}-${nr}.repo`;
 }
 
+export type StatusKind = 'all' | 'pending' | 'running' | 'importing' | 'stats';
+const STATUS_KINDS: readonly StatusKind[] = ['pending', 'running', 'importing', 'stats'];
+
 export type Route =
   | { page: 'home' }
-  | { page: 'status' }
+  | { page: 'projects' }
+  | { page: 'user-info' }
+  | { page: 'status'; kind: StatusKind }
   | { page: 'api' }
   | { page: 'callback' }
   | { page: 'new-project' }
   | { page: 'owner'; owner: string }
-  | { page: 'project' | 'builds' | 'packages' | 'edit' | 'add-build'; owner: string; project: string }
+  | { page: 'project' | 'builds' | 'packages' | 'edit' | 'add-build' | 'monitor' | 'integrations' | 'repositories' | 'delete'; owner: string; project: string }
   | { page: 'build'; owner: string; project: string; id: number }
-  | { page: 'package'; owner: string; project: string; name: string }
+  | { page: 'package' | 'package-rebuild' | 'package-edit'; owner: string; project: string; name: string }
   | { page: 'not-found' };
 
-const PROJECT_PAGES: Record<string, 'builds' | 'packages' | 'edit' | 'add-build'> = {
+const PROJECT_PAGES: Record<string, 'builds' | 'packages' | 'edit' | 'add-build' | 'monitor' | 'integrations' | 'repositories' | 'delete'> = {
   builds: 'builds',
   packages: 'packages',
   edit: 'edit',
   permissions: 'edit',
   add_build: 'add-build',
+  monitor: 'monitor',
+  integrations: 'integrations',
+  repositories: 'repositories',
+  delete: 'delete',
 };
 
-/** URL → page; keep in step with functions/local/web-plugin.ts. */
+/** URL → page; keep in step with functions/local/web-plugin.ts and dashboard-extra-pages.ts. */
 export function matchRoute(path: string): Route {
   let segs: string[];
   try {
@@ -60,7 +69,13 @@ export function matchRoute(path: string): Route {
   }
   if (segs.length === 0) return { page: 'home' };
   const [first, ...rest] = segs;
-  if (segs.length === 1 && first === 'status') return { page: 'status' };
+  if (segs.length === 1 && first === 'status') return { page: 'status', kind: 'all' };
+  if (segs.length === 2 && first === 'status') {
+    const kind = STATUS_KINDS.find((k) => k === rest[0]);
+    return kind ? { page: 'status', kind } : { page: 'not-found' };
+  }
+  if (segs.length === 2 && first === 'user' && rest[0] === 'info') return { page: 'user-info' };
+  if (segs.length === 1 && first === 'coprs') return { page: 'projects' };
   if (segs.length === 1 && first === 'api') return { page: 'api' };
   if (segs.length === 2 && first === 'login' && rest[0] === 'callback') return { page: 'callback' };
   if (first !== 'coprs') return { page: 'not-found' };
@@ -78,6 +93,10 @@ export function matchRoute(path: string): Route {
   }
   const [project, page, arg, ...extra] = tail;
   if (project === undefined) return { page: 'owner', owner };
+  if (page === 'package' && arg !== undefined && extra.length === 1) {
+    if (extra[0] === 'rebuild') return { page: 'package-rebuild', owner, project, name: arg };
+    if (extra[0] === 'edit') return { page: 'package-edit', owner, project, name: arg };
+  }
   if (extra.length > 0) return { page: 'not-found' };
   if (page === undefined) return { page: 'project', owner, project };
   if (arg === undefined) {

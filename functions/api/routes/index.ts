@@ -13,8 +13,10 @@ import { projectChrootRoutes } from './project-chroot.js';
 import { projectRoutes } from './project.js';
 import { webhookRoutes } from './webhooks.js';
 import { repoFileRoutes } from './repo-files.js';
+import { rssRoutes } from './rss.js';
+import { webPageRoutes } from './web-pages.js';
 
 /** Every API route, in one table; extra routes (builds, repos, backend) are added by their owners. */
 export function buildRouter(extra: Route[] = []): Router {
-  return new Router().add(...generalRoutes, ...projectRoutes, ...mockChrootRoutes, ...packageRoutes, ...projectChrootRoutes, ...permissionRoutes, ...buildRoutes, ...buildChrootRoutes, ...monitorRoutes, ...builderRoutes, ...webhookRoutes, ...repoFileRoutes, ...actionRoutes, ...backendTaskRoutes, ...extra);
+  return new Router().add(...generalRoutes, ...projectRoutes, ...mockChrootRoutes, ...packageRoutes, ...projectChrootRoutes, ...permissionRoutes, ...buildRoutes, ...buildChrootRoutes, ...monitorRoutes, ...builderRoutes, ...webhookRoutes, ...repoFileRoutes, ...actionRoutes, ...backendTaskRoutes, ...webPageRoutes, ...rssRoutes, ...extra);
 }

@@ -16,7 +16,7 @@ export interface ProjectView {
   reloadProject: () => void;
 }
 
-type Tab = 'overview' | 'builds' | 'packages' | 'add-build' | 'edit' | 'build' | 'package';
+type Tab = 'overview' | 'builds' | 'packages' | 'monitor' | 'repositories' | 'add-build' | 'edit' | 'integrations' | 'delete' | 'build' | 'package';
 
 /** Breadcrumb, heading and tabs shared by every project page; loads the project once. */
 export function ProjectFrame({ owner, project, tab, title, children }: { owner: string; project: string; tab: Tab; title: string; children: (v: ProjectView) => ComponentChildren }) {
@@ -28,8 +28,12 @@ export function ProjectFrame({ owner, project, tab, title, children }: { owner: 
     ['overview', 'Overview', projectPath(owner, project), true],
     ['builds', 'Builds', projectPath(owner, project, 'builds'), true],
     ['packages', 'Packages', projectPath(owner, project, 'packages'), true],
+    ['monitor', 'Monitor', projectPath(owner, project, 'monitor'), true],
+    ['repositories', 'Repositories', projectPath(owner, project, 'repositories'), true],
     ['add-build', 'New build', projectPath(owner, project, 'add_build'), canBuild],
     ['edit', 'Settings', projectPath(owner, project, 'edit'), session !== null],
+    ['integrations', 'Integrations', projectPath(owner, project, 'integrations'), session !== null],
+    ['delete', 'Delete', projectPath(owner, project, 'delete'), session !== null],
   ];
   return (
     <>

@@ -5,9 +5,9 @@ import { PackageForm } from '../components/package-form.js';
 import { ProjectFrame, type ProjectView } from '../components/project-frame.js';
 import { BuildTable } from '../components/tables.js';
 import { ErrorMessage, Loading } from '../components/ui.js';
-import { buildPath } from '../paths.js';
+import { buildPath, packagePath } from '../paths.js';
 import { useCanEdit } from '../permissions.js';
-import { navigate } from '../router.js';
+import { Link, navigate } from '../router.js';
 import type { Build, Package, Paginated } from '../types.js';
 import { useLoad } from '../use-api.js';
 
@@ -64,7 +64,7 @@ function PackageDetail({ view, name }: { view: ProjectView; name: string }) {
             <button type="button" disabled={busy || pkg.data.source_type === 'unset'} onClick={() => void rebuild()}>
               Rebuild
             </button>
-            {pkg.data.source_type === 'unset' ? <span class="muted small">No source is set for this package.</span> : null}
+            {pkg.data.source_type === 'unset' ? <span class="muted small">No source is set for this package.</span> : <Link href={packagePath(p.ownername, p.name, name, 'rebuild')}>Rebuild in chosen chroots…</Link>}
           </div>
         ) : null}
         <ErrorMessage error={error} />

@@ -1,15 +1,34 @@
 import { ApiError, get } from '../api.js';
 import { ErrorMessage, Loading, Notice } from '../components/ui.js';
-import { buildPath } from '../paths.js';
+import { buildPath, type StatusKind } from '../paths.js';
 import { Link } from '../router.js';
 import { useTitle } from '../title.js';
 import type { QueueItem, QueueStatus } from '../types.js';
 import { useLoad } from '../use-api.js';
 
-const KINDS = ['pending', 'starting', 'running'] as const;
+const STATES = ['pending', 'starting', 'running'] as const;
+/** The SRPM stage's tasks carry this chroot name. */
+const SRPM = 'srpm-builds';
 
-export function StatusPage() {
-  useTitle('Build queue');
+const TABS: Array<[StatusKind, string, string]> = [
+  ['all', 'Queue', '/status/'],
+  ['pending', 'Pending', '/status/pending/'],
+  ['running', 'Running', '/status/running/'],
+  ['importing', 'Importing', '/status/importing/'],
+  ['stats', 'Statistics', '/status/stats/'],
+];
+
+const TITLES: Record<StatusKind, string> = {
+  all: 'Build queue',
+  pending: 'Pending tasks',
+  running: 'Running tasks',
+  importing: 'Importing',
+  stats: 'Queue statistics',
+};
+
+/** Copr's `/status/...` pages, all from `GET /api_3/status/queue`. */
+export function StatusPage({ kind }: { kind: StatusKind }) {
+  useTitle(TITLES[kind]);
   const res = useLoad(
     async () => {
       try {
@@ -23,31 +42,129 @@ export function StatusPage() {
     [],
     { pollMs: (d) => (d ? 10_000 : null) },
   );
+  const q = res.data;
   return (
     <>
-      <h1 tabIndex={-1}>Build queue</h1>
+      <h1 tabIndex={-1}>{TITLES[kind]}</h1>
+      <nav aria-label="Status pages" class="tabs">
+        {TABS.map(([id, label, href]) => (
+          <Link key={id} href={href} aria-current={id === kind ? 'page' : undefined}>
+            {label}
+          </Link>
+        ))}
+      </nav>
       <ErrorMessage error={res.error} />
-      {res.loading && res.data === null && !res.error ? <Loading /> : null}
-      {!res.loading && res.data === null && !res.error ? <Notice>Queue status is not available on this server.</Notice> : null}
-      {res.data ? (
-        <>
-          <ul class="counts" aria-label="Queue counts">
-            {KINDS.map((k) => (
-              <li key={k}>
-                <span class={`state state-${k}`}>{k}</span> <strong>{(res.data?.[k] ?? []).length}</strong>
-              </li>
-            ))}
-          </ul>
-          {KINDS.map((k) => (
-            <Queue key={k} kind={k} items={res.data?.[k] ?? []} />
-          ))}
-        </>
-      ) : null}
+      {res.loading && q === null && !res.error ? <Loading /> : null}
+      {!res.loading && q === null && !res.error ? <Notice>Queue status is not available on this server.</Notice> : null}
+      {q ? <StatusBody kind={kind} q={q} /> : null}
     </>
   );
 }
 
-function Queue({ kind, items }: { kind: string; items: QueueItem[] }) {
+function StatusBody({ kind, q }: { kind: StatusKind; q: QueueStatus }) {
+  switch (kind) {
+    case 'all':
+      return (
+        <>
+          <ul class="counts" aria-label="Queue counts">
+            {STATES.map((k) => (
+              <li key={k}>
+                <span class={`state state-${k}`}>{k}</span> <strong>{q[k].length}</strong>
+              </li>
+            ))}
+          </ul>
+          {STATES.map((k) => (
+            <Queue key={k} kind={k} items={q[k]} />
+          ))}
+        </>
+      );
+    case 'pending':
+      return <Queue kind="pending" items={q.pending} />;
+    case 'running':
+      return (
+        <>
+          <Queue kind="starting" items={q.starting} />
+          <Queue kind="running" items={q.running} />
+        </>
+      );
+    case 'importing': {
+      const srpm = STATES.flatMap((s) => q[s].filter((i) => i.chroot === SRPM).map((i) => ({ ...i, state: s })));
+      return (
+        <>
+          <p>
+            Copr imports each new source package into its dist-git before building it. This service keeps no dist-git: the source (SRPM) stage is what runs before the RPM builds, so its tasks are listed here.
+          </p>
+          <Queue kind="importing" items={srpm} showState />
+        </>
+      );
+    }
+    case 'stats':
+      return <Stats q={q} />;
+  }
+}
+
+function Stats({ q }: { q: QueueStatus }) {
+  const all = STATES.flatMap((s) => q[s].map((i) => ({ ...i, state: s })));
+  const group = (key: (i: QueueItem) => string) => {
+    const m = new Map<string, Record<(typeof STATES)[number], number>>();
+    for (const i of all) {
+      const k = key(i);
+      const row = m.get(k) ?? { pending: 0, starting: 0, running: 0 };
+      row[i.state]++;
+      m.set(k, row);
+    }
+    return [...m].sort(([a], [b]) => a.localeCompare(b));
+  };
+  const table = (title: string, col: string, rows: ReturnType<typeof group>) => (
+    <section aria-labelledby={`st-${col}`}>
+      <h2 id={`st-${col}`}>{title}</h2>
+      {rows.length === 0 ? (
+        <p class="muted">Nothing queued.</p>
+      ) : (
+        <div class="scroll">
+          <table>
+            <caption class="sr-only">{title}</caption>
+            <thead>
+              <tr>
+                <th scope="col">{col}</th>
+                {STATES.map((s) => (
+                  <th scope="col" key={s}>
+                    {s}
+                  </th>
+                ))}
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map(([k, r]) => (
+                <tr key={k}>
+                  <th scope="row">{k}</th>
+                  {STATES.map((s) => (
+                    <td key={s}>{r[s]}</td>
+                  ))}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+  return (
+    <>
+      <ul class="counts" aria-label="Queue counts">
+        {STATES.map((k) => (
+          <li key={k}>
+            <span class={`state state-${k}`}>{k}</span> <strong>{q[k].length}</strong>
+          </li>
+        ))}
+      </ul>
+      {table('Tasks per architecture', 'Architecture', group((i) => (i.chroot === SRPM ? 'source (SRPM)' : i.arch)))}
+      {table('Tasks per owner', 'Owner', group((i) => i.owner))}
+    </>
+  );
+}
+
+function Queue({ kind, items, showState = false }: { kind: string; items: Array<QueueItem & { state?: string }>; showState?: boolean }) {
   return (
     <section aria-labelledby={`q-${kind}`}>
       <h2 id={`q-${kind}`}>
@@ -65,6 +182,7 @@ function Queue({ kind, items }: { kind: string; items: QueueItem[] }) {
                 <th scope="col">Project</th>
                 <th scope="col">Chroot</th>
                 <th scope="col">Arch</th>
+                {showState ? <th scope="col">State</th> : null}
               </tr>
             </thead>
             <tbody>
@@ -78,6 +196,7 @@ function Queue({ kind, items }: { kind: string; items: QueueItem[] }) {
                   </td>
                   <td>{i.chroot}</td>
                   <td>{i.arch}</td>
+                  {showState ? <td>{i.state}</td> : null}
                 </tr>
               ))}
             </tbody>
