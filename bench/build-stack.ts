@@ -157,6 +157,6 @@ export async function waitFinished(alice: CoprClient, id: number, timeoutMs: num
  * being published: the next task finds a free slot and an otherwise idle machine.
  */
 export async function waitIdle(b: BuildStack, timeoutMs: number): Promise<void> {
-  await waitFor('builders to exit', async () => b.system.fleet.running === 0 && (await b.system.lifecycle.builds.listActiveTasks()).length === 0, timeoutMs);
+  await waitFor('builders to exit', async () => b.system.fleet.running === 0 && (await b.system.ports.builds.listActiveTasks()).length === 0, timeoutMs);
   await b.system.publisher.idle();
 }

@@ -36,22 +36,20 @@ async function tableExists(db: { send(c: DescribeTableCommand): Promise<unknown>
 
 
 async function runJobs(dataDir: string, jobs: JobName[]): Promise<void> {
-  const [{ loadConfig }, { startDynamoDbLocal, findRunningDynamoDbLocal }, { documentClient }, { DynamoStore }, { DynamoBuildStore }, { DynamoJobClaims }, { LocalResultsStore }, { JsonlEventSink }, { GpgSigner }, { spawnRunner }, { publishRepository }, { KeyedMutex }, { runJob }, { systemClock }] =
+  const [{ loadConfig }, { startDynamoDbLocal, findRunningDynamoDbLocal }, { documentClient }, { DynamoStore }, { GpgSigner }, { spawnRunner }, { publishRepository }, { KeyedMutex }, { createApp }, { systemClock }, { localEnvBase, localPorts, localSettings }, { LocalWakeups }] =
     await Promise.all([
       import('../functions/config.js'),
       import('../functions/local/dynamodb-local.js'),
       import('../functions/store/dynamo-client.js'),
       import('../functions/store/dynamo-store.js'),
-      import('../functions/store/dynamo-build-store.js'),
-      import('../functions/store/dynamo-job-claims.js'),
-      import('../functions/adapters/local-results-store.js'),
-      import('../functions/adapters/jsonl-event-sink.js'),
       import('../functions/publish/gpg-signer.js'),
       import('../functions/publish/process-runner.js'),
       import('../functions/publish/publish-repo.js'),
       import('../functions/publish/keyed-mutex.js'),
-      import('../functions/core/maintenance.js'),
+      import('../functions/core/app.js'),
       import('../functions/core/ports.js'),
+      import('../functions/local/compose.js'),
+      import('../functions/local/wakeups.js'),
     ]);
   const dir = resolve(dataDir);
   const dbPath = join(dir, 'dynamodb');
@@ -66,31 +64,33 @@ async function runJobs(dataDir: string, jobs: JobName[]): Promise<void> {
   try {
     const config = loadConfig({ ...process.env, DYNAMODB_ENDPOINT: endpoint });
     const db = documentClient(endpoint);
-    const results = new LocalResultsStore(join(dir, 'results'), config.FRONTEND_URL);
-    const mutex = new KeyedMutex();
     if (!(await tableExists(db, config.TABLE_NAME))) {
       throw new Failure(`table ${config.TABLE_NAME} does not exist in ${dbPath}; start the service (npm start) or run copr-admin create-tables`);
     }
-    for (const job of jobs) {
-      const report = await runJob(
-        {
-          store: new DynamoStore(db, config.TABLE_NAME),
-          builds: new DynamoBuildStore(db, config.TABLE_NAME),
-          results,
-          clock: systemClock,
-          claims: new DynamoJobClaims(db, config.TABLE_NAME),
-          events: JsonlEventSink.inDataDir(dir),
-          publish: (req) =>
-            mutex.run(`${req.owner}/${req.dirname}/${req.chroot}`, async () => {
-              await publishRepository(req, { resultsDir: results.root, signer, run: spawnRunner, clock: systemClock, resultsBaseUrl: config.RESULTS_BASE_URL });
-            }),
-          // The service's dispatcher polls every few seconds; nothing to wake from here.
-          wake: async () => undefined,
-        },
-        job,
-      );
-      console.log(JSON.stringify(report));
-    }
+    // The local composition (functions/local/compose.ts) with this process's own
+    // publishing: republish runs here, one run per repository at a time. Wake-ups
+    // reach no worker in this process: the service's dispatcher and runner poll.
+    const env = {
+      dataDir: dir,
+      url: config.FRONTEND_URL,
+      config,
+      store: new DynamoStore(db, config.TABLE_NAME),
+      clock: systemClock,
+      wakeups: new LocalWakeups(),
+      ...localEnvBase(dir, config.FRONTEND_URL, config),
+    };
+    const mutex = new KeyedMutex();
+    const app = createApp(
+      {
+        ...localPorts(env),
+        publish: (req) =>
+          mutex.run(`${req.owner}/${req.dirname}/${req.chroot}`, async () => {
+            await publishRepository(req, { resultsDir: env.results.root, signer, run: spawnRunner, clock: systemClock, resultsBaseUrl: config.RESULTS_BASE_URL });
+          }),
+      },
+      localSettings(config),
+    );
+    for (const job of jobs) console.log(JSON.stringify(await app.maintenance.run(job)));
   } finally {
     await signer.close();
     await stop();

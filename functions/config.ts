@@ -56,6 +56,18 @@ const Env = z.object({
   EVENT_BUS_NAME: z.string().optional(),
   /** KMS key that seals the per-project signing keys. */
   SIGNING_KMS_KEY_ID: z.string().optional(),
+  /** The publisher container's one request (a container override set by the publish trigger). */
+  PUBLISH_REQUEST: z.string().optional(),
+  /** `npm start` only: builders at once, `1` silences info log lines, `off` stops the maintenance timers. */
+  COPR_MAX_BUILDERS: z.coerce.number().int().positive().default(2),
+  COPR_QUIET: z
+    .string()
+    .optional()
+    .transform((v) => v === '1'),
+  COPR_MAINTENANCE: z
+    .string()
+    .optional()
+    .transform((v) => v !== 'off'),
 });
 
 export type Config = z.infer<typeof Env>;
@@ -67,4 +79,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
   }
   return parsed.data;
+}
+
+type OptionalKey = 'RESULTS_BUCKET' | 'SIGNING_KMS_KEY_ID' | 'PUBLISHER_CLUSTER_ARN' | 'PUBLISHER_TASK_DEFINITION_ARN' | 'EVENT_BUS_NAME' | 'PUBLISH_REQUEST';
+
+/**
+ * A setting this composition cannot run without (the results bucket of a Lambda
+ * that writes results): a missing one fails at start-up, naming the variable,
+ * instead of as an odd error on the first request.
+ */
+export function requireConfig(config: Config, key: OptionalKey): string {
+  const value = config[key];
+  if (!value) throw new Error(`Invalid configuration: ${key} is required by this function and is not set`);
+  return value;
 }

@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import * as z from 'zod';
 import type { FetchFn } from './download.js';
+import { HeartbeatResponseSchema, UploadUrlResponseSchema } from '../../functions/core/builder-protocol.js';
 import { DEFAULT_RETRY_POLICY, fetchWithRetry, HttpCallError, type CallOptions, type CallResult, type RetryPolicy } from './http-retry.js';
 import { TaskSchema, type Task, type TaskOutcome } from './task.js';
 
@@ -31,13 +32,6 @@ export interface ApiClientOptions {
 const HEARTBEAT_BUDGET_MS = 60_000;
 /** Uploads may be large: each attempt gets at least this throughput's worth of time. */
 const MIN_UPLOAD_BYTES_PER_SECOND = 256 * 1024;
-
-const HeartbeatResponseSchema = z.object({ cancel: z.boolean() });
-const UploadUrlResponseSchema = z.object({
-  url: z.string().min(1),
-  method: z.literal('PUT').default('PUT'),
-  headers: z.record(z.string(), z.string()).default({}),
-});
 
 export class BuilderApiClient {
   private readonly base: string;

@@ -34,8 +34,14 @@ export function createApiHandler(ctx: AppContext, router: Router): ApiHandler {
         // Bad credentials on an anonymous route: answer anonymously, as upstream does.
         if (match.route.auth) throw err;
       }
-      if (match.route.auth && !caller) throw unauthorized(ctx.config.FRONTEND_URL);
-      const out = await match.route.handler({ ...req, params: match.params, caller }, ctx);
+      const route = match.route;
+      let out: unknown;
+      if (route.auth) {
+        if (!caller) throw unauthorized(ctx.config.FRONTEND_URL);
+        out = await route.handler({ ...req, params: match.params, caller }, ctx);
+      } else {
+        out = await route.handler({ ...req, params: match.params, caller }, ctx);
+      }
       if (isRaw(out)) return rawResult(out);
       return jsonResult(200, out);
     } catch (err) {

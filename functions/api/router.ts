@@ -10,14 +10,30 @@ export interface RouteRequest extends ApiRequest {
   caller: Caller | null;
 }
 
-export interface Route {
+/** The request of a route that requires login: the caller is known. */
+export interface AuthedRequest extends RouteRequest {
+  caller: Caller;
+}
+
+interface RouteBase {
   method: Method;
   /** Segments; `{name}` matches one segment, `{name+}` the rest of the path. */
   path: string;
-  /** Login required: anonymous or invalid credentials get 401. */
-  auth?: boolean;
+}
+
+/** Anyone may call it; `caller` is set when valid credentials came along. */
+export interface PublicRoute extends RouteBase {
+  auth?: false;
   handler: (req: RouteRequest, ctx: AppContext) => Promise<unknown>;
 }
+
+/** Login required: anonymous or invalid credentials get 401 before the handler runs. */
+export interface AuthedRoute extends RouteBase {
+  auth: true;
+  handler: (req: AuthedRequest, ctx: AppContext) => Promise<unknown>;
+}
+
+export type Route = PublicRoute | AuthedRoute;
 
 interface Compiled {
   route: Route;

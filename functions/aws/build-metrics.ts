@@ -22,7 +22,7 @@ export function emfLine(event: CoprEvent): string | null {
   });
 }
 
-export function withBuildMetrics(next: EventSink | undefined, write: (line: string) => void = (l) => console.log(l)): EventSink {
+export function withBuildMetrics(next: EventSink | undefined, write: (line: string) => void = (l) => void process.stdout.write(`${l}\n`)): EventSink {
   return {
     async publish(event) {
       const line = emfLine(event);

@@ -2,100 +2,81 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { EventBridgeSink } from '../adapters/eventbridge-sink.js';
+import { jsonLogger } from '../adapters/json-logger.js';
 import { createAuthenticator } from '../api/auth.js';
 import type { AppContext } from '../api/context.js';
-import { loadConfig, type Config } from '../config.js';
-import { DEFAULT_BUILD_SETTINGS } from '../core/builds.js';
-import { createBuildsView } from '../core/build-views.js';
-import type { EventSink } from '../core/events.js';
-import { systemClock } from '../core/ports.js';
-import type { LifecycleDeps } from '../core/task-lifecycle.js';
+import { loadConfig, requireConfig, type Config } from '../config.js';
+import { createApp, defaultAppSettings, type App, type AppSettings } from '../core/app.js';
+import { systemClock, type Ports } from '../core/ports.js';
 import { documentClient } from '../store/dynamo-client.js';
-import { DynamoBuildStore } from '../store/dynamo-build-store.js';
-import { DynamoStore } from '../store/dynamo-store.js';
-import type { ActionDeps, EnqueueDeps } from '../core/action-ports.js';
-import { enqueueChrootRemoval, enqueueCreaterepo, enqueueFork, enqueueProjectDeletion } from '../core/actions.js';
 import { DynamoActionStore } from '../store/dynamo-action-store.js';
+import { DynamoBuildStore } from '../store/dynamo-build-store.js';
+import { DynamoJobClaims } from '../store/dynamo-job-claims.js';
+import { DynamoStore } from '../store/dynamo-store.js';
 import { withBuildMetrics } from './build-metrics.js';
+import { awsFleet } from './compose-fleet.js';
 import { RESULTS_S3_CLIENT_CONFIG, S3ResultsStore } from './s3-results-store.js';
 import { sendPublish, sendWake } from './sqs-queues.js';
 
 /**
- * The AWS composition root: clients created once per Lambda container, config read
- * and validated at cold start. Handlers import what they need from here; the EC2
- * side (functions/aws/compose-fleet.ts) is separate so the API bundle stays small.
+ * The AWS composition root: config read and validated at cold start, clients and
+ * adapters created once per Lambda container, then `createApp` (functions/core/app.ts).
+ * Every handler takes its use cases from the one App, so the API, the workers and
+ * the scheduled jobs can do exactly the same things. `origin` names the function in
+ * the wake-ups it sends to the action runner (the dispatcher's say `api`, as they
+ * always have).
  */
-let cached: { config: Config; sqs: SQSClient; s3: S3Client } | null = null;
+let cached: { config: Config; app: App } | null = null;
 
-function base() {
-  cached ??= { config: loadConfig(), sqs: new SQSClient({}), s3: new S3Client({ ...RESULTS_S3_CLIENT_CONFIG }) };
+function composed(origin: string): { config: Config; app: App } {
+  if (!cached) {
+    const config = loadConfig();
+    cached = { config, app: createApp(awsPorts(config, origin), awsSettings(config)) };
+  }
   return cached;
 }
 
-let events: EventSink | undefined;
-
-/** Notifications to EventBridge, when the stack gives this function a bus. */
-export function awsEvents(): EventSink {
-  const { config } = base();
-  // Failed builds also become a CloudWatch metric (EMF log line), with or without a bus.
-  events ??= withBuildMetrics(config.EVENT_BUS_NAME ? new EventBridgeSink(new EventBridgeClient({}), config.EVENT_BUS_NAME) : undefined);
-  return events;
-}
-
-export function awsConfig(): Config {
-  return base().config;
-}
-
-export function awsStores() {
-  const { config } = base();
+function awsPorts(config: Config, origin: string): Ports {
+  const bucket = requireConfig(config, 'RESULTS_BUCKET');
+  const sqs = new SQSClient({});
   const db = documentClient(config.DYNAMODB_ENDPOINT);
-  return { store: new DynamoStore(db, config.TABLE_NAME), builds: new DynamoBuildStore(db, config.TABLE_NAME) };
-}
-
-export function awsLifecycle(): LifecycleDeps {
-  const { config, sqs, s3 } = base();
-  const { store, builds } = awsStores();
   return {
-    store,
-    builds,
-    clock: systemClock,
-    settings: DEFAULT_BUILD_SETTINGS,
-    results: new S3ResultsStore(s3, config.RESULTS_BUCKET ?? ''),
-    resultsBaseUrl: config.RESULTS_BASE_URL,
-    wake: () => sendWake(sqs, config.DISPATCH_QUEUE_URL, 'api'),
-    events: awsEvents(),
+    store: new DynamoStore(db, config.TABLE_NAME),
+    builds: new DynamoBuildStore(db, config.TABLE_NAME),
+    actions: new DynamoActionStore(db, config.TABLE_NAME),
+    claims: new DynamoJobClaims(db, config.TABLE_NAME),
+    results: new S3ResultsStore(new S3Client({ ...RESULTS_S3_CLIENT_CONFIG }), bucket),
+    fleet: awsFleet(config),
+    // Failed builds also become a CloudWatch metric (EMF log line), with or without a bus.
+    events: withBuildMetrics(config.EVENT_BUS_NAME ? new EventBridgeSink(new EventBridgeClient({}), config.EVENT_BUS_NAME) : undefined),
     publish: (req) => sendPublish(sqs, config.PUBLISH_QUEUE_URL, req),
-  };
-}
-
-export function awsActionStore(): DynamoActionStore {
-  const { config } = base();
-  return new DynamoActionStore(documentClient(config.DYNAMODB_ENDPOINT), config.TABLE_NAME);
-}
-
-/** What the action runner needs (functions/handlers/actions.ts). */
-export function awsActionDeps(): ActionDeps {
-  const lifecycle = awsLifecycle();
-  return {
-    store: lifecycle.store,
-    builds: lifecycle.builds,
-    results: lifecycle.results,
-    actions: awsActionStore(),
+    wake: () => sendWake(sqs, config.DISPATCH_QUEUE_URL, 'api'),
+    wakeActions: () => sendWake(sqs, config.ACTION_QUEUE_URL, origin),
     clock: systemClock,
-    resultsBaseUrl: lifecycle.resultsBaseUrl,
-    publish: (req) => lifecycle.publish(req),
+    log: jsonLogger({ component: origin }),
   };
+}
+
+/** What the stack configures: builder limits (half per owner, so a second owner always finds room). */
+export function awsSettings(config: Config): AppSettings {
+  const s = defaultAppSettings(config.RESULTS_BASE_URL, config.MAX_BUILDERS);
+  return {
+    ...s,
+    dispatch: { ...s.dispatch, limits: { ...s.dispatch.limits, perOwner: Math.max(1, Math.ceil(config.MAX_BUILDERS / 2)) } },
+    strayGraceMs: 10 * 60_000,
+  };
+}
+
+/** The application core of this container (composed on first use, at cold start). */
+export function awsApp(origin = 'api'): App {
+  return composed(origin).app;
 }
 
 export function awsAppContext(): AppContext {
-  const { config, sqs } = base();
-  const { store, builds } = awsStores();
-  const lifecycle = awsLifecycle();
-  const actions = awsActionStore();
-  const enq: EnqueueDeps = { store, actions, clock: systemClock, wake: () => sendWake(sqs, config.ACTION_QUEUE_URL, 'api') };
+  const { app, config } = composed('api');
   const auth = createAuthenticator({
-    store,
-    clock: systemClock,
+    store: app.ports.store,
+    clock: app.ports.clock,
     frontendUrl: config.FRONTEND_URL,
     oidc: config.OIDC_ISSUER
       ? {
@@ -106,24 +87,5 @@ export function awsAppContext(): AppContext {
         }
       : null,
   });
-  return {
-    config,
-    store,
-    clock: systemClock,
-    auth,
-    services: {
-      events: awsEvents(),
-      buildSystem: lifecycle,
-      builds: createBuildsView(store, builds, config),
-      // Regenerate, fork copies and project deletion are queued actions, run by
-      // functions/handlers/actions.ts (woken through the actions queue).
-      repos: { regenerate: async (p) => void (await enqueueCreaterepo(enq, p)) },
-      forks: { copyBuilds: async (src, dst) => void (await enqueueFork(enq, src, dst)) },
-      actions: {
-        deleteProject: async (p) => void (await enqueueProjectDeletion(enq, p)),
-        removeChroot: async (p, chroot) => void (await enqueueChrootRemoval(enq, p, chroot)),
-        list: (owner, project) => actions.listProjectActions(owner, project),
-      },
-    },
-  };
+  return { config, store: app.ports.store, clock: app.ports.clock, auth, app };
 }

@@ -1,6 +1,8 @@
 import { RunTaskCommand, waitUntilTasksStopped, DescribeTasksCommand, type ECSClient } from '@aws-sdk/client-ecs';
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { mergeRequests, PublishRequest, repositoryKey } from '../publish/publish-request.js';
+import { jsonLogger } from '../adapters/json-logger.js';
+import type { Logger } from '../core/ports.js';
 
 /**
  * SQS FIFO publish requests → one Fargate createrepo run per repository. The
@@ -19,14 +21,19 @@ export interface PublisherTaskSettings {
   maxWaitSeconds: number;
 }
 
-export async function runPublishBatch(ecs: ECSClient, s: PublisherTaskSettings, records: SQSRecord[]): Promise<SQSBatchResponse> {
+export async function runPublishBatch(
+  ecs: ECSClient,
+  s: PublisherTaskSettings,
+  records: SQSRecord[],
+  log: Logger = jsonLogger({ component: 'publish-trigger' }),
+): Promise<SQSBatchResponse> {
   const groups = new Map<string, { ids: string[]; reqs: PublishRequest[] }>();
   const failures: string[] = [];
   for (const r of records) {
     const parsed = PublishRequest.safeParse(safeJson(r.body));
     if (!parsed.success) {
       // A malformed message can never succeed: drop it (logged) instead of poisoning the group.
-      console.error('publish-trigger: dropping malformed message', r.messageId);
+      log.error('publish-trigger: dropping malformed message', { message_id: r.messageId });
       continue;
     }
     const key = repositoryKey(parsed.data);
@@ -40,7 +47,7 @@ export async function runPublishBatch(ecs: ECSClient, s: PublisherTaskSettings, 
       try {
         await runOne(ecs, s, mergeRequests(g.reqs));
       } catch (err) {
-        console.error('publish-trigger: run failed', (err as Error).message);
+        log.error(`publish-trigger: run failed: ${(err as Error).message}`);
         failures.push(...g.ids);
       }
     }),

@@ -1,7 +1,6 @@
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
-import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { Clock } from '../core/ports.js';
+import type { Clock, SigningKeyStore } from '../core/ports.js';
 import type { ResultsStore } from '../core/results-store.js';
 import type { GpgSigner } from '../publish/gpg-signer.js';
 import type { KmsKeyStore } from '../publish/kms-key-store.js';
@@ -10,7 +9,6 @@ import type { ProcessRunner } from '../publish/process-runner.js';
 import { publishRepository } from '../publish/publish-repo.js';
 import { PublishRequest } from '../publish/publish-request.js';
 import { projectOfDirname } from '../publish/signer.js';
-import { signingKeyKey } from '../store/table.js';
 
 /**
  * One publishing run in the Fargate task, on a metadata-only mirror of the
@@ -23,8 +21,8 @@ import { signingKeyKey } from '../store/table.js';
  */
 export interface PublisherTaskDeps {
   results: ResultsStore;
-  db: DynamoDBDocumentClient;
-  table: string;
+  /** Where the sealed key of each project is kept (functions/store/dynamo-signing-keys.ts). */
+  signingKeys: SigningKeyStore;
   keys: KmsKeyStore;
   signer: GpgSigner;
   run: ProcessRunner;
@@ -67,28 +65,22 @@ async function filesUnder(root: string, dir: string): Promise<string[]> {
 
 /** Loads the project's sealed key into the signer, or creates and seals one (first writer wins). */
 async function loadSigningKey(deps: PublisherTaskDeps, owner: string, project: string): Promise<void> {
-  const key = signingKeyKey(owner, project);
-  const found = await deps.db.send(new GetCommand({ TableName: deps.table, Key: key, ConsistentRead: true }));
-  if (found.Item?.sealed) {
-    await deps.signer.importSecretKey(owner, project, await deps.keys.open(owner, project, found.Item.sealed));
+  const found = await deps.signingKeys.getSealed(owner, project);
+  if (found) {
+    await deps.signer.importSecretKey(owner, project, await deps.keys.open(owner, project, found));
     return;
   }
   await deps.signer.ensureKey(owner, project);
   const sealed = await deps.keys.seal(owner, project, await deps.signer.exportSecretKey(owner, project));
-  try {
-    await deps.db.send(
-      new PutCommand({ TableName: deps.table, Item: { ...key, entity: 'signing-key', sealed }, ConditionExpression: 'attribute_not_exists(pk)' }),
-    );
-  } catch (err) {
-    if ((err as Error).name !== 'ConditionalCheckFailedException') throw err;
-    // Another run created the key first: use that one, so every RPM has one signer.
-    // close() first: it stops the agent holding our key and forgets the homedir's
-    // socket redirects, which the signer re-creates only for homedirs it has not set up.
-    await deps.signer.close();
-    await rm(deps.signer.homedir(owner, project), { recursive: true, force: true });
-    const winner = await deps.db.send(new GetCommand({ TableName: deps.table, Key: key, ConsistentRead: true }));
-    await deps.signer.importSecretKey(owner, project, await deps.keys.open(owner, project, winner.Item!.sealed));
-  }
+  if (await deps.signingKeys.putSealedIfAbsent(owner, project, sealed)) return;
+  // Another run created the key first: use that one, so every RPM has one signer.
+  // close() first: it stops the agent holding our key and forgets the homedir's
+  // socket redirects, which the signer re-creates only for homedirs it has not set up.
+  await deps.signer.close();
+  await rm(deps.signer.homedir(owner, project), { recursive: true, force: true });
+  const winner = await deps.signingKeys.getSealed(owner, project);
+  if (!winner) throw new Error(`signing key of ${owner}/${project} vanished after another run stored it`);
+  await deps.signer.importSecretKey(owner, project, await deps.keys.open(owner, project, winner));
 }
 
 /** Directory listing of one S3 "directory", built from the object keys below it. */

@@ -1,6 +1,4 @@
-import type { BuildStore } from './build-ports.js';
-import type { Clock, Store } from './ports.js';
-import type { ResultsStore } from './results-store.js';
+import type { Ports } from './ports.js';
 
 /**
  * Project actions (DESIGN §3 Actions, spec §4.11): slow or multi-step work that an
@@ -96,33 +94,8 @@ export interface ActionStore {
   retryAction(id: number, attempt: number, dueAt: number, error: string): Promise<boolean>;
 }
 
-/** A publish request as actions send it (`full` for regenerate). */
-export interface ActionPublishRequest {
-  owner: string;
-  dirname: string;
-  chroot: string;
-  adds: string[];
-  deletes?: string[];
-  full?: boolean;
-  devel: boolean;
-}
-
 /** What running actions needs: the stores, the results and the publisher. */
-export interface ActionDeps {
-  store: Store;
-  builds: BuildStore;
-  results: ResultsStore;
-  actions: ActionStore;
-  clock: Clock;
-  resultsBaseUrl: string;
-  /** Queues a publishing run (serialized per repository by the publisher). */
-  publish(req: ActionPublishRequest): Promise<void>;
-}
+export type ActionDeps = Pick<Ports, 'store' | 'builds' | 'results' | 'actions' | 'clock' | 'publish'> & { resultsBaseUrl: string };
 
-/** What enqueuing needs: ids, the action store and a wake-up (an SQS message on AWS). */
-export interface EnqueueDeps {
-  store: Pick<Store, 'nextId'>;
-  actions: Pick<ActionStore, 'createAction'>;
-  clock: Clock;
-  wake(): Promise<void>;
-}
+/** What enqueuing needs: ids, the action store and a wake-up of the runner (an SQS message on AWS). */
+export type EnqueueDeps = Pick<Ports, 'store' | 'actions' | 'clock'> & { wake: Ports['wakeActions'] };

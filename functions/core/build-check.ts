@@ -3,40 +3,42 @@ import { checkDirname, selectChroots, type BuildDeps, type BuildOptions } from '
 import { badRequest } from './errors.js';
 import { matchAny } from './fnmatch.js';
 import type { Caller, Project } from './model.js';
-import type { Store } from './ports.js';
+import { usableChroots } from './usable-chroots.js';
 
 /**
- * Everything `submitBuild` would refuse, checked without writing anything. It backs
- * `check-before-build` (copr-cli asks it before uploading a file) and lets a create
- * endpoint reject bad input before it stores an upload. Same rules, same messages
- * as functions/core/builds.ts.
+ * The one check of a build submission: everything `submitBuild` would refuse, checked
+ * without writing anything. It backs `check-before-build` (copr-cli asks it before
+ * uploading a file), lets a create endpoint reject bad input before it stores an
+ * upload, and its result is what `submitChecked` takes: a submission cannot be
+ * written without having passed here.
  */
+declare const checkedBrand: unique symbol;
 
 export interface CheckedSubmission {
+  readonly [checkedBrand]: true;
+  /** Null for webhook builds (the hook's secret was the credential). */
+  caller: Caller | null;
   project: Project;
+  options: BuildOptions;
+  dirname: string;
   /** Project chroots whose mock chroot is active. */
   usable: string[];
   /** Chroots the build gets at once; null = decided after the SRPM stage. */
   chroots: string[] | null;
-}
-
-/** The project's chroots that can take builds now (active mock chroots). */
-export async function usableChroots(store: Store, project: Project): Promise<string[]> {
-  const active = new Set((await store.listMockChroots()).filter((m) => m.is_active).map((m) => m.name));
-  return (await store.listProjectChroots(project.ownername, project.name)).map((c) => c.mock_chroot).filter((c) => active.has(c));
+  timeout: number;
 }
 
 export async function checkSubmission(
   deps: Pick<BuildDeps, 'store' | 'builds' | 'settings'>,
-  caller: Caller,
+  caller: Caller | null,
   ownername: string,
   projectname: string,
   options: BuildOptions,
   denylist: string[] = [],
 ): Promise<CheckedSubmission> {
   const project = await loadProject(deps.store, ownername, projectname);
-  await requireBuild(deps.store, caller, project);
-  checkDirname(project.name, options.project_dirname);
+  if (caller) await requireBuild(deps.store, caller, project);
+  const dirname = checkDirname(project.name, options.project_dirname);
   const usable = await usableChroots(deps.store, project);
   if (usable.length === 0) throw badRequest('None: At least one chroot must be selected');
   let chroots = selectChroots(usable, options.chroots, options.exclude_chroots);
@@ -53,5 +55,5 @@ export async function checkSubmission(
   }
   const batchRef = options.after_build_id ?? options.with_build_id;
   if (batchRef !== undefined && !(await deps.builds.getBuild(batchRef))) throw badRequest(`Build ${batchRef} does not exist.`);
-  return { project, usable, chroots };
+  return { caller, project, options, dirname, usable, chroots, timeout } as CheckedSubmission;
 }

@@ -84,12 +84,16 @@ export type TaskState = 'pending' | 'starting' | 'running' | 'finished';
  * A unit of builder work: the SRPM stage of a build, or its RPM stage in one
  * chroot. Task ids follow Copr: `<build_id>` and `<build_id>-<chroot>`.
  */
-export interface Task {
+/**
+ * A builder task: the SRPM stage of a build (no chroot) or the RPM stage of one of
+ * its chroots. `kind` decides which, so code that checked it knows the chroot.
+ */
+export type Task = TaskFields & ({ kind: 'srpm'; chroot: null } | { kind: 'rpm'; chroot: string });
+export type RpmTask = Extract<Task, { kind: 'rpm' }>;
+
+interface TaskFields {
   task_id: string;
   build_id: number;
-  kind: TaskKind;
-  /** Build chroot for RPM tasks; null for SRPM tasks. */
-  chroot: string | null;
   arch: string;
   owner: string;
   project: string;

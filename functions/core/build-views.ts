@@ -1,10 +1,6 @@
-import type { Config } from '../config.js';
-import { buildToApi, type ApiBuild } from '../api/build-serialize.js';
-import type { BuildsView } from '../api/context.js';
 import type { BuildStore } from './build-ports.js';
 import type { Build, BuildChroot } from './build-model.js';
 import { buildState } from './build-state.js';
-import type { Store } from './ports.js';
 
 /**
  * The read side of builds other resources embed: a package's latest and latest
@@ -42,20 +38,4 @@ export async function latestBuildsOfPackage(
     }
   }
   return { latest, latest_succeeded: succeeded };
-}
-
-/**
- * The BuildsView for `ctx.services.builds`. `store` is the project store of the
- * composition root (kept in the signature so the view may grow project-level reads
- * without changing its callers).
- */
-export function createBuildsView(store: Store, builds: BuildStore, config: Pick<Config, 'RESULTS_BASE_URL'>): BuildsView {
-  void store;
-  const toApi = (x: BuildWithChroots | null): ApiBuild | null => (x ? buildToApi(config.RESULTS_BASE_URL, x.build, x.chroots) : null);
-  return {
-    async latestForPackage(owner, project, packageName) {
-      const got = await latestBuildsOfPackage(builds, owner, project, packageName);
-      return { latest: toApi(got.latest), latest_succeeded: toApi(got.latest_succeeded) };
-    },
-  };
 }

@@ -2,11 +2,12 @@ import { loadProject, requireBuild } from './access.js';
 import type { BuildStore } from './build-ports.js';
 import { isFinished, taskIdOf, type Build, type BuildChroot, type Task } from './build-model.js';
 import { buildState } from './build-state.js';
+import { checkSubmission, type CheckedSubmission } from './build-check.js';
 import { badRequest, conflict, notFound } from './errors.js';
 import { matchAny } from './fnmatch.js';
 import type { Caller, SourceType } from './model.js';
 import { parseChrootName } from './names.js';
-import type { Clock, Store } from './ports.js';
+import type { Ports } from './ports.js';
 
 /**
  * Submitting builds and the options they carry (spec §2.4). The build and its SRPM
@@ -22,14 +23,8 @@ export interface BuildSettings {
 
 export const DEFAULT_BUILD_SETTINGS: BuildSettings = { timeoutDefault: 18_000, timeoutMax: 108_000, srpmArch: 'x86_64' };
 
-export interface BuildDeps {
-  store: Store;
-  builds: BuildStore;
-  clock: Clock;
-  settings: BuildSettings;
-  /** Wakes the dispatcher (a queue message); losing it only delays work. */
-  wake(): Promise<void>;
-}
+/** `wake` wakes the dispatcher (a queue message); losing it only delays work. */
+export type BuildDeps = Pick<Ports, 'store' | 'builds' | 'clock' | 'wake'> & { settings: BuildSettings };
 
 export interface BuildOptions {
   project_dirname?: string;
@@ -117,11 +112,11 @@ export function newBuild(id: number, owner: string, project: string, over: Parti
 }
 
 export function newTask(build: Build, chroot: string | null, arch: string, now: number): Task {
+  const stage = chroot === null ? { kind: 'srpm' as const, chroot } : { kind: 'rpm' as const, chroot };
   return {
     task_id: taskIdOf(build.id, chroot),
     build_id: build.id,
-    kind: chroot ? 'rpm' : 'srpm',
-    chroot,
+    ...stage,
     arch,
     owner: build.ownername,
     project: build.projectname,
@@ -145,9 +140,6 @@ export function newBuildChroot(buildId: number, name: string, state: BuildChroot
 
 /** The batch predecessor this build must wait for, or null when it can start now. */
 async function batchBlocker(deps: BuildDeps, opts: BuildOptions): Promise<number | null> {
-  if (opts.after_build_id !== undefined && opts.with_build_id !== undefined) {
-    throw badRequest('Only one batch option is allowed for a build');
-  }
   let after: number | null = null;
   if (opts.after_build_id !== undefined) {
     if (!(await deps.builds.getBuild(opts.after_build_id))) throw badRequest(`Build ${opts.after_build_id} does not exist.`);
@@ -164,42 +156,45 @@ async function batchBlocker(deps: BuildDeps, opts: BuildOptions): Promise<number
   return isFinished(state) ? null : after;
 }
 
+/** What a build is made from (the checked submission says where and how). */
+export interface BuildSource {
+  source_type: SourceType;
+  source_dict: Record<string, unknown>;
+  /** Known for package rebuilds. */
+  package_name?: string;
+}
+
+/** Checks and writes a submission (functions/core/build-check.ts is the check). */
 export async function submitBuild(deps: BuildDeps, caller: Caller | null, sub: BuildSubmission): Promise<Build> {
-  const project = await loadProject(deps.store, sub.ownername, sub.projectname);
-  if (caller) await requireBuild(deps.store, caller, project);
-  const dirname = checkDirname(project.name, sub.options.project_dirname);
-  const projectChroots = (await deps.store.listProjectChroots(project.ownername, project.name)).map((c) => c.mock_chroot);
-  const active = new Set((await deps.store.listMockChroots()).filter((m) => m.is_active).map((m) => m.name));
-  const usable = projectChroots.filter((c) => active.has(c));
-  if (usable.length === 0) throw badRequest('None: At least one chroot must be selected');
-  let chroots = selectChroots(usable, sub.options.chroots, sub.options.exclude_chroots);
-  if (chroots && sub.denylist?.length) {
-    const denied = new Set(matchAny(chroots, sub.denylist));
-    chroots = chroots.filter((c) => !denied.has(c));
-  }
-  const timeout = sub.options.timeout ?? deps.settings.timeoutDefault;
-  if (timeout < 0 || timeout > deps.settings.timeoutMax) {
-    throw badRequest(`timeout: Number must be between 0 and ${deps.settings.timeoutMax}.`);
-  }
-  const blockedOn = await batchBlocker(deps, sub.options);
+  const checked = await checkSubmission(deps, caller, sub.ownername, sub.projectname, sub.options, sub.denylist);
+  return submitChecked(deps, checked, sub);
+}
+
+/**
+ * Writes a checked submission: the build, its chroots and its SRPM task in one
+ * transaction, then wakes the dispatcher.
+ */
+export async function submitChecked(deps: BuildDeps, checked: CheckedSubmission, source: BuildSource): Promise<Build> {
+  const { project, options, chroots, caller } = checked;
+  const blockedOn = await batchBlocker(deps, options);
   const now = deps.clock.now();
   const build = newBuild(await deps.store.nextId('build'), project.ownername, project.name, {
-    project_dirname: dirname,
-    package_name: sub.package_name ?? null,
-    source_type: sub.source_type,
-    source_dict: sub.source_dict,
+    project_dirname: checked.dirname,
+    package_name: source.package_name ?? null,
+    source_type: source.source_type,
+    source_dict: source.source_dict,
     submitter: caller?.user.name ?? null,
     submitted_on: Math.floor(now / 1000),
-    is_background: sub.options.background ?? false,
-    timeout,
-    enable_net: sub.options.enable_net ?? project.enable_net,
+    is_background: options.background ?? false,
+    timeout: checked.timeout,
+    enable_net: options.enable_net ?? project.enable_net,
     chroots_requested: chroots,
-    exclude_chroots: sub.options.exclude_chroots ?? [],
-    bootstrap: sub.options.bootstrap && sub.options.bootstrap !== 'unchanged' ? sub.options.bootstrap : null,
-    isolation: sub.options.isolation && sub.options.isolation !== 'unchanged' ? sub.options.isolation : null,
-    after_build_id: blockedOn ?? (sub.options.after_build_id ?? null),
+    exclude_chroots: options.exclude_chroots ?? [],
+    bootstrap: options.bootstrap && options.bootstrap !== 'unchanged' ? options.bootstrap : null,
+    isolation: options.isolation && options.isolation !== 'unchanged' ? options.isolation : null,
+    after_build_id: blockedOn ?? (options.after_build_id ?? null),
   });
-  const srpmArch = sourceArch(sub, deps.settings.srpmArch);
+  const srpmArch = sourceArch(source, deps.settings.srpmArch);
   const buildChroots = (chroots ?? []).map((c) => newBuildChroot(build.id, c, 'waiting'));
   await deps.builds.createBuild(build, buildChroots, [newTask(build, null, srpmArch, now)], blockedOn);
   await deps.wake();
@@ -207,7 +202,7 @@ export async function submitBuild(deps: BuildDeps, caller: Caller | null, sub: B
 }
 
 /** Custom scripts run in their own chroot's architecture; everything else on the SRPM builders. */
-function sourceArch(sub: BuildSubmission, fallback: string): string {
+function sourceArch(sub: BuildSource, fallback: string): string {
   const chroot = sub.source_type === 'custom' ? sub.source_dict.chroot : undefined;
   if (typeof chroot === 'string' && chroot.split('-').length >= 3) return parseChrootName(chroot).arch;
   return fallback;

@@ -1,3 +1,4 @@
+import type { LogFields, Logger } from './ports.js';
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
 
@@ -100,4 +101,17 @@ export function buildFinishedEvent(task: TaskRef, status: 'succeeded' | 'failed'
     { type: 'build.finished', ownername: task.owner, projectname: task.project, build_id: task.build_id, task_id: task.task_id, chroot: task.chroot, status },
     now,
   );
+}
+
+/**
+ * Publishes an event without letting a sink failure hold up or fail the work that
+ * caused it (a notification is never worth a failed build or request): the error
+ * is logged and dropped.
+ */
+export async function emitSafely(deps: { events: EventSink; log: Logger }, make: () => CoprEvent, fields: LogFields = {}): Promise<void> {
+  try {
+    await deps.events.publish(make());
+  } catch (err) {
+    deps.log.error(`events: ${(err as Error).message}`, fields);
+  }
 }

@@ -4,6 +4,7 @@ import type { Caller, Project, ProjectChroot } from './model.js';
 import { assertProjectName } from './names.js';
 import { AlreadyExists, type Clock, type Store } from './ports.js';
 import { checkOwner } from './projects.js';
+import { activeChrootNames } from './usable-chroots.js';
 
 /**
  * Fork (spec §2.2): a new project with the source's settings, its active chroots
@@ -45,7 +46,7 @@ function forkedProject(src: Project, target: ForkTarget, id: number, nowMs: numb
 }
 
 async function forkedChroots(store: Store, src: Project, dst: Project): Promise<ProjectChroot[]> {
-  const active = new Set((await store.listMockChroots()).filter((c) => c.is_active).map((c) => c.name));
+  const active = await activeChrootNames(store);
   const chroots = await store.listProjectChroots(src.ownername, src.name);
   return chroots
     .filter((c) => active.has(c.mock_chroot))

@@ -1,13 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { BuildStore } from './build-ports.js';
 import { FINISHED_STATES, isFinished, type Build, type BuildChroot } from './build-model.js';
 import { buildState } from './build-state.js';
 import { terminateStrays, type Fleet } from './dispatcher.js';
-import { newEvent, type EventSink } from './events.js';
+import { newEvent } from './events.js';
 import type { Project } from './model.js';
-import type { Clock, Store } from './ports.js';
-import { srpmResultPrefix, type ResultsStore } from './results-store.js';
-import type { LifecycleDeps } from './task-lifecycle.js';
+import type { Ports } from './ports.js';
+import { srpmResultPrefix } from './results-store.js';
 
 /**
  * Scheduled maintenance: the work that keeps projects tidy without their owners
@@ -45,23 +43,17 @@ export const DEFAULT_MAINTENANCE_SETTINGS: MaintenanceSettings = {
   strayGraceMs: 10 * 60_000,
 };
 
-export interface MaintenanceDeps {
-  store: Store;
-  builds: BuildStore;
-  results: ResultsStore;
-  clock: Clock;
-  claims: JobClaims;
-  events: EventSink;
-  /** Republish requests (the publisher removes `deletes` once metadata no longer names them). */
-  publish: LifecycleDeps['publish'];
-  /** Wakes the dispatcher. */
-  wake(): Promise<void>;
+/**
+ * `publish` takes republish requests (the publisher removes `deletes` once metadata
+ * no longer names them); `wake` wakes the dispatcher.
+ */
+export type MaintenanceDeps = Pick<Ports, 'store' | 'builds' | 'results' | 'clock' | 'claims' | 'events' | 'publish' | 'wake'> & {
   /** Builders that exist (EC2 instances, local processes); strays are terminated. */
   fleet?: Fleet;
   actions?: DueActions;
   settings?: Partial<MaintenanceSettings>;
   log?: (msg: string) => void;
-}
+};
 
 export const JOBS = ['delete-expired', 'prune', 'eol-chroots', 'reconcile'] as const;
 export type JobName = (typeof JOBS)[number];

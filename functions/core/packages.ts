@@ -5,6 +5,7 @@ import type { Caller, Package, Project } from './model.js';
 import { assertPackageName } from './names.js';
 import { AlreadyExists, type Store } from './ports.js';
 import { isPackageSourceType, mergeStoredSource, normaliseSource, type PackageSourceType } from './sources.js';
+import { activeChrootNames } from './usable-chroots.js';
 
 /**
  * Package rules (spec §2.6): who may change packages, how add and edit turn client
@@ -77,12 +78,9 @@ export async function parseChrootDenylist(store: Store, project: Project, raw: s
   return patterns;
 }
 
-async function activeChrootNames(store: Store): Promise<string[]> {
-  return (await store.listMockChroots()).filter((c) => c.is_active).map((c) => c.name);
-}
 
 async function buildSource(store: Store, type: PackageSourceType, name: string, input: Record<string, unknown>) {
-  const activeChroots = type === 'custom' ? await activeChrootNames(store) : undefined;
+  const activeChroots = type === 'custom' ? [...(await activeChrootNames(store))] : undefined;
   return normaliseSource(type, input, { packageName: name, activeChroots });
 }
 

@@ -1,3 +1,8 @@
+import type { ActionStore } from './action-ports.js';
+import type { BuildStore } from './build-ports.js';
+import type { Fleet } from './dispatcher.js';
+import type { EventSink } from './events.js';
+import type { JobClaims } from './maintenance.js';
 import type {
   Group,
   MockChroot,
@@ -7,6 +12,30 @@ import type {
   ProjectPermission,
   User,
 } from './model.js';
+import type { ResultsStore } from './results-store.js';
+
+/**
+ * Every port of the core, in one list (the record `Ports` at the end of this file).
+ * The interfaces of the larger ports live next to the code that explains them and
+ * are re-exported here, so this file is the one place to find them all:
+ *
+ * | port          | interface        | AWS adapter                     | local adapter                        |
+ * |---------------|------------------|---------------------------------|--------------------------------------|
+ * | store         | Store            | store/dynamo-store.ts           | same, on DynamoDB Local              |
+ * | builds        | BuildStore       | store/dynamo-build-store.ts     | same                                 |
+ * | actions       | ActionStore      | store/dynamo-action-store.ts    | same                                 |
+ * | claims        | JobClaims        | store/dynamo-job-claims.ts      | same                                 |
+ * | results       | ResultsStore     | aws/s3-results-store.ts         | adapters/local-results-store.ts      |
+ * | fleet         | Fleet            | aws/ec2-fleet.ts                | adapters/local-fleet.ts              |
+ * | events        | EventSink        | adapters/eventbridge-sink.ts    | adapters/jsonl-event-sink.ts         |
+ * | publish       | PublishSink      | aws/sqs-queues.ts (FIFO)        | publish/publish-queue.ts, durable    |
+ * | wake          | WakeUp           | SQS dispatch queue              | in-process wake-ups (local/wakeups)  |
+ * | wakeActions   | WakeUp           | SQS actions queue               | in-process wake-ups (local/wakeups)  |
+ * | (publisher)   | SigningKeyStore  | store/dynamo-signing-keys.ts    | keys dir of publish/gpg-signer.ts    |
+ * | clock         | Clock            | systemClock                     | systemClock (tests pin it)           |
+ * | log           | Logger           | jsonLogger (stdout, CloudWatch) | jsonLogger (COPR_QUIET silences)     |
+ */
+export type { ActionStore, BuildStore, EventSink, Fleet, JobClaims, ResultsStore };
 
 /**
  * The store port: every read and write the domain needs, named for intent. The
@@ -89,3 +118,77 @@ export interface Clock {
 }
 
 export const systemClock: Clock = { now: () => Date.now() };
+
+/**
+ * One request to (re)publish the repository `<owner>/<dirname>/<chroot>` (or its
+ * `devel/` one): what the core asks of the publisher. The publisher validates the
+ * same shape at its edge (functions/publish/publish-request.ts).
+ */
+export interface PublishRequest {
+  owner: string;
+  dirname: string;
+  chroot: string;
+  /** Build subdirs whose packages join the repository. */
+  adds: string[];
+  /** Build subdirs whose packages leave it; the publisher removes the dirs once no live metadata names them. */
+  deletes?: string[];
+  /** Re-scan the whole chroot dir (regenerate-repos). */
+  full?: boolean;
+  devel: boolean;
+  /** comps.xml changed: republish even with nothing added or deleted. */
+  comps?: boolean;
+}
+
+/** Queues a publishing run (serialized per repository by the publisher). */
+export type PublishSink = (req: PublishRequest) => Promise<void>;
+
+/** A wake-up of a worker (a queue message on AWS): it carries no work, losing one only delays it. */
+export type WakeUp = () => Promise<void>;
+
+/**
+ * Where a project's sealed signing key is kept (an item of the table). The publisher
+ * (functions/aws/publisher-task.ts) is its only user, so it is not part of `Ports`;
+ * the sealed form is opaque here (KMS-sealed by publish/kms-key-store.ts).
+ */
+export interface SigningKeyStore {
+  getSealed(owner: string, project: string): Promise<unknown>;
+  /** Keeps the first key written; false when another run stored one first. */
+  putSealedIfAbsent(owner: string, project: string, sealed: unknown): Promise<boolean>;
+}
+
+/** Fields a log line may carry; build and task ids make a build's story greppable. */
+export interface LogFields {
+  build_id?: number;
+  task_id?: string;
+  owner?: string;
+  project?: string;
+  [key: string]: string | number | boolean | null | undefined | string[] | number[];
+}
+
+/** A structured logger: one JSON object per line. */
+export interface Logger {
+  info(msg: string, fields?: LogFields): void;
+  error(msg: string, fields?: LogFields): void;
+}
+
+/**
+ * Everything the core may ask of the world. A composition root (functions/aws/compose.ts,
+ * functions/local/compose.ts) builds one of these and hands it to `createApp`
+ * (functions/core/app.ts); a composition that forgets a port does not compile.
+ */
+export interface Ports {
+  store: Store;
+  builds: BuildStore;
+  actions: ActionStore;
+  claims: JobClaims;
+  results: ResultsStore;
+  fleet: Fleet;
+  events: EventSink;
+  publish: PublishSink;
+  /** Wakes the dispatcher. */
+  wake: WakeUp;
+  /** Wakes the action runner. */
+  wakeActions: WakeUp;
+  clock: Clock;
+  log: Logger;
+}

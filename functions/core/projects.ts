@@ -3,6 +3,7 @@ import { badRequest, forbidden, notFound } from './errors.js';
 import type { Bootstrap, Caller, Isolation, Project, ProjectChroot, Storage } from './model.js';
 import { assertOwnerName, assertProjectName } from './names.js';
 import { AlreadyExists, type Clock, type Store } from './ports.js';
+import { activeChrootNames } from './usable-chroots.js';
 
 /** Project settings a client may set on add/edit (already shape-checked at the edge). */
 export interface ProjectSettings {
@@ -73,7 +74,7 @@ export async function checkOwner(store: Store, caller: Caller, owner: string): P
 /** Active chroots only; unknown → 400 listing them (upstream's message). */
 export async function validateChroots(store: Store, names: string[]): Promise<string[]> {
   if (names.length === 0) throw badRequest('None: At least one chroot must be selected');
-  const active = new Set((await store.listMockChroots()).filter((c) => c.is_active).map((c) => c.name));
+  const active = await activeChrootNames(store);
   const unique = [...new Set(names)];
   const unknown = unique.filter((n) => !active.has(n));
   if (unknown.length > 0) throw badRequest(`Unexpected chroot: ${unknown.join(', ')}`);

@@ -1,7 +1,6 @@
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { awsActionDeps } from '../aws/compose.js';
-import { runDueActions } from '../core/action-runner.js';
+import { awsApp } from '../aws/compose.js';
 
 /**
  * Project actions (delete, fork copy, regenerate, chroot removal). Like the
@@ -9,15 +8,15 @@ import { runDueActions } from '../core/action-runner.js';
  * from the table with a lease, so a lost or duplicated message loses nothing and a
  * crashed run is picked up again when its lease ends (maintenance re-wakes).
  */
-const deps = awsActionDeps();
+const app = awsApp('actions');
 
 export const handler = middy<SQSEvent, SQSBatchResponse>().handler(async (event) => {
   try {
-    const report = await runDueActions(deps);
-    console.log(JSON.stringify({ msg: 'actions', wakeups: event.Records.length, ...report }));
+    const report = await app.actions.run();
+    app.ports.log.info('actions', { wakeups: event.Records.length, succeeded: report.succeeded, retried: report.retried, failed: report.failed });
     return { batchItemFailures: [] };
   } catch (err) {
-    console.error('actions failed', (err as Error).message);
+    app.ports.log.error(`actions failed: ${(err as Error).message}`);
     return { batchItemFailures: event.Records.map((r) => ({ itemIdentifier: r.messageId })) };
   }
 });

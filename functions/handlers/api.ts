@@ -2,6 +2,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { createApiHandler } from '../api/app.js';
 import { buildRouter } from '../api/routes/index.js';
+import { jsonLogger } from '../adapters/json-logger.js';
 import { awsAppContext } from '../aws/compose.js';
 
 /**
@@ -11,9 +12,11 @@ import { awsAppContext } from '../aws/compose.js';
  */
 const api = createApiHandler(awsAppContext(), buildRouter());
 
+const log = jsonLogger({ component: 'api' });
+
 const lastResort = {
   onError: async (request: { response?: APIGatewayProxyStructuredResultV2; error?: unknown }) => {
-    console.error('api: unhandled', (request.error as Error)?.name);
+    log.error(`api: unhandled ${(request.error as Error | undefined)?.name ?? 'error'}`);
     request.response = {
       statusCode: 500,
       headers: { 'content-type': 'application/json' },

@@ -9,22 +9,25 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
 import { S3ResultsStore } from '../aws/s3-results-store.js';
 import { runPublisherTask } from '../aws/publisher-task.js';
-import { loadConfig } from '../config.js';
+import { loadConfig, requireConfig } from '../config.js';
+import { jsonLogger } from '../adapters/json-logger.js';
 import { systemClock } from '../core/ports.js';
 import { GpgSigner } from '../publish/gpg-signer.js';
 import { KmsKeyStore } from '../publish/kms-key-store.js';
 import { spawnRunner } from '../publish/process-runner.js';
 import { documentClient } from '../store/dynamo-client.js';
+import { DynamoSigningKeys } from '../store/dynamo-signing-keys.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  if (!config.RESULTS_BUCKET || !config.SIGNING_KMS_KEY_ID) throw new Error('RESULTS_BUCKET and SIGNING_KMS_KEY_ID are required');
+  const bucket = requireConfig(config, 'RESULTS_BUCKET');
+  const kmsKey = requireConfig(config, 'SIGNING_KMS_KEY_ID');
+  const request = requireConfig(config, 'PUBLISH_REQUEST');
   const workDir = await mkdtemp(join(tmpdir(), 'copr-publish-'));
-  await runPublisherTask(JSON.parse(process.env.PUBLISH_REQUEST ?? 'null'), {
-    results: new S3ResultsStore(new S3Client({}), config.RESULTS_BUCKET),
-    db: documentClient(config.DYNAMODB_ENDPOINT),
-    table: config.TABLE_NAME,
-    keys: new KmsKeyStore(new KMSClient({}), config.SIGNING_KMS_KEY_ID),
+  await runPublisherTask(JSON.parse(request), {
+    results: new S3ResultsStore(new S3Client({}), bucket),
+    signingKeys: new DynamoSigningKeys(documentClient(config.DYNAMODB_ENDPOINT), config.TABLE_NAME),
+    keys: new KmsKeyStore(new KMSClient({}), kmsKey),
     signer: new GpgSigner({ keysDir: join(workDir, 'keys') }),
     run: spawnRunner,
     clock: systemClock,
@@ -36,7 +39,7 @@ async function main(): Promise<void> {
 main().then(
   () => process.exit(0),
   (err: unknown) => {
-    console.error(`publisher: ${(err as Error).message}`);
+    jsonLogger({ component: 'publisher' }).error(`publisher: ${(err as Error).message}`);
     process.exit(1);
   },
 );

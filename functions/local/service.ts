@@ -4,17 +4,21 @@ import { resolve } from 'node:path';
 import { loadConfig, type Config } from '../config.js';
 import { createApiHandler, type ApiHandler } from '../api/app.js';
 import { createAuthenticator } from '../api/auth.js';
-import type { AppContext, Services } from '../api/context.js';
+import type { AppContext } from '../api/context.js';
 import { buildRouter } from '../api/routes/index.js';
 import type { Route } from '../api/router.js';
+import { createApp, type App, type AppSettings } from '../core/app.js';
 import { seedMockChroots } from '../core/mock-chroots.js';
-import { systemClock, type Clock } from '../core/ports.js';
+import { systemClock, type Clock, type Ports } from '../core/ports.js';
 import { documentClient } from '../store/dynamo-client.js';
 import { DynamoStore } from '../store/dynamo-store.js';
 import { ensureTable } from '../store/table-admin.js';
+import { localEnvBase, localPorts, localSettings, type LocalEnv } from './compose.js';
 import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.js';
 import { eventFromRequest, readBody, writeResult } from './http-bridge.js';
 import { loadLocalIssuer, type LocalIssuer } from './issuer.js';
+import { resultsMount } from './results-mount.js';
+import { LocalWakeups } from './wakeups.js';
 // jose's JWK type is wider than aws-jwt-verify's; the issuer only emits RSA public keys.
 import type { Jwks } from 'aws-jwt-verify/jwk';
 
@@ -38,18 +42,23 @@ export interface LocalServiceOptions {
 }
 
 /**
- * A part of the local system: routes, HTTP mounts, services and background work.
- * Order: every plugin's `services` first (in plugin order, so later plugins can rely
- * on earlier ones' services at run time), then `routes`, then `mounts`, then `start`.
+ * A part of the local system: adapters, settings, routes, HTTP mounts and
+ * background work. The service composes once: the default adapters
+ * (functions/local/compose.ts) with every plugin's `ports` merged over them in
+ * plugin order, settings likewise, then `createApp`; then `routes`, `mounts` and
+ * `start` get the composed App.
  */
 export interface LocalPlugin {
   name: string;
+  /** Adapters this plugin brings in place of the defaults (the builds plugin's builders and publisher). */
+  ports?: (env: LocalEnv) => Partial<Ports>;
+  /** Settings this plugin changes (builder limits, reaper timing, runner retries). */
+  settings?: (settings: AppSettings) => AppSettings;
   routes?: (base: LocalBase) => Route[];
-  /** Non-API prefixes served directly (e.g. `/results/`), tried before the API. */
+  /** Non-API prefixes served directly, tried before the API. */
   mounts?: (base: LocalBase) => Array<{ prefix: string; handle: (req: IncomingMessage, res: ServerResponse) => Promise<void> }>;
   /** Called once the API is up; returns a stop function. */
-  start?: (base: LocalBase, services: Partial<Services>) => Promise<(() => Promise<void>) | void> | (() => Promise<void>) | void;
-  services?: (base: LocalBase) => Partial<Services>;
+  start?: (base: LocalBase) => Promise<(() => Promise<void>) | void> | (() => Promise<void>) | void;
 }
 
 export interface LocalBase {
@@ -57,6 +66,8 @@ export interface LocalBase {
   url: string;
   config: Config;
   ctx: AppContext;
+  app: App;
+  env: LocalEnv;
   issuer: LocalIssuer;
 }
 
@@ -115,13 +126,15 @@ export async function startLocalService(opts: LocalServiceOptions): Promise<Loca
       frontendUrl: config.FRONTEND_URL,
       oidc: { issuer: issuer.issuer, audience: issuer.audience, jwks: issuer.jwks as unknown as Jwks, usernameClaim: config.OIDC_USERNAME_CLAIM },
     });
-    const services: Partial<Services> = {};
-    const ctx: AppContext = { config, store, clock, auth, services };
-    const base: LocalBase = { dataDir, url, config, ctx, issuer };
     const plugins = opts.plugins ?? [];
-    for (const p of plugins) Object.assign(services, p.services?.(base) ?? {});
+    const env: LocalEnv = { dataDir, url, config, store, clock, wakeups: new LocalWakeups(), ...localEnvBase(dataDir, url, config) };
+    const ports = plugins.reduce<Ports>((acc, p) => ({ ...acc, ...p.ports?.(env) }), localPorts(env));
+    const settings = plugins.reduce<AppSettings>((acc, p) => p.settings?.(acc) ?? acc, localSettings(config));
+    const app = createApp(ports, settings);
+    const ctx: AppContext = { config, store, clock, auth, app };
+    const base: LocalBase = { dataDir, url, config, ctx, app, env, issuer };
     const api = createApiHandler(ctx, buildRouter(plugins.flatMap((p) => p.routes?.(base) ?? [])));
-    const mounts = plugins.flatMap((p) => p.mounts?.(base) ?? []);
+    const mounts = [resultsMount(env.results), ...plugins.flatMap((p) => p.mounts?.(base) ?? [])];
 
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       void (async () => {
@@ -147,7 +160,7 @@ export async function startLocalService(opts: LocalServiceOptions): Promise<Loca
     });
 
     for (const p of plugins) {
-      const stop = await p.start?.(base, services);
+      const stop = await p.start?.(base);
       if (stop) stops.push(stop);
     }
 

@@ -311,7 +311,7 @@ export class DynamoBuildStore implements BuildStore {
           ExpressionAttributeValues: {
             ':pending': 'pending',
             ':f': false,
-            ':pp': 'PENDING#',
+            ':pp': bk.pendingPrefix,
             ':starting': 'starting',
             ':now': claim.now,
             ':b': claim.builder_id,

@@ -64,14 +64,25 @@ export async function conditionalUpdate(
   }
 }
 
-/** Deletes items 25 at a time, retrying what DynamoDB leaves unprocessed. */
-export async function batchDelete(db: DynamoDBDocumentClient, table: string, keys: Key[]): Promise<void> {
-  for (let i = 0; i < keys.length; i += 25) {
-    let requests = keys.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } }));
+type WriteRequest = { PutRequest: { Item: Item } } | { DeleteRequest: { Key: Key } };
+
+/**
+ * Every batch write of the store goes through here: 25 requests per call, and what
+ * DynamoDB leaves unprocessed (throttling, size) is sent again with backoff until
+ * nothing is left. A batch write that drops items silently is a lost write.
+ */
+export async function batchWrite(db: DynamoDBDocumentClient, table: string, all: WriteRequest[]): Promise<void> {
+  for (let i = 0; i < all.length; i += 25) {
+    let requests = all.slice(i, i + 25);
     for (let attempt = 0; requests.length > 0; attempt++) {
       if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** attempt)));
       const res = await db.send(new BatchWriteCommand({ RequestItems: { [table]: requests } }));
-      requests = (res.UnprocessedItems?.[table] ?? []) as typeof requests;
+      requests = (res.UnprocessedItems?.[table] ?? []) as WriteRequest[];
     }
   }
+}
+
+/** Deletes items, 25 a call (batchWrite). */
+export function batchDelete(db: DynamoDBDocumentClient, table: string, keys: Key[]): Promise<void> {
+  return batchWrite(db, table, keys.map((Key) => ({ DeleteRequest: { Key } })));
 }

@@ -1,5 +1,4 @@
 import {
-  BatchWriteCommand,
   DeleteCommand,
   GetCommand,
   PutCommand,
@@ -20,7 +19,7 @@ import type {
 } from '../core/model.js';
 import { AlreadyExists, NotFoundInStore, type Store } from '../core/ports.js';
 import { projectSearchTokens } from '../core/search.js';
-import { batchDelete, isConditionFailure, plainItem, queryAll, type Item } from './dynamo-ops.js';
+import { batchDelete, batchWrite, isConditionFailure, plainItem, queryAll, type Item } from './dynamo-ops.js';
 import { INDEX, keys, type Key } from './table.js';
 
 
@@ -272,12 +271,7 @@ export class DynamoStore implements Store {
     for (let i = 0; i < items.length; i += 25) batches.push(items.slice(i, i + 25));
     const worker = async () => {
       for (let batch = batches.pop(); batch; batch = batches.pop()) {
-        let requests = batch.map((Item) => ({ PutRequest: { Item } }));
-        for (let attempt = 0; requests.length > 0; attempt++) {
-          const res = await this.db.send(new BatchWriteCommand({ RequestItems: { [this.table]: requests } }));
-          requests = (res.UnprocessedItems?.[this.table] ?? []) as typeof requests;
-          if (requests.length > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** attempt)));
-        }
+        await batchWrite(this.db, this.table, batch.map((Item) => ({ PutRequest: { Item } })));
       }
     };
     await Promise.all(Array.from({ length: parallel }, worker));
@@ -339,14 +333,8 @@ export class DynamoStore implements Store {
     await this.writeSearchItems(search);
   }
 
-  private async writeSearchItems(items: Item[]): Promise<void> {
-    for (let i = 0; i < items.length; i += 25) {
-      await this.db.send(
-        new BatchWriteCommand({
-          RequestItems: { [this.table]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })) },
-        }),
-      );
-    }
+  private writeSearchItems(items: Item[]): Promise<void> {
+    return batchWrite(this.db, this.table, items.map((Item) => ({ PutRequest: { Item } })));
   }
 
   async updateProject(project: Project): Promise<void> {

@@ -99,6 +99,8 @@ export const buildKeys = {
     gsi3sk: `${priority}#${pad(buildId)}#${taskId}`,
   }),
   pendingPartition: (owner: string) => `PENDING#${owner}`,
+  /** Prefix every pending partition starts with (a task still queued). */
+  pendingPrefix: 'PENDING#',
   /** GSI byQueue while waiting for a batch predecessor to finish. */
   blockedTask: (afterBuildId: number, taskId: string) => ({ gsi3pk: `BLOCKED#${pad(afterBuildId)}`, gsi3sk: taskId }),
   blockedPartition: (afterBuildId: number) => `BLOCKED#${pad(afterBuildId)}`,

@@ -1,17 +1,12 @@
-import { join } from 'node:path';
 import { LocalResultsStore } from '../../functions/adapters/local-results-store.js';
 import type { Build, Nevra } from '../../functions/core/build-model.js';
-import { createBuildsView } from '../../functions/core/build-views.js';
-import { DEFAULT_BUILD_SETTINGS } from '../../functions/core/builds.js';
 import { hashCredential } from '../../functions/core/dispatcher.js';
 import { onFinished, onStarted, taskResultPrefix, type LifecycleDeps, type TaskContext } from '../../functions/core/task-lifecycle.js';
 import type { LocalPlugin } from '../../functions/local/service.js';
-import { documentClient } from '../../functions/store/dynamo-client.js';
-import { DynamoBuildStore } from '../../functions/store/dynamo-build-store.js';
 
 /**
- * A build system without builders for API tests: the real DynamoDB build store and
- * the real local results store, a `wake` that counts and a `publish` that records.
+ * A build system without builders for API tests: the service's own stores and
+ * results, a `wake` that counts and a `publish` that records (ports of the plugin).
  * Tests play the builder's part through the lifecycle functions directly.
  */
 export interface Recorder {
@@ -24,16 +19,9 @@ export interface Recorder {
 export function recordingBuildsPlugin(rec: Recorder): LocalPlugin {
   return {
     name: 'test-builds',
-    services: (base) => {
-      const builds = new DynamoBuildStore(documentClient(base.config.DYNAMODB_ENDPOINT), base.config.TABLE_NAME);
-      const results = new LocalResultsStore(join(base.dataDir, 'results'), base.url);
-      const deps: LifecycleDeps = {
-        store: base.ctx.store,
-        builds,
-        clock: base.ctx.clock,
-        settings: DEFAULT_BUILD_SETTINGS,
-        results,
-        resultsBaseUrl: base.config.RESULTS_BASE_URL,
+    ports: (env) => {
+      rec.results = env.results;
+      return {
         wake: async () => {
           rec.wakes++;
         },
@@ -41,9 +29,9 @@ export function recordingBuildsPlugin(rec: Recorder): LocalPlugin {
           rec.published.push(req);
         },
       };
-      rec.deps = deps;
-      rec.results = results;
-      return { buildSystem: deps, builds: createBuildsView(base.ctx.store, builds, base.config) };
+    },
+    start: (base) => {
+      rec.deps = base.app.lifecycle;
     },
   };
 }

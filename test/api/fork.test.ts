@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Project } from '../../functions/core/model.js';
 import { newProjectChroot } from '../../functions/core/projects.js';
 import { createProject, multipart, type CoprClient } from '../support/copr-client.js';
 import { startTestService, type TestService } from '../support/service.js';
@@ -8,8 +7,16 @@ let t: TestService;
 let alice: CoprClient;
 let bob: CoprClient;
 let root: CoprClient;
-/** What the forks service was asked to copy (the builds part plugs in the real one). */
-const copied: string[] = [];
+/** The build copies queued so far: `fork` actions, as `source->destination`. */
+async function copied(): Promise<string[]> {
+  const out: string[] = [];
+  for (const p of await t.service.ctx.store.listAllProjects()) {
+    for (const a of await t.service.app.actions.list(p.ownername, p.name)) {
+      if (a.data.kind === 'fork') out.push(`${a.data.source_owner}/${a.data.source_project}->${a.ownername}/${a.projectname}`);
+    }
+  }
+  return out;
+}
 
 const COMPS = '<comps><group><id>x</id></group></comps>\n';
 
@@ -28,16 +35,7 @@ async function projectNames(owner: string): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  t = await startTestService({
-    plugins: [
-      {
-        name: 'record-forks',
-        services: () => ({
-          forks: { copyBuilds: async (src: Project, dst: Project) => void copied.push(`${src.ownername}/${src.name}->${dst.ownername}/${dst.name}`) },
-        }),
-      },
-    ],
-  });
+  t = await startTestService();
   alice = await t.user('alice');
   bob = await t.user('bob', { groups: ['team'] });
   root = await t.user('root', { admin: true });
@@ -112,7 +110,7 @@ describe('fork', () => {
     expect(pkgs.map((p) => [p.name, p.ownername, p.projectname, p.source_type, p.source_dict.clone_url])).toEqual([
       ['hello', 'bob', 'mine', 'scm', 'https://example.com/hello.git'],
     ]);
-    expect(copied).toEqual(['alice/src->bob/mine']);
+    expect(await copied()).toEqual(['alice/src->bob/mine']);
     // The source is untouched.
     expect((await t.service.ctx.store.listPackages('alice', 'src')).map((p) => p.ownername)).toEqual(['alice']);
   });

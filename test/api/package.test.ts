@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProject, type CoprClient } from '../support/copr-client.js';
 import { startTestService, type TestService } from '../support/service.js';
+import { submitBuild } from '../../functions/core/builds.js';
+import { finishRpm, finishSrpm, newRecorder, recordingBuildsPlugin } from './build-support.js';
 
 /**
  * Package endpoints against the real local server and DynamoDB Local, replaying
@@ -13,22 +15,10 @@ let bob: CoprClient;
 let carol: CoprClient;
 let dave: CoprClient;
 
-/** Stands in for the builds part (not built yet): one known build for `hello-scm`. */
-const FAKE_BUILD = { id: 77, state: 'succeeded' };
-const buildsPlugin = {
-  name: 'fake-builds-view',
-  services: () => ({
-    builds: {
-      async latestForPackage(owner: string, project: string, pkg: string) {
-        const hit = owner === 'alice' && project === 'pkgs' && pkg === 'hello-scm';
-        return { latest: hit ? FAKE_BUILD : null, latest_succeeded: hit ? FAKE_BUILD : null };
-      },
-    },
-  }),
-};
+const rec = newRecorder();
 
 beforeAll(async () => {
-  t = await startTestService({ plugins: [buildsPlugin] });
+  t = await startTestService({ plugins: [recordingBuildsPlugin(rec)] });
   alice = await t.user('alice');
   bob = await t.user('bob');
   carol = await t.user('carol');
@@ -319,6 +309,15 @@ describe('list-packages, list-package-names, get-package', () => {
   });
 
   it('with_latest_build=True fills builds from the builds view; False leaves nulls', async () => {
+    // One succeeded build of hello-scm, through the real lifecycle (no builder runs).
+    const deps = rec.deps!;
+    const user = (await t.service.ctx.store.getUser('alice'))!;
+    const sub = { ownername: 'alice', projectname: 'pkgs', source_type: 'scm' as const, source_dict: {}, package_name: 'hello-scm', options: { chroots: ['fedora-44-x86_64'] } };
+    const built = await submitBuild(deps, { user }, sub);
+    await finishSrpm(deps, built, 'hello-scm');
+    await finishRpm(deps, built.id, 'fedora-44-x86_64', 'succeeded');
+    const FAKE_BUILD = (await t.anon.get(`build/${built.id}`)).body;
+    expect(FAKE_BUILD).toMatchObject({ id: built.id, state: 'succeeded' });
     const withBuilds = await listAll(1000, true);
     const hello = withBuilds.items.find((p) => p.name === 'hello-scm');
     expect(hello?.builds).toEqual({ latest: FAKE_BUILD, latest_succeeded: FAKE_BUILD });

@@ -1,9 +1,6 @@
 import { createHmac } from 'node:crypto';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalResultsStore } from '../../functions/adapters/local-results-store.js';
-import { DEFAULT_BUILD_SETTINGS } from '../../functions/core/builds.js';
-import type { LifecycleDeps } from '../../functions/core/task-lifecycle.js';
+import type { BuildStore } from '../../functions/core/ports.js';
 import { normaliseCloneUrl } from '../../functions/core/webhooks.js';
 import type { LocalPlugin } from '../../functions/local/service.js';
 import { documentClient } from '../../functions/store/dynamo-client.js';
@@ -17,25 +14,20 @@ import { startTestService, type TestService } from '../support/service.js';
  * build system's wake-up only counts, so no builder starts).
  */
 let wakes = 0;
-let builds: DynamoBuildStore;
+let builds: BuildStore;
 
+/** The dispatcher wake-up only counts (no builder starts); publishing is not part of these tests. */
 const buildsOnly: LocalPlugin = {
   name: 'builds-only',
-  services: (base) => {
-    builds = new DynamoBuildStore(documentClient(base.config.DYNAMODB_ENDPOINT), base.config.TABLE_NAME);
-    const lifecycle: LifecycleDeps = {
-      store: base.ctx.store,
+  ports: (env) => {
+    builds = new DynamoBuildStore(documentClient(env.config.DYNAMODB_ENDPOINT), env.config.TABLE_NAME);
+    return {
       builds,
-      clock: base.ctx.clock,
-      settings: DEFAULT_BUILD_SETTINGS,
-      results: new LocalResultsStore(join(base.dataDir, 'results'), base.url),
-      resultsBaseUrl: base.config.RESULTS_BASE_URL,
       wake: async () => {
         wakes += 1;
       },
       publish: async () => undefined,
     };
-    return { buildSystem: lifecycle };
   },
 };
 

@@ -8,7 +8,7 @@ import { newBuild, newTask } from '../../functions/core/builds.js';
 // EC2 cannot run here: the SDK client is mocked and the exact command inputs are asserted.
 const ec2Mock = mockClient(EC2Client);
 
-function task(overrides: Partial<Task> = {}): Task {
+function task(overrides: Partial<Omit<Task, 'kind' | 'chroot'>> = {}): Task {
   const build = newBuild(12, 'alice', 'proj', { submitter: 'alice' });
   return { ...newTask(build, 'fedora-44-aarch64', 'aarch64', 0), state: 'starting', ...overrides };
 }

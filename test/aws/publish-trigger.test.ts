@@ -3,6 +3,7 @@ import type { SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runPublishBatch, type PublisherTaskSettings } from '../../functions/aws/publish-trigger.js';
+import type { LogFields, Logger } from '../../functions/core/ports.js';
 
 // ECS cannot run here: RunTask/DescribeTasks are mocked like a Fargate task that has stopped.
 const ecsMock = mockClient(ECSClient);
@@ -133,14 +134,17 @@ describe('Function: runPublishBatch', () => {
   });
 
   it('drops malformed messages without failing them or starting anything', async () => {
-    const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const logged: Array<LogFields | undefined> = [];
+    const log: Logger = { info: () => undefined, error: (_msg, fields) => void logged.push(fields) };
     fakeEcs(() => 0);
-    const res = await runPublishBatch(new ECSClient({ region: 'us-east-1' }), settings, [
-      record('bad-json', '{not json'),
-      record('bad-shape', { owner: 'alice', dirname: '../etc', chroot: 'fedora-44-x86_64' }),
-    ]);
+    const res = await runPublishBatch(
+      new ECSClient({ region: 'us-east-1' }),
+      settings,
+      [record('bad-json', '{not json'), record('bad-shape', { owner: 'alice', dirname: '../etc', chroot: 'fedora-44-x86_64' })],
+      log,
+    );
     expect(res).toEqual({ batchItemFailures: [] });
     expect(ecsMock.commandCalls(RunTaskCommand)).toHaveLength(0);
-    expect(logged.mock.calls.map((c) => c[1])).toEqual(['bad-json', 'bad-shape']);
+    expect(logged.map((f) => f?.message_id)).toEqual(['bad-json', 'bad-shape']);
   });
 });

@@ -13,6 +13,7 @@ import { signingKeyKey } from '../../functions/store/table.js';
 import { buildRpm, makeTmp, primaryLocations, removeTmp, run } from '../publish/helpers.js';
 import { fakeKms, type FakeKms } from './fake-kms.js';
 import { startLocalAws, type Fauxqs } from './fauxqs.js';
+import { DynamoSigningKeys } from '../../functions/store/dynamo-signing-keys.js';
 
 const KEY_ID = 'arn:aws:kms:us-east-1:111122223333:key/publisher';
 const CHROOT = 'fedora-44-x86_64';
@@ -58,8 +59,7 @@ describe('Function: runPublisherTask', () => {
     signers.push(signer);
     return {
       results,
-      db: documentClient(process.env.DYNAMODB_ENDPOINT),
-      table,
+      signingKeys: new DynamoSigningKeys(documentClient(process.env.DYNAMODB_ENDPOINT), table),
       keys: new KmsKeyStore(kms.client, KEY_ID),
       signer,
       run: spawnRunner,

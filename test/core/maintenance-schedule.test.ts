@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryEventSink } from '../../functions/core/events.js';
-import type { MaintenanceDeps } from '../../functions/core/maintenance.js';
-import { DAILY_JOBS, jobsOfEvent, runMaintenanceEvent } from '../../functions/core/maintenance-event.js';
+import { createApp } from '../../functions/core/app.js';
+import { DAILY_JOBS, jobsOfEvent } from '../../functions/core/maintenance-event.js';
 import { buildsPlugin } from '../../functions/local/builds-plugin.js';
 import { maintenancePlugin } from '../../functions/local/maintenance-plugin.js';
 import { startTestService, type TestService } from '../support/service.js';
@@ -19,17 +19,12 @@ describe('maintenance schedule events', () => {
 
 describe('maintenance under npm start', () => {
   let t: TestService;
-  let deps: MaintenanceDeps | null = null;
 
   beforeAll(async () => {
     t = await startTestService({
       plugins: [
         buildsPlugin({ maxBuilders: 1 }),
-        maintenancePlugin({
-          onReady: (d) => {
-            deps = d;
-          },
-        }),
+        maintenancePlugin(),
       ],
     });
   });
@@ -39,7 +34,6 @@ describe('maintenance under npm start', () => {
   });
 
   it('composes the jobs from the local build system; a scheduled event runs the daily jobs', async () => {
-    expect(deps).not.toBeNull();
     const alice = await t.user('alice');
     const res = await alice.send('POST', 'project/add/alice', {
       query: { ownername: 'alice', exist_ok: false },
@@ -49,7 +43,9 @@ describe('maintenance under npm start', () => {
     const events = new MemoryEventSink();
     // A day and a bit later, by the service's own store and results.
     const later = { now: () => Date.now() + 2 * 86_400_000 };
-    const reports = await runMaintenanceEvent({ ...deps!, clock: later, events }, { 'detail-type': 'Scheduled Event', source: 'aws.events' });
+    // The service's own ports and settings, composed again with a later clock and a recording sink.
+    const app = createApp({ ...t.service.app.ports, clock: later, events }, t.service.app.settings);
+    const reports = await app.maintenance.runEvent({ 'detail-type': 'Scheduled Event', source: 'aws.events' });
     expect(reports.map((r) => r.job)).toEqual(DAILY_JOBS);
     expect(reports[0]!.changed).toEqual(['alice/short']);
     expect((await t.anon.get('project', { ownername: 'alice', projectname: 'short' })).status).toBe(404);

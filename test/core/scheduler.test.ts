@@ -3,9 +3,10 @@ import type { Task } from '../../functions/core/build-model.js';
 import { newBuild, newTask } from '../../functions/core/builds.js';
 import { pickTasks, type Limits, type OwnerQueue } from '../../functions/core/scheduler.js';
 
-function task(owner: string, buildId: number, o: Partial<Task> = {}): Task {
-  const chroot = o.kind === 'srpm' ? null : (o.chroot ?? 'fedora-44-x86_64');
-  return { ...newTask(newBuild(buildId, owner, 'p', { submitter: owner }), chroot, 'x86_64', 0), ...o };
+function task(owner: string, buildId: number, o: Partial<Omit<Task, 'kind' | 'chroot'>> & { kind?: Task['kind']; chroot?: string } = {}): Task {
+  const { kind, chroot: rpmChroot, ...rest } = o;
+  const chroot = kind === 'srpm' ? null : (rpmChroot ?? 'fedora-44-x86_64');
+  return { ...newTask(newBuild(buildId, owner, 'p', { submitter: owner }), chroot, 'x86_64', 0), ...rest };
 }
 
 const open: Limits = { total: 100, perArch: {}, perOwner: 100, perSandbox: 100 };

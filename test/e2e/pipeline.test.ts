@@ -116,7 +116,7 @@ describe('build pipeline', () => {
   it('a broken spec fails with the reason and build.log', async () => {
     const id = await upload('broken.spec');
     expect((await finished(id)).state).toBe('failed');
-    const chroots = await sys.lifecycle.builds.listBuildChroots(id);
+    const chroots = await sys.ports.builds.listBuildChroots(id);
     expect(chroots.map((c) => c.state)).toEqual(['failed', 'failed']);
     for (const c of chroots) expect(c.fail_reason).toMatch(/rpmbuild/);
     const log = await fetch(`${t.service.url}/results/alice/demo/fedora-44-x86_64/${String(id).padStart(8, '0')}-broken/build.log`);
@@ -138,12 +138,12 @@ describe('build pipeline', () => {
     });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     const b = await finished(res.body.id);
-    expect(b.state, JSON.stringify(await sys.lifecycle.builds.getBuild(res.body.id))).toBe('succeeded');
+    expect(b.state, JSON.stringify(await sys.ports.builds.getBuild(res.body.id))).toBe('succeeded');
   });
 
   it('cancel stops a running build within seconds', async () => {
     const id = await upload('sleepy.spec');
-    await waitFor('a running chroot', async () => (await sys.lifecycle.builds.listBuildChroots(id)).some((c) => c.state === 'running'));
+    await waitFor('a running chroot', async () => (await sys.ports.builds.listBuildChroots(id)).some((c) => c.state === 'running'));
     // The live log is readable under the result URL while the build runs.
     const running = (await t.anon.get<{ items: Array<{ state: string; result_url: string | null }> }>('build-chroot/list', { build_id: id })).body.items.find(
       (c) => c.state === 'running',
@@ -159,18 +159,18 @@ describe('build pipeline', () => {
     expect(res.status).toBe(200);
     expect(res.body.state).toBe('canceled');
     await waitFor('builders to stop', async () => {
-      const tasks = await sys.lifecycle.builds.listActiveTasks();
+      const tasks = await sys.ports.builds.listActiveTasks();
       return !tasks.some((x) => x.build_id === id);
     }, 20_000);
     expect(Date.now() - started).toBeLessThan(15_000);
-    const chroots = await sys.lifecycle.builds.listBuildChroots(id);
+    const chroots = await sys.ports.builds.listBuildChroots(id);
     expect(chroots.every((c) => c.state === 'canceled')).toBe(true);
   });
 
   it('a killed builder is retried, and failed with a reason once attempts run out — never left running', async () => {
     const id = await upload('sleepy.spec');
     const srpmDone = await waitFor('RPM task running', async () => {
-      const tasks = await sys.lifecycle.builds.listActiveTasks();
+      const tasks = await sys.ports.builds.listActiveTasks();
       const rpm = tasks.filter((x) => x.build_id === id && x.kind === 'rpm' && x.state === 'running');
       return rpm.length > 0 ? rpm : null;
     });
@@ -181,12 +181,12 @@ describe('build pipeline', () => {
     };
     kill(victim.builder_id!);
     const retried = await waitFor('retry', async () => {
-      const task = await sys.lifecycle.builds.getTask(victim.task_id);
+      const task = await sys.ports.builds.getTask(victim.task_id);
       return task && task.attempts === 1 && task.state === 'running' ? task : null;
     });
     kill(retried.builder_id!);
-    await waitFor('failure', async () => (await sys.lifecycle.builds.getTask(victim.task_id))?.state === 'finished');
-    const chroot = (await sys.lifecycle.builds.listBuildChroots(id)).find((c) => c.name === victim.chroot)!;
+    await waitFor('failure', async () => (await sys.ports.builds.getTask(victim.task_id))?.state === 'finished');
+    const chroot = (await sys.ports.builds.listBuildChroots(id)).find((c) => c.name === victim.chroot)!;
     expect(chroot.state).toBe('failed');
     expect(chroot.fail_reason).toMatch(/stopped responding/);
     await alice.send('PUT', `build/cancel/${id}`);

@@ -1,5 +1,4 @@
 import type { Action } from '../../core/action-ports.js';
-import { serverError } from '../../core/errors.js';
 import type { AppContext } from '../context.js';
 import { pageResult, paginate, parsePage, type Orderable } from '../pagination.js';
 import type { Route, RouteRequest } from '../router.js';
@@ -39,10 +38,8 @@ const actionOrder: Orderable<Action> = {
 };
 
 async function listActions(req: RouteRequest, ctx: AppContext) {
-  const service = ctx.services.actions;
-  if (!service) throw serverError('Project actions are not configured on this server');
   const page = parsePage(req);
-  const all = await service.list(req.params.ownername!, req.params.projectname!);
+  const all = await ctx.app.actions.list(req.params.ownername!, req.params.projectname!);
   return pageResult(paginate(all, page, actionOrder, 'Action').map(actionToApi), page);
 }
 

@@ -7,7 +7,7 @@ import { badRequest, notFound } from '../../core/errors.js';
 import type { ProjectChroot } from '../../core/model.js';
 import { loadCoprTargets } from '../../core/project-chroots.js';
 import { buildChrootToApi, DEFAULT_MEMORY_LIMIT, nevraToApi } from '../build-serialize.js';
-import { buildSystemOf, type AppContext } from '../context.js';
+import type { AppContext } from '../context.js';
 import { queryValue } from '../input.js';
 import { pageResult, paginate, parsePage, type Orderable } from '../pagination.js';
 import type { Route, RouteRequest } from '../router.js';
@@ -26,13 +26,13 @@ function arg(req: RouteRequest, param: string, query: string): string {
 }
 
 async function loadBuildOf(req: RouteRequest, ctx: AppContext): Promise<Build> {
-  return loadBuild(buildSystemOf(ctx).builds, parseBuildId(arg(req, 'build_id', 'build_id')));
+  return loadBuild(ctx.app.ports.builds, parseBuildId(arg(req, 'build_id', 'build_id')));
 }
 
 async function loadBuildChroot(req: RouteRequest, ctx: AppContext): Promise<{ build: Build; chroot: BuildChroot }> {
   const build = await loadBuildOf(req, ctx);
   const name = arg(req, 'chroot', 'chrootname');
-  const chroot = await buildSystemOf(ctx).builds.getBuildChroot(build.id, name);
+  const chroot = await ctx.app.ports.builds.getBuildChroot(build.id, name);
   if (!chroot) throw notFound(`Build ${build.id} was not submitted to ${name} chroot.`);
   return { build, chroot };
 }
@@ -48,7 +48,7 @@ const chrootOrder: Orderable<BuildChroot> = { id: (c) => c.name, name: (c) => c.
 async function listBuildChroots(req: RouteRequest, ctx: AppContext) {
   const page = parsePage(req);
   const build = await loadBuildOf(req, ctx);
-  const all = await buildSystemOf(ctx).builds.listBuildChroots(build.id);
+  const all = await ctx.app.ports.builds.listBuildChroots(build.id);
   const items = paginate(all, page, chrootOrder, 'BuildChroot');
   return pageResult(
     items.map((c) => buildChrootToApi(ctx.config.RESULTS_BASE_URL, build, c)),

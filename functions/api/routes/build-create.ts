@@ -1,17 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
-import { checkSubmission } from '../../core/build-check.js';
 import type { Build } from '../../core/build-model.js';
-import { loadBuild, submitBuild, type BuildOptions, type BuildSubmission } from '../../core/builds.js';
+import type { BuildOptions } from '../../core/builds.js';
 import { badRequest, notFound } from '../../core/errors.js';
-import type { Caller, SourceType } from '../../core/model.js';
-import { loadPackage } from '../../core/packages.js';
 import { normaliseSource, type PackageSourceType } from '../../core/sources.js';
-import type { LifecycleDeps } from '../../core/task-lifecycle.js';
+import { activeChrootNames } from '../../core/usable-chroots.js';
 import { buildToApi } from '../build-serialize.js';
-import { buildSystemOf, type AppContext } from '../context.js';
+import type { AppContext } from '../context.js';
 import { jsonBody, multipartBody, zBool, zIntLike, zStringList } from '../input.js';
-import type { Route, RouteRequest } from '../router.js';
+import type { AuthedRequest, Route } from '../router.js';
 
 /**
  * Submitting builds (spec §2.4): check-before-build, create/{url,upload,scm,pypi,
@@ -59,7 +56,7 @@ function optionsOf(b: Partial<OptionsBody>): BuildOptions {
 }
 
 export async function buildView(ctx: AppContext, build: Build) {
-  const chroots = await buildSystemOf(ctx).builds.listBuildChroots(build.id);
+  const chroots = await ctx.app.ports.builds.listBuildChroots(build.id);
   return buildToApi(ctx.config.RESULTS_BASE_URL, build, chroots);
 }
 
@@ -86,35 +83,19 @@ export function isSafeUploadName(name: string): boolean {
   return name.length <= 255 && /^[A-Za-z0-9_+][A-Za-z0-9._+~-]*$/.test(name) && SRPM_FILE.test(name) && !/^\.(src\.rpm|nosrc\.rpm|spec)$/.test(name);
 }
 
-async function submitFrom(
-  deps: LifecycleDeps,
-  caller: Caller,
-  body: OptionsBody,
-  source: { type: SourceType; dict: Record<string, unknown> },
-): Promise<Build> {
-  return submitBuild(deps, caller, {
-    ownername: body.ownername,
-    projectname: body.projectname,
-    source_type: source.type,
-    source_dict: source.dict,
-    options: optionsOf(body),
-  });
-}
-
-async function checkBeforeBuild(req: RouteRequest, ctx: AppContext) {
+async function checkBeforeBuild(req: AuthedRequest, ctx: AppContext) {
   const body = OptionsBody.parse(jsonBody(req));
-  await checkSubmission(buildSystemOf(ctx), req.caller!, body.ownername, body.projectname, optionsOf(body));
+  await ctx.app.builds.check(req.caller, body.ownername, body.projectname, optionsOf(body));
   return { message: 'It should be safe to submit a build like this' };
 }
 
 /** One build per URL, answered as a list (the client takes element 0). */
-async function createFromUrl(req: RouteRequest, ctx: AppContext) {
-  const deps = buildSystemOf(ctx);
+async function createFromUrl(req: AuthedRequest, ctx: AppContext) {
   const body = UrlBody.parse(jsonBody(req));
-  await checkSubmission(deps, req.caller!, body.ownername, body.projectname, optionsOf(body));
+  const checked = await ctx.app.builds.check(req.caller, body.ownername, body.projectname, optionsOf(body));
   const items = [];
   for (const url of body.pkgs) {
-    const build = await submitFrom(deps, req.caller!, body, { type: 'link', dict: { url } });
+    const build = await ctx.app.builds.submit(checked, { source_type: 'link', source_dict: { url } });
     items.push(await buildView(ctx, build));
   }
   return { items, meta: { limit: null, offset: null, order: null, order_type: null } };
@@ -124,8 +105,7 @@ async function createFromUrl(req: RouteRequest, ctx: AppContext) {
 export const DEFAULT_MAX_UPLOAD_BYTES = 2 * 1024 ** 3;
 
 function createFromUpload(maxUploadBytes: number) {
-  return async (req: RouteRequest, ctx: AppContext) => {
-    const deps = buildSystemOf(ctx);
+  return async (req: AuthedRequest, ctx: AppContext) => {
     const form = await multipartBody(req, { maxFileBytes: maxUploadBytes, maxFiles: 1 });
     const body = OptionsBody.parse(form.json);
     const file = form.files.find((f) => f.field === 'pkgs');
@@ -133,94 +113,44 @@ function createFromUpload(maxUploadBytes: number) {
     if (!isSafeUploadName(file.filename)) {
       throw badRequest(`pkgs: Invalid file name '${file.filename}' (a plain .src.rpm, .nosrc.rpm or .spec file name)`);
     }
-    await checkSubmission(deps, req.caller!, body.ownername, body.projectname, optionsOf(body));
+    const checked = await ctx.app.builds.check(req.caller, body.ownername, body.projectname, optionsOf(body));
     const tmp = randomUUID();
     const key = `_uploads/${tmp}/${file.filename}`;
-    await deps.results.put(key, file.data);
+    await ctx.app.ports.results.put(key, file.data);
     try {
-      const dict = { url: `${deps.resultsBaseUrl}/${key}`, pkg: file.filename, tmp };
-      return await buildView(ctx, await submitFrom(deps, req.caller!, body, { type: 'upload', dict }));
+      const dict = { url: `${ctx.app.settings.resultsBaseUrl}/${key}`, pkg: file.filename, tmp };
+      return await buildView(ctx, await ctx.app.builds.submit(checked, { source_type: 'upload', source_dict: dict }));
     } catch (err) {
-      await deps.results.deletePrefix(`_uploads/${tmp}/`);
+      await ctx.app.ports.results.deletePrefix(`_uploads/${tmp}/`);
       throw err;
     }
   };
 }
 
 function createFromSource(type: PackageSourceType) {
-  return async (req: RouteRequest, ctx: AppContext) => {
-    const deps = buildSystemOf(ctx);
+  return async (req: AuthedRequest, ctx: AppContext) => {
     const raw = jsonBody(req);
     const body = OptionsBody.parse(raw);
-    await checkSubmission(deps, req.caller!, body.ownername, body.projectname, optionsOf(body));
-    const active = (await deps.store.listMockChroots()).filter((m) => m.is_active).map((m) => m.name);
-    const dict = normaliseSource(type, raw, { activeChroots: active });
-    return buildView(ctx, await submitFrom(deps, req.caller!, body, { type, dict }));
+    const checked = await ctx.app.builds.check(req.caller, body.ownername, body.projectname, optionsOf(body));
+    const dict = normaliseSource(type, raw, { activeChroots: [...(await activeChrootNames(ctx.store))] });
+    return buildView(ctx, await ctx.app.builds.submit(checked, { source_type: type, source_dict: dict }));
   };
 }
 
 const PackageBuildBody = OptionsBody.extend({ package_name: NAME });
 
-/**
- * Rebuild from the package's stored source. Chroots are created at once from the
- * package (its denylist applied), and the package's timeout is the default.
- */
-async function buildPackage(req: RouteRequest, ctx: AppContext) {
-  const deps = buildSystemOf(ctx);
+/** Rebuild from the package's stored source (functions/core/build-resubmit.ts). */
+async function buildPackage(req: AuthedRequest, ctx: AppContext) {
   const body = PackageBuildBody.parse(jsonBody(req));
-  const options = optionsOf(body);
-  const pre = await checkSubmission(deps, req.caller!, body.ownername, body.projectname, options);
-  const pkg = await loadPackage(deps.store, pre.project, body.package_name);
-  if (pkg.source_type === 'unset') {
-    throw badRequest(`Package ${pkg.name} doesn't have the default source method set`);
-  }
-  options.timeout ??= pkg.timeout ?? undefined;
-  options.chroots = pre.chroots ?? pre.usable;
-  const { chroots } = await checkSubmission(deps, req.caller!, body.ownername, body.projectname, options, pkg.chroot_denylist);
-  if (!chroots || chroots.length === 0) throw badRequest('None: No chroot left after applying the package chroot denylist');
-  options.chroots = chroots;
-  const sub: BuildSubmission = {
-    ownername: pre.project.ownername,
-    projectname: pre.project.name,
-    source_type: pkg.source_type,
-    source_dict: pkg.source_dict,
-    package_name: pkg.name,
-    options,
-  };
-  return buildView(ctx, await submitBuild(deps, req.caller!, sub));
+  return buildView(ctx, await ctx.app.builds.rebuildPackage(req.caller, body.ownername, body.projectname, body.package_name, optionsOf(body)));
 }
 
 const ResubmitBody = OptionsBody.partial();
 
 /** A new build from the same source and options; body keys override (dashboard, copr-cli resubmit). */
-async function resubmit(req: RouteRequest, ctx: AppContext) {
-  const deps = buildSystemOf(ctx);
-  const id = parseBuildId(req.params.id!);
-  const old = await loadBuild(deps.builds, id);
-  const over = ResubmitBody.parse(jsonBody(req));
-  const oldChroots = (await deps.builds.listBuildChroots(id)).map((c) => c.name);
-  const options: BuildOptions = {
-    project_dirname: old.project_dirname,
-    chroots: old.chroots_requested ?? (oldChroots.length > 0 ? oldChroots : undefined),
-    exclude_chroots: old.exclude_chroots.length > 0 ? old.exclude_chroots : undefined,
-    timeout: old.timeout,
-    background: old.is_background,
-    enable_net: old.enable_net,
-    bootstrap: old.bootstrap ?? undefined,
-    isolation: old.isolation ?? undefined,
-    ...optionsOf(over),
-  };
-  for (const k of Object.keys(options) as (keyof BuildOptions)[]) if (options[k] === undefined) delete options[k];
-  await checkSubmission(deps, req.caller!, old.ownername, old.projectname, options);
-  const build = await submitBuild(deps, req.caller!, {
-    ownername: old.ownername,
-    projectname: old.projectname,
-    source_type: old.source_type,
-    source_dict: old.source_dict,
-    package_name: old.package_name ?? undefined,
-    options,
-  });
-  return buildView(ctx, build);
+async function resubmit(req: AuthedRequest, ctx: AppContext) {
+  const overrides = optionsOf(ResubmitBody.parse(jsonBody(req)));
+  return buildView(ctx, await ctx.app.builds.resubmit(req.caller, parseBuildId(req.params.id!), overrides));
 }
 
 /** Build ids in paths and queries: a positive integer, else the build cannot exist (404 as upstream's int routes). */

@@ -1,22 +1,21 @@
 import * as z from 'zod';
 import { loadProject } from '../../core/access.js';
-import { deleteBuild, deleteBuilds } from '../../core/build-delete.js';
 import { SRPM_CHROOT, STATUS, type Build, type BuildChroot, type Task } from '../../core/build-model.js';
 import { buildState } from '../../core/build-state.js';
-import { cancelBuild, loadBuild } from '../../core/builds.js';
+import { loadBuild } from '../../core/builds.js';
 import { badRequest } from '../../core/errors.js';
 import { buildToApi, DEFAULT_MEMORY_LIMIT, nevraToApi, sourceResultUrl } from '../build-serialize.js';
-import { buildSystemOf, type AppContext } from '../context.js';
+import type { AppContext } from '../context.js';
 import { jsonBody, queryValue, requiredQuery, zIntLike } from '../input.js';
 import { pageResult, paginate, parsePage, type Orderable } from '../pagination.js';
-import type { Route, RouteRequest } from '../router.js';
+import type { AuthedRequest, Route, RouteRequest } from '../router.js';
 import { sourceDictToApi } from '../serialize.js';
 import { buildCreateRoutes, buildView, parseBuildId } from './build-create.js';
 
 /** Build reads, cancel and delete (spec §2.4), plus the dashboard's queue view. */
 
 async function loadWithChroots(ctx: AppContext, rawId: string): Promise<{ build: Build; chroots: BuildChroot[] }> {
-  const builds = buildSystemOf(ctx).builds;
+  const builds = ctx.app.ports.builds;
   const build = await loadBuild(builds, parseBuildId(rawId));
   return { build, chroots: await builds.listBuildChroots(build.id) };
 }
@@ -40,7 +39,7 @@ const buildOrder: Orderable<Row> = {
 /** `status` filters on the derived state before paging (upstream filtered after; this is the reliable form). */
 async function listBuilds(req: RouteRequest, ctx: AppContext) {
   const page = parsePage(req);
-  const builds = buildSystemOf(ctx).builds;
+  const builds = ctx.app.ports.builds;
   const project = await loadProject(ctx.store, requiredQuery(req, 'ownername'), requiredQuery(req, 'projectname'));
   const packagename = queryValue(req, 'packagename');
   const status = queryValue(req, 'status');
@@ -68,7 +67,7 @@ async function listRecentBuilds(req: RouteRequest, ctx: AppContext) {
   const raw = queryValue(req, 'limit') ?? '10';
   const limit = /^\d{1,3}$/.test(raw) ? Math.min(Number(raw), RECENT_MAX) : NaN;
   if (!(limit > 0)) throw badRequest(`limit: must be a number from 1 to ${RECENT_MAX}`);
-  const builds = buildSystemOf(ctx).builds;
+  const builds = ctx.app.ports.builds;
   const recent = await builds.listRecentBuilds(limit);
   const items = await Promise.all(recent.map(async (b) => buildToApi(ctx.config.RESULTS_BASE_URL, b, await builds.listBuildChroots(b.id))));
   return { items, meta: { limit, offset: 0, order: 'id', order_type: 'DESC' } };
@@ -99,14 +98,13 @@ async function getBuiltPackages(req: RouteRequest, ctx: AppContext) {
   return out;
 }
 
-async function cancelBuildRoute(req: RouteRequest, ctx: AppContext) {
-  const deps = buildSystemOf(ctx);
-  const canceled = await cancelBuild(deps, req.caller!, parseBuildId(req.params.id!));
-  return buildView(ctx, (await deps.builds.getBuild(canceled.id)) ?? canceled);
+async function cancelBuildRoute(req: AuthedRequest, ctx: AppContext) {
+  const canceled = await ctx.app.builds.cancel(req.caller, parseBuildId(req.params.id!));
+  return buildView(ctx, (await ctx.app.ports.builds.getBuild(canceled.id)) ?? canceled);
 }
 
-async function deleteBuildRoute(req: RouteRequest, ctx: AppContext) {
-  const { build, chroots } = await deleteBuild(buildSystemOf(ctx), req.caller!, parseBuildId(req.params.id!));
+async function deleteBuildRoute(req: AuthedRequest, ctx: AppContext) {
+  const { build, chroots } = await ctx.app.builds.delete(req.caller, parseBuildId(req.params.id!));
   return buildToApi(ctx.config.RESULTS_BASE_URL, build, chroots);
 }
 
@@ -114,9 +112,9 @@ const DeleteListBody = z.object({
   builds: z.array(zIntLike.pipe(z.number().int().positive())).min(1, 'This field is required.').max(1000),
 });
 
-async function deleteBuildListRoute(req: RouteRequest, ctx: AppContext) {
+async function deleteBuildListRoute(req: AuthedRequest, ctx: AppContext) {
   const body = DeleteListBody.parse(jsonBody(req));
-  return { builds: await deleteBuilds(buildSystemOf(ctx), req.caller!, body.builds) };
+  return { builds: await ctx.app.builds.deleteMany(req.caller, body.builds) };
 }
 
 // ---- queue view for the dashboard ---------------------------------------------------------
@@ -131,7 +129,7 @@ function queueItem(t: Task) {
 
 /** Pending from the per-owner queue index, active from the active index: no Scan. */
 async function statusQueue(_req: RouteRequest, ctx: AppContext) {
-  const builds = buildSystemOf(ctx).builds;
+  const builds = ctx.app.ports.builds;
   const pending: Task[] = [];
   for (const o of await builds.listPendingOwners()) {
     if (pending.length >= PENDING_TOTAL) break;

@@ -1,16 +1,9 @@
 import * as z from 'zod';
+import { FinishedReportSchema } from '../../core/builder-protocol.js';
 import { CoprError } from '../../core/errors.js';
 import { isSafeRelativePath } from '../../core/results-store.js';
-import {
-  onFinished,
-  onHeartbeat,
-  onStarted,
-  taskJson,
-  taskOfCredential,
-  taskResultPrefix,
-  type TaskContext,
-} from '../../core/task-lifecycle.js';
-import { buildSystemOf, type AppContext } from '../context.js';
+import { taskResultPrefix, type TaskContext } from '../../core/task-lifecycle.js';
+import type { AppContext } from '../context.js';
 import { jsonBody } from '../input.js';
 import type { Route, RouteRequest } from '../router.js';
 
@@ -23,17 +16,11 @@ async function taskOf(req: RouteRequest, ctx: AppContext): Promise<TaskContext> 
   const header = req.headers['authorization'] ?? '';
   const m = /^Bearer\s+(\S+)$/i.exec(header);
   if (!m) throw new CoprError('unauthorized', 'Missing builder credential');
-  return taskOfCredential(buildSystemOf(ctx), m[1]!);
+  return ctx.app.builder.session(m[1]!);
 }
 
 const UploadUrlBody = z.object({ path: z.string().refine(isSafeRelativePath, 'invalid result path') });
 
-const FinishedBody = z.object({
-  status: z.enum(['succeeded', 'failed', 'canceled']),
-  fail_reason: z.string().max(2000).optional(),
-  results: z.record(z.string(), z.unknown()).optional(),
-  srpm_filename: z.string().regex(/^[\w.+~-]+\.(src|nosrc)\.rpm$/).optional(),
-});
 
 /** Upload size cap for one result file through the API (local path; S3 takes them directly on AWS). */
 export const MAX_RESULT_FILE = 2 * 1024 * 1024 * 1024;
@@ -42,20 +29,20 @@ export const builderRoutes: Route[] = [
   {
     method: 'GET',
     path: '/backend/builder/task',
-    handler: async (req, ctx) => taskJson(buildSystemOf(ctx), await taskOf(req, ctx)),
+    handler: async (req, ctx) => ctx.app.builder.task(await taskOf(req, ctx)),
   },
   {
     method: 'POST',
     path: '/backend/builder/started',
     handler: async (req, ctx) => {
-      await onStarted(buildSystemOf(ctx), await taskOf(req, ctx));
+      await ctx.app.builder.started(await taskOf(req, ctx));
       return {};
     },
   },
   {
     method: 'POST',
     path: '/backend/builder/heartbeat',
-    handler: async (req, ctx) => onHeartbeat(buildSystemOf(ctx), await taskOf(req, ctx)),
+    handler: async (req, ctx) => ctx.app.builder.heartbeat(await taskOf(req, ctx)),
   },
   {
     method: 'POST',
@@ -64,7 +51,7 @@ export const builderRoutes: Route[] = [
       const t = await taskOf(req, ctx);
       const { path } = UploadUrlBody.parse(jsonBody(req));
       const credential = /^Bearer\s+(\S+)$/i.exec(req.headers['authorization']!)![1]!;
-      return buildSystemOf(ctx).results.uploadTarget(`${taskResultPrefix(t)}/${path}`, credential);
+      return ctx.app.ports.results.uploadTarget(`${taskResultPrefix(t)}/${path}`, credential);
     },
   },
   {
@@ -79,7 +66,7 @@ export const builderRoutes: Route[] = [
         throw new CoprError('forbidden', 'This credential may not write there');
       }
       if (req.body.length > MAX_RESULT_FILE) throw new CoprError('payload-too-large', 'Result file too large');
-      await buildSystemOf(ctx).results.put(key, req.body);
+      await ctx.app.ports.results.put(key, req.body);
       return {};
     },
   },
@@ -88,8 +75,8 @@ export const builderRoutes: Route[] = [
     path: '/backend/builder/finished',
     handler: async (req, ctx) => {
       const t = await taskOf(req, ctx);
-      const body = FinishedBody.parse(jsonBody(req));
-      await onFinished(buildSystemOf(ctx), t, body);
+      const body = FinishedReportSchema.parse(jsonBody(req));
+      await ctx.app.builder.finished(t, body);
       return {};
     },
   },

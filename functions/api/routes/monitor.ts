@@ -3,7 +3,7 @@ import { isFinished, STATUS, type Build, type BuildChroot } from '../../core/bui
 import { checkDirname } from '../../core/builds.js';
 import { badRequest, notFound } from '../../core/errors.js';
 import { chrootResultUrl } from '../build-serialize.js';
-import { buildSystemOf, type AppContext } from '../context.js';
+import type { AppContext } from '../context.js';
 import { queryValue, requiredQuery } from '../input.js';
 import type { Route, RouteRequest } from '../router.js';
 
@@ -39,7 +39,7 @@ async function monitor(req: RouteRequest, ctx: AppContext) {
 
   const project = await loadProject(ctx.store, owner, projectname);
   const dirname = checkDirname(project.name, queryValue(req, 'project_dirname'));
-  const builds = buildSystemOf(ctx).builds;
+  const builds = ctx.app.ports.builds;
   const inDir = (await builds.listProjectBuilds(project.ownername, project.name)).filter((b) => b.project_dirname === dirname);
   if (dirname !== project.name && inDir.length === 0) throw notFound(`Project directory ${project.ownername}/${dirname} does not exist.`);
   const enabled = new Set((await ctx.store.listProjectChroots(project.ownername, project.name)).map((c) => c.mock_chroot));

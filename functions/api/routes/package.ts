@@ -11,10 +11,12 @@ import {
   resetPackage,
   type PackageInput,
 } from '../../core/packages.js';
+import type { BuildWithChroots } from '../../core/build-views.js';
+import { buildToApi } from '../build-serialize.js';
 import type { AppContext } from '../context.js';
 import { jsonBody, queryBool, requiredQuery, zBool, zIntLike } from '../input.js';
 import { pageResult, paginate, parsePage, type Orderable } from '../pagination.js';
-import type { Route, RouteRequest } from '../router.js';
+import type { AuthedRequest, Route, RouteRequest } from '../router.js';
 import { packageToApi } from '../serialize.js';
 
 /** Package-level fields of add/edit; source fields are checked by core/sources.ts. */
@@ -43,11 +45,12 @@ const NO_BUILDS = { latest: null, latest_succeeded: null };
 
 /** Every Package carries `builds`; filled only when asked for and a builds view exists. */
 export async function packageView(ctx: AppContext, p: Package, flags: BuildFlags = { latest: false, succeeded: false }) {
-  if (!(flags.latest || flags.succeeded) || !ctx.services.builds) return packageToApi(p, { ...NO_BUILDS });
-  const got = await ctx.services.builds.latestForPackage(p.ownername, p.projectname, p.name);
+  if (!(flags.latest || flags.succeeded)) return packageToApi(p, { ...NO_BUILDS });
+  const got = await ctx.app.builds.latestOfPackage(p.ownername, p.projectname, p.name);
+  const toApi = (x: BuildWithChroots | null) => (x ? buildToApi(ctx.config.RESULTS_BASE_URL, x.build, x.chroots) : null);
   return packageToApi(p, {
-    latest: flags.latest ? got.latest : null,
-    latest_succeeded: flags.succeeded ? got.latest_succeeded : null,
+    latest: flags.latest ? toApi(got.latest) : null,
+    latest_succeeded: flags.succeeded ? toApi(got.latest_succeeded) : null,
   });
 }
 
@@ -100,27 +103,27 @@ function packageInput(req: RouteRequest): PackageInput {
   };
 }
 
-async function addPackageRoute(req: RouteRequest, ctx: AppContext) {
+async function addPackageRoute(req: AuthedRequest, ctx: AppContext) {
   const p = req.params;
-  const pkg = await addPackage(ctx.store, req.caller!, p.ownername!, p.projectname!, p.package_name!, packageInput(req));
+  const pkg = await addPackage(ctx.store, req.caller, p.ownername!, p.projectname!, p.package_name!, packageInput(req));
   return packageView(ctx, pkg);
 }
 
-async function editPackageRoute(req: RouteRequest, ctx: AppContext) {
+async function editPackageRoute(req: AuthedRequest, ctx: AppContext) {
   const p = req.params;
-  const pkg = await editPackage(ctx.store, req.caller!, p.ownername!, p.projectname!, p.package_name!, packageInput(req));
+  const pkg = await editPackage(ctx.store, req.caller, p.ownername!, p.projectname!, p.package_name!, packageInput(req));
   return packageView(ctx, pkg);
 }
 
-async function resetPackageRoute(req: RouteRequest, ctx: AppContext) {
+async function resetPackageRoute(req: AuthedRequest, ctx: AppContext) {
   const ref = PackageRef.parse(jsonBody(req));
-  const pkg = await resetPackage(ctx.store, req.caller!, ref.ownername, ref.projectname, ref.package_name);
+  const pkg = await resetPackage(ctx.store, req.caller, ref.ownername, ref.projectname, ref.package_name);
   return packageView(ctx, pkg);
 }
 
-async function deletePackageRoute(req: RouteRequest, ctx: AppContext) {
+async function deletePackageRoute(req: AuthedRequest, ctx: AppContext) {
   const ref = PackageRef.parse(jsonBody(req));
-  const pkg = await deletePackage(ctx.store, req.caller!, ref.ownername, ref.projectname, ref.package_name);
+  const pkg = await deletePackage(ctx.store, req.caller, ref.ownername, ref.projectname, ref.package_name);
   return packageView(ctx, pkg);
 }
 

@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { canBuildIn, getPermissions, requestPermissions, setPermissions } from '../../core/permissions.js';
 import type { AppContext } from '../context.js';
 import { jsonBody } from '../input.js';
-import type { Route, RouteRequest } from '../router.js';
+import type { AuthedRequest, Route, RouteRequest } from '../router.js';
 
 /** Project permission endpoints (spec §2.9). */
 
@@ -17,21 +17,21 @@ const SetBody = z.record(
 /** `{"admin": true, "builder": false}`. */
 const RequestBody = z.object({ admin: z.boolean().optional(), builder: z.boolean().optional() }).strict();
 
-async function getRoute(req: RouteRequest, ctx: AppContext) {
-  const permissions = await getPermissions(ctx.store, req.caller!, req.params.ownername!, req.params.projectname!);
+async function getRoute(req: AuthedRequest, ctx: AppContext) {
+  const permissions = await getPermissions(ctx.store, req.caller, req.params.ownername!, req.params.projectname!);
   // copr-cli reads `perms["permissions"]`, whatever the library's docstring says.
   return { permissions };
 }
 
-async function setRoute(req: RouteRequest, ctx: AppContext) {
+async function setRoute(req: AuthedRequest, ctx: AppContext) {
   const body = SetBody.parse(jsonBody(req));
-  const updated = await setPermissions(ctx.store, req.caller!, req.params.ownername!, req.params.projectname!, body);
+  const updated = await setPermissions(ctx.store, req.caller, req.params.ownername!, req.params.projectname!, body);
   return { updated };
 }
 
-async function requestRoute(req: RouteRequest, ctx: AppContext) {
+async function requestRoute(req: AuthedRequest, ctx: AppContext) {
   const body = RequestBody.parse(jsonBody(req));
-  const updated = await requestPermissions(ctx.store, req.caller!, req.params.ownername!, req.params.projectname!, body);
+  const updated = await requestPermissions(ctx.store, req.caller, req.params.ownername!, req.params.projectname!, body);
   return { updated };
 }
 

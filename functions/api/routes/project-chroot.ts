@@ -9,7 +9,7 @@ import {
 } from '../../core/project-chroots.js';
 import type { AppContext } from '../context.js';
 import { multipartBody, requiredQuery, zBool, zStringList } from '../input.js';
-import type { Route, RouteRequest } from '../router.js';
+import type { AuthedRequest, Route, RouteRequest } from '../router.js';
 import { projectChrootToApi } from '../serialize.js';
 
 /** Project-chroot endpoints (spec §2.3); edit is always multipart (`json` part last). */
@@ -59,7 +59,7 @@ async function getBuildConfig(req: RouteRequest, ctx: AppContext) {
   );
 }
 
-async function editChroot(req: RouteRequest, ctx: AppContext) {
+async function editChroot(req: AuthedRequest, ctx: AppContext) {
   const { json, files } = await multipartBody(req, { maxFileBytes: MAX_COMPS_BYTES, maxFiles: 1 });
   const body = EditBody.parse(json);
   const edit: ChrootEdit = { ...body };
@@ -69,7 +69,7 @@ async function editChroot(req: RouteRequest, ctx: AppContext) {
   }
   const chroot = await editProjectChroot(
     ctx.store,
-    req.caller!,
+    req.caller,
     req.params.ownername!,
     req.params.projectname!,
     req.params.chrootname!,

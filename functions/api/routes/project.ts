@@ -1,14 +1,12 @@
 import * as z from 'zod';
-import { loadProject, requireEdit } from '../../core/access.js';
-import { createProject, deleteProject, editProject, type ProjectSettings } from '../../core/projects.js';
-import { forkProject } from '../../core/fork.js';
+import { loadProject } from '../../core/access.js';
+import type { ProjectSettings } from '../../core/projects.js';
 import { tokenize } from '../../core/search.js';
-import { newEvent } from '../../core/events.js';
 import type { Project } from '../../core/model.js';
 import type { AppContext } from '../context.js';
 import { jsonBody, queryValue, requiredQuery, zBool, zIntLike, zStringList } from '../input.js';
 import { pageResult, paginate, parsePage, type Orderable } from '../pagination.js';
-import type { Route, RouteRequest } from '../router.js';
+import type { AuthedRequest, Route, RouteRequest } from '../router.js';
 import { projectToApi } from '../serialize.js';
 
 const TEXT = z.string().max(100_000);
@@ -95,13 +93,12 @@ async function searchProjects(req: RouteRequest, ctx: AppContext) {
   return pageResult(await Promise.all(items.map((p) => projectView(ctx, p))), page);
 }
 
-async function addProject(req: RouteRequest, ctx: AppContext) {
+async function addProject(req: AuthedRequest, ctx: AppContext) {
   const body = AddBody.parse(jsonBody(req));
   // Only the exact string `True` counts (upstream quirk).
   const existOk = queryValue(req, 'exist_ok') === 'True';
   const { name, chroots, ...rest } = body;
-  const existed = existOk && (await ctx.store.getProject(req.params.ownername!, name)) !== null;
-  const p = await createProject(ctx.store, ctx.clock, req.caller!, req.params.ownername!, {
+  const p = await ctx.app.projects.create(req.caller, req.params.ownername!, {
     ...toSettings(rest),
     additional_repos: rest.additional_repos,
     persistent: rest.persistent,
@@ -109,54 +106,28 @@ async function addProject(req: RouteRequest, ctx: AppContext) {
     name,
     chroots: chroots ?? [],
   }, existOk);
-  if (!existed) await notifyProject(ctx, 'project.created', p);
   return projectView(ctx, p);
 }
 
-/** Project notifications; a failing sink never fails the request. */
-async function notifyProject(ctx: AppContext, type: 'project.created' | 'project.updated' | 'project.deleted', p: Project): Promise<void> {
-  const sink = ctx.services.events;
-  if (!sink) return;
-  const base = { ownername: p.ownername, projectname: p.name, project_id: p.id };
-  try {
-    await sink.publish(
-      newEvent(type === 'project.deleted' ? { type, ...base, reason: 'user' } : { type, ...base }, ctx.clock.now()),
-    );
-  } catch (err) {
-    console.error(`events: ${(err as Error).message}`);
-  }
-}
-
-async function editProjectRoute(req: RouteRequest, ctx: AppContext) {
+async function editProjectRoute(req: AuthedRequest, ctx: AppContext) {
   const body = EditBody.parse(jsonBody(req));
   const { repos, additional_repos, chroots, ...rest } = body;
   const settings: ProjectSettings = { ...toSettings(rest) };
   const repoList = repos ?? additional_repos;
   if (repoList !== undefined) settings.additional_repos = repoList;
-  const before = chroots ? await ctx.store.listProjectChroots(req.params.ownername!, req.params.projectname!) : [];
-  const p = await editProject(ctx.store, ctx.clock, req.caller!, req.params.ownername!, req.params.projectname!, settings, chroots);
-  // Dropped chroots: their repositories go after a grace period (re-adding in time keeps them).
-  for (const c of before) {
-    if (!chroots!.includes(c.mock_chroot)) await ctx.services.actions?.removeChroot(p, c.mock_chroot);
-  }
-  await notifyProject(ctx, 'project.updated', p);
+  const p = await ctx.app.projects.edit(req.caller, req.params.ownername!, req.params.projectname!, settings, chroots);
   return projectView(ctx, p);
 }
 
-async function deleteProjectRoute(req: RouteRequest, ctx: AppContext) {
+async function deleteProjectRoute(req: AuthedRequest, ctx: AppContext) {
   const view = await projectView(ctx, await loadProject(ctx.store, req.params.ownername!, req.params.projectname!));
-  const project = await deleteProject(ctx.store, req.caller!, req.params.ownername!, req.params.projectname!);
   // Builds and results go in a queued action (GET /api_3/project/actions/...).
-  await ctx.services.actions?.deleteProject(project);
-  await notifyProject(ctx, 'project.deleted', project);
+  await ctx.app.projects.delete(req.caller, req.params.ownername!, req.params.projectname!);
   return view;
 }
 
-async function regenerateRepos(req: RouteRequest, ctx: AppContext) {
-  const p = await loadProject(ctx.store, req.params.ownername!, req.params.projectname!);
-  await requireEdit(ctx.store, req.caller!, p);
-  await ctx.services.repos?.regenerate(p);
-  return projectView(ctx, p);
+async function regenerateRepos(req: AuthedRequest, ctx: AppContext) {
+  return projectView(ctx, await ctx.app.projects.regenerateRepos(req.caller, req.params.ownername!, req.params.projectname!));
 }
 
 export const projectRoutes: Route[] = [
@@ -177,14 +148,13 @@ const ForkBody = z.object({
   confirm: zBool.optional(),
 });
 
-/** `copr-cli fork`: returns the destination; builds are copied by the forks service, when there is one. */
-async function forkProjectRoute(req: RouteRequest, ctx: AppContext) {
+/** `copr-cli fork`: returns the destination; builds are copied by a queued `fork` action. */
+async function forkProjectRoute(req: AuthedRequest, ctx: AppContext) {
   const body = ForkBody.parse(jsonBody(req));
-  const { source, project } = await forkProject(ctx.store, ctx.clock, req.caller!, req.params.ownername!, req.params.projectname!, {
+  const project = await ctx.app.projects.fork(req.caller, req.params.ownername!, req.params.projectname!, {
     name: body.name,
-    ownername: body.ownername ?? req.caller!.user.name,
+    ownername: body.ownername ?? req.caller.user.name,
     confirm: body.confirm ?? false,
   });
-  await ctx.services.forks?.copyBuilds(source, project);
   return projectView(ctx, project);
 }

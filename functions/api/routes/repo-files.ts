@@ -105,8 +105,7 @@ async function rpmRepo(req: RouteRequest, ctx: AppContext) {
   const now = ctx.clock.now();
   const chroots = await enabledChroots(ctx.store, project);
   const dirs = new Set([project.name, dirname]);
-  const builds = ctx.services.buildSystem?.builds;
-  if (builds) for (const b of await builds.listProjectBuilds(project.ownername, project.name)) dirs.add(b.project_dirname);
+  for (const b of await ctx.app.ports.builds.listProjectBuilds(project.ownername, project.name)) dirs.add(b.project_dirname);
   return renderRpmRepo({
     resultsUrl: ctx.config.RESULTS_BASE_URL,
     frontendHost: new URL(ctx.config.FRONTEND_URL).host,

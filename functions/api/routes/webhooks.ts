@@ -1,6 +1,6 @@
-import { generateWebhookSecret, handleWebhook, type Forge } from '../../core/webhooks.js';
-import { buildSystemOf, type AppContext } from '../context.js';
-import type { Route, RouteRequest } from '../router.js';
+import type { Forge } from '../../core/webhooks.js';
+import type { AppContext } from '../context.js';
+import type { AuthedRequest, Route, RouteRequest } from '../router.js';
 
 /**
  * Webhook routes: the APIv3 secret generator (spec §2.10) and the receiving
@@ -8,14 +8,14 @@ import type { Route, RouteRequest } from '../router.js';
  * (the request path arrives without its trailing slash). Receivers are anonymous:
  * the uuid (and a signature, when sent) is the credential.
  */
-async function generate(req: RouteRequest, ctx: AppContext) {
-  const p = await generateWebhookSecret(ctx, req.caller!, req.params.ownername!, req.params.projectname!);
+async function generate(req: AuthedRequest, ctx: AppContext) {
+  const p = await ctx.app.webhooks.generateSecret(req.caller, req.params.ownername!, req.params.projectname!);
   return { id: p.id, name: p.name, ownername: p.ownername, full_name: `${p.ownername}/${p.name}`, webhook_secret: p.webhook_secret };
 }
 
 function receiver(forge: Forge) {
   return async (req: RouteRequest, ctx: AppContext) => {
-    const out = await handleWebhook(buildSystemOf(ctx), {
+    const out = await ctx.app.webhooks.receive({
       forge,
       coprId: req.params.copr_id!,
       uuid: req.params.uuid!,

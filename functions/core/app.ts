@@ -1,0 +1,229 @@
+import type { Action, EnqueueDeps } from './action-ports.js';
+import { DEFAULT_RUNNER_SETTINGS, runDueActions, type RunnerSettings, type RunReport } from './action-runner.js';
+import type { Build, BuildChroot } from './build-model.js';
+import type { TaskInput } from './builder-protocol.js';
+import { checkSubmission, type CheckedSubmission } from './build-check.js';
+import { deleteBuild, deleteBuilds, type BuildSnapshot } from './build-delete.js';
+import { latestBuildsOfPackage, type BuildWithChroots } from './build-views.js';
+import { rebuildPackage, resubmitBuild } from './build-resubmit.js';
+import { cancelBuild, DEFAULT_BUILD_SETTINGS, submitChecked, type BuildOptions, type BuildSettings, type BuildSource } from './builds.js';
+import { dispatch, terminateStrays, type DispatcherDeps } from './dispatcher.js';
+import { DEFAULT_MAINTENANCE_SETTINGS, runJob, type JobName, type JobReport, type MaintenanceDeps, type MaintenanceSettings } from './maintenance.js';
+import { runMaintenanceEvent } from './maintenance-event.js';
+import type { Caller, Project } from './model.js';
+import type { Ports } from './ports.js';
+import { createProjectFlow, deleteProjectFlow, editProjectFlow, forkProjectFlow, regenerateReposFlow, type ProjectFlowDeps } from './project-flows.js';
+import type { NewProject, ProjectSettings } from './projects.js';
+import type { ForkTarget } from './fork.js';
+import type { Limits } from './scheduler.js';
+import {
+  onFinished,
+  onHeartbeat,
+  onStarted,
+  reap,
+  taskJson,
+  taskOfCredential,
+  type FinishReport,
+  type LifecycleDeps,
+  type ReaperSettings,
+  type TaskContext,
+} from './task-lifecycle.js';
+import { generateWebhookSecret, handleWebhook, type WebhookOutcome, type WebhookRequest } from './webhooks.js';
+
+/**
+ * The application core, built once per process by `createApp(ports, settings)`:
+ * every use case the API, the workers and the scheduled jobs call, wired to the one
+ * `Ports` record (functions/core/ports.ts). Both composition roots (functions/aws/compose.ts
+ * and functions/local/compose.ts) build their adapters and call this; nothing else
+ * assembles use cases, so the two systems can do exactly the same things.
+ */
+export interface AppSettings {
+  /** Public base URL of the results (links in builds, repos of RPM tasks). */
+  resultsBaseUrl: string;
+  build: BuildSettings;
+  dispatch: {
+    limits: Limits;
+    /** How long a builder credential stays valid (ms); the task timeout is added. */
+    credentialTtlMs: number;
+  };
+  reaper: ReaperSettings;
+  /** A builder without an active task is stray only after this long (launch races the claim). */
+  strayGraceMs: number;
+  runner: RunnerSettings;
+  maintenance: MaintenanceSettings;
+}
+
+/** Settings every composition starts from (each overrides what its deployment needs). */
+export function defaultAppSettings(resultsBaseUrl: string, maxBuilders: number): AppSettings {
+  return {
+    resultsBaseUrl,
+    build: DEFAULT_BUILD_SETTINGS,
+    dispatch: {
+      limits: { total: maxBuilders, perArch: {}, perOwner: maxBuilders, perSandbox: maxBuilders },
+      credentialTtlMs: 2 * DEFAULT_BUILD_SETTINGS.timeoutMax * 1000,
+    },
+    reaper: { heartbeatTimeoutMs: 5 * 60_000, maxAttempts: 3 },
+    strayGraceMs: DEFAULT_MAINTENANCE_SETTINGS.strayGraceMs,
+    runner: DEFAULT_RUNNER_SETTINGS,
+    maintenance: DEFAULT_MAINTENANCE_SETTINGS,
+  };
+}
+
+export type ReapReport = Awaited<ReturnType<typeof reap>>;
+
+export interface App {
+  readonly ports: Ports;
+  readonly settings: AppSettings;
+  /** The dependencies of the lifecycle functions, for callers that play a builder's part (tests, tools). */
+  readonly lifecycle: LifecycleDeps;
+
+  builds: {
+    /** Everything a submission would refuse, checked without writing. */
+    check(caller: Caller, owner: string, project: string, options: BuildOptions, denylist?: string[]): Promise<CheckedSubmission>;
+    /** Writes a checked submission (`check` is the only way to get one). */
+    submit(checked: CheckedSubmission, source: BuildSource): Promise<Build>;
+    rebuildPackage(caller: Caller, owner: string, project: string, packageName: string, options: BuildOptions): Promise<Build>;
+    resubmit(caller: Caller, id: number, overrides: BuildOptions): Promise<Build>;
+    cancel(caller: Caller, id: number): Promise<Build>;
+    delete(caller: Caller, id: number): Promise<BuildSnapshot>;
+    deleteMany(caller: Caller, ids: number[]): Promise<number[]>;
+    /** A package's latest and latest succeeded build. */
+    latestOfPackage(owner: string, project: string, packageName: string): Promise<{ latest: BuildWithChroots | null; latest_succeeded: BuildWithChroots | null }>;
+  };
+
+  /** The builder protocol: a credential opens a session on its one task. */
+  builder: {
+    session(credential: string): Promise<TaskContext>;
+    task(session: TaskContext): Promise<TaskInput>;
+    started(session: TaskContext): Promise<void>;
+    heartbeat(session: TaskContext): Promise<{ cancel: boolean }>;
+    finished(session: TaskContext, report: FinishReport): Promise<void>;
+  };
+
+  /** Starts builders for pending tasks (one pass); returns how many started. */
+  dispatch(): Promise<number>;
+  /** Retries or fails tasks whose builder went silent. */
+  reap(): Promise<ReapReport>;
+  /** Terminates builders no active task owns. */
+  terminateStrays(): Promise<string[]>;
+
+  projects: {
+    create(caller: Caller, owner: string, input: NewProject, existOk: boolean): Promise<Project>;
+    edit(caller: Caller, owner: string, name: string, settings: ProjectSettings, chroots?: string[]): Promise<Project>;
+    delete(caller: Caller, owner: string, name: string): Promise<Project>;
+    fork(caller: Caller, owner: string, name: string, target: ForkTarget): Promise<Project>;
+    regenerateRepos(caller: Caller, owner: string, name: string): Promise<Project>;
+  };
+
+  actions: {
+    /** One pass of the action runner. */
+    run(): Promise<RunReport>;
+    list(owner: string, project: string): Promise<Action[]>;
+  };
+
+  maintenance: {
+    run(job: JobName): Promise<JobReport>;
+    /** A scheduled event (`{"job": name}` or the daily set). */
+    runEvent(event: unknown): Promise<JobReport[]>;
+  };
+
+  webhooks: {
+    generateSecret(caller: Caller, owner: string, project: string): Promise<Project>;
+    receive(req: WebhookRequest): Promise<WebhookOutcome>;
+  };
+}
+
+export function createApp(ports: Ports, settings: AppSettings): App {
+  const lifecycle: LifecycleDeps = {
+    store: ports.store,
+    builds: ports.builds,
+    clock: ports.clock,
+    settings: settings.build,
+    wake: ports.wake,
+    results: ports.results,
+    resultsBaseUrl: settings.resultsBaseUrl,
+    events: ports.events,
+    publish: ports.publish,
+    log: ports.log,
+  };
+  const enqueue: EnqueueDeps = { store: ports.store, actions: ports.actions, clock: ports.clock, wake: ports.wakeActions };
+  const projectFlows: ProjectFlowDeps = { ...enqueue, events: ports.events, log: ports.log };
+  const dispatcher: DispatcherDeps = {
+    builds: ports.builds,
+    fleet: ports.fleet,
+    clock: ports.clock,
+    limits: settings.dispatch.limits,
+    credentialTtlMs: settings.dispatch.credentialTtlMs,
+    log: (m) => ports.log.info(m),
+  };
+  const maintenance: MaintenanceDeps = {
+    store: ports.store,
+    builds: ports.builds,
+    results: ports.results,
+    clock: ports.clock,
+    claims: ports.claims,
+    events: ports.events,
+    publish: ports.publish,
+    wake: ports.wake,
+    fleet: ports.fleet,
+    actions: { listDueActions: (now, limit) => ports.actions.listDueActions(now, limit), wake: ports.wakeActions },
+    settings: settings.maintenance,
+    log: (m) => ports.log.info(m),
+  };
+  const actionDeps = {
+    store: ports.store,
+    builds: ports.builds,
+    results: ports.results,
+    actions: ports.actions,
+    clock: ports.clock,
+    resultsBaseUrl: settings.resultsBaseUrl,
+    publish: ports.publish,
+  };
+
+  return {
+    ports,
+    settings,
+    lifecycle,
+    builds: {
+      check: (caller, owner, project, options, denylist) => checkSubmission(lifecycle, caller, owner, project, options, denylist),
+      submit: (checked, source) => submitChecked(lifecycle, checked, source),
+      rebuildPackage: (caller, owner, project, name, options) => rebuildPackage(lifecycle, caller, owner, project, name, options),
+      resubmit: (caller, id, overrides) => resubmitBuild(lifecycle, caller, id, overrides),
+      cancel: (caller, id) => cancelBuild(lifecycle, caller, id),
+      delete: (caller, id) => deleteBuild(lifecycle, caller, id),
+      deleteMany: (caller, ids) => deleteBuilds(lifecycle, caller, ids),
+      latestOfPackage: (owner, project, name) => latestBuildsOfPackage(ports.builds, owner, project, name),
+    },
+    builder: {
+      session: (credential) => taskOfCredential(lifecycle, credential),
+      task: (s) => taskJson(lifecycle, s),
+      started: (s) => onStarted(lifecycle, s),
+      heartbeat: (s) => onHeartbeat(lifecycle, s),
+      finished: (s, report) => onFinished(lifecycle, s, report),
+    },
+    dispatch: () => dispatch(dispatcher),
+    reap: () => reap({ ...lifecycle, terminate: (id) => ports.fleet.terminate(id) }, settings.reaper),
+    terminateStrays: () => terminateStrays(ports.builds, ports.fleet, ports.clock.now(), settings.strayGraceMs),
+    projects: {
+      create: (caller, owner, input, existOk) => createProjectFlow(projectFlows, caller, owner, input, existOk),
+      edit: (caller, owner, name, settings, chroots) => editProjectFlow(projectFlows, caller, owner, name, { settings, chroots }),
+      delete: (caller, owner, name) => deleteProjectFlow(projectFlows, caller, owner, name),
+      fork: (caller, owner, name, target) => forkProjectFlow(projectFlows, caller, owner, name, target),
+      regenerateRepos: (caller, owner, name) => regenerateReposFlow(projectFlows, caller, owner, name),
+    },
+    actions: {
+      run: () => runDueActions(actionDeps, settings.runner),
+      list: (owner, project) => ports.actions.listProjectActions(owner, project),
+    },
+    maintenance: {
+      run: (job) => runJob(maintenance, job),
+      runEvent: (event) => runMaintenanceEvent(maintenance, event),
+    },
+    webhooks: {
+      generateSecret: (caller, owner, project) => generateWebhookSecret(lifecycle, caller, owner, project),
+      receive: (req) => handleWebhook(lifecycle, req),
+    },
+  };
+}
+
+export type { BuildChroot, BuildSnapshot, BuildWithChroots, CheckedSubmission, FinishReport, RunReport, TaskContext };

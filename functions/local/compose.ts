@@ -1,0 +1,73 @@
+import { join } from 'node:path';
+import { DurablePublishRequests } from '../adapters/durable-publish-requests.js';
+import { jsonLogger } from '../adapters/json-logger.js';
+import { JsonlEventSink } from '../adapters/jsonl-event-sink.js';
+import { LocalFleet } from '../adapters/local-fleet.js';
+import { LocalResultsStore } from '../adapters/local-results-store.js';
+import type { Config } from '../config.js';
+import { defaultAppSettings, type AppSettings } from '../core/app.js';
+import type { Clock, Logger, Ports, Store } from '../core/ports.js';
+import { documentClient } from '../store/dynamo-client.js';
+import { DynamoActionStore } from '../store/dynamo-action-store.js';
+import { DynamoBuildStore } from '../store/dynamo-build-store.js';
+import { DynamoJobClaims } from '../store/dynamo-job-claims.js';
+import type { LocalWakeups } from './wakeups.js';
+
+/**
+ * The local composition root's adapters: every port of functions/core/ports.ts on
+ * one machine. DynamoDB Local for the stores, the data dir for results, events and
+ * publish requests, child processes for builders, in-process wake-ups. Plugins
+ * (functions/local/*-plugin.ts) may bring their own adapter for a port (the builds
+ * plugin's publisher and builders, a test's recorder); the service merges them over
+ * these once, before `createApp`.
+ */
+export interface LocalEnv {
+  dataDir: string;
+  url: string;
+  config: Config;
+  store: Store;
+  clock: Clock;
+  wakeups: LocalWakeups;
+  log: Logger;
+  results: LocalResultsStore;
+  /** Publish requests kept on disk until a publisher run that included them finished. */
+  publishRequests: DurablePublishRequests;
+}
+
+export function localPorts(env: LocalEnv): Ports {
+  const db = documentClient(env.config.DYNAMODB_ENDPOINT);
+  const log = env.log;
+  return {
+    store: env.store,
+    builds: new DynamoBuildStore(db, env.config.TABLE_NAME),
+    actions: new DynamoActionStore(db, env.config.TABLE_NAME),
+    claims: new DynamoJobClaims(db, env.config.TABLE_NAME),
+    results: env.results,
+    fleet: new LocalFleet({ apiUrl: env.url, workDir: join(env.dataDir, 'builders'), log: (m) => log.info(m) }),
+    events: JsonlEventSink.inDataDir(env.dataDir),
+    // Without a publisher running (the builds plugin), a request waits on disk and is
+    // replayed when one starts, as an SQS message waits for its consumer.
+    publish: async (req) => void env.publishRequests.record(req),
+    wake: () => env.wakeups.fire('dispatcher'),
+    wakeActions: () => env.wakeups.fire('actions'),
+    clock: env.clock,
+    log,
+  };
+}
+
+/** Settings of `npm start`: a small builder pool, a quick reaper, strays found within a minute. */
+export function localSettings(config: Config): AppSettings {
+  return {
+    ...defaultAppSettings(config.RESULTS_BASE_URL, config.COPR_MAX_BUILDERS),
+    reaper: { heartbeatTimeoutMs: 20_000, maxAttempts: 3 },
+    strayGraceMs: 60_000,
+  };
+}
+
+export function localEnvBase(dataDir: string, url: string, config: Config): Pick<LocalEnv, 'results' | 'publishRequests' | 'log'> {
+  return {
+    log: jsonLogger({ quiet: config.COPR_QUIET }),
+    results: new LocalResultsStore(join(dataDir, 'results'), url),
+    publishRequests: new DurablePublishRequests(join(dataDir, 'publish-requests')),
+  };
+}
