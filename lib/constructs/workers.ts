@@ -61,6 +61,10 @@ export class Workers extends Construct {
       logRetention,
     })
       .bindTable(table)
+      // The one application core (functions/core/app.ts) is composed with its results
+      // store at cold start, so the bucket is named; the dispatcher never calls S3, so it
+      // gets no access (the cloud rehearsal's IAM check would catch a call).
+      .setEnv('RESULTS_BUCKET', props.resultsBucket.bucketName)
       .setEnv('FRONTEND_URL', props.frontendUrl)
       .setEnv('BUILDER_LAUNCH_TEMPLATES', builders.launchTemplateIdsJson())
       .setEnv('BUILDER_SUBNETS', builders.subnetIds.join(','))
@@ -90,6 +94,9 @@ export class Workers extends Construct {
       logRetention,
     })
       .bindTable(table)
+      // Composed with the same core as the API (results store at cold start): the bucket
+      // is named, but the reaper never calls S3, so it gets no access.
+      .setEnv('RESULTS_BUCKET', props.resultsBucket.bucketName)
       .bindQueueSender(queues.dispatch.queue, 'DISPATCH_QUEUE_URL')
       .bindQueueSender(queues.publish.queue, 'PUBLISH_QUEUE_URL')
       .bindEventBus(props.eventBus)

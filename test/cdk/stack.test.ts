@@ -56,6 +56,7 @@ const EXPECTED_ENV: Record<string, string[]> = {
   ],
   [LAMBDA_HANDLERS.dispatcher]: [
     'TABLE_NAME',
+    'RESULTS_BUCKET',
     'FRONTEND_URL',
     'BUILDER_LAUNCH_TEMPLATES',
     'BUILDER_SUBNETS',
@@ -65,6 +66,7 @@ const EXPECTED_ENV: Record<string, string[]> = {
   ],
   [LAMBDA_HANDLERS.reaper]: [
     'TABLE_NAME',
+    'RESULTS_BUCKET',
     'DISPATCH_QUEUE_URL',
     'PUBLISH_QUEUE_URL',
     'EVENT_BUS_NAME',
@@ -349,7 +351,9 @@ describe('Functions', () => {
       const actions = actionsOfRole(s.template, fn.roleId);
       const has = (re: RegExp) => actions.some((a) => re.test(a));
       expect(has(/^dynamodb:/), `${fn.entry} dynamodb`).toBe('TABLE_NAME' in fn.env);
-      expect(has(/^s3:/), `${fn.entry} s3`).toBe('RESULTS_BUCKET' in fn.env);
+      // The dispatcher and the reaper are composed with the results store (bucket named) but never call S3.
+      const bucketNamedOnly = fn.entry === LAMBDA_HANDLERS.dispatcher || fn.entry === LAMBDA_HANDLERS.reaper;
+      expect(has(/^s3:/), `${fn.entry} s3`).toBe('RESULTS_BUCKET' in fn.env && !bucketNamedOnly);
       expect(has(/^sqs:SendMessage/), `${fn.entry} sqs`).toBe(Object.keys(fn.env).some((k) => k.endsWith('_QUEUE_URL')));
       expect(has(/^ecs:RunTask/), `${fn.entry} ecs`).toBe('PUBLISHER_TASK_DEFINITION_ARN' in fn.env);
       expect(has(/^ec2:RunInstances/), `${fn.entry} ec2`).toBe('BUILDER_LAUNCH_TEMPLATES' in fn.env);

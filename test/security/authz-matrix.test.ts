@@ -82,6 +82,8 @@ const RULE_OF: Record<string, Rule> = {
   'POST /api_3/build/check-before-build': 'build',
   'POST /api_3/build/create/url': 'build',
   'POST /api_3/build/create/upload': 'build',
+  'POST /api_3/build/create/uploaded': 'build',
+  'POST /api_3/build/upload-slot': 'build',
   'POST /api_3/build/create/scm': 'build',
   'POST /api_3/build/create/pypi': 'build',
   'POST /api_3/build/create/rubygems': 'build',
@@ -156,6 +158,10 @@ function requestFor(route: Route, who: Identity): { path: string; query?: string
       const m = multipart([{ field: 'pkgs', filename: 'a-1-1.src.rpm', contentType: 'application/x-rpm', data: Buffer.from('srpm') }], OPTIONS);
       return { path, contentType: m.contentType, body: m.body };
     }
+    case 'POST /api_3/build/upload-slot':
+      return { path, ...json({ ownername: '@team', projectname: 'm', filename: 'a-1-1.src.rpm' }) };
+    case 'POST /api_3/build/create/uploaded':
+      return { path, ...json({ ...OPTIONS, upload_id: '00000000-0000-4000-8000-000000000000/a-1-1.src.rpm' }) };
     case 'POST /api_3/build/create/scm':
       return { path, ...json({ ...OPTIONS, clone_url: 'https://example.com/p.git' }) };
     case 'POST /api_3/build/create/pypi':

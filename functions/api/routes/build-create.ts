@@ -143,11 +143,12 @@ const SlotBody = z.object({
  */
 async function uploadSlot(req: AuthedRequest, ctx: AppContext) {
   const body = SlotBody.parse(jsonBody(req));
+  // Who may build comes first: a refused caller learns nothing about this server's upload paths.
+  await ctx.app.builds.check(req.caller, body.ownername, body.projectname, {});
   const results = ctx.app.ports.results;
   if (results.directUploadTarget === undefined) {
     throw badRequest('This server takes uploads inline only (build/create/upload)');
   }
-  await ctx.app.builds.check(req.caller, body.ownername, body.projectname, {});
   const { key, uploadId } = newUploadKey(body.filename);
   const target = await results.directUploadTarget(key);
   return { upload_id: uploadId, url: target.url, method: target.method, headers: target.headers };
