@@ -15,6 +15,8 @@ export const API_ROUTES: ReadonlyArray<{ readonly path: string; readonly methods
   { path: '/coprs/{proxy+}', methods: [apigw.HttpMethod.GET] },
   { path: '/backend/{proxy+}', methods: [apigw.HttpMethod.ANY] },
   { path: '/webhooks/{proxy+}', methods: [apigw.HttpMethod.POST] },
+  // Copr's RSS feed of new builds (functions/api/routes/rss.ts).
+  { path: '/rss', methods: [apigw.HttpMethod.GET] },
 ];
 
 /**
@@ -24,7 +26,7 @@ export const API_ROUTES: ReadonlyArray<{ readonly path: string; readonly methods
  * on the local server (functions/local/web-plugin.ts). A group project named
  * `repo` would shadow its pages `/coprs/g/<group>/repo/...`; Copr has none.
  */
-export const API_PATH_PATTERNS = ['/api_3*', '/coprs/*/*/repo/*', '/backend/*', '/webhooks/*'] as const;
+export const API_PATH_PATTERNS = ['/api_3*', '/coprs/*/*/repo/*', '/backend/*', '/webhooks/*', '/rss'] as const;
 
 /** The inline SRPM upload (multipart through the API); larger ones are refused at the edge. */
 export const UPLOAD_PATH = '/api_3/build/create/upload';

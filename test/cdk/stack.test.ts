@@ -327,6 +327,7 @@ describe('Results and web', () => {
       '/api_3/build/create/upload',
       '/backend/*',
       '/coprs/*/*/repo/*',
+      '/rss',
       '/webhooks/*',
     ]);
     for (const b of behaviors) expect(b.AllowedMethods).toContain('POST');
