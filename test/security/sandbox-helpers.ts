@@ -65,7 +65,9 @@ export function hostAddress(): string | null {
  * Shell lines for a probe: `probe <name> <command...>` prints `PROBE <name>=open` when the
  * command succeeds and `PROBE <name>=refused` otherwise. No % signs, so it can sit in a spec.
  */
-export const PROBE_FUNCTION = `probe() { n="$1"; shift; if ( "$@" ) >/dev/null 2>&1; then echo "PROBE $n=open"; else echo "PROBE $n=refused"; fi; }`;
+// Results go to stderr, the stream rpmbuild's `set -x` trace uses: the agent merges stdout
+// and stderr by chunks, so a result on stdout could be glued to a trace line mid-line.
+export const PROBE_FUNCTION = `probe() { n="$1"; shift; if ( "$@" ) >/dev/null 2>&1; then echo "PROBE $n=open" >&2; else echo "PROBE $n=refused" >&2; fi; }`;
 
 /** A TCP connect attempt as a probe command (bash /dev/tcp, 5 s cap). */
 export function connectCmd(host: string, port: number): string {
