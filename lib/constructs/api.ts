@@ -115,8 +115,9 @@ export class Api extends Construct {
       if (route.path !== BACKEND_ROUTE_PATH) continue;
       const backend = props.backendThrottle ?? BACKEND_THROTTLE;
       const cfnStage = this.stage.node.defaultChild as apigw.CfnStage;
+      // A free-form JSON property: CloudFormation's own (Pascal-case) names, CDK converts nothing.
       cfnStage.routeSettings = {
-        [BACKEND_ROUTE_KEY]: { throttlingRateLimit: backend.rateLimit, throttlingBurstLimit: backend.burstLimit },
+        [BACKEND_ROUTE_KEY]: { ThrottlingRateLimit: backend.rateLimit, ThrottlingBurstLimit: backend.burstLimit },
       };
       // Route settings name a route that must exist before the stage refers to it.
       for (const r of routes) cfnStage.node.addDependency(r);
