@@ -33,7 +33,7 @@ export const BACKEND_ROUTE_KEY = `${backendRoute.methods.join(',')} ${BACKEND_RO
 export const USER_THROTTLE: apigw.ThrottleSettings = { rateLimit: 50, burstLimit: 100 };
 
 /**
- * Builders' throttle, sized for 1,000 builders (docs/scale.md): a heartbeat and at most
+ * Builders' throttle, sized for 1,000 builders (docs/architecture.md "Builder traffic"): a heartbeat and at most
  * one live-log chunk per builder every 20 s (100 requests/s) plus the calls of each task
  * (task, started, upload URLs, finished: about 15 per task, 25/s at 10-minute tasks),
  * about 125 requests/s in all; 500/s steady and a 1,000 burst leave 4x headroom.
