@@ -1,4 +1,5 @@
 import type { Build, BuildChroot, Task } from './build-model.js';
+import type { BuildPageIndex } from './build-pages.js';
 
 /**
  * Storage of builds, their chroots and builder tasks. Every state change of a task
@@ -13,6 +14,8 @@ export interface BuildStore {
   listBuildChroots(id: number): Promise<BuildChroot[]>;
   getBuildChroot(id: number, chroot: string): Promise<BuildChroot | null>;
   listProjectBuilds(owner: string, project: string): Promise<Build[]>;
+  /** Keyset pages of a project's builds (build/list with limit/offset), bounded reads per page. */
+  readonly pages: BuildPageIndex;
   /** The newest builds of all projects, newest first. */
   listRecentBuilds(limit: number): Promise<Build[]>;
   /** The source (SRPM) stage started (`startedOn` epoch seconds, kept from a first start). */

@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { BuildStore } from '../core/build-ports.js';
 import { FINISHED_STATES, type Build, type BuildChroot, type Task } from '../core/build-model.js';
+import { DynamoBuildPages } from './dynamo-build-pages.js';
 import { batchDelete, conditionalUpdate, isConditionFailure, plainItem, queryAll, type Item } from './dynamo-ops.js';
 import { buildKeys as bk, INDEX, type Key } from './table.js';
 
@@ -22,10 +23,14 @@ export function taskPriority(t: Pick<Task, 'kind' | 'background'>): number {
 }
 
 export class DynamoBuildStore implements BuildStore {
+  readonly pages: DynamoBuildPages;
+
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly table: string,
-  ) {}
+  ) {
+    this.pages = new DynamoBuildPages(db, table);
+  }
 
   private queryAll(input: Omit<QueryCommandInput, 'TableName'>, limit?: number): Promise<Item[]> {
     return queryAll(this.db, this.table, input, limit);
@@ -214,8 +219,11 @@ export class DynamoBuildStore implements BuildStore {
     if (build) {
       const chroots = items.filter((i) => String(i.sk).startsWith(bk.buildChrootPrefix)).map((i) => String(i.name));
       for (const t of await this.listBuildTasks(build, chroots)) keys.push(bk.task(t.task_id));
+      // Page cursors of the project stop being trusted: before (a crash mid-delete) and after (a page read racing it).
+      await this.pages.bumpGeneration(build.ownername, build.projectname);
     }
     await batchDelete(this.db, this.table, keys);
+    if (build) await this.pages.bumpGeneration(build.ownername, build.projectname);
   }
 
   // ---- tasks --------------------------------------------------------------------------------
