@@ -11,7 +11,7 @@ import {
 import type { BuildStore } from '../core/build-ports.js';
 import { FINISHED_STATES, type Build, type BuildChroot, type Task } from '../core/build-model.js';
 import { DynamoBuildPages } from './dynamo-build-pages.js';
-import { batchDelete, conditionalUpdate, isConditionFailure, plainItem, queryAll, type Item } from './dynamo-ops.js';
+import { batchDelete, batchWrite, conditionalUpdate, isConditionFailure, plainItem, queryAll, type Item } from './dynamo-ops.js';
 import { buildKeys as bk, INDEX, type Key } from './table.js';
 
 type TransactItems = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>;
@@ -224,6 +224,12 @@ export class DynamoBuildStore implements BuildStore {
     }
     await batchDelete(this.db, this.table, keys);
     if (build) await this.pages.bumpGeneration(build.ownername, build.projectname);
+  }
+
+  /** Writes builds and their chroots by batch writes, without tasks: seeding for the benchmark and tests. */
+  async seedBuilds(entries: Array<{ build: Build; chroots: BuildChroot[] }>): Promise<void> {
+    const items = entries.flatMap((e) => [this.buildItem(e.build), ...e.chroots.map((c) => this.chrootItem(c))]);
+    await batchWrite(this.db, this.table, items.map((Item) => ({ PutRequest: { Item } })));
   }
 
   // ---- tasks --------------------------------------------------------------------------------
