@@ -26,13 +26,23 @@ export class ReadMeter {
   readonly db: DynamoDBDocumentClient;
   private counts: ReadCounts = { calls: 0, itemsRead: 0, readUnits: 0 };
 
-  constructor(endpoint: string) {
-    const base = new DynamoDBClient({
-      endpoint,
-      region: process.env.AWS_REGION ?? 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
-    base.middlewareStack.add(
+  /** A meter over its own client (tests): only what goes through `db` is counted. */
+  constructor(endpoint: string);
+  /** A meter on an existing client (the benchmark meters the service's own client). */
+  constructor(client: DynamoDBDocumentClient);
+  constructor(target: string | DynamoDBDocumentClient) {
+    this.db =
+      typeof target === 'string'
+        ? DynamoDBDocumentClient.from(
+            new DynamoDBClient({
+              endpoint: target,
+              region: process.env.AWS_REGION ?? 'us-east-1',
+              credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+            }),
+            { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false } },
+          )
+        : target;
+    this.db.middlewareStack.add(
       (next, context) => async (args) => {
         const command = String(context.commandName ?? '');
         const input = args.input as { ReturnConsumedCapacity?: string };
@@ -43,7 +53,6 @@ export class ReadMeter {
       },
       { step: 'initialize', name: 'readMeter' },
     );
-    this.db = DynamoDBDocumentClient.from(base, { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false } });
   }
 
   private record(command: string, out: ReadOutput): void {
