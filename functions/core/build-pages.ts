@@ -56,6 +56,8 @@ export interface BuildPageIndex {
   /** The cursor with the highest offset at or below `offset`. */
   cursorAtOrBelow(listing: BuildListing, offset: number): Promise<PageCursor | null>;
   putCursor(listing: BuildListing, cursor: PageCursor): Promise<void>;
+  /** The directories other than the project's own that builds were submitted to, by name. */
+  projectDirs(ownername: string, projectname: string): Promise<string[]>;
 }
 
 async function usable(idx: BuildPageIndex, listing: BuildListing, c: PageCursor | null, generation: number): Promise<PageCursor | null> {

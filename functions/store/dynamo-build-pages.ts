@@ -2,7 +2,7 @@ import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocum
 import type { Build } from '../core/build-model.js';
 import type { BuildListing, BuildPageIndex, PageCursor } from '../core/build-pages.js';
 import { plainItem, type Item } from './dynamo-ops.js';
-import { buildKeys as bk, INDEX, pad, pageKeys, TTL_ATTRIBUTE } from './table.js';
+import { buildKeys as bk, INDEX, keys, pad, pageKeys, TTL_ATTRIBUTE } from './table.js';
 
 /** Cursors are garbage after a day (DynamoDB TTL); the generation check keeps them correct until then. */
 const CURSOR_TTL_S = 86_400;
@@ -121,5 +121,21 @@ export class DynamoBuildPages implements BuildPageIndex {
         },
       }),
     );
+  }
+
+  /** Called by createBuild for a build outside the project's own directory (idempotent). */
+  async recordDir(ownername: string, projectname: string, dirname: string): Promise<void> {
+    await this.db.send(new PutCommand({ TableName: this.table, Item: { ...pageKeys.projectDir(ownername, projectname, dirname), entity: 'project-dir', dirname } }));
+  }
+
+  async projectDirs(ownername: string, projectname: string): Promise<string[]> {
+    const res = await this.db.send(
+      new QueryCommand({
+        TableName: this.table,
+        KeyConditionExpression: 'pk = :p AND begins_with(sk, :d)',
+        ExpressionAttributeValues: { ':p': keys.projectPartition(ownername, projectname), ':d': pageKeys.projectDirPrefix },
+      }),
+    );
+    return (res.Items ?? []).map((i) => String(i.dirname));
   }
 }

@@ -81,6 +81,8 @@ export class DynamoBuildStore implements BuildStore {
   // ---- builds ---------------------------------------------------------------------------
 
   async createBuild(build: Build, chroots: BuildChroot[], tasks: Task[], blockedOn: number | null): Promise<void> {
+    // Outside the transaction: concurrent builds of one directory would conflict on it.
+    if (build.project_dirname !== build.projectname) await this.pages.recordDir(build.ownername, build.projectname, build.project_dirname);
     const items: TransactItems = [
       { Put: { TableName: this.table, Item: this.buildItem(build), ConditionExpression: 'attribute_not_exists(pk)' } },
       ...chroots.map((c) => ({ Put: { TableName: this.table, Item: this.chrootItem(c) } })),

@@ -183,4 +183,7 @@ export const pageKeys = {
   cursor: (listing: string, offset: number): Key => ({ pk: `PAGES#${listing}`, sk: pad(offset) }),
   cursorPartition: (listing: string) => `PAGES#${listing}`,
   listGeneration: (owner: string, project: string): Key => ({ pk: projectPk(owner, project), sk: 'BUILDLISTGEN' }),
+  /** A directory other than the project's own that builds were submitted to (`proj:pr:7`). */
+  projectDir: (owner: string, project: string, dirname: string): Key => ({ pk: projectPk(owner, project), sk: `DIR#${dirname}` }),
+  projectDirPrefix: 'DIR#',
 };
