@@ -1,4 +1,5 @@
 import type { Build, BuildChroot, Nevra, Task } from './build-model.js';
+import type { BuildPageIndex } from './build-pages.js';
 
 /** How a build chroot's task ended (epoch seconds), as recorded on the chroot. */
 export interface ChrootOutcome {
@@ -22,6 +23,8 @@ export interface BuildStore {
   listBuildChroots(id: number): Promise<BuildChroot[]>;
   getBuildChroot(id: number, chroot: string): Promise<BuildChroot | null>;
   listProjectBuilds(owner: string, project: string): Promise<Build[]>;
+  /** Keyset pages of a project's builds (build/list with limit/offset), bounded reads per page. */
+  readonly pages: BuildPageIndex;
   /** The newest builds of all projects, newest first. */
   listRecentBuilds(limit: number): Promise<Build[]>;
   /** The source (SRPM) stage started (`startedOn` epoch seconds, kept from a first start). */

@@ -9,8 +9,9 @@ import {
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import type { BuildStore, ChrootOutcome } from '../core/build-ports.js';
-import type { Build, BuildChroot, BuildState, Task } from '../core/build-model.js';
-import { batchDelete, conditionalUpdate, isConditionFailure, plainItem, queryAll, type Item } from './dynamo-ops.js';
+import { FINISHED_STATES, type Build, type BuildChroot, type BuildState, type Task } from '../core/build-model.js';
+import { DynamoBuildPages } from './dynamo-build-pages.js';
+import { batchDelete, batchWrite, conditionalUpdate, isConditionFailure, plainItem, queryAll, type Item } from './dynamo-ops.js';
 import { buildKeys as bk, INDEX, type Key } from './table.js';
 
 type TransactItems = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>;
@@ -22,10 +23,14 @@ export function taskPriority(t: Pick<Task, 'kind' | 'background'>): number {
 }
 
 export class DynamoBuildStore implements BuildStore {
+  readonly pages: DynamoBuildPages;
+
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly table: string,
-  ) {}
+  ) {
+    this.pages = new DynamoBuildPages(db, table);
+  }
 
   private queryAll(input: Omit<QueryCommandInput, 'TableName'>, limit?: number): Promise<Item[]> {
     return queryAll(this.db, this.table, input, limit);
@@ -76,6 +81,8 @@ export class DynamoBuildStore implements BuildStore {
   // ---- builds ---------------------------------------------------------------------------
 
   async createBuild(build: Build, chroots: BuildChroot[], tasks: Task[], blockedOn: number | null): Promise<void> {
+    // Outside the transaction: concurrent builds of one directory would conflict on it.
+    if (build.project_dirname !== build.projectname) await this.pages.recordDir(build.ownername, build.projectname, build.project_dirname);
     const items: TransactItems = [
       { Put: { TableName: this.table, Item: this.buildItem(build), ConditionExpression: 'attribute_not_exists(pk)' } },
       ...chroots.map((c) => ({ Put: { TableName: this.table, Item: this.chrootItem(c) } })),
@@ -242,8 +249,17 @@ export class DynamoBuildStore implements BuildStore {
     if (build) {
       const chroots = items.filter((i) => String(i.sk).startsWith(bk.buildChrootPrefix)).map((i) => String(i.name));
       for (const t of await this.listBuildTasks(build, chroots)) keys.push(bk.task(t.task_id));
+      // Page cursors of the project stop being trusted: before (a crash mid-delete) and after (a page read racing it).
+      await this.pages.bumpGeneration(build.ownername, build.projectname);
     }
     await batchDelete(this.db, this.table, keys);
+    if (build) await this.pages.bumpGeneration(build.ownername, build.projectname);
+  }
+
+  /** Writes builds and their chroots by batch writes, without tasks: seeding for the benchmark and tests. */
+  async seedBuilds(entries: Array<{ build: Build; chroots: BuildChroot[] }>): Promise<void> {
+    const items = entries.flatMap((e) => [this.buildItem(e.build), ...e.chroots.map((c) => this.chrootItem(c))]);
+    await batchWrite(this.db, this.table, items.map((Item) => ({ PutRequest: { Item } })));
   }
 
   // ---- tasks --------------------------------------------------------------------------------
