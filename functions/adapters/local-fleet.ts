@@ -84,6 +84,8 @@ export class LocalFleet implements Fleet {
           HOME: dir,
           COPR_WORK_ROOT: dir,
           AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+          // One machine, a handful of builders: quick beats, so the local reaper (20 s) is quick too.
+          COPR_HEARTBEAT_SECONDS: '2',
           ...this.opts.env,
         },
         stdio: ['ignore', logFd, logFd],
