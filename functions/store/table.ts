@@ -193,3 +193,16 @@ export const TTL_ATTRIBUTE = 'expires_at';
 export const maintenanceKeys = {
   claim: (job: string, subject: string): Key => ({ pk: `MAINT#${job}`, sk: subject }),
 };
+
+/**
+ * `build/list` page cursors (functions/core/build-pages.ts): one small item per
+ * (listing, offset), and the project's list generation they are checked against.
+ */
+export const pageKeys = {
+  cursor: (listing: string, offset: number): Key => ({ pk: `PAGES#${listing}`, sk: pad(offset) }),
+  cursorPartition: (listing: string) => `PAGES#${listing}`,
+  listGeneration: (owner: string, project: string): Key => ({ pk: projectPk(owner, project), sk: 'BUILDLISTGEN' }),
+  /** A directory other than the project's own that builds were submitted to (`proj:pr:7`). */
+  projectDir: (owner: string, project: string, dirname: string): Key => ({ pk: projectPk(owner, project), sk: `DIR#${dirname}` }),
+  projectDirPrefix: 'DIR#',
+};
