@@ -30,8 +30,8 @@ export interface BuilderRecord {
   sandbox: string;
   /** What every task of this builder must match (reuseKeyOf its first task). */
   reuse_key: string;
-  /** `busy` while it runs a task, `idle` while it waits for one. */
-  state: 'busy' | 'idle';
+  /** `busy` while it runs a task, `idle` while it waits for one, `retired` once told to stop. */
+  state: 'busy' | 'idle' | 'retired';
   /** The task it runs or last ran. */
   task_id: string;
   /** While idle: when it stops waiting (epoch ms); past it the builder no longer counts. */

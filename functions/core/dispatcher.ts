@@ -26,12 +26,15 @@ export interface Fleet {
 }
 
 /**
- * Terminates builders that no active task points at (a crash between launch and
+ * Terminates builders that no active task points at and that are not waiting for
+ * work as warm builders (a crash between launch and
  * claim bookkeeping, or a task finished while its instance kept running). Builders
  * younger than `graceMs` are left alone: their claim may not be visible yet.
  */
 export async function terminateStrays(builds: BuildStore, fleet: Fleet, now: number, graceMs: number): Promise<string[]> {
   const active = new Set((await builds.listActiveTasks()).map((t) => t.builder_id).filter((b): b is string => !!b));
+  // A warm builder waiting for work has no active task and is no stray.
+  for (const b of await builds.listIdleBuilders(now)) active.add(b.builder_id);
   const strays: string[] = [];
   for (const b of await fleet.list()) {
     if (active.has(b.builderId)) continue;
