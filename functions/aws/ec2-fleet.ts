@@ -29,6 +29,8 @@ export interface Ec2FleetOptions {
   capacityCooloffMs?: number;
   /** Most RunInstances calls for one launch; default 6. */
   maxAttemptsPerLaunch?: number;
+  /** No further placement is tried once a launch has taken this long (ms); default 15 s. */
+  launchBudgetMs?: number;
   now?: () => number;
 }
 
@@ -97,7 +99,9 @@ export class Ec2Fleet implements Fleet {
       ...(options.warm ? { builderCredential: options.warm.builderCredential, idleSeconds: options.warm.idleSeconds } : {}),
     });
     let last: Error | null = null;
+    const started = this.now();
     for (const [i, p] of placements.entries()) {
+      if (i > 0 && this.now() - started > (this.opts.launchBudgetMs ?? 15_000)) break;
       try {
         await this.runInstance(task, template, p, userData, i === 0 ? builderId : `${builderId}-${i}`, builderId);
         return;
@@ -108,7 +112,7 @@ export class Ec2Fleet implements Fleet {
         this.cooling.set(placementKey(task.arch, p), this.now() + (this.opts.capacityCooloffMs ?? 5 * 60_000));
       }
     }
-    throw new LaunchCapacityError(`no ${task.arch} capacity in ${placements.length} placement(s): ${last?.message ?? 'unknown'}`, { cause: last });
+    throw new LaunchCapacityError(`no ${task.arch} capacity in the placements tried: ${last?.message ?? 'unknown'}`, { cause: last });
   }
 
   private async runInstance(task: Task, template: string, p: Placement, userData: string, clientToken: string, builderId: string): Promise<void> {
