@@ -235,7 +235,7 @@ async function claimAndLaunch(deps: DispatcherDeps, warm: WarmSettings | null, t
  * deadline: then the lock is released and a wake-up sent, so the next invocation
  * continues where this one stopped. Returns how many builders started.
  */
-export async function dispatch(deps: DispatcherDeps, holder = randomUUID(), opts: { deadline?: number } = {}): Promise<number> {
+export async function dispatch(deps: DispatcherDeps, holder: string = randomUUID(), opts: { deadline?: number } = {}): Promise<number> {
   const { builds, clock } = deps;
   const leaseMs = deps.leaseMs ?? DEFAULT_LAUNCH.leaseMs;
   await builds.markDispatchDirty();

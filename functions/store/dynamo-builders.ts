@@ -101,16 +101,20 @@ export interface WarmClaim {
  * idle period given one.
  */
 export function warmClaimItems(table: string, task: Task, builder: BuilderRecord, claim: WarmClaim, active: { gsi3pk: string; gsi3sk: string }, pendingPrefix: string): TransactItems {
+  // The isolation rule again in the write itself: the item's sandbox (or owner) must be the builder's.
+  const [rule, ...rest] = builder.reuse_key.split(':');
+  const fitAttr = rule === 'owner' ? 'owner' : 'sandbox';
   return [
     {
       Update: {
         TableName: table,
         Key: bk.task(task.task_id),
-        ConditionExpression: '#s = :pending AND cancel_requested = :f AND begins_with(gsi3pk, :pp) AND arch = :arch',
+        ConditionExpression: '#s = :pending AND cancel_requested = :f AND begins_with(gsi3pk, :pp) AND arch = :arch AND #fit = :fit',
         UpdateExpression:
           'SET #s = :starting, heartbeat_at = :now, builder_id = :b, credential_hash = :h, credential_expires = :x, gsi3pk = :ap, gsi3sk = :as REMOVE not_before',
-        ExpressionAttributeNames: { '#s': 'state' },
+        ExpressionAttributeNames: { '#s': 'state', '#fit': fitAttr },
         ExpressionAttributeValues: {
+          ':fit': rest.join(':'),
           ':pending': 'pending',
           ':f': false,
           ':pp': pendingPrefix,

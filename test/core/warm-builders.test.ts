@@ -104,6 +104,21 @@ describe('warm builders', () => {
     for (const t of [bobs, otherProject, otherSubmitter, otherArch]) expect((await builds.getTask(t.task_id))!.state).toBe('pending');
   });
 
+  it('the claim itself refuses a task of another sandbox, whatever the caller picked', async () => {
+    const builds = await freshStore();
+    const clock = new Clock();
+    const { fleet, dispatcher, warmDeps } = setup(builds, clock);
+    const first = await submit(builds, 'kim', clock.t);
+    await dispatchPass(dispatcher);
+    await finish(builds, warmDeps, first.task_id);
+    const builder = (await builds.getBuilder(fleet.launches[0]!.builderId))!;
+    const foreign = await submit(builds, 'lee', clock.t);
+    const claim = { credential_hash: 'h', credential_expires: clock.t + 60_000, now: clock.t };
+    expect(await builds.claimTaskForBuilder((await builds.getTask(foreign.task_id))!, builder, claim)).toBe(false);
+    expect((await builds.getTask(foreign.task_id))!.state).toBe('pending');
+    expect((await builds.getBuilder(builder.builder_id))!.state).toBe('idle');
+  });
+
   it("under the owner rule takes the owner's other projects, never another owner's", async () => {
     const builds = await freshStore();
     const clock = new Clock();
