@@ -13,6 +13,8 @@ declare -A NEED=(
   [gpg]=gnupg [bwrap]=bubblewrap [java]=openjdk-17-jre-headless [javac]=openjdk-17-jdk-headless
   [chromium]=chromium [git]=git [make]=make [cpio]=cpio [rpm2cpio]=rpm2cpio [wget]=wget
   [slirp4netns]=slirp4netns
+  # the e2e tests mirror published repositories with lftp, as users' mirroring scripts do
+  [lftp]=lftp
   # Local builds: C toolchain, -debuginfo/-debugsource (find-debuginfo + eu-strip), gdb-add-index
   [gcc]=gcc [find-debuginfo]=debugedit [eu-strip]=elfutils [gdb-add-index]=gdb
   # host stand-ins for python3-devel (PyPI builds' generated spec)
