@@ -12,10 +12,11 @@ import { rpmResultPrefix, srpmResultPrefix, type ResultsStore } from './results-
  * (a retried report, the reaper) gives the same file.
  */
 export const BACKEND_LOG = 'backend.log.gz';
+const LIVE_LOG = 'builder-live.log';
 
 export interface BackendLogDeps {
   builds: Pick<BuildStore, 'getBuild' | 'getBuildChroot'>;
-  results: Pick<ResultsStore, 'put'>;
+  results: Pick<ResultsStore, 'put' | 'get'>;
   clock: Clock;
   log: Logger;
 }
@@ -34,9 +35,9 @@ async function recorded(deps: BackendLogDeps, task: Task, build: Build): Promise
   return { state: chroot?.state ?? 'unknown', reason: chroot?.fail_reason ?? null, startedMs: chroot?.started_on ? chroot.started_on * 1000 : null };
 }
 
-export function backendLogKey(task: Task, build: Build): string {
-  if (task.kind === 'srpm') return `${srpmResultPrefix(build.ownername, build.project_dirname, build.id)}/${BACKEND_LOG}`;
-  return `${rpmResultPrefix(build.ownername, build.project_dirname, task.chroot, resultDirName(build.id, build.package_name))}/${BACKEND_LOG}`;
+function resultPrefix(task: Task, build: Build): string {
+  if (task.kind === 'srpm') return srpmResultPrefix(build.ownername, build.project_dirname, build.id);
+  return rpmResultPrefix(build.ownername, build.project_dirname, task.chroot, resultDirName(build.id, build.package_name));
 }
 
 export async function renderBackendLog(deps: BackendLogDeps, task: Task, build: Build, outcome: string): Promise<string> {
@@ -62,13 +63,19 @@ export async function renderBackendLog(deps: BackendLogDeps, task: Task, build: 
 }
 
 /**
- * Writes the task's backend.log.gz. Never fails the close step: the log explains a
- * result, it is not one (an unreachable results store is logged and the close goes on).
+ * Writes the task's backend.log.gz, and builder-live.log.gz from the builder's final live
+ * log: Copr gzips both when a task ends, and its clients ask for the `.gz` names then (the
+ * monitor's `url_build_log`, `copr-cli download-build --logs`). The plain live log stays
+ * for readers that followed it. Never fails the close step: the logs explain a result,
+ * they are not one (an unreachable results store is logged and the close goes on).
  */
 export async function writeBackendLog(deps: BackendLogDeps, task: Task, build: Build, outcome: string): Promise<void> {
+  const prefix = resultPrefix(task, build);
   try {
     const text = await renderBackendLog(deps, task, build, outcome);
-    await deps.results.put(backendLogKey(task, build), gzipSync(text));
+    await deps.results.put(`${prefix}/${BACKEND_LOG}`, gzipSync(text));
+    const live = await deps.results.get(`${prefix}/${LIVE_LOG}`);
+    if (live) await deps.results.put(`${prefix}/${LIVE_LOG}.gz`, gzipSync(live));
   } catch (err) {
     deps.log.error('backend.log.gz not written', { build_id: build.id, task_id: task.task_id, error: err instanceof Error ? err.message : String(err) });
   }

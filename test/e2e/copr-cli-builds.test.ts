@@ -66,12 +66,14 @@ describe('copr-cli build from an SRPM upload', () => {
     expect(files, files.join(' ')).toContain('hello-cli-1.0-1.fc44.noarch.rpm');
     expect(files).toContain('hello-cli-1.0-1.fc44.src.rpm');
     // Copr's layout (docs/builder.md): packages, spec, results.json, success, the builder's logs
-    // (builder-live.log, build.log, root.log, hw_info.log), configs.tar.gz and the service's backend.log.gz.
+    // (builder-live.log, build.log, root.log, hw_info.log), configs.tar.gz, and the service's
+    // backend.log.gz and builder-live.log.gz, written when the task closed.
     expect([...files].sort()).toEqual(
       [
         'backend.log.gz',
         'build.log',
         'builder-live.log',
+        'builder-live.log.gz',
         'configs.tar.gz',
         'hello-cli-1.0-1.fc44.noarch.rpm',
         'hello-cli-1.0-1.fc44.src.rpm',
@@ -100,6 +102,9 @@ describe('copr-cli build from an SRPM upload', () => {
     const dir = `${env.url}/results/alice/demo/srpm-builds/${String(id).padStart(8, '0')}`;
     const live = await (await fetch(`${dir}/builder-live.log`)).text();
     expect(live).toContain('error: srpmfail-marker spec refused');
+    // The gzipped copy the monitor's url_build_log names once the build ended.
+    const liveGz = gunzipSync(Buffer.from(await (await fetch(`${dir}/builder-live.log.gz`)).arrayBuffer())).toString('utf8');
+    expect(liveGz).toBe(live);
     const backend = await (await fetch(`${dir}/backend.log`)).text();
     expect(backend).toContain('Worker finished the task: failed\n');
     expect(backend).toMatch(/Reason: building the SRPM from the spec failed \(exit 1\): .*srpmfail-marker spec refused/);
@@ -135,7 +140,7 @@ describe('copr-cli build from an SRPM upload', () => {
 });
 
 describe('repositories for mirroring tools', () => {
-  it('lftp mirror copies a chroot repository: repodata matching repomd.xml, the build dir and pubkey', async () => {
+  it('lftp mirror copies a chroot repository: repodata matching repomd.xml and the build dir', async () => {
     const base = `${env.url}/results/alice/demo/`;
     // The publish follows the build's success; wait until the repository lists the package.
     await expect
@@ -148,7 +153,7 @@ describe('repositories for mirroring tools', () => {
       await run('lftp', ['-c', `set net:max-retries 2; set net:timeout 20; mirror --parallel=2 --no-perms ${base}${CHROOT}/ ${mirror}/chroot; mirror ${base}${CHROOT}/repodata/ ${mirror}/repodata-only`], { timeout: 60_000 });
       return repoPackages(join(mirror, 'chroot', 'repodata'));
     };
-    await expect.poll(pkgs, { timeout: 60_000, interval: 1000 }).toEqual(['hello-cli-1.0-1.fc44.noarch.rpm']);
+    await expect.poll(pkgs, { timeout: 60_000, interval: 1000 }).toEqual(['hello-cli-1.0-1.fc44.noarch.rpm', 'hello-cli-1.0-1.fc44.src.rpm']);
     // Every file repomd.xml names is there, byte for byte as served, in both mirrors.
     const repomd = await readFile(join(mirror, 'chroot', 'repodata', 'repomd.xml'), 'utf8');
     const hrefs = [...repomd.matchAll(/<location href="repodata\/([^"]+)"/g)].map((m) => m[1] ?? '');
