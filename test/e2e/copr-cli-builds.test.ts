@@ -102,9 +102,11 @@ describe('copr-cli build from an SRPM upload', () => {
     const dir = `${env.url}/results/alice/demo/srpm-builds/${String(id).padStart(8, '0')}`;
     const live = await (await fetch(`${dir}/builder-live.log`)).text();
     expect(live).toContain('error: srpmfail-marker spec refused');
-    // The gzipped copy the monitor's url_build_log names once the build ended.
-    const liveGz = gunzipSync(Buffer.from(await (await fetch(`${dir}/builder-live.log.gz`)).arrayBuffer())).toString('utf8');
-    expect(liveGz).toBe(live);
+    // The gzipped copy the monitor's url_build_log names once the build ended (served with
+    // Content-Encoding: gzip, as Copr's results host does, so fetch reads it as text).
+    const liveGz = await fetch(`${dir}/builder-live.log.gz`);
+    expect(liveGz.headers.get('content-encoding')).toBe('gzip');
+    expect(await liveGz.text()).toBe(live);
     const backend = await (await fetch(`${dir}/backend.log`)).text();
     expect(backend).toContain('Worker finished the task: failed\n');
     expect(backend).toMatch(/Reason: building the SRPM from the spec failed \(exit 1\): .*srpmfail-marker spec refused/);
@@ -168,6 +170,38 @@ describe('repositories for mirroring tools', () => {
     const buildDir = `${String(helloId).padStart(8, '0')}-hello-cli`;
     expect(await readdir(join(mirror, 'chroot', buildDir))).toEqual(expect.arrayContaining(['hello-cli-1.0-1.fc44.noarch.rpm', 'backend.log.gz']));
   }, 150_000);
+});
+
+/** Package file names a published repository lists, read over HTTP as dnf would; [] before a publish. */
+async function servedPackages(repoUrl: string): Promise<string[]> {
+  const repomd = await fetch(`${repoUrl}repodata/repomd.xml`);
+  if (repomd.status !== 200) return [];
+  const primary = /<data type="primary">[\s\S]*?<location href="([^"]+)"/.exec(await repomd.text())?.[1];
+  if (!primary) return [];
+  const xml = gunzipSync(Buffer.from(await (await fetch(`${repoUrl}${primary}`)).arrayBuffer())).toString('utf8');
+  return [...xml.matchAll(/<location\b[^>]*?\shref="([^"]+)"/g)].map((m) => (m[1] ?? '').split('/').pop() ?? '').sort();
+}
+
+describe('manual createrepo (devel mode) with copr-cli', () => {
+  it('builds land in devel/ only; modify --disable_createrepo false publishes them promptly', async () => {
+    const created = await alice.run(['create', 'develproj', '--chroot', CHROOT, '--disable_createrepo', 'true']);
+    expect(created.code, created.stderr).toBe(0);
+    const build = await alice.run(['build', 'develproj', await makeSrpm(work, 'devel-cli'), '--nowait']);
+    expect(build.code, build.stderr).toBe(0);
+    const id = createdBuildId(build.stdout);
+    expect(await waitForCliStatus(alice, id, 180_000)).toBe('succeeded');
+    const repo = `${env.url}/results/alice/develproj/${CHROOT}/`;
+    const expected = ['devel-cli-1.0-1.fc44.noarch.rpm', 'devel-cli-1.0-1.fc44.src.rpm'];
+    await expect.poll(() => servedPackages(`${repo}devel/`), { timeout: 60_000, interval: 500 }).toEqual(expected);
+    expect(await servedPackages(repo)).toEqual([]);
+
+    const switched = Date.now();
+    const modified = await alice.run(['modify', 'develproj', '--disable_createrepo', 'false']);
+    expect(modified.code, modified.stderr).toBe(0);
+    // Promptly: one publish run after the edit, no waiting for a timer or a new build.
+    await expect.poll(() => servedPackages(repo), { timeout: 60_000, interval: 500 }).toEqual(expected);
+    console.log(`devel mode off → main repository lists the build after ${Date.now() - switched} ms`);
+  }, 300_000);
 });
 
 describe('build options are visible after submit', () => {
