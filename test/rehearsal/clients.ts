@@ -42,6 +42,14 @@ export class CoprCli {
     return new CoprCli(path, dir);
   }
 
+  /** The file as the dashboard's API page shows it, saved as the user would save ~/.config/copr. */
+  static async fromConfigText(dir: string, text: string): Promise<CoprCli> {
+    await mkdir(dir, { recursive: true });
+    const path = join(dir, 'copr.conf');
+    await writeFile(path, text.endsWith('\n') ? text : `${text}\n`, { mode: 0o600 });
+    return new CoprCli(path, dir);
+  }
+
   run(args: string[], timeoutMs?: number): Promise<CommandResult> {
     return attempt(join(REPO_ROOT, '.venv-test/bin/copr-cli'), ['--config', this.configPath, ...args], { cwd: this.cwd, ...(timeoutMs ? { timeoutMs } : {}) });
   }

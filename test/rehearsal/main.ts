@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { launchBrowser, newUser } from '../web/browser.js';
 import { CoprCli, dnf, makeSrpm } from './clients.js';
-import { signIn } from './cognito.js';
+import { HostedLogin } from './hosted-login.js';
 import { synth, up, type Rehearsal } from './stack.js';
 
 interface Step {
@@ -72,6 +72,7 @@ async function main(): Promise<number> {
       void r.down().finally(() => process.exit(130));
     });
   }
+  const closers: Array<() => Promise<void>> = [];
   try {
     console.log('\nResources of the template and what stands in for each type:');
     for (const line of r.listing) console.log(`  ${line}`);
@@ -86,15 +87,43 @@ async function main(): Promise<number> {
       return out;
     });
 
-    const token = await step('alice signs in through Cognito and gets an API token (POST /api_3/api-token)', async () => {
-      const idToken = await signIn(r, 'alice', 'Rehearsal-Passw0rd!');
-      const res = await fetch(`${web}/api_3/api-token`, { method: 'POST', headers: { authorization: `Bearer ${idToken}` } });
-      const body = (await res.json()) as { api_login?: string; api_token?: string };
-      if (res.status !== 200 || !body.api_token || !body.api_login) throw new Error(`api-token answered ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
-      return { login: body.api_login, token: body.api_token };
-    });
-    if (!token) return summary(r);
-    const cli = await CoprCli.configure(join(work, 'cli'), { login: token.login, token: token.token, username: 'alice', url: web });
+    // One browser for the whole flow; alice's context keeps her dashboard session.
+    const browser = await launchBrowser();
+    closers.push(() => browser.close());
+    const hosted = HostedLogin.forRehearsal(r);
+    await hosted.listen();
+    closers.push(() => hosted.stop());
+    const alice = await step(`alice signs in from the dashboard through the hosted login (${hosted.domain}, moto's user pool)`, async () => {
+      await hosted.addUser('alice', 'Rehearsal-Passw0rd!');
+      const user = await newUser(browser, web);
+      await hosted.attach(user.context);
+      await user.page.goto('/');
+      await user.page.getByRole('button', { name: 'Log in' }).click();
+      await user.page.waitForURL((u) => u.host === hosted.domain && u.pathname === '/oauth2/authorize', { timeout: 30_000 });
+      await user.page.getByLabel('Username').fill('alice');
+      await user.page.getByLabel('Password').fill('Rehearsal-Passw0rd!');
+      await user.page.getByRole('button', { name: 'Sign in' }).click();
+      try {
+        await user.page.getByTestId('whoami').filter({ hasText: 'alice' }).waitFor({ timeout: 30_000 });
+      } catch (err) {
+        throw new Error(`${(err as Error).message.split('\n')[0]}\nat ${user.page.url()}\nhosted login refused: ${hosted.refusals.join('; ')}\nbrowser: ${[...user.problems, ...user.failedRequests].join('; ')}`);
+      }
+      if (hosted.refusals.length > 0) throw new Error(`hosted login refused: ${hosted.refusals.join('; ')}`);
+      return user;
+    }, () => 'signed in (code + PKCE, ID token from the token endpoint)');
+    if (!alice) return summary(r);
+
+    const cli = await step('alice takes her ~/.config/copr from the dashboard\'s API page and copr-cli uses it', async () => {
+      await alice.page.goto('/api/');
+      await alice.page.getByRole('button', { name: 'Generate API token' }).click();
+      const text = await alice.page.getByLabel('copr-cli configuration').innerText({ timeout: 30_000 });
+      if (!/^token = \S+/m.test(text) || !/^login = \S+/m.test(text)) throw new Error(`the API page shows no token:\n${text}`);
+      const c = await CoprCli.fromConfigText(join(work, 'cli'), text);
+      const who = await c.run(['whoami']);
+      if (!who.ok || who.out.trim() !== 'alice') throw new Error(`copr-cli whoami answered: ${who.out}`);
+      return c;
+    }, () => 'copr-cli whoami: alice');
+    if (!cli) return summary(r);
 
     const chroot = 'fedora-44-x86_64';
     const created = await step(`copr-cli create alice/demo --chroot ${chroot}`, async () => {
@@ -170,9 +199,8 @@ async function main(): Promise<number> {
 
     if (failedId !== null) {
       await step('Chromium opens the build page copr-cli links to and reads the build log from the results CDN', async () => {
-        const browser = await launchBrowser();
+        const user = await newUser(browser, web);
         try {
-          const user = await newUser(browser, web);
           await user.page.goto(`/coprs/alice/demo/build/${failedId}/`);
           await user.page.getByRole('row', { name: /fedora-44-x86_64/ }).getByRole('button', { name: 'view log here' }).click({ timeout: 30_000 });
           try {
@@ -185,7 +213,7 @@ async function main(): Promise<number> {
           if (user.problems.length > 0 || cors.length > 0) throw new Error(`browser problems: ${[...user.problems, ...cors].join('; ')}`);
           return 'log shown';
         } finally {
-          await browser.close();
+          await user.context.close();
         }
       }, (t) => t);
     }
@@ -212,6 +240,7 @@ async function main(): Promise<number> {
     }, (t) => t);
     return summary(r);
   } finally {
+    for (const close of closers.reverse()) await close().catch(() => undefined);
     await r.down();
   }
 }
