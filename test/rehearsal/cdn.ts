@@ -210,6 +210,7 @@ export class CdnStandIn {
       up.headers.forEach((v, k) => {
         if (!['content-length', 'transfer-encoding', 'connection', 'content-encoding'].includes(k)) out[k] = v;
       });
+      if (up.status < 400) Object.assign(out, edgeTtlHeader(b, up.headers.get('cache-control')));
       return this.sendOrError(res, up.status, out, body, method);
     }
     req.resume();
@@ -226,6 +227,7 @@ export class CdnStandIn {
       if (got?.CacheControl) headers['cache-control'] = got.CacheControl;
       if (got?.ContentEncoding) headers['content-encoding'] = got.ContentEncoding;
       if (got?.ETag) headers.etag = got.ETag;
+      Object.assign(headers, edgeTtlHeader(b, got?.CacheControl ?? null));
       return send(res, 200, headers, method === 'HEAD' ? Buffer.alloc(0) : body, body.length);
     } catch (err) {
       // With origin access control and no s3:ListBucket, S3 answers a missing key with 403.
@@ -283,6 +285,27 @@ export class CdnStandIn {
     this.server?.closeAllConnections();
     await new Promise<void>((ok) => (this.server ? this.server.close(() => ok()) : ok()));
   }
+}
+
+/**
+ * How long an edge would keep this answer, as CloudFront derives it from the cache
+ * policy and the origin's Cache-Control: s-maxage or max-age clamped to [min, max];
+ * no-store/no-cache/private with a zero MinTTL not cached; no directive → DefaultTTL.
+ * (The stand-in does not cache; the figure is what the template and the objects'
+ * metadata would make CloudFront do, for the rehearsal's TTL checks.)
+ */
+export function edgeTtl(ttl: Behaviour['ttl'], cacheControl: string | null): number | null {
+  if (!ttl) return null;
+  const cc = (cacheControl ?? '').toLowerCase();
+  if (/\b(no-store|no-cache|private)\b/.test(cc)) return ttl.min;
+  const age = /\bs-maxage=(\d+)/.exec(cc)?.[1] ?? /\bmax-age=(\d+)/.exec(cc)?.[1];
+  if (age !== undefined) return Math.min(ttl.max, Math.max(ttl.min, Number(age)));
+  return ttl.def;
+}
+
+function edgeTtlHeader(b: Behaviour, cacheControl: string | null): Record<string, string> {
+  const t = edgeTtl(b.ttl, cacheControl);
+  return t === null ? {} : { 'x-rehearsal-edge-ttl': String(t) };
 }
 
 function corsHeaders(b: Behaviour, req: IncomingMessage): Record<string, string> {

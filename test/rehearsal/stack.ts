@@ -15,7 +15,7 @@ import { SqsPollers } from './event-sources.js';
 import { AwsGateway, type GatewayHooks } from './gateway.js';
 import { HttpApiStandIn } from './http-api.js';
 import { IamChecker } from './iam-check.js';
-import { LambdaService } from './lambdas.js';
+import { LambdaService, type InvokeOptions } from './lambdas.js';
 
 const run = promisify(execFile);
 
@@ -61,7 +61,7 @@ export interface Rehearsal {
   /** The distribution serving the results bucket. */
   results(): CdnStandIn;
   /** What EventBridge does when the rule's schedule fires: invoke each Lambda target with its input. */
-  fireSchedule(ruleLogicalId: string): Promise<unknown[]>;
+  fireSchedule(ruleLogicalId: string, opts?: InvokeOptions): Promise<unknown[]>;
   down(): Promise<void>;
 }
 
@@ -172,7 +172,7 @@ export async function up(opts: UpOptions): Promise<Rehearsal> {
     pollers.start();
   }
 
-  const fireSchedule = async (ruleLogicalId: string): Promise<unknown[]> => {
+  const fireSchedule = async (ruleLogicalId: string, invokeOpts: InvokeOptions = {}): Promise<unknown[]> => {
     const rule = template.Resources[ruleLogicalId];
     const out: unknown[] = [];
     for (const t of (rule?.Properties?.Targets ?? []) as Array<{ Arn: unknown; Input?: string }>) {
@@ -181,7 +181,7 @@ export async function up(opts: UpOptions): Promise<Rehearsal> {
       const event = t.Input
         ? (JSON.parse(t.Input) as unknown)
         : { version: '0', id: 'rehearsal', 'detail-type': 'Scheduled Event', source: 'aws.events', account: ACCOUNT, time: new Date().toISOString(), region: REGION, resources: [dep.resolver.getAtt(ruleLogicalId, 'Arn')], detail: {} };
-      out.push(await l().invoke(fn.logicalId, event));
+      out.push(await l().invoke(fn.logicalId, event, invokeOpts));
     }
     return out;
   };
