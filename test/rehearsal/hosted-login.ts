@@ -77,14 +77,18 @@ export class HostedLogin {
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
+  /** A request to `https://<host>/…` of the hosted login, as the browser would send it. */
+  fetch(url: string, init: { method?: string; headers?: Record<string, string>; body?: Uint8Array<ArrayBuffer> | string } = {}): Promise<Response> {
+    const u = new URL(url);
+    return fetch(`${this.url}${u.pathname}${u.search}`, { ...init, headers: { ...init.headers, 'x-forwarded-host': u.host }, redirect: 'manual' });
+  }
+
   /** Sends the context's requests to `https://<any>.amazoncognito.com` here, with their host. */
   async attach(context: BrowserContext): Promise<void> {
     await context.route(/^https:\/\/[^/]+\.amazoncognito\.com\//, async (route) => {
       const req = route.request();
-      const u = new URL(req.url());
-      const headers = { ...req.headers(), 'x-forwarded-host': u.host };
       const body = req.postDataBuffer();
-      const up = await fetch(`${this.url}${u.pathname}${u.search}`, { method: req.method(), headers, ...(body ? { body: new Uint8Array(body) } : {}), redirect: 'manual' });
+      const up = await this.fetch(req.url(), { method: req.method(), headers: req.headers(), ...(body ? { body: new Uint8Array(body) } : {}) });
       const out: Record<string, string> = {};
       up.headers.forEach((v, k) => {
         if (!['content-length', 'transfer-encoding', 'connection', 'content-encoding'].includes(k)) out[k] = v;

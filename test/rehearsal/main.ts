@@ -13,6 +13,9 @@ import { join } from 'node:path';
 import { launchBrowser, newUser } from '../web/browser.js';
 import { CoprCli, coprHubConfig, dnf, makeSrpm } from './clients.js';
 import { HostedLogin } from './hosted-login.js';
+import { expiryRules } from './lifecycle.js';
+import { REGION } from './cfn.js';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { synth, up, type Rehearsal } from './stack.js';
 
 interface Step {
@@ -336,6 +339,30 @@ async function main(): Promise<number> {
         throw new Error(`${(err as Error).message}; last dnf answer:\n${last.slice(-1200)}`);
       });
       return `task ${gone.taskId} requeued from ${gone.instanceId}, built on ${rebuilt.at(-1)?.instanceId}, installed with dnf`;
+    }, (t) => t);
+
+    await step('every SRPM uploaded in this rehearsal lies under an expiring lifecycle rule of its bucket', async () => {
+      const rules = expiryRules(r.deployment.template, r.deployment.resolver);
+      const s3 = new S3Client({ endpoint: r.emu.fauxqs, region: REGION, forcePathStyle: true, credentials: { accessKeyId: 'RehearsalInspector', secretAccessKey: 'x' } });
+      try {
+        const uploaded: string[] = [];
+        for (const bucket of new Set(rules.map((x) => x.bucket))) {
+          for (let token: string | undefined, more = true; more; ) {
+            const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token }));
+            // The SRPMs copr-cli sent, as stored by the API (not the builders' results under the owner's directory).
+            for (const o of page.Contents ?? []) if (o.Key?.endsWith('.src.rpm') && !o.Key.startsWith('alice/')) uploaded.push(`${bucket}/${o.Key}`);
+            token = page.NextContinuationToken;
+            more = Boolean(page.IsTruncated && token);
+          }
+        }
+        if (uploaded.length === 0) throw new Error(`no uploaded SRPM found in the buckets with expiring rules (${rules.map((x) => `${x.bucket}/${x.prefix}`).join(', ')})`);
+        const kept = uploaded.filter((k) => !rules.some((x) => k.startsWith(`${x.bucket}/${x.prefix}`)));
+        if (kept.length > 0) throw new Error(`uploaded SRPMs no rule expires: ${kept.join(', ')}`);
+        const rule = rules.find((x) => uploaded[0]?.startsWith(`${x.bucket}/${x.prefix}`));
+        return `${uploaded.length} uploads under ${rule?.prefix}, expiring after ${rule?.days} days`;
+      } finally {
+        s3.destroy();
+      }
     }, (t) => t);
 
     await step('scheduled rules fire (reaper, maintenance) with their roles', async () => {

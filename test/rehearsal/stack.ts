@@ -16,6 +16,7 @@ import { AwsGateway, type GatewayHooks } from './gateway.js';
 import { HttpApiStandIn } from './http-api.js';
 import { IamChecker } from './iam-check.js';
 import { LambdaService, type InvokeOptions } from './lambdas.js';
+import { lifecycleInventory } from './lifecycle.js';
 
 const run = promisify(execFile);
 
@@ -154,6 +155,8 @@ export async function up(opts: UpOptions): Promise<Rehearsal> {
     return c;
   };
 
+  const lifecycle = lifecycleInventory(template, dep.resolver);
+  defects.push(...lifecycle.defects);
   await seedWebBucket(dep, cdkOut, emu, defects);
   await runCustomResources(dep, l(), defects);
 
@@ -199,7 +202,7 @@ export async function up(opts: UpOptions): Promise<Rehearsal> {
     agent,
     workDir,
     defects,
-    listing: listing(dep.resources),
+    listing: [...listing(dep.resources), ...lifecycle.lines],
     web: webCdn,
     results: resultsCdn,
     fireSchedule,
