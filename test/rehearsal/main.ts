@@ -227,7 +227,7 @@ async function main(): Promise<number> {
       }, (t) => t);
     }
 
-    const slow = await makeSrpm(work, 'rehearsal-slow', { progressSeconds: 40 });
+    const slow = await makeSrpm(work, 'rehearsal-slow', { progressSeconds: 45 });
     await step('a running build\'s live log, fetched through the results CDN and followed in the dashboard', async () => {
       const id = await submit(cli, slow);
       const started = await until(`build ${id} running in ${chroot}`, async () => {
@@ -255,6 +255,7 @@ async function main(): Promise<number> {
       if (!/live/.test(live)) throw new Error(`the dashboard does not follow the log as live: "${live}"`);
       // The dashboard re-reads the log: a later line appears without reloading the page.
       await until('a later progress line in the dashboard', async () => lastProgress(await log.innerText()) > seen, 90_000);
+      if ((await buildChroot(web, id, chroot)).state !== 'running') throw new Error('the build had ended before the dashboard showed a later line: not followed live');
       const state = await until(`build ${id}`, async () => {
         const st = await buildState(cli, id);
         return ['succeeded', 'failed', 'canceled'].includes(st) ? st : null;
@@ -313,9 +314,10 @@ async function main(): Promise<number> {
       }, 8 * 60_000);
       const compute = r.compute;
       if (!compute) throw new Error('no compute');
-      const running = compute.instances.filter((i) => i.exit === null);
-      if (running.length !== 1 || !running[0]) throw new Error(`expected one running builder, found ${running.length}`);
+      // The builder of this build's RPM task (the SRPM stage's builder may still be exiting).
+      const running = compute.instances.filter((i) => i.exit === null && i.taskId.startsWith(`${id}-`) && i.taskId.endsWith(chroot));
       const gone = running[0];
+      if (running.length !== 1 || !gone) throw new Error(`expected one running builder of build ${id} in ${chroot}: ${JSON.stringify(compute.instances)}`);
       compute.lose(gone.instanceId);
       const reaperRule = Object.entries(r.deployment.template.Resources).find(([, x]) => x.Type === 'AWS::Events::Rule' && JSON.stringify(x.Properties?.Targets ?? []).includes('Reaper'))?.[0];
       if (!reaperRule) throw new Error('no schedule targets the reaper');
