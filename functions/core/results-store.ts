@@ -28,6 +28,16 @@ export interface ResultsStore {
   downloadUrl?(key: string): Promise<string>;
 }
 
+/** Everything of one dir of a project (`proj`, `proj:pr:1`): its repositories and results. */
+export function projectDirPrefix(owner: string, dirname: string): string {
+  return `${owner}/${dirname}/`;
+}
+
+/** One chroot's repository and results in one dir of a project. */
+export function chrootDirPrefix(owner: string, dirname: string, chroot: string): string {
+  return `${owner}/${dirname}/${chroot}/`;
+}
+
 /** Result directory prefixes of a task (spec §4.8). */
 export function srpmResultPrefix(owner: string, dirname: string, buildId: number): string {
   return `${owner}/${dirname}/srpm-builds/${String(buildId).padStart(8, '0')}`;

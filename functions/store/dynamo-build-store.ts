@@ -8,8 +8,8 @@ import {
   type DynamoDBDocumentClient,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import type { BuildStore } from '../core/build-ports.js';
-import { FINISHED_STATES, type Build, type BuildChroot, type Task } from '../core/build-model.js';
+import type { BuildStore, ChrootOutcome } from '../core/build-ports.js';
+import type { Build, BuildChroot, BuildState, Task } from '../core/build-model.js';
 import { DynamoBuildPages } from './dynamo-build-pages.js';
 import { batchDelete, batchWrite, conditionalUpdate, isConditionFailure, plainItem, queryAll, type Item } from './dynamo-ops.js';
 import { buildKeys as bk, INDEX, type Key } from './table.js';
@@ -193,18 +193,46 @@ export class DynamoBuildStore implements BuildStore {
     );
   }
 
-  async updateBuildChroot(id: number, chroot: string, patch: Partial<BuildChroot>): Promise<boolean> {
-    const entries = Object.entries(patch).filter(([k]) => k !== 'build_id' && k !== 'name');
-    if (entries.length === 0) return true;
-    const finished = FINISHED_STATES.map((_, i) => `:f${i}`);
+  chrootQueued(id: number, chroot: string, resultDir: string): Promise<boolean> {
+    return this.moveChroot(id, chroot, ['waiting'], { state: 'pending', result_dir: resultDir });
+  }
+
+  chrootStarted(id: number, chroot: string, start: { startedOn: number; resultDir: string }): Promise<boolean> {
+    return this.moveChroot(id, chroot, ['pending', 'running'], { state: 'running', started_on: start.startedOn, result_dir: start.resultDir });
+  }
+
+  chrootRequeued(id: number, chroot: string): Promise<boolean> {
+    return this.moveChroot(id, chroot, ['pending', 'running'], { state: 'pending' });
+  }
+
+  chrootFinished(id: number, chroot: string, end: ChrootOutcome): Promise<boolean> {
+    return this.moveChroot(id, chroot, ['pending', 'running'], {
+      state: end.state,
+      ended_on: end.endedOn,
+      fail_reason: end.failReason,
+      packages: end.packages,
+      result_dir: end.resultDir,
+    });
+  }
+
+  chrootEndedUnbuilt(id: number, chroot: string, end: { state: 'canceled' | 'skipped' | 'failed'; endedOn: number; failReason?: string | null }): Promise<boolean> {
+    return this.moveChroot(id, chroot, ['waiting', 'pending'], {
+      state: end.state,
+      ended_on: end.endedOn,
+      ...(end.failReason !== undefined ? { fail_reason: end.failReason } : {}),
+    });
+  }
+
+  /** One transition of a build chroot: `set` is written only while its state is one of `from`. */
+  private async moveChroot(id: number, chroot: string, from: BuildState[], set: Partial<BuildChroot>): Promise<boolean> {
+    const entries = Object.entries(set);
     const res = await this.update({
       Key: bk.buildChroot(id, chroot),
-      // Terminal states are never overwritten by later updates (spec §3.3).
-      ConditionExpression: `attribute_exists(pk) AND NOT (#state IN (${finished.join(', ')}))`,
+      ConditionExpression: `#state IN (${from.map((_, i) => `:from${i}`).join(', ')})`,
       UpdateExpression: `SET ${entries.map((_, i) => `#k${i} = :v${i}`).join(', ')}`,
       ExpressionAttributeNames: { '#state': 'state', ...Object.fromEntries(entries.map(([k], i) => [`#k${i}`, k])) },
       ExpressionAttributeValues: {
-        ...Object.fromEntries(FINISHED_STATES.map((s, i) => [`:f${i}`, s])),
+        ...Object.fromEntries(from.map((s, i) => [`:from${i}`, s])),
         ...Object.fromEntries(entries.map(([, v], i) => [`:v${i}`, v])),
       },
     });
