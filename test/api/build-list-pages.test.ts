@@ -96,4 +96,34 @@ describe('build/list pages', { timeout: 120_000 }, () => {
     expect(new Set(reads.slice(1, -1)).size).toBe(1);
     expect(Math.max(...reads)).toBeLessThanOrEqual(2 * 10 + 6);
   });
+
+  it('monitor reads the newest builds until every package shows every chroot, not the whole history', async () => {
+    expect((await createProject(alice, 'alice', 'mon', { chroots: [CHROOT] })).status).toBe(200);
+    const cfg = t.service.config;
+    const store = new DynamoBuildStore(documentClient(cfg.DYNAMODB_ENDPOINT), cfg.TABLE_NAME);
+    for (const [i, name] of ['one', 'two'].entries()) {
+      await t.service.ctx.store.createPackage({
+        id: 900 + i, name, ownername: 'alice', projectname: 'mon', source_type: 'unset', source_dict: {},
+        auto_rebuild: false, max_builds: null, timeout: null, chroot_denylist: [],
+      });
+    }
+    // 600 builds alternating between the two packages; the newest two settle the monitor.
+    const monIds = Array.from({ length: 600 }, (_, i) => 20_000 + i);
+    await store.seedBuilds(
+      monIds.map((id, i) => ({
+        build: newBuild(id, 'alice', 'mon', { package_name: i % 2 === 0 ? 'one' : 'two', pkg_version: `${i}-1`, source_status: 'succeeded' }),
+        chroots: [newBuildChroot(id, CHROOT, i === 599 ? 'failed' : 'succeeded')],
+      })),
+    );
+    meter.take();
+    const res = await alice.get<{ packages: Array<{ name: string; chroots: Record<string, { build_id: number; state: string }> }> }>('monitor', { ownername: 'alice', projectname: 'mon' });
+    const reads = meter.take();
+    expect(res.status).toBe(200);
+    expect(res.body.packages.map((p) => [p.name, p.chroots[CHROOT]?.build_id, p.chroots[CHROOT]?.state])).toEqual([
+      ['one', 20_598, 'succeeded'],
+      ['two', 20_599, 'failed'],
+    ]);
+    // One chunk of the index (200 builds) and the chroots of 2 builds, not 600 + 600.
+    expect(reads.itemsRead).toBeLessThan(220);
+  });
 });
