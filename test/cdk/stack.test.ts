@@ -52,6 +52,8 @@ const EXPECTED_ENV: Record<string, string[]> = {
     'ACTION_QUEUE_URL',
     'EVENT_BUS_NAME',
     'MAX_UPLOAD_BYTES',
+    'BUILDER_REUSE',
+    'BUILDER_IDLE_SECONDS',
     'NODE_OPTIONS',
   ],
   [LAMBDA_HANDLERS.dispatcher]: [
@@ -62,6 +64,10 @@ const EXPECTED_ENV: Record<string, string[]> = {
     'BUILDER_SUBNETS',
     'MAX_BUILDERS',
     'BUILDER_TAG_VALUE',
+    'DISPATCH_QUEUE_URL',
+    'BUILDER_INSTANCE_TYPES',
+    'BUILDER_REUSE',
+    'BUILDER_IDLE_SECONDS',
     'NODE_OPTIONS',
   ],
   [LAMBDA_HANDLERS.reaper]: [
