@@ -1,4 +1,5 @@
 import { isFinished, resultDirName, type Build, type Nevra, type RpmTask, type Task } from './build-model.js';
+import { writeBackendLog } from './backend-log.js';
 import { buildState } from './build-state.js';
 import { RpmResultsSchema, SrpmResultsSchema, type FinishedReport, type SrpmResults } from './builder-protocol.js';
 import { taskResultPrefix, type TaskContext } from './builder-session.js';
@@ -43,7 +44,7 @@ export async function onFinished(deps: LifecycleDeps, ctx: TaskContext, report: 
  * 1. the outcome is recorded (the chroot's or the source stage's final state, the RPM
  *    tasks an SRPM stage owes); skipped when it already was (`recorded` null);
  * 2. what follows from it is asked for: a publish of a succeeded chroot, batch builds
- *    waiting for a finished build released;
+ *    waiting for a finished build released, the task's backend.log.gz written;
  * 3. the task is closed (a conditional write: false when it already was);
  * 4. the `build.finished` notification and a dispatcher wake-up.
  * Steps 1 and 2 are safe to repeat (states only move forward, tasks and publishes
@@ -64,6 +65,8 @@ export async function closeTask(
     if (task.kind === 'rpm') await publishIfSucceeded(deps, task, { build, project });
   }
   await releaseIfBuildFinished(deps, build.id);
+  // Before the close, like the publish: a crash after it would leave the result dir without it.
+  await writeBackendLog(deps, task, build, status);
   if (!(await deps.builds.finishTask(task.task_id, status, ['starting', 'running']))) return false; // closed already
   await notify(deps, task, () => buildFinishedEvent(task, status, deps.clock.now()));
   await deps.wake();
@@ -100,7 +103,7 @@ async function finishSrpm(deps: LifecycleDeps, ctx: TaskContext, status: string,
   if (status !== 'succeeded') {
     await deps.builds.sourceEnded(build.id, { status: status === 'canceled' ? 'canceled' : 'failed', endedOn: now, failReason: reason });
     for (const c of await deps.builds.listBuildChroots(build.id)) {
-      await deps.builds.updateBuildChroot(build.id, c.name, { state: status === 'canceled' ? 'canceled' : 'failed', ended_on: now, fail_reason: reason });
+      await deps.builds.chrootEndedUnbuilt(build.id, c.name, { state: status === 'canceled' ? 'canceled' : 'failed', endedOn: now, failReason: reason });
     }
     return;
   }
@@ -137,14 +140,10 @@ async function finishSrpm(deps: LifecycleDeps, ctx: TaskContext, status: string,
     if (c.state !== 'waiting' && c.state !== 'pending') continue;
     const skip = skippedByArch(c.name, res.architecture_specific_tags);
     if (skip || fresh.canceled) {
-      await deps.builds.updateBuildChroot(build.id, c.name, {
-        state: fresh.canceled ? 'canceled' : 'skipped',
-        ended_on: now,
-        fail_reason: skip,
-      });
+      await deps.builds.chrootEndedUnbuilt(build.id, c.name, { state: fresh.canceled ? 'canceled' : 'skipped', endedOn: now, failReason: skip });
       continue;
     }
-    if (c.state === 'waiting') await deps.builds.updateBuildChroot(build.id, c.name, { state: 'pending', result_dir: resultDirName(build.id, pkgName) });
+    if (c.state === 'waiting') await deps.builds.chrootQueued(build.id, c.name, resultDirName(build.id, pkgName));
     tasks.push(newTask(fresh, c.name, parseChrootName(c.name).arch, deps.clock.now()));
   }
   if (tasks.length > 0) await deps.builds.enqueueTasks(tasks);
@@ -180,12 +179,12 @@ async function recordRpmOutcome(deps: LifecycleDeps, task: RpmTask, build: Build
   const parsed = RpmResultsSchema.safeParse(report.results ?? {});
   const packages: Nevra[] = parsed.success ? parsed.data.packages : [];
   // Refused when the chroot is already final (canceled meanwhile, or a duplicate report).
-  await deps.builds.updateBuildChroot(build.id, task.chroot, {
+  await deps.builds.chrootFinished(build.id, task.chroot, {
     state: status,
-    ended_on: epochSeconds(deps.clock.now()),
-    fail_reason: reason,
+    endedOn: epochSeconds(deps.clock.now()),
+    failReason: reason,
     packages,
-    result_dir: resultDirName(build.id, build.package_name),
+    resultDir: resultDirName(build.id, build.package_name),
   });
 }
 

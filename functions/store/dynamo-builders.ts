@@ -100,7 +100,7 @@ export interface WarmClaim {
  * claimed by two builders, nor a builder given two tasks, nor a builder past its
  * idle period given one.
  */
-export function warmClaimItems(table: string, task: Task, builder: BuilderRecord, claim: WarmClaim, active: { gsi3pk: string; gsi3sk: string }, pendingPrefix: string): TransactItems {
+export function warmClaimItems(table: string, task: Task, builder: BuilderRecord, claim: WarmClaim, pendingPrefix: string): TransactItems {
   // The isolation rule again in the write itself: the item's sandbox (or owner) must be the builder's.
   const [rule, ...rest] = builder.reuse_key.split(':');
   const fitAttr = rule === 'owner' ? 'owner' : 'sandbox';
@@ -111,7 +111,7 @@ export function warmClaimItems(table: string, task: Task, builder: BuilderRecord
         Key: bk.task(task.task_id),
         ConditionExpression: '#s = :pending AND cancel_requested = :f AND begins_with(gsi3pk, :pp) AND arch = :arch AND #fit = :fit',
         UpdateExpression:
-          'SET #s = :starting, heartbeat_at = :now, builder_id = :b, credential_hash = :h, credential_expires = :x, gsi3pk = :ap, gsi3sk = :as REMOVE not_before',
+          'SET #s = :starting, heartbeat_at = :now, builder_id = :b, credential_hash = :h, credential_expires = :x REMOVE not_before, gsi3pk, gsi3sk',
         ExpressionAttributeNames: { '#s': 'state', '#fit': fitAttr },
         ExpressionAttributeValues: {
           ':fit': rest.join(':'),
@@ -124,11 +124,11 @@ export function warmClaimItems(table: string, task: Task, builder: BuilderRecord
           ':b': builder.builder_id,
           ':h': claim.credential_hash,
           ':x': claim.credential_expires,
-          ':ap': active.gsi3pk,
-          ':as': active.gsi3sk,
         },
       },
     },
+    // The task is active from its claim: in no index, but marked in its ACTIVE shard (table.ts activeMarker).
+    { Put: { TableName: table, Item: { ...bk.activeMarker(task.task_id), entity: 'active-task', task_id: task.task_id, claimed_at: claim.now } } },
     {
       Update: {
         TableName: table,
