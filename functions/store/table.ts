@@ -125,6 +125,14 @@ export const buildKeys = {
    */
   activeMarker: (taskId: string): Key => ({ pk: `ACTIVE#${activeShard(taskId)}`, sk: taskId }),
   activeShardPartition: (shard: number) => `ACTIVE#${shard}`,
+  /** The marker item itself, as both claims (dispatcher and warm builder) write it. */
+  activeMarkerItem: (taskId: string, claimedAt: number) => ({
+    pk: `ACTIVE#${activeShard(taskId)}`,
+    sk: taskId,
+    entity: 'active-task',
+    task_id: taskId,
+    claimed_at: claimedAt,
+  }),
 
   /** One item per owner with (maybe) pending work, in GSI byCollection. */
   ownerQueue: (owner: string): Key => ({ pk: `OWNERQ#${owner}`, sk: 'QUEUE' }),
