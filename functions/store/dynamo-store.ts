@@ -8,15 +8,7 @@ import {
   type DynamoDBDocumentClient,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import type {
-  Group,
-  MockChroot,
-  Package,
-  Project,
-  ProjectChroot,
-  ProjectPermission,
-  User,
-} from '../core/model.js';
+import type { Group, MockChroot, Package, Project, ProjectChroot, ProjectPermission, User } from '../core/model.js';
 import { AlreadyExists, NotFoundInStore, type Store } from '../core/ports.js';
 import { projectSearchTokens } from '../core/search.js';
 import { batchDelete, batchWrite, isConditionFailure, plainItem, queryAll, type Item } from './dynamo-ops.js';
