@@ -4,13 +4,10 @@ import {
   GetCommand,
   PutCommand,
   TransactWriteCommand,
-  UpdateCommand,
-  type DynamoDBDocumentClient,
-  type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import type { BuildStore, ChrootOutcome } from '../core/build-ports.js';
 import type { Build, BuildChroot, BuildState, Task } from '../core/build-model.js';
-import { batchDelete, conditionalUpdate, isConditionFailure, plainItem, queryAll, type Item } from './dynamo-ops.js';
+import { batchDelete, isConditionFailure, plainItem, TableClient, type Item } from './dynamo-ops.js';
 import { buildKeys as bk, INDEX, type Key } from './table.js';
 
 type TransactItems = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>;
@@ -21,16 +18,7 @@ export function taskPriority(t: Pick<Task, 'kind' | 'background'>): number {
   return (t.background ? 2 : 0) + (t.kind === 'srpm' ? 0 : 1);
 }
 
-export class DynamoBuildStore implements BuildStore {
-  constructor(
-    private readonly db: DynamoDBDocumentClient,
-    private readonly table: string,
-  ) {}
-
-  private queryAll(input: Omit<QueryCommandInput, 'TableName'>, limit?: number): Promise<Item[]> {
-    return queryAll(this.db, this.table, input, limit);
-  }
-
+export class DynamoBuildStore extends TableClient implements BuildStore {
   private async write(items: TransactItems): Promise<boolean> {
     try {
       await this.db.send(new TransactWriteCommand({ TransactItems: items }));
@@ -39,10 +27,6 @@ export class DynamoBuildStore implements BuildStore {
       if (isConditionFailure(err)) return false;
       throw err;
     }
-  }
-
-  private update(input: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName'>): Promise<Item | null> {
-    return conditionalUpdate(this.db, this.table, input);
   }
 
   // ---- items --------------------------------------------------------------------------

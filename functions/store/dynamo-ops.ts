@@ -86,3 +86,20 @@ export async function batchWrite(db: DynamoDBDocumentClient, table: string, all:
 export function batchDelete(db: DynamoDBDocumentClient, table: string, keys: Key[]): Promise<void> {
   return batchWrite(db, table, keys.map((Key) => ({ DeleteRequest: { Key } })));
 }
+
+/** What every table adapter starts from: the client, the table, paged queries and conditional updates. */
+export abstract class TableClient {
+  constructor(
+    protected readonly db: DynamoDBDocumentClient,
+    protected readonly table: string,
+  ) {}
+
+  protected queryAll(input: Omit<QueryCommandInput, 'TableName'>, limit?: number): Promise<Item[]> {
+    return queryAll(this.db, this.table, input, limit);
+  }
+
+  /** An update that returns the new item, or null when its condition failed. */
+  protected update(input: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName'>): Promise<Item | null> {
+    return conditionalUpdate(this.db, this.table, input);
+  }
+}

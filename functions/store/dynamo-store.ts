@@ -389,20 +389,20 @@ export class DynamoStore implements Store {
     return items.map((i) => plainItem<Package>(i)!);
   }
 
-  async createPackage(pkg: Package): Promise<void> {
-    try {
-      await this.db.send(new PutCommand({ TableName: this.table, Item: this.packageItem(pkg), ConditionExpression: NOT_EXISTS }));
-    } catch (err) {
-      if (isConditionFailure(err)) throw new AlreadyExists(`Package ${pkg.name}`);
-      throw err;
-    }
+  createPackage(pkg: Package): Promise<void> {
+    return this.putPackage(pkg, NOT_EXISTS, () => new AlreadyExists(`Package ${pkg.name}`));
   }
 
-  async updatePackage(pkg: Package): Promise<void> {
+  updatePackage(pkg: Package): Promise<void> {
+    return this.putPackage(pkg, EXISTS, () => new NotFoundInStore(`Package ${pkg.name}`));
+  }
+
+  /** Writes the package when `condition` holds; otherwise throws what `refused` makes. */
+  private async putPackage(pkg: Package, condition: string, refused: () => Error): Promise<void> {
     try {
-      await this.db.send(new PutCommand({ TableName: this.table, Item: this.packageItem(pkg), ConditionExpression: EXISTS }));
+      await this.db.send(new PutCommand({ TableName: this.table, Item: this.packageItem(pkg), ConditionExpression: condition }));
     } catch (err) {
-      if (isConditionFailure(err)) throw new NotFoundInStore(`Package ${pkg.name}`);
+      if (isConditionFailure(err)) throw refused();
       throw err;
     }
   }
