@@ -23,13 +23,8 @@ export class DynamoActionStore extends TableClient implements ActionStore {
     return plainItem<Action>(res.Item as Item | undefined);
   }
 
-  async listProjectActions(owner: string, project: string): Promise<Action[]> {
-    const items = await this.queryAll({
-      IndexName: INDEX.byParent,
-      KeyConditionExpression: 'gsi1pk = :p',
-      ExpressionAttributeValues: { ':p': ak.projectActionsPartition(owner, project) },
-    });
-    return items.map((i) => plainItem<Action>(i)!);
+  listProjectActions(owner: string, project: string): Promise<Action[]> {
+    return this.queryIndex<Action>(INDEX.byParent, ak.projectActionsPartition(owner, project));
   }
 
   async listDueActions(now: number, limit: number): Promise<Action[]> {

@@ -93,13 +93,8 @@ export class DynamoBuildStore extends TableClient implements BuildStore {
     return plainItem<BuildChroot>(res.Item);
   }
 
-  async listProjectBuilds(owner: string, project: string): Promise<Build[]> {
-    const items = await this.queryAll({
-      IndexName: INDEX.byParent,
-      KeyConditionExpression: 'gsi1pk = :p',
-      ExpressionAttributeValues: { ':p': bk.projectBuildsPartition(owner, project) },
-    });
-    return items.map((i) => plainItem<Build>(i)!);
+  listProjectBuilds(owner: string, project: string): Promise<Build[]> {
+    return this.queryIndex<Build>(INDEX.byParent, bk.projectBuildsPartition(owner, project));
   }
 
   async listRecentBuilds(limit: number): Promise<Build[]> {
