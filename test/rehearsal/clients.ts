@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { REPO_ROOT } from '../../lib/handlers.js';
@@ -42,18 +42,44 @@ export class CoprCli {
     return new CoprCli(path, dir);
   }
 
+  /** The file as the dashboard's API page shows it, saved as the user would save ~/.config/copr. */
+  static async fromConfigText(dir: string, text: string): Promise<CoprCli> {
+    await mkdir(dir, { recursive: true });
+    const path = join(dir, 'copr.conf');
+    await writeFile(path, text.endsWith('\n') ? text : `${text}\n`, { mode: 0o600 });
+    return new CoprCli(path, dir);
+  }
+
   run(args: string[], timeoutMs?: number): Promise<CommandResult> {
     return attempt(join(REPO_ROOT, '.venv-test/bin/copr-cli'), ['--config', this.configPath, ...args], { cwd: this.cwd, ...(timeoutMs ? { timeoutMs } : {}) });
   }
 }
 
 /** dnf in its own installroot with only the repo files in `reposdir` (gpgcheck as the repo file says). */
-export async function dnf(work: string, name: string, reposdir: string, args: string[]): Promise<CommandResult> {
+export async function dnf(work: string, name: string, reposdir: string, args: string[], options: string[] = []): Promise<CommandResult> {
   const root = join(work, `root-${name}`);
   await mkdir(root, { recursive: true });
-  return attempt('dnf', [`--installroot=${root}`, '--releasever=44', `--setopt=reposdir=${reposdir}`, '--disableplugin=local', '--setopt=install_weak_deps=False', '--nodocs', '-y', ...args]);
+  return attempt('dnf', [`--installroot=${root}`, '--releasever=44', `--setopt=reposdir=${reposdir}`, '--disableplugin=local', '--setopt=install_weak_deps=False', '--nodocs', '-y', ...options, ...args]);
+}
+
+/**
+ * A dnf plugin configuration directory of the test's own (`--setopt=pluginconfpath=`):
+ * the host's plugin settings plus a Copr hub `name` in `copr.d/`, as an admin adds a
+ * hub to /etc/dnf/plugins/copr.d/ (the host's /etc is never touched). Returns the dnf
+ * options that select it.
+ */
+export async function coprHubConfig(dir: string, name: string, hubUrl: string): Promise<string[]> {
+  await mkdir(join(dir, 'copr.d'), { recursive: true });
+  for (const f of await readdir('/etc/dnf/plugins').catch(() => [] as string[])) {
+    if (f.endsWith('.conf')) await copyFile(join('/etc/dnf/plugins', f), join(dir, f));
+  }
+  const u = new URL(hubUrl);
+  const protocol = u.protocol.replace(':', '');
+  const port = u.port || (protocol === 'https' ? '443' : '80');
+  await writeFile(join(dir, 'copr.d', `${name}.conf`), `[${name}]\nhostname = ${u.hostname}\nprotocol = ${protocol}\nport = ${port}\n`);
+  return [`--setopt=pluginconfpath=${dir}`];
 }
 
 /** A noarch SRPM printing a greeting (test/support/hello-srpm.ts). */
-export const makeSrpm = (dir: string, name: string, opts: { fail?: boolean; padBytes?: number } = {}): Promise<string> =>
+export const makeSrpm = (dir: string, name: string, opts: { fail?: boolean; padBytes?: number; progressSeconds?: number } = {}): Promise<string> =>
   makeHelloSrpm(dir, name, { ...opts, purpose: 'for the cloud rehearsal' });

@@ -15,6 +15,8 @@ export interface HelloOptions {
   purpose?: string;
   /** The build stage fails on purpose. */
   fail?: boolean;
+  /** The build runs this long, one numbered line a second (for following the live log). */
+  progressSeconds?: number;
   /** Incompressible padding as a Source0, so the SRPM is this much larger (upload limits). */
   padBytes?: number;
 }
@@ -34,6 +36,7 @@ export function helloSpec(name: string, opts: HelloOptions = {}): string {
     '%prep',
     '%build',
     ...(opts.fail ? ['echo "this build fails on purpose" >&2', 'exit 1'] : []),
+    ...(opts.progressSeconds ? [`i=0; while [ $i -lt ${opts.progressSeconds} ]; do i=$((i+1)); echo "${name} progress $i"; sleep 1; done`] : []),
     '%install',
     'mkdir -p %{buildroot}%{_bindir}',
     `printf '#!/bin/sh\\necho hello from ${name}\\n' > %{buildroot}%{_bindir}/${name}`,
