@@ -20,7 +20,7 @@ import type { Scheduler } from './sim-time.js';
  * partition key (its own task's keys and the shared index keys), same capacity
  * units. `realEverySeconds = 0` sends every request.
  */
-export type CallKind = 'task' | 'started' | 'heartbeat' | 'log-upload-url' | 'result-upload-url' | 'finished' | 'next-task';
+export type CallKind = 'task' | 'started' | 'heartbeat' | 'upload-url' | 'finished' | 'next-task';
 
 export interface CallStats {
   real: number;
@@ -87,7 +87,7 @@ export class BuilderApi {
 
   /** Forgets a builder's footprints (its task changed: the keys it writes changed). */
   forget(builderId: string): void {
-    for (const kind of ['heartbeat', 'log-upload-url', 'result-upload-url'] as const) this.last.delete(`${builderId}\u0000${kind}`);
+    for (const kind of ['heartbeat', 'upload-url'] as const) this.last.delete(`${builderId}\u0000${kind}`);
   }
 
   /** GET /backend/builder/task */
@@ -113,8 +113,8 @@ export class BuilderApi {
   }
 
   /** POST /backend/builder/upload-url (the S3 PUT that follows is counted by the caller). */
-  uploadUrl(builderId: string, credential: string, path: string, kind: 'log-upload-url' | 'result-upload-url'): Promise<void> {
-    return this.repeatable(kind, builderId, async () => {
+  uploadUrl(builderId: string, credential: string, path: string): Promise<void> {
+    return this.repeatable('upload-url', builderId, async () => {
       const session = await this.app.builder.session(credential);
       await this.app.ports.results.uploadTarget(`${taskResultPrefix(session)}/${path}`, credential);
     });

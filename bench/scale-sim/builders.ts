@@ -94,14 +94,14 @@ export async function runOneTask(world: BuilderWorld, inst: Instance, warmCache:
       logBytes += model.logBytesPerSecond * model.heartbeatSeconds;
       await api.heartbeat(id, inst.credential);
       if (model.liveLogOnBeat) {
-        await api.uploadUrl(id, inst.credential, 'builder-live.log', 'log-upload-url');
+        await api.uploadUrl(id, inst.credential, 'builder-live.log');
         world.s3.puts++;
         world.s3.bytes += logBytes;
       }
     }
     const files = [...RESULT_FILES[session.task.kind].filter((f) => !work.fails || f !== 'success'), 'builder-live.log'];
     for (const f of files) {
-      await api.uploadUrl(id, inst.credential, f, 'result-upload-url');
+      await api.uploadUrl(id, inst.credential, f);
       world.s3.puts++;
       if (f === 'success') await api.putResult(session, 'success');
     }

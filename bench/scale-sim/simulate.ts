@@ -127,7 +127,7 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
     model: { ...DEFAULT_BUILDER_MODEL, ...opts.model },
   };
   const progress = opts.onProgress ?? (() => undefined);
-  progress('setup');
+
   const clock = new SimClock();
   const sched = new Scheduler(clock);
   const db = new DbCounter(() => sched.now);
@@ -211,15 +211,13 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
   }
 
   // ---- the world: owners, projects, the planned builds --------------------------------
-  progress('tables'); await seedMockChroots(ports.store); progress('seeded');
+  await seedMockChroots(ports.store);
   const callers = new Map<string, Caller>();
   for (const o of planOwners(options)) {
     const { user } = await createUser(ports.store, clock, o.owner);
     const caller: Caller = { user };
     callers.set(o.owner, caller);
-    progress('user ' + o.owner);
     await createProject(ports.store, clock, caller, o.owner, { name: 'p', chroots: options.chroots }, false);
-    progress('project');
   }
   const plan = planBuilds(options);
   const records: BuildRecord[] = [];
@@ -297,7 +295,7 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
   };
   sched.spawn(60, reaperTick);
 
-  progress('loop'); let lastReport = performance.now();
+  let lastReport = performance.now();
   while (finals < plan.length && sched.now <= options.maxSimSeconds) {
     if (!(await sched.step())) break;
     if (performance.now() - lastReport > 15_000) {

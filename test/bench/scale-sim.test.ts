@@ -1,0 +1,72 @@
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { builderTraffic, costPer1000, fairness, hotKeys, rampSeconds } from '../../bench/scale-sim/metrics.js';
+import { simulate } from '../../bench/scale-sim/simulate.js';
+import { buildState } from '../../functions/core/build-state.js';
+
+/**
+ * The scale simulation (bench/scale-sim.ts) on a tiny workload, so the benchmark
+ * cannot rot silently: it must drive every build through the real core to a final
+ * state that the table agrees with, leave no task behind, and count consistently.
+ */
+describe('scale simulation, tiny workload', () => {
+  it('takes every build to a final state through the real core, with consistent counts', async () => {
+    const r = await simulate({
+      endpoint: process.env.DYNAMODB_ENDPOINT ?? '',
+      table: `scale-sim-${randomUUID()}`,
+      builds: 24,
+      owners: 15,
+      fleet: 4,
+      strategy: 'cold',
+      // Some heartbeats replayed from their builder's footprint, some real.
+      realEverySeconds: 60,
+      model: { heartbeatSeconds: 20 },
+      spreadSeconds: 600,
+    });
+    const { builds } = r;
+    expect(builds).toHaveLength(24);
+    expect(r.lastFinalAt).not.toBeNull();
+
+    // The table agrees with the simulation's bookkeeping, build by build.
+    const ports = r.app.ports;
+    for (const b of builds) {
+      const build = await ports.builds.getBuild(b.id);
+      if (!build) throw new Error(`build ${b.id} missing`);
+      const state = buildState(build, await ports.builds.listBuildChroots(b.id));
+      const shouldSucceed = !b.plan.srpmFails && !b.plan.rpmFails[0];
+      expect({ id: b.id, state }).toEqual({ id: b.id, state: shouldSucceed ? 'succeeded' : 'failed' });
+    }
+    // No task left active or pending.
+    expect(await ports.builds.listActiveTasks()).toEqual([]);
+    for (const o of await ports.builds.listPendingOwners()) expect(await ports.builds.listPendingTasks(o.owner, 10)).toEqual([]);
+
+    // One launch per task: an SRPM stage per build, an RPM stage per build whose SRPM succeeded.
+    const tasks = builds.length + builds.filter((b) => !b.plan.srpmFails).length;
+    expect(r.fleet.launches).toBe(tasks);
+    expect(r.dispatcher.killed).toBe(0);
+    expect([...r.fleet.instances.values()].every((i) => i.endedAt !== null)).toBe(true);
+    expect(Math.max(...[...r.fleet.instances.values()].map((i) => i.tasksRun))).toBe(1);
+
+    // Requests: every counted one is a real or a replayed call, and both kinds happened.
+    const stats = [...r.api.stats.values()];
+    const real = stats.reduce((a, s) => a + s.real, 0);
+    const replayed = stats.reduce((a, s) => a + s.replayed, 0);
+    expect(real + replayed).toBe(r.api.requests);
+    expect(replayed).toBeGreaterThan(0);
+    expect(r.api.stats.get('finished')?.real).toBe(tasks);
+    expect(r.api.stats.get('started')?.real).toBe(tasks);
+
+    // Heartbeats rewrite the task's ACTIVE index entry: the index key shows among the written keys.
+    expect(r.db.total.perKey.get('gsi3:ACTIVE') ?? 0).toBeGreaterThan(0);
+    expect(hotKeys(r, 50).some((k) => k.key === 'gsi3:ACTIVE')).toBe(true);
+    expect(r.db.total.wru).toBeGreaterThan(0);
+
+    // The figures are computable: a fleet of 4 fills, costs are positive numbers.
+    expect(rampSeconds(r, 1)).not.toBeNull();
+    expect(builderTraffic(r).peak).toBeGreaterThan(0);
+    expect(fairness(r).maxToFinal).not.toBeNull();
+    const cost = costPer1000(r);
+    expect(cost.total).toBeGreaterThan(0);
+    expect(cost.lines.every((l) => Number.isFinite(l.usd) && l.usd >= 0)).toBe(true);
+  }, 600_000);
+});
