@@ -56,6 +56,8 @@ export class DbCounter {
   /** second → key → writes in that second. */
   readonly perSecond = new Map<number, Map<string, number>>();
   readonly failedConditions = { count: 0 };
+  /** Commands actually sent to the table (replayed footprints not included). */
+  sent = 0;
   private readonly shadow = new Map<string, IndexKeys>();
   /** The footprint of the call in whose async context a command is sent (builder-api.ts). */
   private readonly calls = new AsyncLocalStorage<Footprint>();
@@ -101,6 +103,7 @@ export class DbCounter {
     const original = db.send.bind(db) as (cmd: Command) => Promise<Attrs>;
     const counted = async (cmd: Command): Promise<Attrs> => {
       cmd.input.ReturnConsumedCapacity = 'INDEXES';
+      this.sent++;
       const into = this.calls.getStore() ?? null;
       const name = cmd.constructor.name;
       let out: Attrs;

@@ -85,6 +85,13 @@ export interface KeyPeak {
   total: number;
 }
 
+/** Highest writes in one second of one partition key. */
+export function keyPeak(r: SimResult, key: string): KeyPeak {
+  let p = 0;
+  for (const bucket of r.db.perSecond.values()) p = Math.max(p, bucket.get(key) ?? 0);
+  return { key, peakPerSecond: p, total: r.db.total.perKey.get(key) ?? 0 };
+}
+
 /** Highest writes in one second per partition key (base table and index keys), hottest first. */
 export function hotKeys(r: SimResult, top = 6): KeyPeak[] {
   const peak = new Map<string, number>();
@@ -128,6 +135,18 @@ export function peakAlive(r: SimResult): number {
     peak = Math.max(peak, alive);
   }
   return peak;
+}
+
+/**
+ * Throughput of the queued work: every build but the single-build owners' (which
+ * trickle in over the spread and would stretch the time) from t=0 until the last
+ * of them is final.
+ */
+export function queueThroughput(r: SimResult): { builds: number; seconds: number | null; perHour: number | null } {
+  const queued = r.builds.filter((b) => b.plan.kind !== 'single');
+  if (queued.some((b) => b.finalAt === null) || queued.length === 0) return { builds: queued.length, seconds: null, perHour: null };
+  const seconds = Math.max(...queued.map((b) => b.finalAt ?? 0));
+  return { builds: queued.length, seconds, perHour: (queued.length * 3600) / seconds };
 }
 
 export interface Fairness {

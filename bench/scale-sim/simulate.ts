@@ -45,6 +45,8 @@ export interface SimOptions {
   seed?: number;
   /** Single-build owners submit within this many seconds (default 2 h). */
   spreadSeconds?: number;
+  /** Builds per second each mass or medium owner submits (default 10). */
+  submitRate?: number;
   /** Real heartbeat/upload-url requests at most this often per builder (0: all real). */
   realEverySeconds?: number;
   model?: Partial<BuilderModel>;
@@ -120,10 +122,11 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
     chroots: opts.chroots ?? ['fedora-rawhide-x86_64'],
     seed: opts.seed ?? 14,
     spreadSeconds: opts.spreadSeconds ?? 7200,
+    submitRate: opts.submitRate ?? 10,
     realEverySeconds: opts.realEverySeconds ?? 0,
     launchSeconds: opts.launchSeconds ?? 1,
     maxSimSeconds: opts.maxSimSeconds ?? 3 * 86_400,
-    submitConcurrency: opts.submitConcurrency ?? 8,
+    submitConcurrency: opts.submitConcurrency ?? 16,
     model: { ...DEFAULT_BUILDER_MODEL, ...opts.model },
   };
   const progress = opts.onProgress ?? (() => undefined);

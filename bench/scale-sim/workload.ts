@@ -52,6 +52,8 @@ export interface WorkloadSpec {
   seed: number;
   /** Single-build owners submit at a random second in [0, spreadSeconds). */
   spreadSeconds: number;
+  /** Builds per second one owner's script submits (copr-cli in a loop; the API answers each in turn). */
+  submitRate: number;
 }
 
 /**
@@ -61,7 +63,7 @@ export interface WorkloadSpec {
 export function planOwners(spec: Pick<WorkloadSpec, 'builds' | 'owners'>): OwnerPlan[] {
   const singles = Math.max(0, spec.owners - 13);
   const shared = spec.builds - singles;
-  if (shared < 20) throw new Error(`${spec.builds} builds are too few for ${spec.owners} owners`);
+  if (shared < 13) throw new Error(`${spec.builds} builds are too few for ${spec.owners} owners`);
   const mass = [0.5, 0.25, 0.15].map((f) => Math.floor(shared * f));
   const rest = shared - mass.reduce((a, b) => a + b, 0);
   const medium = Array.from({ length: 10 }, (_, i) => Math.floor(rest / 10) + (i < rest % 10 ? 1 : 0));
@@ -79,7 +81,8 @@ export function planBuilds(spec: WorkloadSpec): PlannedBuild[] {
     // Medium owners submit their batch at one random moment of the first half of the spread.
     const batchAt = Math.floor(rand() * (spec.spreadSeconds / 2));
     for (let i = 0; i < o.builds; i++) {
-      const submitAt = o.kind === 'mass' ? 0 : o.kind === 'medium' ? batchAt : Math.floor(rand() * spec.spreadSeconds);
+      const paced = Math.floor(i / spec.submitRate);
+      const submitAt = o.kind === 'mass' ? paced : o.kind === 'medium' ? batchAt + paced : Math.floor(rand() * spec.spreadSeconds);
       out.push({
         owner: o.owner,
         kind: o.kind,

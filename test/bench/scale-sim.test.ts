@@ -14,17 +14,17 @@ describe('scale simulation, tiny workload', () => {
     const r = await simulate({
       endpoint: process.env.DYNAMODB_ENDPOINT ?? '',
       table: `scale-sim-${randomUUID()}`,
-      builds: 24,
-      owners: 15,
+      builds: 16,
+      owners: 14,
       fleet: 4,
       strategy: 'cold',
       // Some heartbeats replayed from their builder's footprint, some real.
       realEverySeconds: 60,
-      model: { heartbeatSeconds: 20 },
+      model: { heartbeatSeconds: 30 },
       spreadSeconds: 600,
     });
     const { builds } = r;
-    expect(builds).toHaveLength(24);
+    expect(builds).toHaveLength(16);
     expect(r.lastFinalAt).not.toBeNull();
 
     // The table agrees with the simulation's bookkeeping, build by build.

@@ -1,0 +1,17 @@
+import { startBenchDynamo } from './local-stack.js';
+import { DbCounter } from './scale-sim/counting-db.js';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoStore } from '../functions/store/dynamo-store.js';
+import { ensureTable } from '../functions/store/table-admin.js';
+import { createUser } from '../functions/core/users.js';
+import { systemClock } from '../functions/core/ports.js';
+const ddb = await startBenchDynamo();
+const c = new DbCounter(() => 0);
+const base = new DynamoDBClient({ endpoint: ddb.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+const db = c.wrap(DynamoDBDocumentClient.from(base, { marshallOptions: { removeUndefinedValues: true } }));
+await ensureTable(db, 'tt1');
+const store = new DynamoStore(db, 'tt1');
+console.log('id', await store.nextId('user'));
+console.log('user', (await createUser(store, systemClock, 'mass1')).user.name);
+await ddb.stop();
