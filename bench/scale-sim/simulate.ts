@@ -47,6 +47,8 @@ export interface SimOptions {
   spreadSeconds?: number;
   /** Builds per second each mass or medium owner submits (default 10). */
   submitRate?: number;
+  /** Multiplies every build duration (default 1; tests shorten the work). */
+  workScale?: number;
   /** Real heartbeat/upload-url requests at most this often per builder (0: all real). */
   realEverySeconds?: number;
   model?: Partial<BuilderModel>;
@@ -123,6 +125,7 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
     seed: opts.seed ?? 14,
     spreadSeconds: opts.spreadSeconds ?? 7200,
     submitRate: opts.submitRate ?? 10,
+    workScale: opts.workScale ?? 1,
     realEverySeconds: opts.realEverySeconds ?? 0,
     launchSeconds: opts.launchSeconds ?? 1,
     maxSimSeconds: opts.maxSimSeconds ?? 3 * 86_400,

@@ -52,6 +52,8 @@ export interface WorkloadSpec {
   seed: number;
   /** Single-build owners submit at a random second in [0, spreadSeconds). */
   spreadSeconds: number;
+  /** Multiplies every build duration (tests shorten the work; 1 = the model below). */
+  workScale: number;
   /** Builds per second one owner's script submits (copr-cli in a loop; the API answers each in turn). */
   submitRate: number;
 }
@@ -90,8 +92,8 @@ export function planBuilds(spec: WorkloadSpec): PlannedBuild[] {
         pkg: `pkg-${o.owner}-${i}`,
         // Copr's typical small builds: SRPM stages of about a minute, RPM builds of a few
         // minutes with a long tail (capped at 2 h).
-        srpmSeconds: Math.round(logNormal(rand, 45, 0.5, 1800)),
-        rpmSeconds: spec.chroots.map(() => Math.round(logNormal(rand, 180, 0.9, 7200))),
+        srpmSeconds: Math.round(spec.workScale * logNormal(rand, 45, 0.5, 1800)),
+        rpmSeconds: spec.chroots.map(() => Math.round(spec.workScale * logNormal(rand, 180, 0.9, 7200))),
         srpmFails: rand() < 0.03,
         rpmFails: spec.chroots.map(() => rand() < 0.08),
       });

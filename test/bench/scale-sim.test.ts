@@ -16,12 +16,13 @@ describe('scale simulation, tiny workload', () => {
       table: `scale-sim-${randomUUID()}`,
       builds: 16,
       owners: 14,
-      fleet: 4,
+      fleet: 6,
       strategy: 'cold',
       // Some heartbeats replayed from their builder's footprint, some real.
-      realEverySeconds: 60,
-      model: { heartbeatSeconds: 30 },
-      spreadSeconds: 600,
+      realEverySeconds: 120,
+      model: { heartbeatSeconds: 30, bootSeconds: 30, buildrootInitSeconds: 30 },
+      workScale: 0.3,
+      spreadSeconds: 300,
     });
     const { builds } = r;
     expect(builds).toHaveLength(16);
@@ -61,7 +62,7 @@ describe('scale simulation, tiny workload', () => {
     expect(hotKeys(r, 50).some((k) => k.key === 'gsi3:ACTIVE')).toBe(true);
     expect(r.db.total.wru).toBeGreaterThan(0);
 
-    // The figures are computable: a fleet of 4 fills, costs are positive numbers.
+    // The figures are computable: a fleet of 6 fills, costs are positive numbers.
     expect(rampSeconds(r, 1)).not.toBeNull();
     expect(builderTraffic(r).peak).toBeGreaterThan(0);
     expect(fairness(r).maxToFinal).not.toBeNull();
