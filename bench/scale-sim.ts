@@ -1,6 +1,7 @@
 import { type BenchPart, type Cell, type PartResult, type Table } from './harness.js';
 import { startBenchDynamo } from './local-stack.js';
 import { builderTraffic, costPer1000, fairness, hotKeys, keyPeak, peakAlive, publishRuns, queueThroughput, rampSeconds } from './scale-sim/metrics.js';
+import { HEARTBEAT_SECONDS } from '../functions/core/builder-protocol.js';
 import { PRICES_AS_OF } from './scale-sim/prices.js';
 import { simulate, type SimResult, type Strategy } from './scale-sim/simulate.js';
 
@@ -17,6 +18,9 @@ import { simulate, type SimResult, type Strategy } from './scale-sim/simulate.js
  *                         seconds per builder, the rest counted with its footprint (default 240; 0 = all real)
  */
 const env = (name: string, fallback: string) => process.env[name] ?? fallback;
+
+/** The builders' route throttle of the stack (BACKEND_THROTTLE, lib/constructs/api.ts; not imported: it would load the CDK). */
+const BACKEND_THROTTLE = { rate: 500, burst: 1000 };
 
 function config() {
   return {
@@ -40,7 +44,7 @@ function tables(scenarios: Scenario[], cfg: ReturnType<typeof config>): Table[] 
   const ran = scenarios.filter((s): s is Scenario & { result: SimResult } => s.result !== null);
   const head = ['measure', ...ran.map((s) => s.label)];
   const row = (label: string, f: (r: SimResult) => Cell): Cell[] => [label, ...ran.map((s) => f(s.result))];
-  const traffic = new Map(ran.map((s) => [s.result, builderTraffic(s.result)]));
+  const traffic = new Map(ran.map((s) => [s.result, builderTraffic(s.result, BACKEND_THROTTLE.rate, BACKEND_THROTTLE.burst)]));
   const t = (r: SimResult) => traffic.get(r)!;
   const fair = new Map(ran.map((s) => [s.result, fairness(s.result)]));
   const f = (r: SimResult) => fair.get(r)!;
@@ -83,7 +87,7 @@ function tables(scenarios: Scenario[], cfg: ReturnType<typeof config>): Table[] 
       row('requests per build', (r) => num(r.api.requests / r.options.builds)),
       row('mean requests/s (first to last builder request)', (r) => num(t(r).mean, 1)),
       row('peak requests/s', (r) => num(t(r).peak)),
-      row('requests over the stage throttle (50 rps, burst 100)', (r) => `${num(t(r).overThrottle)} (${num((100 * t(r).overThrottle) / Math.max(1, r.api.requests), 1)}%)`),
+      row(`requests over the builders' throttle (${BACKEND_THROTTLE.rate} rps, burst ${BACKEND_THROTTLE.burst})`, (r) => `${num(t(r).overThrottle)} (${num((100 * t(r).overThrottle) / Math.max(1, r.api.requests), 1)}%)`),
       row('seconds with requests over the throttle', (r) => num(t(r).secondsOverThrottle)),
       row('peak writes/s on the ACTIVE index key (gsi3:ACTIVE)', (r) => num(keyPeak(r, 'gsi3:ACTIVE').peakPerSecond)),
       row('table commands sent to DynamoDB Local (all parts of the run)', (r) => num(r.db.sent)),
@@ -96,12 +100,12 @@ function tables(scenarios: Scenario[], cfg: ReturnType<typeof config>): Table[] 
         }
         return `${num(real)} / ${num(replayed)}`;
       }),
-      row('live-log bytes PUT per build (whole log each beat)', (r) => `${num(r.s3.bytes / r.options.builds / 1024)} KiB`),
+      row('live-log bytes shipped per build', (r) => `${num(r.s3.bytes / r.options.builds / 1024)} KiB`),
     ],
     notes: [
       'A builder request is one call of the builder protocol as the API Lambda serves it: credential → session, then the use case (functions/api/routes/builder.ts).',
       `Heartbeats and upload-url requests are sent for real at most every ${cfg.realEvery} simulated seconds per builder (below the reaper's 5 min timeout); the others are counted with the footprint of that builder's last real one (same item writes per key, same capacity units). 0 = all real.`,
-      'The agent heartbeats every 2 s and ships the whole live log through an upload-url request after each beat (builder-ami/agent/agent.ts).',
+      `The agent heartbeats every ${HEARTBEAT_SECONDS} s and ships the live log's new bytes after each beat (PUT /backend/builder/live-log/{offset}, builder-ami/agent/agent.ts); result files go through upload-url requests and direct S3 PUTs.`,
     ],
   };
 

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { App, FinishReport, TaskContext } from '../../functions/core/app.js';
 import type { TaskInput } from '../../functions/core/builder-protocol.js';
+import { LIVE_LOG_NAME } from '../../functions/core/results-store.js';
 import { taskResultPrefix } from '../../functions/core/task-lifecycle.js';
 import { emptyFootprint, type DbCounter, type Footprint } from './counting-db.js';
 import type { Scheduler } from './sim-time.js';
@@ -20,7 +21,7 @@ import type { Scheduler } from './sim-time.js';
  * partition key (its own task's keys and the shared index keys), same capacity
  * units. `realEverySeconds = 0` sends every request.
  */
-export type CallKind = 'task' | 'started' | 'heartbeat' | 'upload-url' | 'finished' | 'next-task';
+export type CallKind = 'task' | 'started' | 'heartbeat' | 'live-log' | 'upload-url' | 'finished' | 'next-task' | 'leave';
 
 export interface CallStats {
   real: number;
@@ -73,10 +74,12 @@ export class BuilderApi {
   }
 
   /** A repeatable request: real, or counted with the footprint of this builder's last real one. */
-  private async repeatable(kind: CallKind, builderId: string, fn: () => Promise<void>): Promise<void> {
+  private async repeatable(kind: CallKind, builderId: string, fn: () => Promise<void>, storeOnly?: () => Promise<void>): Promise<void> {
     const prev = this.last.get(`${builderId}\u0000${kind}`);
     if (prev && this.realEverySeconds > 0 && this.sched.now - prev.at < this.realEverySeconds) {
       this.count();
+      // What the request does outside the table (a chunk into the results store) still happens.
+      await storeOnly?.();
       this.db.replay(prev.footprint);
       this.stat(kind).replayed++;
       this.billedMs += Math.ceil(prev.ms);
@@ -87,7 +90,7 @@ export class BuilderApi {
 
   /** Forgets a builder's footprints (its task changed: the keys it writes changed). */
   forget(builderId: string): void {
-    for (const kind of ['heartbeat', 'upload-url'] as const) this.last.delete(`${builderId}\u0000${kind}`);
+    for (const kind of ['heartbeat', 'live-log', 'upload-url'] as const) this.last.delete(`${builderId}\u0000${kind}`);
   }
 
   /** GET /backend/builder/task */
@@ -110,6 +113,21 @@ export class BuilderApi {
       cancel = (await this.app.builder.heartbeat(await this.app.builder.session(credential))).cancel;
     });
     return cancel;
+  }
+
+  /**
+   * PUT /backend/builder/live-log/{offset}: the new bytes of the live log. A replayed
+   * chunk is counted with its own size (the store's byte count), the table footprint of
+   * the builder's last real one.
+   */
+  liveLog(builderId: string, credential: string, offset: number, bytes: number): Promise<void> {
+    const chunk = Buffer.alloc(bytes);
+    return this.repeatable('live-log', builderId, async () => {
+      const session = await this.app.builder.session(credential);
+      await this.app.ports.results.writeLiveLogChunk(`${taskResultPrefix(session)}/${LIVE_LOG_NAME}`, session.task.attempts, offset, chunk);
+    }, async () => {
+      await this.app.ports.results.writeLiveLogChunk('', 0, offset, chunk);
+    });
   }
 
   /** POST /backend/builder/upload-url (the S3 PUT that follows is counted by the caller). */

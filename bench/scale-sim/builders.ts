@@ -1,4 +1,5 @@
 import type { FinishReport, TaskContext } from '../../functions/core/app.js';
+import { HEARTBEAT_SECONDS } from '../../functions/core/builder-protocol.js';
 import { CoprError } from '../../functions/core/errors.js';
 import type { BuilderApi } from './builder-api.js';
 import type { Instance } from './sim-ports.js';
@@ -12,10 +13,8 @@ import { logNormal, type PlannedBuild } from './workload.js';
  * gone after its one report. (Warm builders: see `warmBuilder` below.)
  */
 export interface BuilderModel {
-  /** Seconds between heartbeats (the agent's COPR_HEARTBEAT_SECONDS default, builder-ami/agent/main.ts). */
+  /** Seconds between heartbeats (the agent's default, HEARTBEAT_SECONDS). */
   heartbeatSeconds: number;
-  /** Whether each beat re-uploads the whole live log (the agent's LiveLogUploader) or nothing is shipped on beats. */
-  liveLogOnBeat: boolean;
   /** Median seconds from RunInstances to the agent's first request (EC2 boot, agent start). */
   bootSeconds: number;
   /** Median seconds to set up a fresh buildroot (mock chroot init) before an RPM build. */
@@ -29,8 +28,7 @@ export interface BuilderModel {
 }
 
 export const DEFAULT_BUILDER_MODEL: BuilderModel = {
-  heartbeatSeconds: 2,
-  liveLogOnBeat: true,
+  heartbeatSeconds: HEARTBEAT_SECONDS,
   bootSeconds: 60,
   buildrootInitSeconds: 90,
   srpmInitSeconds: 15,
@@ -91,13 +89,13 @@ export async function runOneTask(world: BuilderWorld, inst: Instance, warmCache:
       await sched.sleep(Math.min(model.heartbeatSeconds, end - sched.now));
       if (inst.endedAt !== null) return false; // terminated by the reaper
       if (sched.now >= end) break;
-      logBytes += model.logBytesPerSecond * model.heartbeatSeconds;
+      // A beat, then the log's new bytes (builder-ami/agent/agent.ts LiveLogShipper).
+      const fresh = model.logBytesPerSecond * model.heartbeatSeconds;
       await api.heartbeat(id, inst.credential);
-      if (model.liveLogOnBeat) {
-        await api.uploadUrl(id, inst.credential, 'builder-live.log');
-        world.s3.puts++;
-        world.s3.bytes += logBytes;
-      }
+      await api.liveLog(id, inst.credential, logBytes, fresh);
+      logBytes += fresh;
+      world.s3.puts++;
+      world.s3.bytes += fresh;
     }
     const files = [...RESULT_FILES[session.task.kind].filter((f) => !work.fails || f !== 'success'), 'builder-live.log'];
     for (const f of files) {

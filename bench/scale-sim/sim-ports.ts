@@ -12,6 +12,8 @@ import type { Scheduler } from './sim-time.js';
 export class MemoryResults implements ResultsStore {
   private readonly keys = new Set<string>();
   puts = 0;
+  /** Live-log chunks stored (one S3 object each on AWS, functions/aws/s3-live-log.ts) and their bytes. */
+  liveLog = { chunks: 0, bytes: 0 };
 
   async put(key: string): Promise<void> {
     this.puts++;
@@ -32,6 +34,12 @@ export class MemoryResults implements ResultsStore {
   async deletePrefix(prefix: string): Promise<void> {
     for (const k of [...this.keys]) if (k.startsWith(prefix)) this.keys.delete(k);
   }
+  async writeLiveLogChunk(_key: string, _attempt: number, _offset: number, data: Buffer): Promise<'stored' | 'gap'> {
+    this.liveLog.chunks++;
+    this.liveLog.bytes += data.length;
+    return 'stored';
+  }
+  async dropLiveLogChunks(): Promise<void> {}
   async uploadTarget(key: string): Promise<UploadTarget> {
     // A presigned PUT on AWS is computed locally by the SDK: no request, no table access.
     return { url: `https://results.invalid/${key}`, method: 'PUT', headers: {} };

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as z from 'zod';
+import { HEARTBEAT_SECONDS } from '../../functions/core/builder-protocol.js';
 import { runAgent } from './agent.js';
 import { DEFAULT_AGENT_CONFIG } from './config.js';
 import { DEFAULT_RETRY_POLICY } from './http-retry.js';
@@ -17,7 +18,7 @@ const EnvSchema = z.object({
   COPR_TASK_ID: z.string().optional(),
   COPR_TASK_CREDENTIAL: z.string().optional(),
   COPR_BUILDER_SANDBOX: z.enum(['bwrap', 'mock']).default('bwrap'),
-  COPR_HEARTBEAT_SECONDS: z.coerce.number().positive().default(2),
+  COPR_HEARTBEAT_SECONDS: z.coerce.number().positive().default(HEARTBEAT_SECONDS),
   COPR_WORK_ROOT: z.string().optional(),
   COPR_PYPI_URL: z.string().default(DEFAULT_AGENT_CONFIG.pypiIndexUrl),
   COPR_RUBYGEMS_URL: z.string().default(DEFAULT_AGENT_CONFIG.rubygemsUrl),

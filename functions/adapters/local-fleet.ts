@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, rmSync, writeFileSync, closeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { builderBaseEnv } from '../config.js';
 import type { Fleet } from '../core/dispatcher.js';
 import type { Task } from '../core/build-model.js';
 
@@ -37,22 +38,6 @@ async function bundleAgent(outFile: string, log?: (m: string) => void): Promise<
     log?.(`builder agent bundle failed, running it through tsx: ${(err as Error).message}`);
     return null;
   }
-}
-
-/**
- * What of the server's environment a builder process gets: enough to run node and the
- * tools, nothing else. The server's environment may hold AWS keys, admin tokens or the
- * issuer's settings; a builder needs none of them (its credential comes through a file).
- */
-const AGENT_ENV_PASSTHROUGH = ['PATH', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'NODE_EXTRA_CA_CERTS'] as const;
-
-function agentBaseEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const name of AGENT_ENV_PASSTHROUGH) {
-    const value = process.env[name];
-    if (value !== undefined) env[name] = value;
-  }
-  return env;
 }
 
 export interface LocalFleetOptions {
@@ -95,10 +80,12 @@ export class LocalFleet implements Fleet {
       {
         cwd: dir,
         env: {
-          ...agentBaseEnv(),
+          ...builderBaseEnv(),
           HOME: dir,
           COPR_WORK_ROOT: dir,
           AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+          // One machine, a handful of builders: quick beats, so the local reaper (20 s) is quick too.
+          COPR_HEARTBEAT_SECONDS: '2',
           ...this.opts.env,
         },
         stdio: ['ignore', logFd, logFd],

@@ -39,7 +39,7 @@ function composed(origin: string): { config: Config; app: App } {
 function awsPorts(config: Config, origin: string): Ports {
   const bucket = requireConfig(config, 'RESULTS_BUCKET');
   const sqs = new SQSClient({});
-  const db = documentClient(config.DYNAMODB_ENDPOINT);
+  const db = documentClient(config.DYNAMODB_ENDPOINT, config.AWS_REGION);
   return {
     store: new DynamoStore(db, config.TABLE_NAME),
     builds: new DynamoBuildStore(db, config.TABLE_NAME),

@@ -1,7 +1,7 @@
 import type { Action, EnqueueDeps } from './action-ports.js';
 import { DEFAULT_RUNNER_SETTINGS, runDueActions, type RunnerSettings, type RunReport } from './action-runner.js';
 import type { Build, BuildChroot } from './build-model.js';
-import type { TaskInput } from './builder-protocol.js';
+import { HEARTBEAT_TIMEOUT_MS, type TaskInput } from './builder-protocol.js';
 import { checkSubmission, type CheckedSubmission } from './build-check.js';
 import { deleteBuild, deleteBuilds, type BuildSnapshot } from './build-delete.js';
 import { latestBuildsOfPackage, type BuildWithChroots } from './build-views.js';
@@ -62,7 +62,7 @@ export function defaultAppSettings(resultsBaseUrl: string, maxBuilders: number):
       limits: { total: maxBuilders, perArch: {}, perOwner: maxBuilders, perSandbox: maxBuilders },
       credentialTtlMs: 2 * DEFAULT_BUILD_SETTINGS.timeoutMax * 1000,
     },
-    reaper: { heartbeatTimeoutMs: 5 * 60_000, maxAttempts: 3 },
+    reaper: { heartbeatTimeoutMs: HEARTBEAT_TIMEOUT_MS, maxAttempts: 3 },
     strayGraceMs: DEFAULT_MAINTENANCE_SETTINGS.strayGraceMs,
     runner: DEFAULT_RUNNER_SETTINGS,
     maintenance: DEFAULT_MAINTENANCE_SETTINGS,

@@ -23,6 +23,13 @@ export function isFinished(s: BuildState): boolean {
   return FINISHED_STATES.includes(s);
 }
 
+/** Build chroot states whose result dir joined the project's repository (built here, or copied by a fork). */
+const PUBLISHED_STATES: ReadonlySet<BuildState> = new Set(['succeeded', 'forked']);
+
+export function isPublished(c: { state: BuildState }): boolean {
+  return PUBLISHED_STATES.has(c.state);
+}
+
 export interface Build {
   id: number;
   ownername: string;

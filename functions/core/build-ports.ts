@@ -1,4 +1,14 @@
-import type { Build, BuildChroot, Task } from './build-model.js';
+import type { Build, BuildChroot, Nevra, Task } from './build-model.js';
+import type { BuildPageIndex } from './build-pages.js';
+
+/** How a build chroot's task ended (epoch seconds), as recorded on the chroot. */
+export interface ChrootOutcome {
+  state: 'succeeded' | 'failed' | 'canceled' | 'skipped';
+  endedOn: number;
+  failReason: string | null;
+  packages: Nevra[];
+  resultDir: string;
+}
 
 /**
  * Storage of builds, their chroots and builder tasks. Every state change of a task
@@ -13,6 +23,8 @@ export interface BuildStore {
   listBuildChroots(id: number): Promise<BuildChroot[]>;
   getBuildChroot(id: number, chroot: string): Promise<BuildChroot | null>;
   listProjectBuilds(owner: string, project: string): Promise<Build[]>;
+  /** Keyset pages of a project's builds (build/list with limit/offset), bounded reads per page. */
+  readonly pages: BuildPageIndex;
   /** The newest builds of all projects, newest first. */
   listRecentBuilds(limit: number): Promise<Build[]>;
   /** The source (SRPM) stage started (`startedOn` epoch seconds, kept from a first start). */
@@ -27,8 +39,26 @@ export interface BuildStore {
   markBuildCanceled(id: number): Promise<boolean>;
   /** Creates the build chroots that do not exist yet (existing ones are left as they are). */
   createBuildChroots(chroots: BuildChroot[]): Promise<void>;
-  /** Updates a build chroot unless it already reached a finished state. */
-  updateBuildChroot(id: number, chroot: string, patch: Partial<BuildChroot>): Promise<boolean>;
+  /*
+   * The build chroot's state machine (spec §3.3), one method a transition. Each is a
+   * conditional write on the states it may start from and returns false (writing
+   * nothing) from any other: a finished chroot is never overwritten, and a repeated
+   * or late call is a no-op.
+   */
+  /** waiting → pending: the SRPM is known and the chroot's task is queued. */
+  chrootQueued(id: number, chroot: string, resultDir: string): Promise<boolean>;
+  /** pending|running → running: a builder started the task (`startedOn` epoch seconds, kept from a first start). */
+  chrootStarted(id: number, chroot: string, start: { startedOn: number; resultDir: string }): Promise<boolean>;
+  /** pending|running → pending: the builder was lost and the task is queued again. */
+  chrootRequeued(id: number, chroot: string): Promise<boolean>;
+  /** pending|running → the outcome of its task, with the packages it built. */
+  chrootFinished(id: number, chroot: string, end: ChrootOutcome): Promise<boolean>;
+  /**
+   * waiting|pending → a final state without a build of its own (canceled before it
+   * ran, skipped for its arch, its SRPM stage failed); `failReason` is written only
+   * when given.
+   */
+  chrootEndedUnbuilt(id: number, chroot: string, end: { state: 'canceled' | 'skipped' | 'failed'; endedOn: number; failReason?: string | null }): Promise<boolean>;
   /** Removes the build, its chroots and its tasks. */
   deleteBuild(id: number): Promise<void>;
 

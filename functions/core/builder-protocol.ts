@@ -104,6 +104,20 @@ export const FinishedReportSchema = z.object({
 });
 export type FinishedReport = z.infer<typeof FinishedReportSchema>;
 
+/**
+ * How often a builder heartbeats (and ships new live-log bytes). Sized for 1,000 builders:
+ * 50 heartbeats/s at the API and one small write per task item every 20 s in the table
+ * (docs/scale.md). A cancel reaches a builder within one interval.
+ */
+export const HEARTBEAT_SECONDS = 20;
+
+/**
+ * Silence after which the reaper takes a builder for lost: 15 intervals, so a builder
+ * whose heartbeat calls ride out a throttling burst (each retried for up to 60 s) is
+ * never reaped while it still works.
+ */
+export const HEARTBEAT_TIMEOUT_MS = 15 * HEARTBEAT_SECONDS * 1000;
+
 /** `POST /backend/builder/heartbeat` answer. */
 export const HeartbeatResponseSchema = z.object({ cancel: z.boolean() });
 

@@ -35,7 +35,7 @@ export interface LocalEnv {
 }
 
 export function localPorts(env: LocalEnv): Ports {
-  const db = documentClient(env.config.DYNAMODB_ENDPOINT);
+  const db = documentClient(env.config.DYNAMODB_ENDPOINT, env.config.AWS_REGION);
   const log = env.log;
   return {
     store: env.store,
