@@ -133,6 +133,12 @@ export const buildKeys = {
 
   /** Single-flight lock of the dispatcher. */
   dispatchLock: (): Key => ({ pk: 'DISPATCH', sk: 'LOCK' }),
+
+  /** A builder machine (warm builders, functions/core/builder-pool.ts). */
+  builder: (builderId: string): Key => ({ pk: `BUILDER#${builderId}`, sk: 'BUILDER' }),
+  /** GSI byCollection while the builder waits for work (written per task end, not per heartbeat). */
+  idleBuilder: (builderId: string) => ({ gsi2pk: 'IDLE_BUILDERS', gsi2sk: builderId }),
+  idleBuildersPartition: 'IDLE_BUILDERS',
 };
 
 /** Project actions (functions/core/action-ports.ts). */
