@@ -63,10 +63,15 @@ function tables(scenarios: Scenario[], cfg: ReturnType<typeof config>): Table[] 
         return q === null ? '-' : num(q);
       }),
       row('builder launches', (r) => num(r.fleet.launches)),
+      row('tasks per builder (mean / max)', (r) => {
+        const runs = [...r.fleet.instances.values()].map((i) => i.tasksRun);
+        return `${num(runs.reduce((a, b) => a + b, 0) / Math.max(1, runs.length), 2)} / ${num(Math.max(0, ...runs))}`;
+      }),
+      row('builders that ran tasks of two sandboxes', (r) => num([...r.fleet.instances.values()].filter((i) => i.sandboxes.size > 1).length)),
       row('peak builders up at once', (r) => num(peakAlive(r))),
       row('dispatch ramp: 90% of the fleet up', (r) => min(rampSeconds(r, 0.9))),
       row('dispatch ramp: whole fleet up', (r) => min(rampSeconds(r, 1))),
-      row('dispatcher invocations (killed at the 60 s timeout)', (r) => `${num(r.dispatcher.invocations)} (${num(r.dispatcher.killed)})`),
+      row('dispatcher invocations (killed at the Lambda timeout)', (r) => `${num(r.dispatcher.invocations)} (${num(r.dispatcher.killed)})`),
       row('fairness: single-build owners, max wait submit → builder launched', (r) => min(f(r).maxWaitToLaunch)),
       row('fairness: single-build owners, median wait', (r) => min(f(r).medianWaitToLaunch)),
       row('fairness: single-build owners, max submit → build final', (r) => min(f(r).maxToFinal)),
@@ -75,7 +80,7 @@ function tables(scenarios: Scenario[], cfg: ReturnType<typeof config>): Table[] 
     notes: [
       'Workload: 37 owners with one build each (submitted at random within 2 h), 3 mass-rebuild owners with 50/25/15% of the rest from t=0, 10 medium owners with the last 10% in one batch each within the first hour; batches are submitted at 10 builds/s per owner; seeded.',
       'Durations (seeded log-normal): EC2 boot + agent start median 60 s; SRPM stage 15 s setup + median 45 s; RPM stage buildroot init median 90 s + build median 180 s (long tail, cap 2 h); 3% SRPM and 8% RPM failures.',
-      'Limits as the stack sets them (functions/aws/compose.ts awsSettings): total = fleet, per owner = half the fleet. RunInstances takes 1 simulated second inside the dispatcher invocation.',
+      'Limits as the stack sets them (functions/aws/compose.ts awsSettings): total = fleet, per owner = half the fleet. RunInstances takes 1 simulated second inside the dispatcher invocation (up to DISPATCH_LAUNCH_CONCURRENCY in flight). Cold = BUILDER_REUSE=off, warm = the stack default (sandbox reuse, 300 s idle).',
       ...unavailable,
     ],
   };

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { App, FinishReport, TaskContext } from '../../functions/core/app.js';
+import type { App, FinishReport, NextTaskReply, TaskContext } from '../../functions/core/app.js';
 import type { TaskInput } from '../../functions/core/builder-protocol.js';
 import { LIVE_LOG_NAME } from '../../functions/core/results-store.js';
 import { taskResultPrefix } from '../../functions/core/task-lifecycle.js';
@@ -146,6 +146,16 @@ export class BuilderApi {
   /** POST /backend/builder/finished */
   finished(builderId: string, credential: string, report: FinishReport): Promise<void> {
     return this.real('finished', builderId, async () => this.app.builder.finished(await this.app.builder.session(credential), report));
+  }
+
+  /** POST /backend/builder/next-task (warm builders; the builder credential, no task session). */
+  nextTask(builderId: string, builderCredential: string): Promise<NextTaskReply> {
+    return this.real('next-task', builderId, () => this.app.builder.nextTask(builderCredential));
+  }
+
+  /** POST /backend/builder/leave */
+  leave(builderId: string, builderCredential: string): Promise<void> {
+    return this.real('leave', builderId, () => this.app.builder.leave(builderCredential));
   }
 
   get requests(): number {

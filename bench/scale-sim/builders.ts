@@ -10,7 +10,9 @@ import { logNormal, type PlannedBuild } from './workload.js';
  * Simulated builders: what builder-ami/agent does over the API, with the work
  * replaced by sleeping in simulated time. A cold builder is the deployed model:
  * one instance per task, booted and with its buildroot initialised from scratch,
- * gone after its one report. (Warm builders: see `warmBuilder` below.)
+ * gone after its one report. A warm builder (the dispatcher launched it with a
+ * builder credential) then asks for its next task, runs it with its buildroot cache,
+ * and stops when the service says so (idle period over, slot yielded).
  */
 export interface BuilderModel {
   /** Seconds between heartbeats (the agent's default, HEARTBEAT_SECONDS). */
@@ -81,6 +83,7 @@ export async function runOneTask(world: BuilderWorld, inst: Instance, warmCache:
   const id = inst.builderId;
   try {
     const { session } = await api.task(id, inst.credential);
+    inst.sandboxes.add(session.task.sandbox);
     await api.started(id, inst.credential);
     const work = workOf(world, session, warmCache);
     const end = sched.now + Math.max(1, Math.round(work.seconds));
@@ -117,13 +120,27 @@ export async function runOneTask(world: BuilderWorld, inst: Instance, warmCache:
   }
 }
 
-/** The deployed model: boot, one task, gone. */
-export function coldBuilder(world: BuilderWorld) {
+/** Boot, the first task, then (warm) more tasks until told to stop; then gone. */
+export function simBuilder(world: BuilderWorld) {
   return async (inst: Instance): Promise<void> => {
-    await world.sched.sleep(logNormal(world.rand, world.model.bootSeconds, 0.2, 600));
-    if (inst.endedAt === null) {
-      await runOneTask(world, inst, false);
-      if (inst.endedAt === null) inst.endedAt = world.sched.now + world.model.shutdownSeconds;
+    const { sched, api } = world;
+    await sched.sleep(logNormal(world.rand, world.model.bootSeconds, 0.2, 600));
+    if (inst.endedAt === null && (await runOneTask(world, inst, false)) && inst.warm) {
+      const warm = inst.warm;
+      // builder-ami/agent/warm-loop.ts: ask, run, ask again; wait as told; stop when told.
+      while (inst.endedAt === null) {
+        const reply = await api.nextTask(inst.builderId, warm.builderCredential);
+        if (reply.task_id !== null) {
+          inst.credential = reply.credential;
+          inst.taskId = reply.task_id;
+          if (!(await runOneTask(world, inst, true))) break;
+        } else if ('stop' in reply) {
+          break;
+        } else {
+          await sched.sleep(Math.max(1, reply.retry_after));
+        }
+      }
     }
+    if (inst.endedAt === null) inst.endedAt = sched.now + world.model.shutdownSeconds;
   };
 }

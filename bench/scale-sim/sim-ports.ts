@@ -1,5 +1,6 @@
 import type { Task } from '../../functions/core/build-model.js';
 import type { CoprEvent, EventSink } from '../../functions/core/events.js';
+import type { LaunchOptions } from '../../functions/core/dispatcher.js';
 import type { Fleet, ResultsStore } from '../../functions/core/ports.js';
 import type { UploadTarget } from '../../functions/core/results-store.js';
 import type { Scheduler } from './sim-time.js';
@@ -61,12 +62,16 @@ export interface Instance {
   /** The task it was launched for (cold) or holds now (warm). */
   taskId: string | null;
   credential: string;
+  /** A warm builder's own credential (next-task calls) and idle period; null for a one-task builder. */
+  warm: { builderCredential: string; idleSeconds: number } | null;
   task: Task;
   /** Simulated seconds. */
   launchedAt: number;
   endedAt: number | null;
   terminatedByServer: boolean;
   tasksRun: number;
+  /** Sandboxes of the tasks it ran (the isolation rule allows one). */
+  sandboxes: Set<string>;
 }
 
 /** What a launched builder does (builders.ts): runs as a simulated actor from `at`. */
@@ -75,13 +80,16 @@ export type BuilderActor = (instance: Instance) => Promise<void>;
 export interface FleetSettings {
   /** Simulated seconds one RunInstances call takes (the dispatcher waits for it). */
   launchSeconds: number;
+  /** Launches the dispatcher keeps in flight at once: each costs the invocation launchSeconds / this. */
+  launchConcurrency: number;
   /** The dispatcher Lambda's timeout: a launch that would end later never returns (the invocation is killed). */
   lambdaTimeoutSeconds: number;
 }
 
 /**
  * The Fleet port in simulated time. `launch` costs the dispatcher `launchSeconds`
- * of simulated time (clock offset: the invocation's own time), and an invocation
+ * of simulated time (clock offset: the invocation's own time), shared by the
+ * launches it keeps in flight at once (`launchConcurrency`), and an invocation
  * that runs past the Lambda timeout is killed right there, as on AWS: the
  * promise never settles and `onKilled` tells the simulation.
  */
@@ -104,24 +112,27 @@ export class SimFleet implements Fleet {
     this.invocationStart = this.sched.clock.seconds();
   }
 
-  async launch(task: Task, credential: string, builderId: string): Promise<void> {
+  async launch(task: Task, credential: string, builderId: string, options?: LaunchOptions): Promise<void> {
     const clock = this.sched.clock;
-    if (clock.seconds() + this.settings.launchSeconds - this.invocationStart > this.settings.lambdaTimeoutSeconds) {
+    const cost = this.settings.launchSeconds / this.settings.launchConcurrency;
+    if (clock.seconds() + cost - this.invocationStart > this.settings.lambdaTimeoutSeconds) {
       this.killedInvocations++;
       this.onKilled();
       return new Promise<void>(() => undefined);
     }
-    clock.offset += this.settings.launchSeconds * 1000;
+    clock.offset += cost * 1000;
     this.launches++;
     const instance: Instance = {
       builderId,
       taskId: task.task_id,
       credential,
+      warm: options?.warm ?? null,
       task,
       launchedAt: clock.seconds(),
       endedAt: null,
       terminatedByServer: false,
       tasksRun: 0,
+      sandboxes: new Set(),
     };
     this.instances.set(builderId, instance);
     this.sched.spawn(instance.launchedAt, () => this.actor(instance));

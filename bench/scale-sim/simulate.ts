@@ -5,6 +5,7 @@ import { createApp, type App, type CheckedSubmission, type TaskContext } from '.
 import { awsSettings } from '../../functions/aws/compose.js';
 import { loadConfig } from '../../functions/config.js';
 import type { Task } from '../../functions/core/build-model.js';
+import type { LaunchOptions } from '../../functions/core/dispatcher.js';
 import { seedMockChroots } from '../../functions/core/mock-chroots.js';
 import type { Caller } from '../../functions/core/model.js';
 import type { Logger, Ports, PublishRequest } from '../../functions/core/ports.js';
@@ -16,7 +17,7 @@ import { DynamoJobClaims } from '../../functions/store/dynamo-job-claims.js';
 import { DynamoStore } from '../../functions/store/dynamo-store.js';
 import { ensureTable } from '../../functions/store/table-admin.js';
 import { BuilderApi } from './builder-api.js';
-import { coldBuilder, DEFAULT_BUILDER_MODEL, type BuilderModel, type BuilderWorld } from './builders.js';
+import { simBuilder, DEFAULT_BUILDER_MODEL, type BuilderModel, type BuilderWorld } from './builders.js';
 import { DbCounter } from './counting-db.js';
 import { CountingEvents, MemoryResults, SimFleet, type BuilderActor } from './sim-ports.js';
 import { Scheduler, SimClock } from './sim-time.js';
@@ -27,7 +28,7 @@ import { planBuilds, planOwners, seededRandom, type PlannedBuild } from './workl
  * DynamoDB Local) with simulated time, builders, fleet, queues and publisher.
  * The world around the core is modelled as deployed on AWS (lib/constructs):
  * - dispatcher: SQS wake-ups, batch 10, 1 s window, at most 2 concurrent invocations,
- *   60 s Lambda timeout (an invocation past it is killed mid-pass);
+ *   120 s Lambda timeout (an invocation past it is killed mid-pass), a deadline 30 s before it;
  * - reaper: every 60 s (reap, stray builders, wake);
  * - builder API: the routes of functions/api/routes/builder.ts (builder-api.ts);
  * - publisher: FIFO per repository, up to 10 requests merged per Fargate run.
@@ -95,6 +96,10 @@ export interface SimResult {
   lastFinalAt: number | null;
 }
 
+/** The dispatcher Lambda's timeout (lib/constructs/workers.ts) and the margin its handler keeps (STOP_BEFORE_TIMEOUT_MS). */
+const DISPATCHER_TIMEOUT_SECONDS = 120;
+const STOP_BEFORE_TIMEOUT_SECONDS = 30;
+
 const quiet: Logger = { info: () => undefined, error: () => undefined };
 
 /** A DocumentClient of its own: the counter replaces its `send`, the shared one stays untouched. */
@@ -153,7 +158,8 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
 
   // The builder actor is set once the world exists (the fleet needs it at launch time).
   let actor: BuilderActor = async () => undefined;
-  const fleet = new SimFleet(sched, { launchSeconds: options.launchSeconds, lambdaTimeoutSeconds: 60 }, (i) => actor(i));
+  const fleetSettings = { launchSeconds: options.launchSeconds, launchConcurrency: 1, lambdaTimeoutSeconds: DISPATCHER_TIMEOUT_SECONDS };
+  const fleet = new SimFleet(sched, fleetSettings, (i) => actor(i));
 
   const ports: Ports = {
     store: new DynamoStore(client, options.table),
@@ -176,8 +182,14 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
     clock,
     log: quiet,
   };
-  const config = loadConfig({ MAX_BUILDERS: String(options.fleet), RESULTS_BASE_URL: 'https://results.invalid/results' });
+  // Cold: one task per builder (BUILDER_REUSE=off); warm: the stack's default reuse rule and idle period.
+  const config = loadConfig({
+    MAX_BUILDERS: String(options.fleet),
+    RESULTS_BASE_URL: 'https://results.invalid/results',
+    ...(options.strategy === 'cold' ? { BUILDER_REUSE: 'off' } : {}),
+  });
   const app = createApp(ports, awsSettings(config));
+  fleetSettings.launchConcurrency = app.settings.dispatch.launchConcurrency;
 
   /**
    * One SQS batching window of the dispatcher's event source: up to 2 invocations
@@ -201,10 +213,12 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
         resolve('killed');
       };
     });
-    const outcome = await Promise.race([app.dispatch(), kill]);
+    // functions/handlers/dispatcher.ts: stop claiming STOP_BEFORE_TIMEOUT_MS before the timeout.
+    const deadline = clock.now() + (DISPATCHER_TIMEOUT_SECONDS - STOP_BEFORE_TIMEOUT_SECONDS) * 1000;
+    const outcome = await Promise.race([app.dispatch({ deadline }), kill]);
     if (killed || outcome === 'killed') {
       dispatcher.killed++;
-      dispatcher.billedMs += 60_000;
+      dispatcher.billedMs += DISPATCHER_TIMEOUT_SECONDS * 1000;
     } else {
       dispatcher.started += outcome;
       dispatcher.billedMs += Math.ceil(performance.now() - t0) + clock.offset;
@@ -256,14 +270,13 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
       }
     },
   };
-  if (options.strategy === 'cold') actor = coldBuilder(world);
-  else throw new Error('warm builders are not available on this branch: the core has no next-task protocol');
+  actor = simBuilder(world);
 
   const launchedOriginal = fleet.launch.bind(fleet);
-  fleet.launch = async (task: Task, credential: string, builderId: string) => {
+  fleet.launch = async (task: Task, credential: string, builderId: string, launchOptions?: LaunchOptions) => {
     const r = byId.get(task.build_id);
     if (r && task.kind === 'srpm' && r.srpmLaunchedAt === null) r.srpmLaunchedAt = clock.seconds();
-    return launchedOriginal(task, credential, builderId);
+    return launchedOriginal(task, credential, builderId, launchOptions);
   };
 
   // Submissions, grouped by second; one check per owner and second (the API checks each request the same way).

@@ -9,21 +9,25 @@ import { buildState } from '../../functions/core/build-state.js';
  * cannot rot silently: it must drive every build through the real core to a final
  * state that the table agrees with, leave no task behind, and count consistently.
  */
-describe('scale simulation, tiny workload', () => {
-  it('takes every build to a final state through the real core, with consistent counts', async () => {
-    const r = await simulate({
+async function tiny(strategy: 'cold' | 'warm') {
+  return simulate({
       endpoint: process.env.DYNAMODB_ENDPOINT ?? '',
       table: `scale-sim-${randomUUID()}`,
       builds: 16,
       owners: 14,
       fleet: 6,
-      strategy: 'cold',
+      strategy,
       // Some heartbeats replayed from their builder's footprint, some real.
       realEverySeconds: 120,
       model: { heartbeatSeconds: 30, bootSeconds: 30, buildrootInitSeconds: 30 },
       workScale: 0.3,
       spreadSeconds: 300,
     });
+}
+
+describe('scale simulation, tiny workload', () => {
+  it('takes every build to a final state through the real core, with consistent counts', async () => {
+    const r = await tiny('cold');
     const { builds } = r;
     expect(builds).toHaveLength(16);
     expect(r.lastFinalAt).not.toBeNull();
@@ -71,5 +75,17 @@ describe('scale simulation, tiny workload', () => {
     const cost = costPer1000(r);
     expect(cost.total).toBeGreaterThan(0);
     expect(cost.lines.every((l) => Number.isFinite(l.usd) && l.usd >= 0)).toBe(true);
+  }, 600_000);
+
+  it('warm: builders run several tasks, each of one sandbox, and every build still ends', async () => {
+    const r = await tiny('warm');
+    expect(r.lastFinalAt).not.toBeNull();
+    expect(await r.app.ports.builds.listActiveTasks()).toEqual([]);
+    const instances = [...r.fleet.instances.values()];
+    const tasks = r.builds.length + r.builds.filter((b) => !b.plan.srpmFails).length;
+    expect(instances.reduce((a, i) => a + i.tasksRun, 0)).toBe(tasks);
+    expect(r.fleet.launches).toBeLessThan(tasks);
+    expect(instances.every((i) => i.sandboxes.size === 1 && i.endedAt !== null)).toBe(true);
+    expect(r.api.stats.get('next-task')?.real ?? 0).toBeGreaterThan(0);
   }, 600_000);
 });
