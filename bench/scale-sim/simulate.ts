@@ -315,7 +315,9 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
   sched.spawn(60, reaperTick);
 
   let lastReport = performance.now();
-  while (finals < plan.length && sched.now <= options.maxSimSeconds) {
+  // After the last build, warm builders still wait out their idle period: their instance time counts too.
+  const anyAlive = () => [...fleet.instances.values()].some((i) => i.endedAt === null || i.endedAt > sched.now);
+  while ((finals < plan.length || anyAlive()) && sched.now <= options.maxSimSeconds) {
     if (!(await sched.step())) break;
     if (performance.now() - lastReport > 15_000) {
       lastReport = performance.now();

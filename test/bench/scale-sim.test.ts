@@ -85,7 +85,9 @@ describe('scale simulation, tiny workload', () => {
     const tasks = r.builds.length + r.builds.filter((b) => !b.plan.srpmFails).length;
     expect(instances.reduce((a, i) => a + i.tasksRun, 0)).toBe(tasks);
     expect(r.fleet.launches).toBeLessThan(tasks);
-    expect(instances.every((i) => i.sandboxes.size === 1 && i.endedAt !== null)).toBe(true);
+    expect(instances.every((i) => i.sandboxes.size === 1)).toBe(true);
+    // The run lasts until the last warm builder has waited out its idle period and left.
+    expect(instances.every((i) => i.endedAt !== null)).toBe(true);
     expect(r.api.stats.get('next-task')?.real ?? 0).toBeGreaterThan(0);
   }, 600_000);
 });
