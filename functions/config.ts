@@ -29,6 +29,12 @@ const Env = z.object({
    * payload limit makes it 4 MiB there (functions/api/uploads.ts).
    */
   MAX_UPLOAD_BYTES: z.coerce.number().int().positive().default(2 * 1024 ** 3),
+  /**
+   * AWS: the dashboard's index.html as deployed, so the API answers `/coprs` pages with it
+   * and a server-rendered summary (functions/api/html/dashboard-pages.ts). Unset locally,
+   * where the web plugin reads web/dist itself.
+   */
+  DASHBOARD_SHELL: z.string().min(1).optional(),
   /** Days an API token stays valid (upstream default 180). */
   API_TOKEN_DAYS: z.coerce.number().int().positive().default(180),
   /** Queue URLs (SQS on AWS; names of in-process queues locally). */
@@ -54,6 +60,30 @@ const Env = z.object({
   BUILDER_TAG_VALUE: z.string().default('copr'),
   /** Builders running at once (the dispatcher's total limit). */
   MAX_BUILDERS: z.coerce.number().int().positive().default(20),
+  /**
+   * AWS builders: instance types per architecture, preferred first, tried in turn (and
+   * over the subnets) when EC2 has no capacity; `{}` = the launch template's type only.
+   */
+  BUILDER_INSTANCE_TYPES: z
+    .string()
+    .default('{}')
+    .transform((s, ctx) => {
+      try {
+        return z.record(z.string(), z.array(z.string().min(1))).parse(JSON.parse(s));
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be a JSON object of arch → list of instance types' });
+        return z.NEVER;
+      }
+    }),
+  /**
+   * Warm builders (AWS and local): which tasks a builder may run after its first one.
+   * `sandbox` (Copr's rule: same owner, project and submitter), `owner`, or `off` (one
+   * task per builder). An idle builder terminates after BUILDER_IDLE_SECONDS.
+   */
+  BUILDER_REUSE: z.enum(['off', 'sandbox', 'owner']).default('sandbox'),
+  BUILDER_IDLE_SECONDS: z.coerce.number().int().nonnegative().default(300),
+  /** Builder launches in flight at once in one dispatch pass. */
+  DISPATCH_LAUNCH_CONCURRENCY: z.coerce.number().int().positive().max(100).default(16),
   /** Publisher (Fargate) task to run createrepo in. */
   PUBLISHER_CLUSTER_ARN: z.string().optional(),
   PUBLISHER_TASK_DEFINITION_ARN: z.string().optional(),

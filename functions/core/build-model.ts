@@ -117,6 +117,13 @@ interface TaskFields {
   credential_expires: number | null;
   builder_id: string | null;
   created_at: number;
+  /**
+   * Epoch ms before which the dispatcher launches no builder for it: the backoff after
+   * failed launches (capacity, quota, throttling). Warm builders may take it earlier.
+   */
+  not_before?: number | null;
+  /** Launches that failed since the task was queued; they never count as attempts. */
+  launch_failures?: number;
   /** Final outcome once finished. */
   outcome: 'succeeded' | 'failed' | 'canceled' | 'skipped' | null;
 }

@@ -1,5 +1,6 @@
 import type { Build, BuildChroot, Nevra, Task } from './build-model.js';
 import type { BuildPageIndex } from './build-pages.js';
+import type { BuilderRecord } from './builder-pool.js';
 
 /** How a build chroot's task ended (epoch seconds), as recorded on the chroot. */
 export interface ChrootOutcome {
@@ -75,8 +76,16 @@ export interface BuildStore {
   retireOwner(owner: string, epoch: string): Promise<void>;
   listActiveTasks(): Promise<Task[]>;
 
-  /** pending → starting (records the builder credential, marks the owner served). */
-  claimTask(taskId: string, claim: { builder_id: string; credential_hash: string; credential_expires: number; now: number }): Promise<boolean>;
+  /**
+   * pending → starting (records the builder credential, marks the owner served); with
+   * `builder`, the (warm) builder's record is created in the same write.
+   */
+  claimTask(taskId: string, claim: { builder_id: string; credential_hash: string; credential_expires: number; now: number; builder?: BuilderRecord }): Promise<boolean>;
+  /**
+   * The launch for this claim failed: starting → pending again WITHOUT counting an
+   * attempt, not launched before `notBefore` (backoff), the builder's record dropped.
+   */
+  releaseLaunch(taskId: string, builderId: string, notBefore: number): Promise<boolean>;
   /** starting → running. */
   markTaskRunning(taskId: string, now: number): Promise<boolean>;
   /** Refreshes the lease of a starting/running task; returns it, or null when not active. */
@@ -90,6 +99,25 @@ export interface BuildStore {
 
   /** Single-flight lock for the dispatcher (lease); `wake` marks work arrived meanwhile. */
   acquireDispatchLock(holder: string, now: number, leaseMs: number): Promise<boolean>;
-  releaseDispatchLock(holder: string): Promise<boolean>;
+  /** Releases the lock unless a wake-up marked it dirty (`force`: release anyway). */
+  releaseDispatchLock(holder: string, force?: boolean): Promise<boolean>;
+  /** Extends the holder's lease without clearing a wake-up; false when the lock was lost. */
+  renewDispatchLock(holder: string, now: number, leaseMs: number): Promise<boolean>;
   markDispatchDirty(): Promise<void>;
+
+  /** Warm builders (functions/core/warm-builders.ts). */
+  getBuilder(builderId: string): Promise<BuilderRecord | null>;
+  /** Builders waiting for work whose idle period has not ended. */
+  listIdleBuilders(now: number): Promise<BuilderRecord[]>;
+  /** busy on `taskId` → idle until `idleUntil`; false when it is not busy on that task. */
+  builderIdle(builderId: string, taskId: string, idleUntil: number): Promise<boolean>;
+  /** The builder takes no more work (it shuts down). */
+  retireBuilder(builderId: string): Promise<void>;
+  /** pending → starting on an idle builder that fits it, builder idle → busy, in one write. */
+  claimTaskForBuilder(task: Task, builder: BuilderRecord, claim: { credential_hash: string; credential_expires: number; now: number }): Promise<boolean>;
+  /** Work the last dispatch pass could not start for lack of slots (encoded StarvedWork). */
+  setStarved(entries: string[]): Promise<void>;
+  listStarved(): Promise<string[]>;
+  /** Takes one starved entry (one builder yields per entry); false when already taken. */
+  takeStarved(entry: string): Promise<boolean>;
 }

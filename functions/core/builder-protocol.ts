@@ -128,3 +128,14 @@ export const UploadUrlResponseSchema = z.object({
   headers: z.record(z.string(), z.string()).default({}),
 });
 
+
+/**
+ * `POST /backend/builder/next-task` answer (warm builders, functions/core/warm-builders.ts):
+ * a task with its credential, or when to ask again (seconds), or stop (shut down).
+ */
+export const NextTaskResponseSchema = z.union([
+  z.object({ task_id: z.string().min(1), credential: z.string().min(1) }),
+  z.object({ task_id: z.null(), retry_after: z.number().nonnegative() }),
+  z.object({ task_id: z.null(), stop: z.literal(true) }),
+]);
+export type NextTaskResponse = z.infer<typeof NextTaskResponseSchema>;

@@ -9,6 +9,8 @@ import {
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import type { BuildStore, ChrootOutcome } from '../core/build-ports.js';
+import type { BuilderRecord } from '../core/builder-pool.js';
+import * as builders from './dynamo-builders.js';
 import { FINISHED_STATES, type Build, type BuildChroot, type BuildState, type Task } from '../core/build-model.js';
 import { DynamoBuildPages } from './dynamo-build-pages.js';
 import { batchDelete, batchGet, batchWrite, conditionalUpdate, isConditionFailure, plainItem, queryAll, type Item } from './dynamo-ops.js';
@@ -363,11 +365,13 @@ export class DynamoBuildStore implements BuildStore {
 
   async claimTask(
     taskId: string,
-    claim: { builder_id: string; credential_hash: string; credential_expires: number; now: number },
+    claim: { builder_id: string; credential_hash: string; credential_expires: number; now: number; builder?: BuilderRecord },
   ): Promise<boolean> {
     const task = await this.getTask(taskId);
     if (!task) return false;
     return this.write([
+      // A warm builder's record is born with its first claim: it counts from the start.
+      ...(claim.builder ? [builders.builderPut(this.table, claim.builder)] : []),
       {
         Update: {
           TableName: this.table,
@@ -388,7 +392,7 @@ export class DynamoBuildStore implements BuildStore {
           },
         },
       },
-      { Put: { TableName: this.table, Item: { ...bk.activeMarker(taskId), entity: 'active-task', task_id: taskId, claimed_at: claim.now } } },
+      { Put: { TableName: this.table, Item: bk.activeMarkerItem(taskId, claim.now) } },
       {
         Update: {
           TableName: this.table,
@@ -469,6 +473,29 @@ export class DynamoBuildStore implements BuildStore {
     ]);
   }
 
+  async releaseLaunch(taskId: string, builderId: string, notBefore: number): Promise<boolean> {
+    const task = await this.getTask(taskId);
+    if (!task) return false;
+    const idx = bk.pendingTask(task.owner, taskPriority(task), task.build_id, task.task_id);
+    return this.write([
+      {
+        Update: {
+          TableName: this.table,
+          Key: bk.task(taskId),
+          // Only the claim this launch made: never a task a builder already reported on.
+          ConditionExpression: '#s = :starting AND builder_id = :b',
+          UpdateExpression:
+            'SET #s = :pending, not_before = :nb, launch_failures = if_not_exists(launch_failures, :zero) + :one, gsi3pk = :p, gsi3sk = :sk REMOVE credential_hash, builder_id',
+          ExpressionAttributeNames: { '#s': 'state' },
+          ExpressionAttributeValues: { ':starting': 'starting', ':b': builderId, ':pending': 'pending', ':nb': notBefore, ':zero': 0, ':one': 1, ':p': idx.gsi3pk, ':sk': idx.gsi3sk },
+        },
+      },
+      { Delete: { TableName: this.table, Key: bk.activeMarker(taskId) } },
+      { Delete: { TableName: this.table, Key: bk.builder(builderId) } },
+      this.ownerQueueUpdate(task.owner),
+    ]);
+  }
+
   async requestCancel(taskId: string): Promise<boolean> {
     const res = await this.update({
       Key: bk.task(taskId),
@@ -492,13 +519,25 @@ export class DynamoBuildStore implements BuildStore {
     return res !== null;
   }
 
-  async releaseDispatchLock(holder: string): Promise<boolean> {
+  async releaseDispatchLock(holder: string, force = false): Promise<boolean> {
     const res = await this.update({
       Key: bk.dispatchLock(),
-      // Refuse to release when a wake-up arrived during the pass: the holder runs again.
-      ConditionExpression: 'holder = :h AND dirty = :f',
+      // Refuse to release when a wake-up arrived during the pass: the holder runs again
+      // (unless it must stop, at its deadline: then the wake-up it sends takes over).
+      ConditionExpression: force ? 'holder = :h' : 'holder = :h AND dirty = :f',
       UpdateExpression: 'REMOVE holder, lease_until',
-      ExpressionAttributeValues: { ':h': holder, ':f': false },
+      ExpressionAttributeValues: force ? { ':h': holder } : { ':h': holder, ':f': false },
+    });
+    return res !== null;
+  }
+
+  async renewDispatchLock(holder: string, now: number, leaseMs: number): Promise<boolean> {
+    // Extends the lease only; `dirty` stays as it is so no wake-up is lost.
+    const res = await this.update({
+      Key: bk.dispatchLock(),
+      ConditionExpression: 'holder = :h',
+      UpdateExpression: 'SET lease_until = :until',
+      ExpressionAttributeValues: { ':h': holder, ':until': now + leaseMs },
     });
     return res !== null;
   }
@@ -510,5 +549,39 @@ export class DynamoBuildStore implements BuildStore {
       if (!isConditionFailure(err)) throw err;
       await this.update({ Key: bk.dispatchLock(), UpdateExpression: 'SET dirty = :t', ExpressionAttributeValues: { ':t': true } });
     });
+  }
+
+  // ---- warm builders (functions/store/dynamo-builders.ts) -----------------------------------
+
+  getBuilder(builderId: string): Promise<BuilderRecord | null> {
+    return builders.getBuilder(this.db, this.table, builderId);
+  }
+
+  listIdleBuilders(now: number): Promise<BuilderRecord[]> {
+    return builders.listIdleBuilders(this.db, this.table, now);
+  }
+
+  builderIdle(builderId: string, taskId: string, idleUntil: number): Promise<boolean> {
+    return builders.builderIdle(this.db, this.table, builderId, taskId, idleUntil);
+  }
+
+  retireBuilder(builderId: string): Promise<void> {
+    return builders.retireBuilder(this.db, this.table, builderId);
+  }
+
+  claimTaskForBuilder(task: Task, builder: BuilderRecord, claim: builders.WarmClaim): Promise<boolean> {
+    return builders.claimTaskForBuilder(this.db, builders.warmClaimItems(this.table, task, builder, claim, bk.pendingPrefix));
+  }
+
+  setStarved(entries: string[]): Promise<void> {
+    return builders.setStarved(this.db, this.table, entries);
+  }
+
+  listStarved(): Promise<string[]> {
+    return builders.listStarved(this.db, this.table);
+  }
+
+  takeStarved(entry: string): Promise<boolean> {
+    return builders.takeStarved(this.db, this.table, entry);
   }
 }

@@ -125,6 +125,14 @@ export const buildKeys = {
    */
   activeMarker: (taskId: string): Key => ({ pk: `ACTIVE#${activeShard(taskId)}`, sk: taskId }),
   activeShardPartition: (shard: number) => `ACTIVE#${shard}`,
+  /** The marker item itself, as both claims (dispatcher and warm builder) write it. */
+  activeMarkerItem: (taskId: string, claimedAt: number) => ({
+    pk: `ACTIVE#${activeShard(taskId)}`,
+    sk: taskId,
+    entity: 'active-task',
+    task_id: taskId,
+    claimed_at: claimedAt,
+  }),
 
   /** One item per owner with (maybe) pending work, in GSI byCollection. */
   ownerQueue: (owner: string): Key => ({ pk: `OWNERQ#${owner}`, sk: 'QUEUE' }),
@@ -133,6 +141,12 @@ export const buildKeys = {
 
   /** Single-flight lock of the dispatcher. */
   dispatchLock: (): Key => ({ pk: 'DISPATCH', sk: 'LOCK' }),
+
+  /** A builder machine (warm builders, functions/core/builder-pool.ts). */
+  builder: (builderId: string): Key => ({ pk: `BUILDER#${builderId}`, sk: 'BUILDER' }),
+  /** GSI byCollection while the builder waits for work (written per task end, not per heartbeat). */
+  idleBuilder: (builderId: string) => ({ gsi2pk: 'IDLE_BUILDERS', gsi2sk: builderId }),
+  idleBuildersPartition: 'IDLE_BUILDERS',
 };
 
 /** Project actions (functions/core/action-ports.ts). */

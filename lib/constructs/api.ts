@@ -12,6 +12,8 @@ import { CoprFunction } from './copr-function.js';
 export const API_ROUTES: ReadonlyArray<{ readonly path: string; readonly methods: readonly apigw.HttpMethod[] }> = [
   { path: '/api_3', methods: [apigw.HttpMethod.ANY] },
   { path: '/api_3/{proxy+}', methods: [apigw.HttpMethod.ANY] },
+  // Dashboard pages under /coprs (the shell with a server-rendered summary) and .repo files.
+  { path: '/coprs', methods: [apigw.HttpMethod.GET] },
   { path: '/coprs/{proxy+}', methods: [apigw.HttpMethod.GET] },
   { path: '/backend/{proxy+}', methods: [apigw.HttpMethod.ANY] },
   { path: '/webhooks/{proxy+}', methods: [apigw.HttpMethod.POST] },
@@ -43,12 +45,14 @@ export const BACKEND_THROTTLE: apigw.ThrottleSettings = { rateLimit: 500, burstL
 
 /**
  * CloudFront path patterns that forward to the API (the web distribution serves
- * both). Under /coprs/ only the .repo files are the API's (user and group
- * projects: `*` spans slashes); every other /coprs/ URL is a dashboard page, as
- * on the local server (functions/local/web-plugin.ts). A group project named
- * `repo` would shadow its pages `/coprs/g/<group>/repo/...`; Copr has none.
+ * both). Every /coprs URL goes to the API: the .repo files, and the dashboard pages,
+ * which the API answers with the deployed SPA shell carrying a server-rendered summary
+ * of the project list, a project or a build inside `<noscript>` (functions/api/html/
+ * dashboard-pages.ts), so `curl` reads what Copr's HTML shows while a browser boots
+ * the dashboard from the same page (its assets still come from the bucket).
  */
-export const API_PATH_PATTERNS = ['/api_3*', '/coprs/*/*/repo/*', '/backend/*', '/webhooks/*', '/rss'] as const;
+export const API_PAGE_PATTERNS = ['/coprs', '/coprs/*'] as const;
+export const API_PATH_PATTERNS = ['/api_3*', ...API_PAGE_PATTERNS, '/backend/*', '/webhooks/*', '/rss'] as const;
 
 /** The inline SRPM upload (multipart through the API); larger ones are refused at the edge. */
 export const UPLOAD_PATH = '/api_3/build/create/upload';

@@ -54,6 +54,7 @@ const EXPECTED_ENV: Record<string, string[]> = {
     'ACTION_QUEUE_URL',
     'EVENT_BUS_NAME',
     'MAX_UPLOAD_BYTES',
+    'DASHBOARD_SHELL',
     'NODE_OPTIONS',
   ],
   [LAMBDA_HANDLERS.dispatcher]: [
@@ -357,7 +358,8 @@ describe('Results and web', () => {
       '/api_3*',
       '/api_3/build/create/upload',
       '/backend/*',
-      '/coprs/*/*/repo/*',
+      '/coprs',
+      '/coprs/*',
       '/rss',
       '/webhooks/*',
     ]);

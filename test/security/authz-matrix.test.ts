@@ -98,6 +98,8 @@ const RULE_OF: Record<string, Rule> = {
   'PUT /backend/builder/results/{key+}': 'builder-credential',
   'PUT /backend/builder/live-log/{offset}': 'builder-credential',
   'POST /backend/builder/finished': 'builder-credential',
+  'POST /backend/builder/next-task': 'builder-credential',
+  'POST /backend/builder/leave': 'builder-credential',
 };
 const ruleOf = (r: Route): Rule | undefined => RULE_OF[`${r.method} ${r.path}`] ?? (r.path.startsWith('/webhooks/') ? 'webhook-secret' : undefined);
 
