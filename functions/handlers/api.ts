@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { createApiHandler } from '../api/app.js';
-import { coprsPagePatterns, dashboardPageRoutes } from '../api/html/dashboard-pages.js';
+import { coprsPagePatterns, dashboardCsp, dashboardPageRoutes } from '../api/html/dashboard-pages.js';
 import { buildRouter } from '../api/routes/index.js';
 import { jsonLogger } from '../adapters/json-logger.js';
 import { awsAppContext } from '../aws/compose.js';
@@ -15,7 +15,9 @@ const ctx = awsAppContext();
 // CloudFront sends /coprs pages here (lib/constructs/api.ts): the deployed shell with the
 // server-rendered summary, so clients without JavaScript read project names and states.
 const shell = ctx.config.DASHBOARD_SHELL ?? null;
-const api = createApiHandler(ctx, buildRouter(shell === null ? [] : dashboardPageRoutes(coprsPagePatterns(), () => shell)));
+// The results CDN is another host on AWS: the pages' CSP must let the log viewer fetch from it.
+const csp = dashboardCsp([new URL(ctx.app.settings.resultsBaseUrl).origin]);
+const api = createApiHandler(ctx, buildRouter(shell === null ? [] : dashboardPageRoutes(coprsPagePatterns(), () => shell, csp)));
 
 const log = jsonLogger({ component: 'api' });
 

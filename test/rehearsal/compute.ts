@@ -176,12 +176,19 @@ export class Compute {
     writeFileSync(script, userData, { mode: 0o700 });
     // The bootstrap script's own dry run prints exactly what it would hand the agent.
     const { stdout } = await run('bash', [script], { env: { PATH: process.env.PATH, COPR_BOOTSTRAP_DRY_RUN: '1' } });
-    const [apiUrl, taskId, credential] = stdout.split('\n');
+    const [apiUrl, taskId, credential, builderCredential, idleSeconds] = stdout.split('\n');
     if (!apiUrl || !taskId || !credential) throw new Error(`user data gave no api/task/credential: ${stdout.slice(0, 200)}`);
     const credFile = join(dir, 'credential');
     writeFileSync(credFile, credential, { mode: 0o600 });
+    // A warm builder (builder credential given) asks for more tasks until idle, as the script starts it.
+    const warm: string[] = [];
+    if (builderCredential) {
+      const builderFile = join(dir, 'builder-credential');
+      writeFileSync(builderFile, builderCredential, { mode: 0o600 });
+      warm.push('--builder-credential-file', builderFile, '--idle-seconds', idleSeconds ?? '300');
+    }
     const log = openSync(join(this.workDir, `${instanceId}.log`), 'a');
-    const child = spawn(process.execPath, [this.agent.path, '--api', plainHttp(apiUrl), '--task', taskId, '--credential-file', credFile], {
+    const child = spawn(process.execPath, [this.agent.path, '--api', plainHttp(apiUrl), '--task', taskId, '--credential-file', credFile, ...warm], {
       cwd: dir,
       env: {
         PATH: process.env.PATH ?? '/usr/bin:/bin',

@@ -314,23 +314,23 @@ async function main(): Promise<number> {
       }, 8 * 60_000);
       const compute = r.compute;
       if (!compute) throw new Error('no compute');
-      // The builder of this build's RPM task (the SRPM stage's builder may still be exiting).
-      const running = compute.instances.filter((i) => i.exit === null && i.taskId.startsWith(`${id}-`) && i.taskId.endsWith(chroot));
-      const gone = running[0];
-      if (running.length !== 1 || !gone) throw new Error(`expected one running builder of build ${id} in ${chroot}: ${JSON.stringify(compute.instances)}`);
-      compute.lose(gone.instanceId);
+      // Every builder running now is lost at once (the one building this task among them).
+      const running = compute.instances.filter((i) => i.exit === null);
+      if (running.length === 0) throw new Error('no running builder to lose');
+      for (const i of running) compute.lose(i.instanceId);
       const reaperRule = Object.entries(r.deployment.template.Resources).find(([, x]) => x.Type === 'AWS::Events::Rule' && JSON.stringify(x.Properties?.Targets ?? []).includes('Reaper'))?.[0];
       if (!reaperRule) throw new Error('no schedule targets the reaper');
       // The heartbeat timeout is 5 minutes: the schedule fires 6 minutes later, as far as the reaper can tell.
       const [reaped] = (await r.fireSchedule(reaperRule, { clockOffsetMs: 6 * 60_000 })) as Array<{ requeued?: string[]; failed?: string[] }>;
-      if (!reaped?.requeued?.includes(gone.taskId)) throw new Error(`the reaper did not requeue ${gone.taskId}: ${JSON.stringify(reaped)}`);
+      const taskId = reaped?.requeued?.find((t) => t.startsWith(`${id}-`) && t.endsWith(chroot));
+      if (!taskId) throw new Error(`the reaper did not requeue build ${id}'s ${chroot} task: ${JSON.stringify(reaped)}`);
       const state = await until(`build ${id}`, async () => {
         const st = await buildState(cli, id);
         return ['succeeded', 'failed', 'canceled'].includes(st) ? st : null;
       }, 8 * 60_000);
       if (state !== 'succeeded') throw new Error(`build ${id} ended ${state} after the requeue`);
-      const rebuilt = compute.instances.filter((i) => i.taskId === gone.taskId);
-      if (rebuilt.length < 2) throw new Error(`task ${gone.taskId} ran on ${rebuilt.length} instance(s)`);
+      const after = compute.instances.filter((i) => !running.includes(i));
+      if (after.length === 0) throw new Error('no instance was launched after the loss');
       const reposdir = join(work, 'repos');
       let last = '';
       await until('rehearsal-lost installable', async () => {
@@ -340,7 +340,7 @@ async function main(): Promise<number> {
       }, 4 * 60_000).catch((err: unknown) => {
         throw new Error(`${(err as Error).message}; last dnf answer:\n${last.slice(-1200)}`);
       });
-      return `task ${gone.taskId} requeued from ${gone.instanceId}, built on ${rebuilt.at(-1)?.instanceId}, installed with dnf`;
+      return `task ${taskId} requeued after losing ${running.map((i) => i.instanceId).join(', ')}; ${after.length} new instance(s); installed with dnf`;
     }, (t) => t);
 
     await step('every SRPM uploaded in this rehearsal lies under an expiring lifecycle rule of its bucket', async () => {

@@ -36,8 +36,16 @@ export function coprsPagePatterns(): string[] {
 }
 
 /** Same-origin only: the SPA talks to this server and its issuer through it. */
-export const DASHBOARD_CSP =
-  "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+export const DASHBOARD_CSP = dashboardCsp([]);
+
+/**
+ * The pages' policy with more origins the SPA may fetch from: on AWS the results CDN
+ * is its own host (the log viewer reads builder-live.log there).
+ */
+export function dashboardCsp(connectOrigins: readonly string[]): string {
+  const connect = ["'self'", ...connectOrigins].join(' ');
+  return `default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src ${connect}; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`;
+}
 
 /** The response for a dashboard page: the shell, with the server-rendered summary where there is one. */
 export async function dashboardPageResponse(shell: string, path: string, ctx: AppContext, csp = DASHBOARD_CSP) {
@@ -49,13 +57,13 @@ export async function dashboardPageResponse(shell: string, path: string, ctx: Ap
 }
 
 /** GET routes answering `patterns` with the shell `shell()` returns (null: not built → 503). */
-export function dashboardPageRoutes(patterns: readonly string[], shell: () => string | null): Route[] {
+export function dashboardPageRoutes(patterns: readonly string[], shell: () => string | null, csp = DASHBOARD_CSP): Route[] {
   const handler = async (req: RouteRequest, ctx: AppContext) => {
     const html = shell();
     if (html === null) {
       return raw(503, 'The dashboard is not built. Run: npm run build:web\n', { 'content-type': 'text/plain; charset=utf-8' });
     }
-    return dashboardPageResponse(html, req.path, ctx);
+    return dashboardPageResponse(html, req.path, ctx, csp);
   };
   return patterns.map((path): Route => ({ method: 'GET', path, handler }));
 }
