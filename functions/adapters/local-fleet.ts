@@ -46,8 +46,11 @@ async function bundleAgent(outFile: string, log?: (m: string) => void): Promise<
  */
 const AGENT_ENV_PASSTHROUGH = ['PATH', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'NODE_EXTRA_CA_CERTS'] as const;
 
+/** tito for `scm --method tito` builds (scripts/ensure-tito.sh), found from the checkout. */
+const TITO_DIR = resolve(fileURLToPath(new URL('../../.builder-tools/tito', import.meta.url)));
+
 function agentBaseEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
+  const env: Record<string, string> = { COPR_TITO_DIR: TITO_DIR };
   for (const name of AGENT_ENV_PASSTHROUGH) {
     const value = process.env[name];
     if (value !== undefined) env[name] = value;

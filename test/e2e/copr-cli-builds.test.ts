@@ -222,7 +222,9 @@ describe('SCM builds with --method tito, then the package\'s builds', () => {
       const ok = await alice.run(['build-package', 'demo', '--name', 'hello-tito', '--nowait', '-r', CHROOT]);
       expect(ok.code, ok.stderr).toBe(0);
       const okId = createdBuildId(ok.stdout);
-      expect(await waitForCliStatus(alice, okId, 240_000)).toBe('succeeded');
+      const okState = await waitForCliStatus(alice, okId, 240_000);
+      const why = await (await fetch(`${env.url}/results/alice/demo/srpm-builds/${String(okId).padStart(8, '0')}/backend.log`)).text();
+      expect(okState, why).toBe('succeeded');
       const built = await alice.api.get<{ source_package: { name: string; version: string } }>(`build/${okId}`);
       expect(built.body.source_package).toMatchObject({ name: 'hello-tito', version: '1.2-1' });
       // A build that fails: the same package from a subdirectory the repository lacks.
