@@ -26,7 +26,7 @@ async function main(): Promise<void> {
   const workDir = await mkdtemp(join(tmpdir(), 'copr-publish-'));
   await runPublisherTask(JSON.parse(request), {
     results: new S3ResultsStore(new S3Client({}), bucket),
-    signingKeys: new DynamoSigningKeys(documentClient(config.DYNAMODB_ENDPOINT), config.TABLE_NAME),
+    signingKeys: new DynamoSigningKeys(documentClient(config.DYNAMODB_ENDPOINT, config.AWS_REGION), config.TABLE_NAME),
     keys: new KmsKeyStore(new KMSClient({}), kmsKey),
     signer: new GpgSigner({ keysDir: join(workDir, 'keys') }),
     run: spawnRunner,
