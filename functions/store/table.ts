@@ -79,8 +79,9 @@ export const keys = {
 
 /**
  * Partitions the active-task markers are spread over. Each takes a claim and a finish per
- * task (about 2 writes/s in all at 1,000 builders, docs/scale.md); shards keep that far
- * from the per-partition limit at any fleet size, and the reaper reads them all.
+ * task (a few writes/s in all at 1,000 builders: docs/data-model.md, "Write rates at 1,000
+ * builders"); shards keep that far from the per-partition limit at any fleet size, and the
+ * reaper reads them all.
  */
 export const ACTIVE_SHARDS = 8;
 

@@ -35,7 +35,7 @@ export const BACKEND_ROUTE_KEY = `${backendRoute.methods.join(',')} ${BACKEND_RO
 export const USER_THROTTLE: apigw.ThrottleSettings = { rateLimit: 50, burstLimit: 100 };
 
 /**
- * Builders' throttle, sized for 1,000 builders (docs/scale.md): a heartbeat and at most
+ * Builders' throttle, sized for 1,000 builders (docs/architecture.md "Builder traffic"): a heartbeat and at most
  * one live-log chunk per builder every 20 s (100 requests/s) plus the calls of each task
  * (task, started, upload URLs, finished: about 15 per task, 25/s at 10-minute tasks),
  * about 125 requests/s in all; 500/s steady and a 1,000 burst leave 4x headroom.
@@ -119,8 +119,9 @@ export class Api extends Construct {
       if (route.path !== BACKEND_ROUTE_PATH) continue;
       const backend = props.backendThrottle ?? BACKEND_THROTTLE;
       const cfnStage = this.stage.node.defaultChild as apigw.CfnStage;
+      // A free-form JSON property: CloudFormation's own (Pascal-case) names, CDK converts nothing.
       cfnStage.routeSettings = {
-        [BACKEND_ROUTE_KEY]: { throttlingRateLimit: backend.rateLimit, throttlingBurstLimit: backend.burstLimit },
+        [BACKEND_ROUTE_KEY]: { ThrottlingRateLimit: backend.rateLimit, ThrottlingBurstLimit: backend.burstLimit },
       };
       // Route settings name a route that must exist before the stage refers to it.
       for (const r of routes) cfnStage.node.addDependency(r);

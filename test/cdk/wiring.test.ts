@@ -422,9 +422,13 @@ describe('results CDN: CORS, no stale signed RPMs or live logs, listings, privat
     const group = results().OriginGroups?.Items.find((g) => g.Id === live.TargetOriginId);
     expect(group?.FailoverCriteria.StatusCodes.Items.sort()).toEqual([403, 404]);
     const [primary, fallback] = group?.Members.Items.map((m) => m.OriginId) ?? [];
-    // Primary: the bucket the finished files are served from; fallback: the listing function URL.
-    expect(primary).toBe(behaviorFor(results(), `${build}/hello-1-1.fc44.x86_64.rpm`).TargetOriginId);
-    expect(fallback).toBe(behaviorFor(results(), `${build}/`).TargetOriginId);
+    // Primary: the bucket the finished files are served from; fallback: the listing function
+    // URL. Both through origin access control, as everywhere else.
+    const origin = (id: string | undefined) => results().Origins.find((o) => o.Id === id);
+    expect(origin(primary)?.DomainName).toEqual(origin(behaviorFor(results(), `${build}/hello-1-1.fc44.x86_64.rpm`).TargetOriginId)?.DomainName);
+    expect(origin(fallback)?.DomainName).toEqual(origin(behaviorFor(results(), `${build}/`).TargetOriginId)?.DomainName);
+    expect(origin(primary)?.OriginAccessControlId).toBeDefined();
+    expect(origin(fallback)?.OriginAccessControlId).toBeDefined();
   });
 
   it('revalidates RPMs (re-uploaded once signed) and repodata every time', () => {
