@@ -3,6 +3,7 @@ import { copyFile, mkdir, open, readFile, readdir, rm, stat, writeFile, rename }
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { ResultsStore, UploadTarget } from '../core/results-store.js';
+import { filesUnder } from './files-under.js';
 
 /**
  * Results on local disk (`<data dir>/results/...`), served by the local server under
@@ -66,24 +67,8 @@ export class LocalResultsStore implements ResultsStore {
     }
   }
 
-  async list(prefix: string): Promise<string[]> {
-    const base = this.pathOf(prefix);
-    const out: string[] = [];
-    const walk = async (dir: string): Promise<void> => {
-      let entries;
-      try {
-        entries = await readdir(dir, { withFileTypes: true });
-      } catch {
-        return;
-      }
-      for (const e of entries) {
-        const p = join(dir, e.name);
-        if (e.isDirectory()) await walk(p);
-        else out.push(relative(this.root, p).split(sep).join('/'));
-      }
-    };
-    await walk(base);
-    return out.sort();
+  list(prefix: string): Promise<string[]> {
+    return filesUnder(this.root, this.pathOf(prefix));
   }
 
   async deletePrefix(prefix: string): Promise<void> {

@@ -1,5 +1,6 @@
-import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, join, relative, sep } from 'node:path';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { filesUnder } from '../adapters/files-under.js';
 import type { Clock, SigningKeyStore } from '../core/ports.js';
 import type { ResultsStore } from '../core/results-store.js';
 import type { GpgSigner } from '../publish/gpg-signer.js';
@@ -42,25 +43,6 @@ async function download(results: ResultsStore, mirror: string, prefix: string): 
     n++;
   }
   return n;
-}
-
-async function filesUnder(root: string, dir: string): Promise<string[]> {
-  const out: string[] = [];
-  const walk = async (d: string): Promise<void> => {
-    let entries;
-    try {
-      entries = await readdir(d, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) await walk(p);
-      else out.push(relative(root, p).split(sep).join('/'));
-    }
-  };
-  await walk(join(root, dir));
-  return out.sort();
 }
 
 /** Loads the project's sealed key into the signer, or creates and seals one (first writer wins). */
@@ -121,9 +103,9 @@ export async function runPublisherTask(input: unknown, deps: PublisherTaskDeps):
 
   const upload = async (rel: string) => deps.results.put(rel, await readFile(join(mirror, rel)));
   // 1. packages of the added builds (now signed) and their listings
-  for (const add of req.adds) for (const f of await filesUnder(mirror, `${chrootKey}/${add}`)) await upload(f);
+  for (const add of req.adds) for (const f of await filesUnder(mirror, join(mirror, chrootKey, add))) await upload(f);
   // 2. metadata data files, then the signature, then repomd.xml itself
-  const meta = await filesUnder(mirror, metaDir);
+  const meta = await filesUnder(mirror, join(mirror, metaDir));
   const repomd = `${metaDir}/repomd.xml`;
   for (const f of meta.filter((m) => m !== repomd && !m.endsWith('repomd.xml.asc'))) await upload(f);
   if (meta.includes(`${repomd}.asc`)) await upload(`${repomd}.asc`);

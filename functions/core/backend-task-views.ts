@@ -59,6 +59,19 @@ async function loadContext(deps: TaskViewDeps, buildId: number): Promise<{ build
   return project ? { build, project } : null;
 }
 
+/** The fields both task kinds start with (upstream's order). */
+function taskHead(build: Build, chroot: string | null) {
+  return {
+    task_id: taskIdOf(build.id, chroot),
+    build_id: build.id,
+    project_owner: build.ownername,
+    project_name: build.projectname,
+    project_dirname: build.project_dirname,
+    sandbox: sandboxOf(build),
+    background: build.is_background,
+  };
+}
+
 /** The RPM task of `<build>-<chroot>`, or null when there is no such build chroot. */
 export async function rpmTaskView(deps: TaskViewDeps, buildId: number, chrootName: string): Promise<Record<string, unknown> | null> {
   if (chrootName === SRPM_CHROOT) return null;
@@ -73,13 +86,7 @@ export async function rpmTaskView(deps: TaskViewDeps, buildId: number, chrootNam
     repos = buildRepos({ resultsBaseUrl: deps.resultsBaseUrl, project, chroot, dirname: build.project_dirname, coprTargets });
   }
   return {
-    task_id: taskIdOf(build.id, chrootName),
-    build_id: build.id,
-    project_owner: build.ownername,
-    project_name: build.projectname,
-    project_dirname: build.project_dirname,
-    sandbox: sandboxOf(build),
-    background: build.is_background,
+    ...taskHead(build, chrootName),
     chroot: chrootName,
     tags: [],
     allow_user_ssh: false,
@@ -129,13 +136,7 @@ export async function srpmTaskView(deps: TaskViewDeps, buildId: number): Promise
   const buildChroots = (await deps.builds.listBuildChroots(build.id)).map((c) => c.name).filter((n) => n !== SRPM_CHROOT);
   const customChroot = build.source_type === 'custom' ? build.source_dict.chroot : null;
   return {
-    task_id: taskIdOf(build.id, null),
-    build_id: build.id,
-    project_owner: build.ownername,
-    project_name: build.projectname,
-    project_dirname: build.project_dirname,
-    sandbox: sandboxOf(build),
-    background: build.is_background,
+    ...taskHead(build, null),
     submitter: build.submitter,
     chroot: typeof customChroot === 'string' ? customChroot : null,
     source_type: SOURCE_TYPE_IDS[build.source_type],

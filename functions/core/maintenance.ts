@@ -287,15 +287,13 @@ export async function reconcile(deps: MaintenanceDeps): Promise<JobReport> {
   return report;
 }
 
+const RUNS: Record<JobName, (deps: MaintenanceDeps) => Promise<JobReport>> = {
+  'delete-expired': deleteExpiredProjects,
+  prune: pruneBuilds,
+  'eol-chroots': handleEolChroots,
+  reconcile,
+};
+
 export function runJob(deps: MaintenanceDeps, job: JobName): Promise<JobReport> {
-  switch (job) {
-    case 'delete-expired':
-      return deleteExpiredProjects(deps);
-    case 'prune':
-      return pruneBuilds(deps);
-    case 'eol-chroots':
-      return handleEolChroots(deps);
-    case 'reconcile':
-      return reconcile(deps);
-  }
+  return RUNS[job](deps);
 }

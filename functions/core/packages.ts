@@ -85,16 +85,20 @@ async function buildSource(store: Store, type: PackageSourceType, name: string, 
   return normaliseSource(type, input, { packageName: name, activeChroots });
 }
 
-export async function addPackage(
-  store: Store,
-  caller: Caller,
-  owner: string,
-  projectname: string,
-  name: string,
-  input: PackageInput,
-): Promise<Package> {
+/** The project, once the caller may edit its packages. */
+async function editableProject(store: Store, caller: Caller, owner: string, projectname: string): Promise<Project> {
   const project = await loadProject(store, owner, projectname);
   await requirePackageEdit(store, caller, project);
+  return project;
+}
+
+async function editablePackage(store: Store, caller: Caller, owner: string, projectname: string, name: string): Promise<{ project: Project; current: Package }> {
+  const project = await editableProject(store, caller, owner, projectname);
+  return { project, current: await loadPackage(store, project, name) };
+}
+
+export async function addPackage(store: Store, caller: Caller, owner: string, projectname: string, name: string, input: PackageInput): Promise<Package> {
+  const project = await editableProject(store, caller, owner, projectname);
   const type = checkSourceType(input.sourceType ?? '');
   assertPackageName(name);
   const source_dict = await buildSource(store, type, name, input.source);
@@ -131,17 +135,8 @@ function duplicate(project: Project, name: string) {
  * values. The stored source is merged only when the source type stays the same;
  * switching type starts from the new type's defaults.
  */
-export async function editPackage(
-  store: Store,
-  caller: Caller,
-  owner: string,
-  projectname: string,
-  name: string,
-  input: PackageInput,
-): Promise<Package> {
-  const project = await loadProject(store, owner, projectname);
-  await requirePackageEdit(store, caller, project);
-  const current = await loadPackage(store, project, name);
+export async function editPackage(store: Store, caller: Caller, owner: string, projectname: string, name: string, input: PackageInput): Promise<Package> {
+  const { project, current } = await editablePackage(store, caller, owner, projectname, name);
   // python-copr formats a missing source type into the URL as the string `None`.
   const requested = input.sourceType === undefined || input.sourceType === 'None' ? current.source_type : input.sourceType;
   const type = checkSourceType(requested);
@@ -164,9 +159,7 @@ export async function editPackage(
 
 /** Clears the source (type `unset`); settings and builds stay. */
 export async function resetPackage(store: Store, caller: Caller, owner: string, projectname: string, name: string): Promise<Package> {
-  const project = await loadProject(store, owner, projectname);
-  await requirePackageEdit(store, caller, project);
-  const current = await loadPackage(store, project, name);
+  const { current } = await editablePackage(store, caller, owner, projectname, name);
   const next: Package = { ...current, source_type: 'unset', source_dict: {} };
   await store.updatePackage(next);
   return next;
@@ -174,9 +167,7 @@ export async function resetPackage(store: Store, caller: Caller, owner: string, 
 
 /** Removes the package and returns it as it was. */
 export async function deletePackage(store: Store, caller: Caller, owner: string, projectname: string, name: string): Promise<Package> {
-  const project = await loadProject(store, owner, projectname);
-  await requirePackageEdit(store, caller, project);
-  const current = await loadPackage(store, project, name);
+  const { current } = await editablePackage(store, caller, owner, projectname, name);
   await store.deletePackage(owner, projectname, name);
   return current;
 }

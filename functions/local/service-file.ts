@@ -21,7 +21,8 @@ export function removeServiceFile(dataDir: string): void {
   rmSync(join(dataDir, FILE), { force: true });
 }
 
-function alive(pid: number): boolean {
+/** Whether process `pid` exists (EPERM: it does, as another user's). */
+export function isProcessAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -35,7 +36,7 @@ export function readServiceFile(dataDir: string): ServiceFile | null {
   try {
     const parsed = JSON.parse(readFileSync(join(dataDir, FILE), 'utf8')) as Partial<ServiceFile>;
     if (typeof parsed.url !== 'string' || typeof parsed.pid !== 'number') return null;
-    return alive(parsed.pid) ? { url: parsed.url, pid: parsed.pid } : null;
+    return isProcessAlive(parsed.pid) ? { url: parsed.url, pid: parsed.pid } : null;
   } catch {
     return null;
   }

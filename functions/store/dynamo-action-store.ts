@@ -1,6 +1,6 @@
-import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Action, ActionData, ActionStore } from '../core/action-ports.js';
-import { conditionalUpdate, isConditionFailure, plainItem, queryAll, type Item } from './dynamo-ops.js';
+import { isConditionFailure, plainItem, TableClient, type Item } from './dynamo-ops.js';
 import { actionKeys as ak, INDEX } from './table.js';
 
 
@@ -11,21 +11,7 @@ import { actionKeys as ak, INDEX } from './table.js';
  * the later writes of an attempt expect `state = running AND attempts = <attempt>`,
  * so a runner whose lease ran out cannot overwrite the attempt that replaced it.
  */
-export class DynamoActionStore implements ActionStore {
-  constructor(
-    private readonly db: DynamoDBDocumentClient,
-    private readonly table: string,
-  ) {}
-
-  private queryAll(input: Omit<QueryCommandInput, 'TableName'>, limit?: number): Promise<Item[]> {
-    return queryAll(this.db, this.table, input, limit);
-  }
-
-  /** An update that returns the new item, or null when its condition failed. */
-  private update(input: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName'>): Promise<Item | null> {
-    return conditionalUpdate(this.db, this.table, input);
-  }
-
+export class DynamoActionStore extends TableClient implements ActionStore {
   async createAction(a: Action): Promise<void> {
     const item: Item = { ...ak.action(a.id), ...ak.actionOfProject(a.ownername, a.projectname, a.id), entity: 'action', ...a };
     if (a.due_at !== null) Object.assign(item, ak.dueAction(a.due_at, a.id));
@@ -37,13 +23,8 @@ export class DynamoActionStore implements ActionStore {
     return plainItem<Action>(res.Item as Item | undefined);
   }
 
-  async listProjectActions(owner: string, project: string): Promise<Action[]> {
-    const items = await this.queryAll({
-      IndexName: INDEX.byParent,
-      KeyConditionExpression: 'gsi1pk = :p',
-      ExpressionAttributeValues: { ':p': ak.projectActionsPartition(owner, project) },
-    });
-    return items.map((i) => plainItem<Action>(i)!);
+  listProjectActions(owner: string, project: string): Promise<Action[]> {
+    return this.queryIndex<Action>(INDEX.byParent, ak.projectActionsPartition(owner, project));
   }
 
   async listDueActions(now: number, limit: number): Promise<Action[]> {

@@ -4,16 +4,14 @@ import {
   GetCommand,
   PutCommand,
   TransactWriteCommand,
-  UpdateCommand,
   type DynamoDBDocumentClient,
-  type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import type { BuildStore, ChrootOutcome } from '../core/build-ports.js';
 import type { BuilderRecord } from '../core/builder-pool.js';
 import * as builders from './dynamo-builders.js';
 import { FINISHED_STATES, type Build, type BuildChroot, type BuildState, type Task } from '../core/build-model.js';
 import { DynamoBuildPages } from './dynamo-build-pages.js';
-import { batchDelete, batchGet, batchWrite, conditionalUpdate, isConditionFailure, plainItem, queryAll, type Item } from './dynamo-ops.js';
+import { batchDelete, batchGet, batchWrite, isConditionFailure, plainItem, TableClient, type Item } from './dynamo-ops.js';
 import { ACTIVE_SHARDS, buildKeys as bk, INDEX, type Key } from './table.js';
 
 type TransactItems = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>;
@@ -24,18 +22,12 @@ export function taskPriority(t: Pick<Task, 'kind' | 'background'>): number {
   return (t.background ? 2 : 0) + (t.kind === 'srpm' ? 0 : 1);
 }
 
-export class DynamoBuildStore implements BuildStore {
+export class DynamoBuildStore extends TableClient implements BuildStore {
   readonly pages: DynamoBuildPages;
 
-  constructor(
-    private readonly db: DynamoDBDocumentClient,
-    private readonly table: string,
-  ) {
+  constructor(db: DynamoDBDocumentClient, table: string) {
+    super(db, table);
     this.pages = new DynamoBuildPages(db, table);
-  }
-
-  private queryAll(input: Omit<QueryCommandInput, 'TableName'>, limit?: number): Promise<Item[]> {
-    return queryAll(this.db, this.table, input, limit);
   }
 
   private async write(items: TransactItems): Promise<boolean> {
@@ -46,10 +38,6 @@ export class DynamoBuildStore implements BuildStore {
       if (isConditionFailure(err)) return false;
       throw err;
     }
-  }
-
-  private update(input: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName'>): Promise<Item | null> {
-    return conditionalUpdate(this.db, this.table, input);
   }
 
   // ---- items --------------------------------------------------------------------------
@@ -118,13 +106,8 @@ export class DynamoBuildStore implements BuildStore {
     return plainItem<BuildChroot>(res.Item);
   }
 
-  async listProjectBuilds(owner: string, project: string): Promise<Build[]> {
-    const items = await this.queryAll({
-      IndexName: INDEX.byParent,
-      KeyConditionExpression: 'gsi1pk = :p',
-      ExpressionAttributeValues: { ':p': bk.projectBuildsPartition(owner, project) },
-    });
-    return items.map((i) => plainItem<Build>(i)!);
+  listProjectBuilds(owner: string, project: string): Promise<Build[]> {
+    return this.queryIndex<Build>(INDEX.byParent, bk.projectBuildsPartition(owner, project));
   }
 
   async listRecentBuilds(limit: number): Promise<Build[]> {

@@ -106,3 +106,30 @@ export async function batchGet(db: DynamoDBDocumentClient, table: string, keys: 
   }
   return out;
 }
+
+/** What every table adapter starts from: the client, the table, paged queries and conditional updates. */
+export abstract class TableClient {
+  constructor(
+    protected readonly db: DynamoDBDocumentClient,
+    protected readonly table: string,
+  ) {}
+
+  protected queryAll(input: Omit<QueryCommandInput, 'TableName'>, limit?: number): Promise<Item[]> {
+    return queryAll(this.db, this.table, input, limit);
+  }
+
+  /** Every item of one partition of a GSI (`byParent` = gsi1, `byCollection` = gsi2, `byQueue` = gsi3), as plain entities. */
+  protected async queryIndex<T>(index: 'gsi1' | 'gsi2' | 'gsi3', partition: string): Promise<T[]> {
+    const items = await this.queryAll({
+      IndexName: index,
+      KeyConditionExpression: `${index}pk = :p`,
+      ExpressionAttributeValues: { ':p': partition },
+    });
+    return items.map((i) => plainItem<T>(i)).filter((x): x is T => x !== null);
+  }
+
+  /** An update that returns the new item, or null when its condition failed. */
+  protected update(input: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName'>): Promise<Item | null> {
+    return conditionalUpdate(this.db, this.table, input);
+  }
+}

@@ -5,43 +5,23 @@ import {
   QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
-  type DynamoDBDocumentClient,
-  type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import type {
-  Group,
-  MockChroot,
-  Package,
-  Project,
-  ProjectChroot,
-  ProjectPermission,
-  User,
-} from '../core/model.js';
+import type { Group, MockChroot, Package, Project, ProjectChroot, ProjectPermission, User } from '../core/model.js';
 import { AlreadyExists, NotFoundInStore, type Store } from '../core/ports.js';
 import { projectSearchTokens } from '../core/search.js';
-import { batchDelete, batchWrite, isConditionFailure, plainItem, queryAll, type Item } from './dynamo-ops.js';
+import { batchDelete, batchWrite, isConditionFailure, plainItem, TableClient, type Item } from './dynamo-ops.js';
 import { INDEX, keys, type Key } from './table.js';
 
 
 const NOT_EXISTS = 'attribute_not_exists(pk)';
 const EXISTS = 'attribute_exists(pk)';
 
-export class DynamoStore implements Store {
-  constructor(
-    private readonly db: DynamoDBDocumentClient,
-    private readonly table: string,
-  ) {}
-
+export class DynamoStore extends TableClient implements Store {
   // ---- generic helpers -------------------------------------------------------
 
   private async get<T>(key: Key): Promise<T | null> {
     const res = await this.db.send(new GetCommand({ TableName: this.table, Key: key }));
     return plainItem<T>(res.Item);
-  }
-
-  /** Reads every page of a query (partitions here are bounded: one project, one owner). */
-  private queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<Item[]> {
-    return queryAll(this.db, this.table, input);
   }
 
   private queryPartition(pk: string, skPrefix?: string): Promise<Item[]> {
@@ -277,22 +257,12 @@ export class DynamoStore implements Store {
     await Promise.all(Array.from({ length: parallel }, worker));
   }
 
-  async listProjectsByOwner(owner: string): Promise<Project[]> {
-    const items = await this.queryAll({
-      IndexName: INDEX.byParent,
-      KeyConditionExpression: 'gsi1pk = :o',
-      ExpressionAttributeValues: { ':o': keys.ownerProjectsPartition(owner) },
-    });
-    return items.map((i) => plainItem<Project>(i)!);
+  listProjectsByOwner(owner: string): Promise<Project[]> {
+    return this.queryIndex<Project>(INDEX.byParent, keys.ownerProjectsPartition(owner));
   }
 
-  async listAllProjects(): Promise<Project[]> {
-    const items = await this.queryAll({
-      IndexName: INDEX.byCollection,
-      KeyConditionExpression: 'gsi2pk = :c',
-      ExpressionAttributeValues: { ':c': keys.allProjectsPartition },
-    });
-    return items.map((i) => plainItem<Project>(i)!);
+  listAllProjects(): Promise<Project[]> {
+    return this.queryIndex<Project>(INDEX.byCollection, keys.allProjectsPartition);
   }
 
   async findProjectsByTokens(tokens: string[]): Promise<Project[]> {
@@ -397,20 +367,20 @@ export class DynamoStore implements Store {
     return items.map((i) => plainItem<Package>(i)!);
   }
 
-  async createPackage(pkg: Package): Promise<void> {
-    try {
-      await this.db.send(new PutCommand({ TableName: this.table, Item: this.packageItem(pkg), ConditionExpression: NOT_EXISTS }));
-    } catch (err) {
-      if (isConditionFailure(err)) throw new AlreadyExists(`Package ${pkg.name}`);
-      throw err;
-    }
+  createPackage(pkg: Package): Promise<void> {
+    return this.putPackage(pkg, NOT_EXISTS, () => new AlreadyExists(`Package ${pkg.name}`));
   }
 
-  async updatePackage(pkg: Package): Promise<void> {
+  updatePackage(pkg: Package): Promise<void> {
+    return this.putPackage(pkg, EXISTS, () => new NotFoundInStore(`Package ${pkg.name}`));
+  }
+
+  /** Writes the package when `condition` holds; otherwise throws what `refused` makes. */
+  private async putPackage(pkg: Package, condition: string, refused: () => Error): Promise<void> {
     try {
-      await this.db.send(new PutCommand({ TableName: this.table, Item: this.packageItem(pkg), ConditionExpression: EXISTS }));
+      await this.db.send(new PutCommand({ TableName: this.table, Item: this.packageItem(pkg), ConditionExpression: condition }));
     } catch (err) {
-      if (isConditionFailure(err)) throw new NotFoundInStore(`Package ${pkg.name}`);
+      if (isConditionFailure(err)) throw refused();
       throw err;
     }
   }

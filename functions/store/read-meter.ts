@@ -36,7 +36,8 @@ export class ReadMeter {
         ? DynamoDBDocumentClient.from(
             new DynamoDBClient({
               endpoint: target,
-              region: process.env.AWS_REGION ?? 'us-east-1',
+              // Endpoints here are DynamoDB Local, whose -sharedDb ignores the region (the SDK needs one).
+              region: 'us-east-1',
               credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
             }),
             { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false } },

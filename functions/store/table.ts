@@ -26,6 +26,11 @@ export const pad = (n: number, width = 12): string => String(n).padStart(width, 
 
 const projectPk = (owner: string, name: string) => `PROJECT#${owner}#${name}`;
 
+/** Keys of the items kept in a project's partition: `<prefix><name>` under the project's pk. */
+function inProject(prefix: string): (owner: string, project: string, name: string) => Key {
+  return (owner, project, name) => ({ pk: projectPk(owner, project), sk: `${prefix}${name}` });
+}
+
 export const keys = {
   counter: (name: string): Key => ({ pk: 'COUNTER', sk: name }),
 
@@ -45,29 +50,17 @@ export const keys = {
   projectInCollection: (id: number) => ({ gsi2pk: 'PROJECTS', gsi2sk: pad(id) }),
   allProjectsPartition: 'PROJECTS',
 
-  projectChroot: (owner: string, project: string, chroot: string): Key => ({
-    pk: projectPk(owner, project),
-    sk: `CHROOT#${chroot}`,
-  }),
+  projectChroot: inProject('CHROOT#'),
   projectChrootPrefix: 'CHROOT#',
 
-  package: (owner: string, project: string, name: string): Key => ({
-    pk: projectPk(owner, project),
-    sk: `PACKAGE#${name}`,
-  }),
+  package: inProject('PACKAGE#'),
   packagePrefix: 'PACKAGE#',
 
-  permission: (owner: string, project: string, user: string): Key => ({
-    pk: projectPk(owner, project),
-    sk: `PERM#${user}`,
-  }),
+  permission: inProject('PERM#'),
   permissionPrefix: 'PERM#',
 
   /** The comps.xml uploaded for one project chroot (kept apart: it can be large). */
-  comps: (owner: string, project: string, chroot: string): Key => ({
-    pk: projectPk(owner, project),
-    sk: `COMPS#${chroot}`,
-  }),
+  comps: inProject('COMPS#'),
 
   /** Search index entry: one item per (token, project). */
   searchToken: (token: string, owner: string, project: string) => ({

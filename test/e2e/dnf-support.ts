@@ -8,44 +8,13 @@ import { promisify } from 'node:util';
 import { actionsPlugin } from '../../functions/local/actions-plugin.js';
 import { buildsPlugin, type LocalBuildSystem } from '../../functions/local/builds-plugin.js';
 import { createProject, multipart, type CoprClient } from '../support/copr-client.js';
+import { makeHelloSrpm } from '../support/hello-srpm.js';
 import { startTestService, type TestService } from '../support/service.js';
 
 export const run = promisify(execFile);
 
-/** A noarch package installing `/usr/bin/<name>` that prints `hello from <name>`. AutoReq: no (no /bin/sh in an empty root). */
-export function specFor(name: string, version = '1.0'): string {
-  return [
-    `Name: ${name}`,
-    `Version: ${version}`,
-    'Release: 1%{?dist}',
-    `Summary: ${name} for the dnf tests`,
-    'License: MIT',
-    'BuildArch: noarch',
-    'AutoReq: no',
-    '%description',
-    `${name} prints a greeting.`,
-    '%prep',
-    '%build',
-    '%install',
-    'mkdir -p %{buildroot}%{_bindir}',
-    `printf '#!/bin/sh\\necho hello from ${name}\\n' > %{buildroot}%{_bindir}/${name}`,
-    `chmod 0755 %{buildroot}%{_bindir}/${name}`,
-    '%files',
-    `%{_bindir}/${name}`,
-    '',
-  ].join('\n');
-}
-
-/** Builds `<name>-<version>-1.src.rpm` into `dir`; returns its path. */
-export async function makeSrpm(dir: string, name: string, version = '1.0'): Promise<string> {
-  const top = join(dir, `.top-${name}`);
-  await mkdir(top, { recursive: true });
-  const spec = join(top, `${name}.spec`);
-  await writeFile(spec, specFor(name, version));
-  await run('rpmbuild', ['-bs', '--define', `_topdir ${top}`, '--define', `_srcrpmdir ${dir}`, '--define', 'dist %{nil}', spec]);
-  await rm(top, { recursive: true, force: true });
-  return join(dir, `${name}-${version}-1.src.rpm`);
-}
+/** `<name>-<version>-1.src.rpm` in `dir` (test/support/hello-srpm.ts); returns its path. */
+export const makeSrpm = (dir: string, name: string, version = '1.0'): Promise<string> => makeHelloSrpm(dir, name, { version, purpose: 'for the dnf tests' });
 
 /** `copr-cli build <owner>/<project> <file.src.rpm>`: multipart, the `pkgs` file part first and `json` last. */
 export async function uploadBuild(c: CoprClient, owner: string, project: string, srpm: string): Promise<number> {

@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process';
 import { copyFile, mkdir, readdir, writeFile } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { REPO_ROOT } from '../../lib/handlers.js';
+import { makeHelloSrpm } from '../support/hello-srpm.js';
 
 const run = promisify(execFile);
 
@@ -80,40 +80,6 @@ export async function coprHubConfig(dir: string, name: string, hubUrl: string): 
   return [`--setopt=pluginconfpath=${dir}`];
 }
 
-/** A noarch SRPM printing a greeting (AutoReq off: the installroot has no /bin/sh). */
-export async function makeSrpm(dir: string, name: string, opts: { fail?: boolean; padBytes?: number; progressSeconds?: number } = {}): Promise<string> {
-  const top = join(dir, `.top-${name}`);
-  await mkdir(top, { recursive: true });
-  const spec = join(top, `${name}.spec`);
-  // Incompressible padding makes the SRPM as large as asked (for the upload limits).
-  if (opts.padBytes) await writeFile(join(top, 'padding.bin'), randomBytes(opts.padBytes));
-  await writeFile(
-    spec,
-    [
-      `Name: ${name}`,
-      'Version: 1.0',
-      'Release: 1%{?dist}',
-      `Summary: ${name} for the cloud rehearsal`,
-      'License: MIT',
-      'BuildArch: noarch',
-      'AutoReq: no',
-      ...(opts.padBytes ? ['Source0: padding.bin'] : []),
-      '%description',
-      `${name} prints a greeting.`,
-      '%prep',
-      '%build',
-      ...(opts.fail ? ['echo "this build fails on purpose" >&2', 'exit 1'] : []),
-      // A build that runs a while, one numbered line a second (for following the live log).
-      ...(opts.progressSeconds ? [`i=0; while [ $i -lt ${opts.progressSeconds} ]; do i=$((i+1)); echo "${name} progress $i"; sleep 1; done`] : []),
-      '%install',
-      'mkdir -p %{buildroot}%{_bindir}',
-      `printf '#!/bin/sh\\necho hello from ${name}\\n' > %{buildroot}%{_bindir}/${name}`,
-      `chmod 0755 %{buildroot}%{_bindir}/${name}`,
-      '%files',
-      `%{_bindir}/${name}`,
-      '',
-    ].join('\n'),
-  );
-  await run('rpmbuild', ['-bs', '--define', `_topdir ${top}`, '--define', `_sourcedir ${top}`, '--define', `_srcrpmdir ${dir}`, '--define', 'dist %{nil}', spec]);
-  return join(dir, `${name}-1.0-1.src.rpm`);
-}
+/** A noarch SRPM printing a greeting (test/support/hello-srpm.ts). */
+export const makeSrpm = (dir: string, name: string, opts: { fail?: boolean; padBytes?: number; progressSeconds?: number } = {}): Promise<string> =>
+  makeHelloSrpm(dir, name, { ...opts, purpose: 'for the cloud rehearsal' });
