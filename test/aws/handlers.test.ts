@@ -30,7 +30,8 @@ const lambdaContext = {
   awsRequestId: 'req-1',
   logGroupName: '/aws/lambda/test',
   logStreamName: 'stream',
-  getRemainingTimeInMillis: () => 30_000,
+  // A fresh invocation of the longest-running handler (the dispatcher's 120 s timeout).
+  getRemainingTimeInMillis: () => 120_000,
   done: () => undefined,
   fail: () => undefined,
   succeed: () => undefined,
