@@ -36,6 +36,8 @@ const EnvSchema = z.object({
   COPR_ALLOW_LOCAL_GIT: z.enum(['0', '1']).default('0'),
   // %vendor of built packages (Copr's configured vendor); unset = "Unknown Copr - user <owner>".
   COPR_BUILDER_VENDOR: z.string().min(1).optional(),
+  /** Where scripts/ensure-tito.sh installed tito (the bundled agent cannot find it by its own path). */
+  COPR_TITO_DIR: z.string().min(1).optional(),
   // Per-attempt timeout and total retry time of calls to the service (http-retry.ts).
   COPR_API_TIMEOUT_SECONDS: z.coerce.number().positive().default(DEFAULT_RETRY_POLICY.attemptTimeoutMs / 1000),
   COPR_API_RETRY_BUDGET_SECONDS: z.coerce.number().positive().default(DEFAULT_RETRY_POLICY.totalBudgetMs / 1000),
@@ -83,6 +85,7 @@ async function main(): Promise<void> {
         rawhideVersion: env.COPR_RAWHIDE_VERSION,
         allowLocalGitSources: env.COPR_ALLOW_LOCAL_GIT === '1',
         vendor: env.COPR_BUILDER_VENDOR ?? null,
+        ...(env.COPR_TITO_DIR ? { titoDir: env.COPR_TITO_DIR } : {}),
       },
     });
     process.stderr.write(`copr-builder-agent: task ${id} ${outcome.status}${outcome.fail_reason ? `: ${outcome.fail_reason}` : ''}\n`);

@@ -42,6 +42,9 @@ async function bundleAgent(outFile: string, log?: (m: string) => void): Promise<
   }
 }
 
+/** tito for `scm --method tito` builds (scripts/ensure-tito.sh), found from the checkout. */
+const TITO_DIR = resolve(fileURLToPath(new URL('../../.builder-tools/tito', import.meta.url)));
+
 export interface LocalFleetOptions {
   apiUrl: string;
   workDir: string;
@@ -89,6 +92,7 @@ export class LocalFleet implements Fleet {
         cwd: dir,
         env: {
           ...builderBaseEnv(),
+          COPR_TITO_DIR: TITO_DIR,
           HOME: dir,
           COPR_WORK_ROOT: dir,
           AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',

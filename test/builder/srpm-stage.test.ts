@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTask } from '../../builder-ami/agent/run-task.js';
 import type { SourceType, TaskInput } from '../../builder-ami/agent/task.js';
+import { makeTitoRepo } from '../support/tito-repo.js';
 import { FIXTURES, localPorts, makeSrpm, removeDir, startServer, tempDir, type TestServer } from './helpers.js';
 
 function srpmTask(sourceType: SourceType, source: unknown, extra: Partial<TaskInput> = {}): TaskInput {
@@ -39,29 +40,6 @@ function makeRepo(dir: string, fixtureDir: string, subdir = ''): string {
   git(dir, 'tag', 'v1');
   rmSync(join(dir, subdir, readdirSync(join(dir, subdir)).find((f) => f.endsWith('.spec')) ?? 'x'));
   git(dir, 'commit', '-q', '-a', '-m', 'remove the spec');
-  return dir;
-}
-
-/** A tito-managed repository: tag hello-tito-1.2-1, then one more commit. */
-export function makeTitoRepo(dir: string): string {
-  mkdirSync(join(dir, '.tito', 'packages'), { recursive: true });
-  writeFileSync(
-    join(dir, 'hello-tito.spec'),
-    [
-      'Name: hello-tito', 'Version: 1.2', 'Release: 1%{?dist}', 'Summary: tito-managed test package', 'License: MIT', 'BuildArch: noarch',
-      'Source0: %{name}-%{version}.tar.gz', '%description', 'A package tito builds.', '%prep', '%setup -q', '%install',
-      'mkdir -p %{buildroot}/usr/share/hello-tito', 'cp hello.txt %{buildroot}/usr/share/hello-tito/', '%files', '/usr/share/hello-tito', '',
-    ].join('\n'),
-  );
-  writeFileSync(join(dir, 'hello.txt'), 'hello\n');
-  writeFileSync(join(dir, '.tito', 'packages', 'hello-tito'), '1.2-1 ./\n');
-  writeFileSync(join(dir, '.tito', 'tito.props'), '[buildconfig]\nbuilder = tito.builder.Builder\ntagger = tito.tagger.VersionTagger\n');
-  git(dir, 'init', '-q', '-b', 'main');
-  git(dir, 'add', '-A');
-  git(dir, 'commit', '-q', '-m', 'package');
-  git(dir, 'tag', 'hello-tito-1.2-1');
-  writeFileSync(join(dir, 'hello.txt'), 'hello again\n');
-  git(dir, 'commit', '-q', '-a', '-m', 'after the tag');
   return dir;
 }
 

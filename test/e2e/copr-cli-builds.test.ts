@@ -5,6 +5,8 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createdBuildId, startCliEnv, waitForCliStatus, type CliEnv, type CliUser } from '../support/copr-cli.js';
 import { dnfIn, makeSrpm, repoPackages, run } from './dnf-support.js';
+import { startServer } from '../builder/helpers.js';
+import { makeTitoRepo } from '../support/tito-repo.js';
 
 /**
  * Builds as a Copr user runs them, with the REAL copr-cli: an SRPM uploaded with
@@ -202,6 +204,44 @@ describe('manual createrepo (devel mode) with copr-cli', () => {
     await expect.poll(() => servedPackages(repo), { timeout: 60_000, interval: 500 }).toEqual(expected);
     console.log(`devel mode off → main repository lists the build after ${Date.now() - switched} ms`);
   }, 300_000);
+});
+
+describe('SCM builds with --method tito, then the package\'s builds', () => {
+  it('builds the latest tito tag; get-package --with-all-builds lists it next to a failed build', async () => {
+    // The repository over dumb HTTP, as a forge would serve it.
+    const www = join(work, 'www-tito');
+    await mkdir(www, { recursive: true });
+    const src = makeTitoRepo(join(work, 'tito-src'));
+    await run('git', ['clone', '-q', '--bare', src, join(www, 'hello-tito.git')]);
+    await run('git', ['-C', join(www, 'hello-tito.git'), 'update-server-info']);
+    const server = await startServer(www);
+    try {
+      const url = `${server.url}/hello-tito.git`;
+      const added = await alice.run(['add-package-scm', 'demo', '--name', 'hello-tito', '--clone-url', url, '--method', 'tito']);
+      expect(added.code, added.stderr).toBe(0);
+      const ok = await alice.run(['build-package', 'demo', '--name', 'hello-tito', '--nowait', '-r', CHROOT]);
+      expect(ok.code, ok.stderr).toBe(0);
+      const okId = createdBuildId(ok.stdout);
+      const okState = await waitForCliStatus(alice, okId, 240_000);
+      const why = await (await fetch(`${env.url}/results/alice/demo/srpm-builds/${String(okId).padStart(8, '0')}/backend.log`)).text();
+      expect(okState, why).toBe('succeeded');
+      const built = await alice.api.get<{ source_package: { name: string; version: string } }>(`build/${okId}`);
+      expect(built.body.source_package).toMatchObject({ name: 'hello-tito', version: '1.2-1' });
+      // A build that fails: the same package from a subdirectory the repository lacks.
+      const edited = await alice.run(['edit-package-scm', 'demo', '--name', 'hello-tito', '--clone-url', url, '--method', 'tito', '--subdir', 'nothere']);
+      expect(edited.code, edited.stderr).toBe(0);
+      const bad = await alice.run(['build-package', 'demo', '--name', 'hello-tito', '--nowait', '-r', CHROOT]);
+      expect(bad.code, bad.stderr).toBe(0);
+      const badId = createdBuildId(bad.stdout);
+      expect(await waitForCliStatus(alice, badId, 240_000)).toBe('failed');
+      const r = await alice.run(['get-package', 'demo', '--name', 'hello-tito', '--with-all-builds']);
+      expect(r.code, r.stderr).toBe(0);
+      const pkg = JSON.parse(r.stdout) as { builds: Array<{ id: number; state: string }> };
+      expect(pkg.builds.map((b) => [b.id, b.state]).sort()).toEqual([[okId, 'succeeded'], [badId, 'failed']].sort());
+    } finally {
+      await server.close();
+    }
+  }, 600_000);
 });
 
 describe('build options are visible after submit', () => {
