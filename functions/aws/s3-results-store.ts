@@ -23,6 +23,15 @@ export const RESULTS_S3_CLIENT_CONFIG = { requestChecksumCalculation: 'WHEN_REQU
  * presigned PUT URLs for one key each, minted only for their own result dir, so
  * their instance role needs no S3 permission at all.
  */
+/**
+ * What S3 answers for a key, as the local results server does (functions/local/results-mount.ts):
+ * a gzipped log is plain text with Content-Encoding, so browsers and the dashboard's log
+ * viewer show its text while wget-style downloads keep the .gz bytes.
+ */
+export function objectHeaders(key: string): { ContentType?: string; ContentEncoding?: string } {
+  return key.endsWith('.log.gz') ? { ContentType: 'text/plain; charset=utf-8', ContentEncoding: 'gzip' } : {};
+}
+
 export class S3ResultsStore implements ResultsStore {
   constructor(
     private readonly s3: S3Client,
@@ -31,7 +40,7 @@ export class S3ResultsStore implements ResultsStore {
   ) {}
 
   async put(key: string, data: Buffer | string): Promise<void> {
-    await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: data }));
+    await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: data, ...objectHeaders(key) }));
   }
 
   /**
@@ -39,7 +48,7 @@ export class S3ResultsStore implements ResultsStore {
    * a staged file here is small: it is read and put in one request.
    */
   async putFile(key: string, path: string): Promise<void> {
-    await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: await readFile(path) }));
+    await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: await readFile(path), ...objectHeaders(key) }));
     await rm(path, { force: true });
   }
 

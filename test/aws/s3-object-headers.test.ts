@@ -1,0 +1,46 @@
+import { CreateBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RESULTS_S3_CLIENT_CONFIG, S3ResultsStore } from '../../functions/aws/s3-results-store.js';
+import { startMoto } from '../rehearsal/emulators.js';
+
+// moto, not fauxqs: fauxqs does not keep an object's Content-Encoding, which is the point here.
+describe('S3ResultsStore object headers on moto', () => {
+  let moto: Awaited<ReturnType<typeof startMoto>>;
+  let s3: S3Client;
+  let store: S3ResultsStore;
+
+  beforeAll(async () => {
+    moto = await startMoto();
+    s3 = new S3Client({
+      ...RESULTS_S3_CLIENT_CONFIG,
+      endpoint: moto.endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+    await s3.send(new CreateBucketCommand({ Bucket: 'results' }));
+    store = new S3ResultsStore(s3, 'results');
+  }, 120_000);
+  afterAll(async () => {
+    s3?.destroy();
+    await moto?.stop();
+  });
+
+  it('stores a gzipped log as plain text with Content-Encoding, as the local results server answers it', async () => {
+    const key = 'alice/proj/fedora-44-x86_64/00000001-a/backend.log.gz';
+    await store.put(key, gzipSync('backend says hello\n'));
+    const head = await s3.send(new HeadObjectCommand({ Bucket: 'results', Key: key }));
+    expect(head.ContentType).toBe('text/plain; charset=utf-8');
+    expect(head.ContentEncoding).toBe('gzip');
+    // The stored bytes stay the .gz file that a download saves.
+    expect(gunzipSync((await store.get(key)) ?? Buffer.alloc(0)).toString()).toBe('backend says hello\n');
+  });
+
+  it('leaves other objects without an encoding', async () => {
+    const key = 'alice/proj/fedora-44-x86_64/00000001-a/hello-1-1.noarch.rpm';
+    await store.put(key, Buffer.from([0xed, 0xab, 0xee, 0xdb]));
+    const head = await s3.send(new HeadObjectCommand({ Bucket: 'results', Key: key }));
+    expect(head.ContentEncoding).toBeUndefined();
+  });
+});
