@@ -1,13 +1,14 @@
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
-import type { Clock, SigningKeyStore } from '../core/ports.js';
+import type { Clock, PublishLedger, PublishRepository, SigningKeyStore } from '../core/ports.js';
 import type { ResultsStore } from '../core/results-store.js';
 import type { GpgSigner } from '../publish/gpg-signer.js';
 import type { KmsKeyStore } from '../publish/kms-key-store.js';
 import { renderIndexHtml } from '../publish/listing.js';
 import type { ProcessRunner } from '../publish/process-runner.js';
 import { publishRepository } from '../publish/publish-repo.js';
-import { PublishRequest } from '../publish/publish-request.js';
+import { PublishRepositoryRef, PublishRequest } from '../publish/publish-request.js';
+import { drainRepository, type DrainReport } from '../publish/publish-runs.js';
 import { projectOfDirname } from '../publish/signer.js';
 
 /**
@@ -136,4 +137,29 @@ export async function runPublisherTask(input: unknown, deps: PublisherTaskDeps):
   // 4. listings of the chroot and project dirs from what the bucket now holds
   await writeRemoteListing(deps.results, chrootKey);
   await writeRemoteListing(deps.results, `${req.owner}/${req.dirname}`);
+}
+
+export interface PublisherContainerInput {
+  /** $PUBLISH_REPOSITORY: the repository JSON the trigger put in the container override. */
+  repository: string;
+  /** $PUBLISH_LEASE_HOLDER: the lease the trigger took for this run. */
+  holder: string;
+  ledger: PublishLedger;
+  leaseMs: number;
+  log?: (msg: string) => void;
+}
+
+/**
+ * What the container does (functions/handlers/publisher-task.ts): publish the
+ * repository's pending ledger entries, merged, under the trigger's lease, until
+ * none is left (functions/publish/publish-runs.ts).
+ */
+export async function publishFromLedger(input: PublisherContainerInput, deps: PublisherTaskDeps): Promise<DrainReport> {
+  const repo: PublishRepository = PublishRepositoryRef.parse(JSON.parse(input.repository));
+  return drainRepository(
+    { ledger: input.ledger, clock: deps.clock, publish: (req) => runPublisherTask(req, deps), leaseMs: input.leaseMs, log: input.log },
+    repo,
+    input.holder,
+    { acquire: false },
+  );
 }

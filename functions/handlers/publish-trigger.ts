@@ -3,21 +3,31 @@ import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { runPublishBatch } from '../aws/publish-trigger.js';
 import { loadConfig } from '../config.js';
+import { systemClock } from '../core/ports.js';
+import { documentClient } from '../store/dynamo-client.js';
+import { DynamoPublishLedger } from '../store/dynamo-publish-ledger.js';
 
 const config = loadConfig();
 const ecs = new ECSClient({});
+const ledger = new DynamoPublishLedger(documentClient(config.DYNAMODB_ENDPOINT), config.TABLE_NAME);
 
 export const handler = middy<SQSEvent, SQSBatchResponse>().handler((event) =>
   runPublishBatch(
-    ecs,
     {
-      cluster: config.PUBLISHER_CLUSTER_ARN ?? '',
-      taskDefinition: config.PUBLISHER_TASK_DEFINITION_ARN ?? '',
-      containerName: config.PUBLISHER_CONTAINER_NAME,
-      subnets: config.PUBLISHER_SUBNETS,
-      securityGroup: config.PUBLISHER_SECURITY_GROUP,
-      assignPublicIp: config.PUBLISHER_ASSIGN_PUBLIC_IP,
-      maxWaitSeconds: 13 * 60,
+      ecs,
+      ledger,
+      clock: systemClock,
+      settings: {
+        cluster: config.PUBLISHER_CLUSTER_ARN ?? '',
+        taskDefinition: config.PUBLISHER_TASK_DEFINITION_ARN ?? '',
+        containerName: config.PUBLISHER_CONTAINER_NAME,
+        subnets: config.PUBLISHER_SUBNETS,
+        securityGroup: config.PUBLISHER_SECURITY_GROUP,
+        assignPublicIp: config.PUBLISHER_ASSIGN_PUBLIC_IP,
+        // Fargate usually starts in under a minute; a task that never starts blocks
+        // its repository this long, then maintenance wakes a new one.
+        startLeaseMs: 10 * 60_000,
+      },
     },
     event.Records,
   ),
