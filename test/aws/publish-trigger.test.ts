@@ -1,5 +1,4 @@
 import { ECSClient, RunTaskCommand, type RunTaskCommandInput } from '@aws-sdk/client-ecs';
-import type { SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runPublishBatch, type PublisherTaskSettings, type PublishTriggerDeps } from '../../functions/aws/publish-trigger.js';
@@ -7,6 +6,7 @@ import type { LogFields, Logger, PublishRepository } from '../../functions/core/
 import { documentClient } from '../../functions/store/dynamo-client.js';
 import { DynamoPublishLedger } from '../../functions/store/dynamo-publish-ledger.js';
 import { ensureTable } from '../../functions/store/table-admin.js';
+import { sqsRecord } from './sqs-record.js';
 
 // ECS cannot run here: RunTask is mocked, and every call's exact input is asserted.
 // The ledger and its leases are real (DynamoDB Local).
@@ -21,28 +21,6 @@ const settings: PublisherTaskSettings = {
   assignPublicIp: 'DISABLED',
   startLeaseMs: 600_000,
 };
-
-export function sqsRecord(messageId: string, body: unknown): SQSRecord {
-  const text = typeof body === 'string' ? body : JSON.stringify(body);
-  return {
-    messageId,
-    receiptHandle: `rh-${messageId}`,
-    body: text,
-    attributes: {
-      ApproximateReceiveCount: '1',
-      SentTimestamp: '1700000000000',
-      SenderId: 'AIDA',
-      ApproximateFirstReceiveTimestamp: '1700000000001',
-      MessageGroupId: 'g',
-      MessageDeduplicationId: messageId,
-    },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:us-east-1:111122223333:publish.fifo',
-    awsRegion: 'us-east-1',
-  };
-}
 
 const alice: PublishRepository = { owner: 'alice', dirname: 'proj', chroot: 'fedora-44-x86_64', devel: false };
 const bob: PublishRepository = { owner: 'bob', dirname: 'tools', chroot: 'epel-9-x86_64', devel: false };
