@@ -13,9 +13,10 @@ import { e2eOverheadPart } from './e2e-overhead.js';
 import { fairnessPart } from './fairness.js';
 import { formatTable, type BenchPart } from './harness.js';
 import { lambdaBundlesPart } from './lambda-bundles.js';
+import { publishPart } from './publish.js';
 import { webBundlePart } from './web-bundle-part.js';
 
-const PARTS: BenchPart[] = [apiPart, fairnessPart, dispatchLatencyPart, e2eOverheadPart, lambdaBundlesPart, webBundlePart];
+const PARTS: BenchPart[] = [apiPart, fairnessPart, dispatchLatencyPart, e2eOverheadPart, lambdaBundlesPart, webBundlePart, publishPart];
 
 async function main(): Promise<number> {
   const wanted = process.argv.slice(2);
