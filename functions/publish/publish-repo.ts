@@ -64,8 +64,8 @@ async function rpmsIn(dir: string): Promise<string[]> {
 
 /**
  * One publishing run for `<owner>/<dirname>/<chroot>` (spec §4.9, DESIGN §3 Publish).
- * Callers must serialize runs per repository (RepoPublishQueue locally, SQS FIFO
- * message groups on AWS). Order matters and is the point of this function:
+ * Callers must serialize runs per repository (the publish ledger's lease, publish/publish-runs.ts).
+ * Order matters and is the point of this function:
  * sign → createrepo_c into staging → sign repomd.xml → swap in → pubkey → remove
  * deleted builds → listings. Deleted builds disappear from disk only after the
  * metadata that no longer names them is live.

@@ -44,8 +44,8 @@ export function repositoryKey(req: Pick<PublishRequest, 'owner' | 'dirname' | 'c
 /**
  * Merges requests for one repository into one run: adds and deletes are unioned (a
  * subdir both added and deleted is deleted: the delete was requested after the build
- * finished), `full` and `comps` are OR-ed. Pure; used by the in-process queue and by
- * the SQS consumer that receives a batch of one message group.
+ * finished), `full` and `comps` are OR-ed. Pure; the publisher merges a repository's
+ * pending ledger entries with it (publish/publish-runs.ts).
  */
 export function mergeRequests(reqs: readonly PublishRequest[]): PublishRequest {
   const first = reqs[0];
