@@ -244,11 +244,13 @@ export const publishPart: BenchPart = {
       const small = await runCase(work.path, tiny, 't', sizeN, false);
       const large = await runCase(work.path, big, 'b', sizeN, false);
       const cost: Table = {
-        title: `add one package to a ${n}-package repository (tiny packages)`,
-        head: ['path', 'add one: ms', 'full createrepo_c: ms', 'add / full'],
+        title: `add one package to a repository, against one full createrepo_c of it`,
+        head: ['path', 'packages', 'package size', 'add one: ms', 'full createrepo_c: ms', 'add / full'],
         rows: [
-          ['local (publishRepository)', ms(main.localAddMs ?? NaN), ms(main.fullMs), ratio(main.localAddMs ?? NaN, main.fullMs)],
-          ['AWS (runPublisherTask on fauxqs S3)', ms(main.awsAddMs), ms(main.fullMs), ratio(main.awsAddMs, main.fullMs)],
+          ['local (publishRepository)', n, 'tiny', ms(main.localAddMs ?? NaN), ms(main.fullMs), ratio(main.localAddMs ?? NaN, main.fullMs)],
+          ['AWS (runPublisherTask on fauxqs S3)', n, 'tiny', ms(main.awsAddMs), ms(main.fullMs), ratio(main.awsAddMs, main.fullMs)],
+          ['AWS (runPublisherTask on fauxqs S3)', sizeN, 'tiny', ms(small.awsAddMs), ms(small.fullMs), ratio(small.awsAddMs, small.fullMs)],
+          ['AWS (runPublisherTask on fauxqs S3)', sizeN, '256 KiB', ms(large.awsAddMs), ms(large.fullMs), ratio(large.awsAddMs, large.fullMs)],
         ],
         notes: [
           'add one: sign the new RPM, createrepo_c --update --recycle-pkglist --skip-stat with a one-line pkglist, sign repomd.xml, swap in, listings; AWS adds: download metadata and the new build, upload, listings from the change.',
