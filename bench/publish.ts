@@ -133,6 +133,8 @@ function counted(inner: ResultsStore): { store: ResultsStore; traffic: Traffic }
       await inner.deletePrefix(p);
     },
     uploadTarget: (k, c) => inner.uploadTarget(k, c),
+    writeLiveLogChunk: (k, a, o, d) => inner.writeLiveLogChunk(k, a, o, d),
+    dropLiveLogChunks: (k) => inner.dropLiveLogChunks(k),
   };
   return { store, traffic };
 }

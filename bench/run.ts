@@ -8,6 +8,7 @@
 import { cpus, loadavg, totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { apiPart } from './api.js';
+import { buildListPart } from './build-list.js';
 import { dispatchLatencyPart } from './dispatch-latency.js';
 import { e2eOverheadPart } from './e2e-overhead.js';
 import { fairnessPart } from './fairness.js';
@@ -16,7 +17,9 @@ import { lambdaBundlesPart } from './lambda-bundles.js';
 import { publishPart } from './publish.js';
 import { webBundlePart } from './web-bundle-part.js';
 
-const PARTS: BenchPart[] = [apiPart, fairnessPart, dispatchLatencyPart, e2eOverheadPart, lambdaBundlesPart, webBundlePart, publishPart];
+const PARTS: BenchPart[] = [apiPart, fairnessPart, dispatchLatencyPart, e2eOverheadPart, lambdaBundlesPart, webBundlePart];
+PARTS.push(buildListPart);
+PARTS.push(publishPart);
 
 async function main(): Promise<number> {
   const wanted = process.argv.slice(2);

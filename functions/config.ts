@@ -1,3 +1,5 @@
+import { homedir } from 'node:os';
+import { resolve } from 'node:path';
 import * as z from 'zod';
 
 /**
@@ -10,6 +12,8 @@ const Env = z.object({
   TABLE_NAME: z.string().min(3).default('copr'),
   /** Override for DynamoDB Local; unset on AWS. */
   DYNAMODB_ENDPOINT: z.string().url().optional(),
+  /** The region of clients given an endpoint (DynamoDB Local); on AWS the SDK reads it itself. */
+  AWS_REGION: z.string().min(1).default('us-east-1'),
   /** Public URL of the frontend/API (no trailing slash), used in messages and links. */
   FRONTEND_URL: z.string().url().default('http://127.0.0.1:8080'),
   /** Public base URL of the results (`<BACKEND_BASE_URL>/results/...`), no trailing slash. */
@@ -50,6 +54,30 @@ const Env = z.object({
   BUILDER_TAG_VALUE: z.string().default('copr'),
   /** Builders running at once (the dispatcher's total limit). */
   MAX_BUILDERS: z.coerce.number().int().positive().default(20),
+  /**
+   * AWS builders: instance types per architecture, preferred first, tried in turn (and
+   * over the subnets) when EC2 has no capacity; `{}` = the launch template's type only.
+   */
+  BUILDER_INSTANCE_TYPES: z
+    .string()
+    .default('{}')
+    .transform((s, ctx) => {
+      try {
+        return z.record(z.string(), z.array(z.string().min(1))).parse(JSON.parse(s));
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be a JSON object of arch → list of instance types' });
+        return z.NEVER;
+      }
+    }),
+  /**
+   * Warm builders (AWS and local): which tasks a builder may run after its first one.
+   * `sandbox` (Copr's rule: same owner, project and submitter), `owner`, or `off` (one
+   * task per builder). An idle builder terminates after BUILDER_IDLE_SECONDS.
+   */
+  BUILDER_REUSE: z.enum(['off', 'sandbox', 'owner']).default('sandbox'),
+  BUILDER_IDLE_SECONDS: z.coerce.number().int().nonnegative().default(300),
+  /** Builder launches in flight at once in one dispatch pass. */
+  DISPATCH_LAUNCH_CONCURRENCY: z.coerce.number().int().positive().max(100).default(16),
   /** Publisher (Fargate) task to run createrepo in. */
   PUBLISHER_CLUSTER_ARN: z.string().optional(),
   PUBLISHER_TASK_DEFINITION_ARN: z.string().optional(),
@@ -87,7 +115,9 @@ const Env = z.object({
 
 export type Config = z.infer<typeof Env>;
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+/** `overrides` win over the environment (the local service sets its own URLs). */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Record<string, string | undefined> = {}): Config {
+  env = { ...env, ...overrides };
   const parsed = Env.safeParse(env);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
@@ -107,4 +137,26 @@ export function requireConfig(config: Config, key: OptionalKey): string {
   const value = config[key];
   if (!value) throw new Error(`Invalid configuration: ${key} is required by this function and is not set`);
   return value;
+}
+
+/**
+ * What of the server's environment a local builder process gets: enough to run node
+ * and the tools, nothing else. The server's environment may hold AWS keys, admin
+ * tokens or the issuer's settings; a builder needs none of them (its credential
+ * comes through a file).
+ */
+const BUILDER_ENV_PASSTHROUGH = ['PATH', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'NODE_EXTRA_CA_CERTS'] as const;
+
+export function builderBaseEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of BUILDER_ENV_PASSTHROUGH) {
+    const value = env[name];
+    if (value !== undefined) out[name] = value;
+  }
+  return out;
+}
+
+/** The user's cache dir (XDG), for tools the local service compiles once (functions/local/dynamodb-local.ts). */
+export function userCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.XDG_CACHE_HOME ?? resolve(homedir(), '.cache');
 }

@@ -106,6 +106,7 @@ export class CoprStack extends Stack {
       vpc: network.vpc,
       subnetIds: network.subnetIds,
       images: builderImages(s),
+      ...(s.builderInstanceTypes ? { instanceTypes: { x86_64: s.builderInstanceTypes.x86_64[0]!, aarch64: s.builderInstanceTypes.aarch64[0]! } } : {}),
       spot: s.spot,
       logRetention,
     });
@@ -158,7 +159,10 @@ export class CoprStack extends Stack {
       .setEnv('OIDC_AUDIENCE', this.auth.audience)
       .setEnv('OIDC_USERNAME_CLAIM', this.auth.usernameClaim)
       // Lambda takes at most 6 MB per request, base64-encoded: the inline upload limit.
-      .setEnv('MAX_UPLOAD_BYTES', String(INLINE_UPLOAD_LIMIT_BYTES));
+      .setEnv('MAX_UPLOAD_BYTES', String(INLINE_UPLOAD_LIMIT_BYTES))
+      // Builders report and ask for their next task through the API (warm builders).
+      .setEnv('BUILDER_REUSE', s.builderReuse)
+      .setEnv('BUILDER_IDLE_SECONDS', String(s.builderIdleSeconds));
     if (this.auth.jwksUri !== undefined) apiFn.setEnv('OIDC_JWKS_URI', this.auth.jwksUri);
 
     this.workers = new Workers(this, 'Workers', {
@@ -171,6 +175,9 @@ export class CoprStack extends Stack {
       eventBus: this.eventBus.bus,
       frontendUrl: this.web.url,
       maxBuilders: s.maxBuilders,
+      builderInstanceTypes: s.builderInstanceTypes,
+      builderReuse: s.builderReuse,
+      builderIdleSeconds: s.builderIdleSeconds,
       logRetention,
     });
 

@@ -71,6 +71,15 @@ const Settings = z
     spot: bool.default(false),
     /** Upper bound of builders running at once (all architectures). */
     maxBuilders: z.coerce.number().int().positive().max(1000).default(10),
+    /**
+     * Builder instance types per architecture, preferred first: the first is the launch
+     * template's, the others are tried when EC2 has no capacity for it.
+     */
+    builderInstanceTypes: perArch(list.pipe(z.array(z.string().regex(/^[a-z0-9-]+\.[a-z0-9]+$/, 'an instance type such as c7i.xlarge')).min(1))).optional(),
+    /** Warm builders: which later tasks a builder may run (`sandbox` is Copr's rule; `off`: one task each). */
+    builderReuse: z.enum(['off', 'sandbox', 'owner']).default('sandbox'),
+    /** A warm builder without work terminates after this many seconds. */
+    builderIdleSeconds: z.coerce.number().int().min(0).max(3600).default(300),
     /** Existing VPC; when absent the stack creates one with public subnets and no NAT. */
     vpcId: ec2Id('vpc').optional(),
     /** Subnets of `vpcId` for builders and the publisher task. */
@@ -111,6 +120,9 @@ export const CONTEXT_KEYS = [
   'builderParentImages',
   'spot',
   'maxBuilders',
+  'builderInstanceTypes',
+  'builderReuse',
+  'builderIdleSeconds',
   'vpcId',
   'subnetIds',
   'assignPublicIp',

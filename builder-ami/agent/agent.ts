@@ -1,10 +1,12 @@
 // One agent run: task from the API → runTask → outcome to the API, with a heartbeat loop
-// that re-uploads the live log and turns a server-side cancel into an abort.
+// that ships the new bytes of the live log and turns a server-side cancel into an abort.
 import { appendFileSync } from 'node:fs';
 import { SafeAppender } from './disk-full.js';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { HEARTBEAT_SECONDS } from '../../functions/core/builder-protocol.js';
+import { MAX_LIVE_LOG_CHUNK } from '../../functions/core/results-store.js';
 import { BuilderApiClient } from './api-client.js';
 import type { AgentConfig } from './config.js';
 import type { FetchFn } from './download.js';
@@ -28,26 +30,62 @@ export interface AgentRunOptions {
   retry?: Partial<RetryPolicy>;
   /** Agent messages that are not part of the build log (stderr in the CLI). */
   report?: (message: string) => void;
+  /** Hands the live-log shipper to a test (bytes shipped). */
+  onLiveLog?: (shipper: LiveLogShipper) => void;
 }
 
-/** Serializes live-log uploads so a late heartbeat copy never overwrites the final one. */
-class LiveLogUploader {
+/**
+ * Ships the live log while the build runs: on each beat only the bytes the server does not
+ * have yet, in chunks of at most MAX_LIVE_LOG_CHUNK, one request after the other (an
+ * upload of the whole file per beat grows with the log, and with 1,000 builders that is
+ * the API's and the network's biggest load). The final, complete copy goes as a regular
+ * result file (runTask), after which no chunk is sent any more.
+ */
+export class LiveLogShipper {
   private chain: Promise<void> = Promise.resolve();
   private final = false;
+  /** Bytes of the file the server has. */
+  private shipped = 0;
+  /** Bytes sent in chunks so far, resends included (tests compare it with the file size). */
+  bytesSent = 0;
 
-  constructor(private readonly upload: (path: string, file: string) => Promise<void>) {}
+  constructor(
+    private readonly client: Pick<BuilderApiClient, 'appendLiveLog' | 'upload'>,
+    private readonly file: string,
+    private readonly report: (m: string) => void,
+  ) {}
 
-  periodic(file: string, report: (m: string) => void): void {
+  periodic(): void {
     this.chain = this.chain.then(async () => {
       if (this.final) return;
-      await this.upload(LIVE_LOG, file).catch((err: Error) => report(`live log upload failed: ${err.message}`));
+      await this.shipNewBytes().catch((err: Error) => this.report(`live log upload failed: ${err.message}`));
     });
   }
 
-  /** The last copy, uploaded by runTask; later periodic copies are dropped. */
+  private async shipNewBytes(): Promise<void> {
+    const fh = await open(this.file, 'r');
+    try {
+      const size = (await fh.stat()).size;
+      while (this.shipped < size && !this.final) {
+        const length = Math.min(MAX_LIVE_LOG_CHUNK, size - this.shipped);
+        const chunk = Buffer.alloc(length);
+        const { bytesRead } = await fh.read(chunk, 0, length, this.shipped);
+        const bytes = chunk.subarray(0, bytesRead);
+        this.bytesSent += bytes.length;
+        // The server lost its copy (409): start over from byte 0 on the next round.
+        if (await this.client.appendLiveLog(this.shipped, bytes)) this.shipped += bytes.length;
+        else this.shipped = 0;
+        if (bytesRead < length) break;
+      }
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /** The complete copy, uploaded by runTask; chunks still queued are dropped. */
   async finalUpload(file: string): Promise<void> {
     this.final = true;
-    const upload = this.chain.then(() => this.upload(LIVE_LOG, file));
+    const upload = this.chain.then(() => this.client.upload(LIVE_LOG, file));
     this.chain = upload.catch(() => undefined);
     await upload;
   }
@@ -65,7 +103,8 @@ export async function runAgent(opts: AgentRunOptions): Promise<TaskOutcome> {
   appendFileSync(liveCopy, '');
   // A full disk must not throw out of the build's output handler (runTask reports it).
   const liveCopyAppender = new SafeAppender(liveCopy);
-  const liveLog = new LiveLogUploader((path, file) => client.upload(path, file));
+  const liveLog = new LiveLogShipper(client, liveCopy, report);
+  opts.onLiveLog?.(liveLog);
   const cancel = new AbortController();
   let logDirty = false;
 
@@ -82,10 +121,10 @@ export async function runAgent(opts: AgentRunOptions): Promise<TaskOutcome> {
     }
     if (logDirty) {
       logDirty = false;
-      liveLog.periodic(liveCopy, report);
+      liveLog.periodic();
     }
   };
-  const intervalMs = (opts.heartbeatSeconds ?? 2) * 1000;
+  const intervalMs = (opts.heartbeatSeconds ?? HEARTBEAT_SECONDS) * 1000;
   const loop = (async () => {
     while (!stopBeating.signal.aborted) {
       // Interruptible sleep: the outcome must not wait for the next beat.

@@ -1,7 +1,8 @@
 // The builder's side of our builder protocol (DESIGN §5): fetch the task, report start,
-// heartbeat (which carries cancel requests), upload result files through upload URLs
-// (presigned S3 on AWS, the local server locally), report the outcome. Every call carries
-// the task-scoped bearer credential and goes through http-retry.ts (timeouts, backoff).
+// heartbeat (which carries cancel requests), ship the new bytes of the live log, upload
+// result files through upload URLs (presigned S3 on AWS, the local server locally), report
+// the outcome. Every call carries the task-scoped bearer credential and goes through
+// http-retry.ts (timeouts, backoff with jitter on 429/5xx), upload PUTs included.
 import { readFile } from 'node:fs/promises';
 import * as z from 'zod';
 import type { FetchFn } from './download.js';
@@ -81,6 +82,22 @@ export class BuilderApiClient {
     const parsed = HeartbeatResponseSchema.safeParse(await this.call('POST', 'heartbeat', {}, HEARTBEAT_BUDGET_MS));
     if (!parsed.success) throw new BuilderApiError('POST heartbeat: unexpected response');
     return parsed.data.cancel;
+  }
+
+  /**
+   * Appends `bytes` to the task's live log at byte `offset` (the server has every byte
+   * before it). A resent chunk is harmless. `false` when the server lacks bytes before
+   * `offset` (409): the caller sends again from the start.
+   */
+  async appendLiveLog(offset: number, bytes: Uint8Array<ArrayBuffer>): Promise<boolean> {
+    const headers = { authorization: `Bearer ${this.options.credential}`, 'content-type': 'application/octet-stream' };
+    try {
+      await this.send(`${this.base}/backend/builder/live-log/${offset}`, { method: 'PUT', headers, body: bytes }, { what: `PUT live-log at ${offset}`, totalBudgetMs: HEARTBEAT_BUDGET_MS });
+      return true;
+    } catch (err) {
+      if (err instanceof BuilderApiError && err.status === 409) return false;
+      throw err;
+    }
   }
 
   /** Stores `localFile` as `relativePath` in the task's result dir. */

@@ -8,7 +8,10 @@ export interface RunOptions {
   cwd?: string;
   env?: NodeJS.ProcessEnv;
   signal: AbortSignal;
-  /** Receives stdout and stderr as they arrive (the live log). */
+  /**
+   * Receives stdout and stderr as they arrive (the live log), in whole lines: each
+   * stream is buffered up to its next newline, so a line of one is never cut by the other.
+   */
   onOutput?: (text: string) => void;
 }
 
@@ -16,7 +19,7 @@ export interface RunResult {
   /** Exit code; null when killed by a signal. */
   code: number | null;
   stdout: string;
-  /** stdout and stderr interleaved, as a human saw it. */
+  /** stdout and stderr interleaved line by line, as a human saw it. */
   output: string;
 }
 
@@ -26,6 +29,33 @@ function killGroup(pid: number | undefined): void {
     process.kill(-pid, 'SIGKILL');
   } catch {
     // ESRCH: the group is already gone.
+  }
+}
+
+/** A partial line longer than this is passed on as it is (a progress bar without newlines). */
+const MAX_PENDING_LINE = 64 * 1024;
+
+/**
+ * Per-stream line buffer: the pipes deliver chunks cut anywhere, and writing them as
+ * they come would glue the start of a stdout line to the end of a stderr line.
+ */
+class LineBuffer {
+  private pending = '';
+
+  constructor(private readonly emit: (text: string) => void) {}
+
+  push(text: string): void {
+    const data = this.pending + text;
+    const cut = data.lastIndexOf('\n') + 1;
+    if (cut > 0) this.emit(data.slice(0, cut));
+    this.pending = data.slice(cut);
+    if (this.pending.length > MAX_PENDING_LINE) this.flush();
+  }
+
+  flush(): void {
+    if (this.pending === '') return;
+    this.emit(this.pending);
+    this.pending = '';
   }
 }
 
@@ -45,15 +75,17 @@ export function runCommand(argv: readonly string[], opts: RunOptions): Promise<R
     let output = '';
     const onAbort = (): void => killGroup(child.pid);
     opts.signal.addEventListener('abort', onAbort, { once: true });
+    const merged = (text: string): void => {
+      output += text;
+      opts.onOutput?.(text);
+    };
+    const outLines = new LineBuffer(merged);
+    const errLines = new LineBuffer(merged);
     child.stdout.setEncoding('utf8').on('data', (text: string) => {
       stdout += text;
-      output += text;
-      opts.onOutput?.(text);
+      outLines.push(text);
     });
-    child.stderr.setEncoding('utf8').on('data', (text: string) => {
-      output += text;
-      opts.onOutput?.(text);
-    });
+    child.stderr.setEncoding('utf8').on('data', (text: string) => errLines.push(text));
     // Leftover background children would keep the pipes open and 'close' would never come.
     child.on('exit', () => killGroup(child.pid));
     child.on('error', (err) => {
@@ -62,6 +94,9 @@ export function runCommand(argv: readonly string[], opts: RunOptions): Promise<R
     });
     child.on('close', (code) => {
       opts.signal.removeEventListener('abort', onAbort);
+      // A last line without a newline still belongs in the log.
+      outLines.flush();
+      errLines.flush();
       if (opts.signal.aborted) reject(opts.signal.reason);
       else resolve({ code, stdout, output });
     });

@@ -1,4 +1,4 @@
-// Renders ec2-bootstrap.sh into EC2 user data for one task: the three placeholders become
+// Renders ec2-bootstrap.sh into EC2 user data for one builder: the placeholders become
 // single-quoted shell words, so no value can break out of its assignment.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -7,6 +7,9 @@ export interface BootstrapValues {
   apiUrl: string;
   taskId: string;
   credential: string;
+  /** Warm builders: the builder credential (next-task calls) and the idle period in seconds. */
+  builderCredential?: string;
+  idleSeconds?: number;
 }
 
 export const BOOTSTRAP_SCRIPT_PATH = fileURLToPath(new URL('./ec2-bootstrap.sh', import.meta.url));
@@ -21,5 +24,7 @@ export function renderUserData(values: BootstrapValues, template = readFileSync(
     // Replacer functions: a `$&` or `$'` in a value must stay literal.
     .replace('@@COPR_API_URL@@', () => shellWord(values.apiUrl))
     .replace('@@COPR_TASK_ID@@', () => shellWord(values.taskId))
-    .replace('@@COPR_TASK_CREDENTIAL@@', () => shellWord(values.credential));
+    .replace('@@COPR_TASK_CREDENTIAL@@', () => shellWord(values.credential))
+    .replace('@@COPR_BUILDER_CREDENTIAL@@', () => shellWord(values.builderCredential ?? ''))
+    .replace('@@COPR_IDLE_SECONDS@@', () => shellWord(String(values.idleSeconds ?? 0)));
 }

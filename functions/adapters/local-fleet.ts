@@ -2,13 +2,16 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, rmSync, writeFileSync, closeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Fleet } from '../core/dispatcher.js';
+import { builderBaseEnv } from '../config.js';
+import type { Fleet, LaunchOptions } from '../core/dispatcher.js';
 import type { Task } from '../core/build-model.js';
 
 /**
  * Builders as local child processes: the same agent the EC2 instances run
  * (builder-ami/agent/main.ts), with rpmbuild inside bubblewrap instead of mock.
- * The credential goes through a 0600 file, never the command line.
+ * The credentials go through 0600 files, never the command line. A warm builder's
+ * process stays up between tasks of its sandbox, with its work dir, until it has
+ * been idle for its idle period.
  */
 const AGENT = resolve(fileURLToPath(new URL('../../builder-ami/agent/main.ts', import.meta.url)));
 /** tsx's loader, resolved from here: the agent runs in its own work dir, outside the project. */
@@ -39,22 +42,6 @@ async function bundleAgent(outFile: string, log?: (m: string) => void): Promise<
   }
 }
 
-/**
- * What of the server's environment a builder process gets: enough to run node and the
- * tools, nothing else. The server's environment may hold AWS keys, admin tokens or the
- * issuer's settings; a builder needs none of them (its credential comes through a file).
- */
-const AGENT_ENV_PASSTHROUGH = ['PATH', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'NODE_EXTRA_CA_CERTS'] as const;
-
-function agentBaseEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const name of AGENT_ENV_PASSTHROUGH) {
-    const value = process.env[name];
-    if (value !== undefined) env[name] = value;
-  }
-  return env;
-}
-
 export interface LocalFleetOptions {
   apiUrl: string;
   workDir: string;
@@ -81,24 +68,32 @@ export class LocalFleet implements Fleet {
     return new Map([...this.children].map(([id, c]) => [id, c.pid ?? -1]));
   }
 
-  async launch(task: Task, credential: string, builderId: string): Promise<void> {
+  async launch(task: Task, credential: string, builderId: string, options: LaunchOptions = {}): Promise<void> {
     const dir = join(this.opts.workDir, builderId);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const credFile = join(dir, 'credential');
     writeFileSync(credFile, credential, { mode: 0o600 });
+    const warmArgs: string[] = [];
+    if (options.warm) {
+      const builderFile = join(dir, 'builder-credential');
+      writeFileSync(builderFile, options.warm.builderCredential, { mode: 0o600 });
+      warmArgs.push('--builder-credential-file', builderFile, '--idle-seconds', String(options.warm.idleSeconds));
+    }
     const logFd = openSync(join(this.opts.workDir, `${builderId}.log`), 'a');
     this.agentArgs ??= bundleAgent(join(this.opts.workDir, 'agent.mjs'), this.opts.log).then((b) => b ?? ['--import', TSX_LOADER, AGENT]);
     const agent = await this.agentArgs;
     const child = spawn(
       process.execPath,
-      [...agent, '--api', this.opts.apiUrl, '--task', task.task_id, '--credential-file', credFile],
+      [...agent, '--api', this.opts.apiUrl, '--task', task.task_id, '--credential-file', credFile, ...warmArgs],
       {
         cwd: dir,
         env: {
-          ...agentBaseEnv(),
+          ...builderBaseEnv(),
           HOME: dir,
           COPR_WORK_ROOT: dir,
           AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+          // One machine, a handful of builders: quick beats, so the local reaper (20 s) is quick too.
+          COPR_HEARTBEAT_SECONDS: '2',
           ...this.opts.env,
         },
         stdio: ['ignore', logFd, logFd],

@@ -1,4 +1,5 @@
-import { copyFile, mkdir, readFile, readdir, rm, stat, writeFile, rename } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { copyFile, mkdir, open, readFile, readdir, rm, stat, writeFile, rename } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { ResultsStore, UploadTarget } from '../core/results-store.js';
@@ -89,6 +90,28 @@ export class LocalResultsStore implements ResultsStore {
     if (prefix.replace(/\/+$/, '') === '') throw new Error('refusing to delete the whole results root');
     await rm(this.pathOf(prefix), { recursive: true, force: true });
   }
+
+  /**
+   * A file on disk takes the chunk in place: written at its offset and cut after it, so
+   * a resent chunk is harmless and a requeued task's log (offset 0 again) replaces the
+   * old one. The results mount serves the file as it grows.
+   */
+  async writeLiveLogChunk(key: string, _attempt: number, offset: number, data: Buffer): Promise<'stored' | 'gap'> {
+    const path = this.pathOf(key);
+    await mkdir(dirname(path), { recursive: true });
+    const file = await open(path, constants.O_RDWR | constants.O_CREAT, 0o644);
+    try {
+      if (offset > (await file.stat()).size) return 'gap';
+      await file.write(data, 0, data.length, offset);
+      await file.truncate(offset + data.length);
+      return 'stored';
+    } finally {
+      await file.close();
+    }
+  }
+
+  /** Chunks went straight into the file: nothing to drop. */
+  async dropLiveLogChunks(): Promise<void> {}
 
   async uploadTarget(key: string, credential: string): Promise<UploadTarget> {
     return {

@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { CoprError, unauthorized } from '../core/errors.js';
+import type { LogFields, Logger } from '../core/ports.js';
 import type { AppContext } from './context.js';
 import { errorToResult } from './error-mapping.js';
 import { assertRequestNames } from './name-guard.js';
@@ -21,8 +22,19 @@ export interface ApiExtras {
   bodyFile?: { path: string; size: number };
 }
 
+/** What an error log line of a request says about it: the route and the build or task it addressed. */
+function logFieldsOf(method: string, route: string, params: Record<string, string>): LogFields {
+  const fields: LogFields = { method, route };
+  const buildId = params.build_id ?? (route.includes('/build/') ? params.id : undefined);
+  if (buildId !== undefined && /^\d+$/.test(buildId)) fields.build_id = Number(buildId);
+  if (params.task !== undefined) fields.task_id = params.task;
+  return fields;
+}
+
 export function createApiHandler(ctx: AppContext, router: Router): ApiHandler {
+  const logError: Logger['error'] = (msg, fields) => ctx.app.ports.log.error(msg, fields);
   return async (event, extras = {}) => {
+    let fields: LogFields = {};
     try {
       const req = {
         ...requestFromEvent(event),
@@ -48,6 +60,7 @@ export function createApiHandler(ctx: AppContext, router: Router): ApiHandler {
         if (match.route.auth) throw err;
       }
       const route = match.route;
+      fields = logFieldsOf(req.method, route.path, match.params);
       let out: unknown;
       if (route.auth) {
         if (!caller) throw unauthorized(ctx.config.FRONTEND_URL);
@@ -58,7 +71,7 @@ export function createApiHandler(ctx: AppContext, router: Router): ApiHandler {
       if (isRaw(out)) return rawResult(out);
       return jsonResult(200, out);
     } catch (err) {
-      return errorToResult(err);
+      return errorToResult(err, logError, fields);
     }
   };
 }

@@ -1,7 +1,8 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { ZodError } from 'zod';
 import { formErrorText, isCoprError, type ErrorKind } from '../core/errors.js';
-import { AlreadyExists, NotFoundInStore } from '../core/ports.js';
+import { jsonLogger } from '../adapters/json-logger.js';
+import { AlreadyExists, NotFoundInStore, type LogFields, type Logger } from '../core/ports.js';
 import { jsonResult } from './responses.js';
 import { zodFieldProblems } from './zod-field-errors.js';
 
@@ -30,12 +31,19 @@ export function formatZodError(err: ZodError): string {
   return formErrorText(zodFieldProblems(err));
 }
 
-export function errorToResult(err: unknown, log: (msg: string) => void = console.error): APIGatewayProxyStructuredResultV2 {
+/** For callers without the composed App's logger (a request refused before routing). */
+const fallbackLog = jsonLogger({ component: 'api' });
+
+/**
+ * `log` gets the unexpected ones with `fields` (the route, a build or task id: never
+ * request data, which may hold credentials).
+ */
+export function errorToResult(err: unknown, log: Logger['error'] = fallbackLog.error, fields: LogFields = {}): APIGatewayProxyStructuredResultV2 {
   if (isCoprError(err)) return jsonResult(STATUS[err.kind], { output: 'notok', error: err.message });
   if (err instanceof ZodError) return jsonResult(400, { output: 'notok', error: formatZodError(err) });
   // Store-level races that slipped past the domain checks are still client conflicts.
   if (err instanceof AlreadyExists) return jsonResult(409, { output: 'notok', error: err.message });
   if (err instanceof NotFoundInStore) return jsonResult(404, { output: 'notok', error: err.message });
-  log(`unhandled error: ${(err as Error)?.stack ?? String(err)}`);
+  log(`unhandled error: ${(err as Error)?.stack ?? String(err)}`, fields);
   return jsonResult(500, { output: 'notok', error: 'Internal server error' });
 }

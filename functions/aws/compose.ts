@@ -41,7 +41,7 @@ function composed(origin: string): { config: Config; app: App } {
 function awsPorts(config: Config, origin: string): Ports {
   const bucket = requireConfig(config, 'RESULTS_BUCKET');
   const sqs = new SQSClient({});
-  const db = documentClient(config.DYNAMODB_ENDPOINT);
+  const db = documentClient(config.DYNAMODB_ENDPOINT, config.AWS_REGION);
   const publishLedger = new DynamoPublishLedger(db, config.TABLE_NAME);
   const wakePublisher: Ports['wakePublisher'] = (repo, ids) => sendPublishWake(sqs, config.PUBLISH_QUEUE_URL, repo, ids);
   return {
@@ -69,7 +69,12 @@ export function awsSettings(config: Config): AppSettings {
   const s = defaultAppSettings(config.RESULTS_BASE_URL, config.MAX_BUILDERS);
   return {
     ...s,
-    dispatch: { ...s.dispatch, limits: { ...s.dispatch.limits, perOwner: Math.max(1, Math.ceil(config.MAX_BUILDERS / 2)) } },
+    dispatch: {
+      ...s.dispatch,
+      limits: { ...s.dispatch.limits, perOwner: Math.max(1, Math.ceil(config.MAX_BUILDERS / 2)) },
+      launchConcurrency: config.DISPATCH_LAUNCH_CONCURRENCY,
+      warm: { ...s.dispatch.warm, reuse: config.BUILDER_REUSE, idleMs: config.BUILDER_IDLE_SECONDS * 1000 },
+    },
     strayGraceMs: 10 * 60_000,
   };
 }

@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { readFile, rm } from 'node:fs/promises';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import type { ResultsStore, UploadTarget } from '../core/results-store.js';
+import { liveLogChunkKey, liveLogChunkPrefix, type ResultsStore, type UploadTarget } from '../core/results-store.js';
 
 /**
  * Configuration for the S3 client behind S3ResultsStore. Since SDK 3.729 the client
@@ -91,6 +91,20 @@ export class S3ResultsStore implements ResultsStore {
 
   directUploadTarget(key: string): Promise<UploadTarget> {
     return this.uploadTarget(key);
+  }
+
+  /**
+   * S3 has no append: each chunk is an object of its own (results-store.ts
+   * liveLogChunkKey), and the results CDN serves their concatenation while the complete
+   * log is missing (functions/aws/s3-live-log.ts). A resent chunk overwrites itself.
+   */
+  async writeLiveLogChunk(key: string, attempt: number, offset: number, data: Buffer): Promise<'stored'> {
+    await this.put(liveLogChunkKey(key, attempt, offset), data);
+    return 'stored';
+  }
+
+  async dropLiveLogChunks(key: string): Promise<void> {
+    await this.deletePrefix(liveLogChunkPrefix(key));
   }
 
   /** A presigned GET: uploaded SRPMs are not served by the CDN. */

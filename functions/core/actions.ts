@@ -1,8 +1,7 @@
-import { deleteUploadOf } from './uploads.js';
 import type { Action, ActionData, ActionDeps, CreaterepoData, DeleteProjectData, EnqueueDeps, ForkData, RemoveChrootData } from './action-ports.js';
+import { deleteBuildsOf, projectDirnames, removeChrootData, removeProjectData, withChroots } from './cleanup.js';
 import { copyForkedBuild, forkPublishes, planFork } from './fork-builds.js';
 import type { Project } from './model.js';
-import { srpmResultPrefix } from './results-store.js';
 
 /**
  * Project actions: enqueuing (what API routes call) and executing one attempt
@@ -59,34 +58,18 @@ export class LostClaimError extends Error {
   }
 }
 
-/** `proj` plus every other dir (`proj:pr:1`) that builds were made in. */
-async function projectDirnames(deps: ActionDeps, owner: string, project: string): Promise<string[]> {
-  const dirs = new Set([project]);
-  for (const b of await deps.builds.listProjectBuilds(owner, project)) dirs.add(b.project_dirname);
-  return [...dirs].sort();
-}
-
 async function deleteProjectResults(deps: ActionDeps, a: Action, data: DeleteProjectData): Promise<Record<string, unknown>> {
   const current = await deps.store.getProject(a.ownername, a.projectname);
-  // Re-created under the same name: only the old project's builds go, through the publisher.
-  const recreated = current !== null && current.id !== data.project_id;
-  const dirnames = new Set([a.projectname]);
-  let deleted = 0;
-  for (const b of await deps.builds.listProjectBuilds(a.ownername, a.projectname)) {
-    if (recreated && b.submitted_on > a.created_on) continue;
-    dirnames.add(b.project_dirname);
-    if (recreated) {
-      await deps.results.deletePrefix(`${srpmResultPrefix(b.ownername, b.project_dirname, b.id)}/`);
-      for (const c of await deps.builds.listBuildChroots(b.id)) {
-        if (c.result_dir) await deps.publish({ owner: b.ownername, dirname: b.project_dirname, chroot: c.name, adds: [], deletes: [c.result_dir], devel: current.devel_mode });
-      }
-    }
-    await deleteUploadOf(deps.results, b);
-    await deps.builds.deleteBuild(b.id);
-    deleted++;
+  const builds = await deps.builds.listProjectBuilds(a.ownername, a.projectname);
+  if (current === null || current.id === data.project_id) {
+    const removed = await removeProjectData(deps, a.ownername, a.projectname, builds);
+    return { deleted_builds: builds.length, removed_dirs: removed };
   }
-  if (!recreated) for (const d of dirnames) await deps.results.deletePrefix(`${a.ownername}/${d}/`);
-  return { deleted_builds: deleted, removed_dirs: recreated ? [] : [...dirnames].sort() };
+  // Re-created under the same name: only the old project's builds go, through the
+  // new project's repositories (they share the dirs).
+  const old = builds.filter((b) => b.submitted_on <= a.created_on);
+  await deleteBuildsOf(deps, current, await withChroots(deps, old));
+  return { deleted_builds: old.length, removed_dirs: [] };
 }
 
 async function forkBuilds(deps: ActionDeps, a: Action, data: ForkData): Promise<Record<string, unknown>> {
@@ -113,7 +96,7 @@ async function createrepo(deps: ActionDeps, a: Action, data: CreaterepoData): Pr
   const project = await deps.store.getProject(a.ownername, a.projectname);
   if (!project) return { skipped: 'the project no longer exists' };
   const chroots = data.chroots ?? (await deps.store.listProjectChroots(a.ownername, a.projectname)).map((c) => c.mock_chroot);
-  const dirnames = await projectDirnames(deps, a.ownername, a.projectname);
+  const dirnames = projectDirnames(a.projectname, await deps.builds.listProjectBuilds(a.ownername, a.projectname));
   // The public repodata (also of devel_mode projects: regenerate is how it gets refreshed).
   for (const dirname of dirnames) {
     for (const chroot of chroots) await deps.publish({ owner: a.ownername, dirname, chroot, adds: [], full: true, devel: false });
@@ -124,9 +107,7 @@ async function createrepo(deps: ActionDeps, a: Action, data: CreaterepoData): Pr
 async function removeChroot(deps: ActionDeps, a: Action, data: RemoveChrootData): Promise<Record<string, unknown>> {
   // Enabled again since the removal was asked for: its data is wanted.
   if (await deps.store.getProjectChroot(a.ownername, a.projectname, data.chroot)) return { skipped: `${data.chroot} is enabled again` };
-  const dirnames = await projectDirnames(deps, a.ownername, a.projectname);
-  for (const d of dirnames) await deps.results.deletePrefix(`${a.ownername}/${d}/${data.chroot}/`);
-  return { removed: dirnames.map((d) => `${a.ownername}/${d}/${data.chroot}`) };
+  return { removed: await removeChrootData(deps, a.ownername, a.projectname, data.chroot) };
 }
 
 /** Runs one attempt of `action` (claimed by the caller); returns what it did. */

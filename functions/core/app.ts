@@ -1,13 +1,15 @@
 import type { Action, EnqueueDeps } from './action-ports.js';
 import { DEFAULT_RUNNER_SETTINGS, runDueActions, type RunnerSettings, type RunReport } from './action-runner.js';
 import type { Build, BuildChroot } from './build-model.js';
-import type { TaskInput } from './builder-protocol.js';
+import { HEARTBEAT_TIMEOUT_MS, type TaskInput } from './builder-protocol.js';
 import { checkSubmission, type CheckedSubmission } from './build-check.js';
 import { deleteBuild, deleteBuilds, type BuildSnapshot } from './build-delete.js';
 import { latestBuildsOfPackage, type BuildWithChroots } from './build-views.js';
 import { rebuildPackage, resubmitBuild } from './build-resubmit.js';
 import { cancelBuild, DEFAULT_BUILD_SETTINGS, submitChecked, type BuildOptions, type BuildSettings, type BuildSource } from './builds.js';
-import { dispatch, terminateStrays, type DispatcherDeps } from './dispatcher.js';
+import { DEFAULT_WARM_SETTINGS, type WarmSettings } from './builder-pool.js';
+import { DEFAULT_LAUNCH, dispatch, terminateStrays, type DispatcherDeps } from './dispatcher.js';
+import { builderFinishing, builderLeaving, nextTaskForBuilder, type NextTaskReply, type WarmDeps } from './warm-builders.js';
 import { DEFAULT_MAINTENANCE_SETTINGS, runJob, type JobName, type JobReport, type MaintenanceDeps, type MaintenanceSettings } from './maintenance.js';
 import { runMaintenanceEvent } from './maintenance-event.js';
 import type { Caller, Project } from './model.js';
@@ -45,6 +47,12 @@ export interface AppSettings {
     limits: Limits;
     /** How long a builder credential stays valid (ms); the task timeout is added. */
     credentialTtlMs: number;
+    /** Launches in flight at once in one dispatch pass. */
+    launchConcurrency: number;
+    /** Backoff of a task after failed launches: base doubled per failure, capped (ms). */
+    launchBackoff: { baseMs: number; maxMs: number };
+    /** Warm builders: reuse rule (`off`: one task per builder), idle period, poll interval. */
+    warm: WarmSettings;
   };
   reaper: ReaperSettings;
   /** A builder without an active task is stray only after this long (launch races the claim). */
@@ -61,8 +69,11 @@ export function defaultAppSettings(resultsBaseUrl: string, maxBuilders: number):
     dispatch: {
       limits: { total: maxBuilders, perArch: {}, perOwner: maxBuilders, perSandbox: maxBuilders },
       credentialTtlMs: 2 * DEFAULT_BUILD_SETTINGS.timeoutMax * 1000,
+      launchConcurrency: DEFAULT_LAUNCH.concurrency,
+      launchBackoff: DEFAULT_LAUNCH.backoff,
+      warm: DEFAULT_WARM_SETTINGS,
     },
-    reaper: { heartbeatTimeoutMs: 5 * 60_000, maxAttempts: 3 },
+    reaper: { heartbeatTimeoutMs: HEARTBEAT_TIMEOUT_MS, maxAttempts: 3 },
     strayGraceMs: DEFAULT_MAINTENANCE_SETTINGS.strayGraceMs,
     runner: DEFAULT_RUNNER_SETTINGS,
     maintenance: DEFAULT_MAINTENANCE_SETTINGS,
@@ -98,10 +109,18 @@ export interface App {
     started(session: TaskContext): Promise<void>;
     heartbeat(session: TaskContext): Promise<{ cancel: boolean }>;
     finished(session: TaskContext, report: FinishReport): Promise<void>;
+    /** A warm builder (its builder credential) asks for its next task (functions/core/warm-builders.ts). */
+    nextTask(builderCredential: string): Promise<NextTaskReply>;
+    /** A warm builder shuts down and takes no more work. */
+    leave(builderCredential: string): Promise<void>;
   };
 
-  /** Starts builders for pending tasks (one pass); returns how many started. */
-  dispatch(): Promise<number>;
+  /**
+   * Starts builders for pending tasks (passes under the dispatch lock); returns how
+   * many started. With a deadline (epoch ms on the app's clock) it stops claiming by
+   * then and wakes the dispatcher for the rest.
+   */
+  dispatch(options?: { deadline?: number }): Promise<number>;
   /** Retries or fails tasks whose builder went silent. */
   reap(): Promise<ReapReport>;
   /** Terminates builders no active task owns. */
@@ -154,7 +173,18 @@ export function createApp(ports: Ports, settings: AppSettings): App {
     clock: ports.clock,
     limits: settings.dispatch.limits,
     credentialTtlMs: settings.dispatch.credentialTtlMs,
+    launchConcurrency: settings.dispatch.launchConcurrency,
+    launchBackoff: settings.dispatch.launchBackoff,
+    warm: settings.dispatch.warm,
+    wake: ports.wake,
     log: (m) => ports.log.info(m),
+  };
+  const warm: WarmDeps = {
+    builds: ports.builds,
+    clock: ports.clock,
+    warm: settings.dispatch.warm,
+    credentialTtlMs: settings.dispatch.credentialTtlMs,
+    wake: ports.wake,
   };
   const maintenance: MaintenanceDeps = {
     store: ports.store,
@@ -200,9 +230,14 @@ export function createApp(ports: Ports, settings: AppSettings): App {
       task: (s) => taskJson(lifecycle, s),
       started: (s) => onStarted(lifecycle, s),
       heartbeat: (s) => onHeartbeat(lifecycle, s),
-      finished: (s, report) => onFinished(lifecycle, s, report),
+      finished: async (s, report) => {
+        await builderFinishing(warm, s);
+        await onFinished(lifecycle, s, report);
+      },
+      nextTask: (credential) => nextTaskForBuilder(warm, credential),
+      leave: (credential) => builderLeaving(warm, credential),
     },
-    dispatch: () => dispatch(dispatcher),
+    dispatch: (options) => dispatch(dispatcher, undefined, options),
     reap: () => reap({ ...lifecycle, terminate: (id) => ports.fleet.terminate(id) }, settings.reaper),
     terminateStrays: () => terminateStrays(ports.builds, ports.fleet, ports.clock.now(), settings.strayGraceMs),
     projects: {
@@ -227,4 +262,4 @@ export function createApp(ports: Ports, settings: AppSettings): App {
   };
 }
 
-export type { BuildChroot, BuildSnapshot, BuildWithChroots, CheckedSubmission, FinishReport, RunReport, TaskContext };
+export type { BuildChroot, BuildSnapshot, BuildWithChroots, CheckedSubmission, FinishReport, NextTaskReply, RunReport, TaskContext };

@@ -1,19 +1,18 @@
 import { canEdit } from './access.js';
-import { deleteUploadOf } from './uploads.js';
 import { isFinished, type Build, type BuildChroot } from './build-model.js';
 import { buildState } from './build-state.js';
 import { badRequest, CoprError, forbidden, notFound, serverError } from './errors.js';
 import type { Caller, Project } from './model.js';
-import { rpmResultPrefix, srpmResultPrefix } from './results-store.js';
+import { deleteBuildsOf } from './cleanup.js';
 import type { LifecycleDeps } from './task-lifecycle.js';
 
 /**
  * Deleting builds (spec §2.4): only people who may edit the project, never in a
  * persistent project, only finished builds (upstream answers 500 for unfinished
- * ones; we keep that status). The rows go first; then the SRPM results and, per
- * chroot, a republish that drops the build from the repository. The publisher
- * removes a published result dir only after new metadata is live (spec §4.9), so
- * dnf never sees metadata naming deleted RPMs.
+ * ones; we keep that status). What goes and in which order is cleanup.ts's
+ * `deleteBuildsOf`: a republish per chroot drops the build from the repository
+ * (the publisher removes published result dirs after new metadata is live), then
+ * the SRPM results and the rows.
  */
 
 export type DeleteDeps = Pick<LifecycleDeps, 'store' | 'builds' | 'results' | 'publish'>;
@@ -25,10 +24,7 @@ export interface BuildSnapshot {
 
 type Problem = 'missing' | 'forbidden' | 'persistent' | 'unfinished';
 
-interface Checked {
-  snapshot?: BuildSnapshot & { project: Project };
-  problem?: Problem;
-}
+type Checked = { snapshot: BuildSnapshot & { project: Project }; problem?: undefined } | { snapshot?: undefined; problem: Problem };
 
 async function check(deps: DeleteDeps, caller: Caller, id: number): Promise<Checked> {
   const build = await deps.builds.getBuild(id);
@@ -62,35 +58,11 @@ const REASONS: Record<Problem, string> = {
   unfinished: 'Builds that are not finished yet',
 };
 
-async function remove(deps: DeleteDeps, s: BuildSnapshot & { project: Project }): Promise<void> {
-  const { build, chroots, project } = s;
-  await deps.builds.deleteBuild(build.id);
-  // Trailing slash: a prefix must not reach a neighbour whose id shares the digits.
-  await deps.results.deletePrefix(`${srpmResultPrefix(build.ownername, build.project_dirname, build.id)}/`);
-  await deleteUploadOf(deps.results, build);
-  for (const c of chroots) {
-    if (!c.result_dir) continue;
-    // Results that never reached a repository can go at once; published ones are
-    // removed by the publisher after the metadata no longer names them.
-    if (c.state !== 'succeeded' && c.state !== 'forked') {
-      await deps.results.deletePrefix(`${rpmResultPrefix(build.ownername, build.project_dirname, c.name, c.result_dir)}/`);
-    }
-    await deps.publish({
-      owner: build.ownername,
-      dirname: build.project_dirname,
-      chroot: c.name,
-      adds: [],
-      deletes: [c.result_dir],
-      devel: project.devel_mode,
-    });
-  }
-}
-
 /** Deletes one build; returns what it was (the API answers with the pre-deletion Build). */
 export async function deleteBuild(deps: DeleteDeps, caller: Caller, id: number): Promise<BuildSnapshot> {
   const c = await check(deps, caller, id);
-  if (!c.snapshot) throw errorFor(c.problem!, id);
-  await remove(deps, c.snapshot);
+  if (c.problem) throw errorFor(c.problem, id);
+  await deleteBuildsOf(deps, c.snapshot.project, [c.snapshot]);
   return { build: c.snapshot.build, chroots: c.snapshot.chroots };
 }
 
@@ -107,6 +79,14 @@ export async function deleteBuilds(deps: DeleteDeps, caller: Caller, ids: number
     const lines = [...problems].map(([p, list]) => `${REASONS[p]}: ${list.join(', ')}`);
     throw badRequest(lines.join('\n'));
   }
-  for (const c of checked) await remove(deps, c.snapshot!);
+  // Grouped per project: one republish per repository, however many builds leave it.
+  const perProject = new Map<number, { project: Project; builds: BuildSnapshot[] }>();
+  for (const { snapshot } of checked) {
+    if (!snapshot) continue;
+    const entry = perProject.get(snapshot.project.id) ?? { project: snapshot.project, builds: [] };
+    entry.builds.push(snapshot);
+    perProject.set(snapshot.project.id, entry);
+  }
+  for (const { project, builds } of perProject.values()) await deleteBuildsOf(deps, project, builds);
   return ids;
 }

@@ -23,6 +23,13 @@ export function isFinished(s: BuildState): boolean {
   return FINISHED_STATES.includes(s);
 }
 
+/** Build chroot states whose result dir joined the project's repository (built here, or copied by a fork). */
+const PUBLISHED_STATES: ReadonlySet<BuildState> = new Set(['succeeded', 'forked']);
+
+export function isPublished(c: { state: BuildState }): boolean {
+  return PUBLISHED_STATES.has(c.state);
+}
+
 export interface Build {
   id: number;
   ownername: string;
@@ -110,6 +117,13 @@ interface TaskFields {
   credential_expires: number | null;
   builder_id: string | null;
   created_at: number;
+  /**
+   * Epoch ms before which the dispatcher launches no builder for it: the backoff after
+   * failed launches (capacity, quota, throttling). Warm builders may take it earlier.
+   */
+  not_before?: number | null;
+  /** Launches that failed since the task was queued; they never count as attempts. */
+  launch_failures?: number;
   /** Final outcome once finished. */
   outcome: 'succeeded' | 'failed' | 'canceled' | 'skipped' | null;
 }

@@ -13,23 +13,35 @@ export interface BuildWithChroots {
   chroots: BuildChroot[];
 }
 
-/** Builds of one package, newest first. */
-export async function packageBuildsNewestFirst(builds: BuildStore, owner: string, project: string, packageName: string): Promise<Build[]> {
-  const all = await builds.listProjectBuilds(owner, project);
-  return all.filter((b) => b.package_name === packageName).sort((a, b) => b.id - a.id);
+/** Builds read per step while looking for a package's latest builds. */
+const CHUNK = 50;
+
+/** Builds of one package, newest first, read from the index a chunk at a time. */
+export async function* packageBuildsNewestFirst(builds: BuildStore, owner: string, project: string, packageName: string): AsyncGenerator<Build> {
+  const range = { ownername: owner, projectname: project, packageName, descending: true };
+  for (let after: number | null = null; ; ) {
+    const chunk = await builds.pages.page(range, after, CHUNK);
+    yield* chunk;
+    const last = chunk.at(-1);
+    if (!last || chunk.length < CHUNK) return;
+    after = last.id;
+  }
 }
 
+/**
+ * Reads the package's builds newest first only until a succeeded one: the builds of
+ * the project newer than the package's latest success, not the whole project.
+ */
 export async function latestBuildsOfPackage(
   builds: BuildStore,
   owner: string,
   project: string,
   packageName: string,
 ): Promise<{ latest: BuildWithChroots | null; latest_succeeded: BuildWithChroots | null }> {
-  const newest = await packageBuildsNewestFirst(builds, owner, project, packageName);
   let latest: BuildWithChroots | null = null;
   let succeeded: BuildWithChroots | null = null;
   // Chroots are loaded lazily: usually the newest build or the one before settles both.
-  for (const build of newest) {
+  for await (const build of packageBuildsNewestFirst(builds, owner, project, packageName)) {
     const chroots = await builds.listBuildChroots(build.id);
     latest ??= { build, chroots };
     if (buildState(build, chroots) === 'succeeded') {

@@ -104,6 +104,20 @@ export const FinishedReportSchema = z.object({
 });
 export type FinishedReport = z.infer<typeof FinishedReportSchema>;
 
+/**
+ * How often a builder heartbeats (and ships new live-log bytes). Sized for 1,000 builders:
+ * 50 heartbeats/s at the API and one small write per task item every 20 s in the table
+ * (docs/scale.md). A cancel reaches a builder within one interval.
+ */
+export const HEARTBEAT_SECONDS = 20;
+
+/**
+ * Silence after which the reaper takes a builder for lost: 15 intervals, so a builder
+ * whose heartbeat calls ride out a throttling burst (each retried for up to 60 s) is
+ * never reaped while it still works.
+ */
+export const HEARTBEAT_TIMEOUT_MS = 15 * HEARTBEAT_SECONDS * 1000;
+
 /** `POST /backend/builder/heartbeat` answer. */
 export const HeartbeatResponseSchema = z.object({ cancel: z.boolean() });
 
@@ -114,3 +128,14 @@ export const UploadUrlResponseSchema = z.object({
   headers: z.record(z.string(), z.string()).default({}),
 });
 
+
+/**
+ * `POST /backend/builder/next-task` answer (warm builders, functions/core/warm-builders.ts):
+ * a task with its credential, or when to ask again (seconds), or stop (shut down).
+ */
+export const NextTaskResponseSchema = z.union([
+  z.object({ task_id: z.string().min(1), credential: z.string().min(1) }),
+  z.object({ task_id: z.null(), retry_after: z.number().nonnegative() }),
+  z.object({ task_id: z.null(), stop: z.literal(true) }),
+]);
+export type NextTaskResponse = z.infer<typeof NextTaskResponseSchema>;

@@ -103,10 +103,9 @@ export async function onStarted(deps: LifecycleDeps, ctx: TaskContext): Promise<
     await deps.builds.sourceStarted(ctx.build.id, ctx.build.source_started_on ?? epochSeconds(now));
   } else {
     const bc = await deps.builds.getBuildChroot(ctx.build.id, ctx.task.chroot);
-    await deps.builds.updateBuildChroot(ctx.build.id, ctx.task.chroot, {
-      state: 'running',
-      started_on: bc?.started_on ?? epochSeconds(now),
-      result_dir: resultDirName(ctx.build.id, ctx.build.package_name),
+    await deps.builds.chrootStarted(ctx.build.id, ctx.task.chroot, {
+      startedOn: bc?.started_on ?? epochSeconds(now),
+      resultDir: resultDirName(ctx.build.id, ctx.build.package_name),
     });
   }
 }

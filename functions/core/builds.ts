@@ -232,7 +232,7 @@ export async function cancelBuild(deps: BuildDeps, caller: Caller, id: number): 
   }
   for (const c of chroots) {
     if (c.state === 'waiting' || c.state === 'pending') {
-      await deps.builds.updateBuildChroot(id, c.name, { state: 'canceled', ended_on: now });
+      await deps.builds.chrootEndedUnbuilt(id, c.name, { state: 'canceled', endedOn: now });
     }
   }
   if (['pending', 'waiting'].includes(build.source_status)) {

@@ -2,7 +2,8 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { BuildStore } from './build-ports.js';
 import type { Task } from './build-model.js';
 import type { Clock } from './ports.js';
-import { pickTasks, type Limits } from './scheduler.js';
+import { encodeStarved, fitsBuilder, reuseKeyOf, type BuilderRecord, type WarmSettings } from './builder-pool.js';
+import { pickTasks, starvedTasks, type Limits, type OwnerQueue, type Slot } from './scheduler.js';
 
 /**
  * Starts builders for pending tasks while the limits allow. Woken by queue
@@ -12,8 +13,12 @@ import { pickTasks, type Limits } from './scheduler.js';
  * no wake-up is lost and no limit is overshot by concurrent dispatchers.
  */
 export interface Fleet {
-  /** Starts a builder for the task; the credential lets it fetch exactly that task. */
-  launch(task: Task, credential: string, builderId: string): Promise<void>;
+  /**
+   * Starts a builder for the task; the credential lets it fetch exactly that task. A
+   * warm builder (`options.warm`) also gets its own credential to ask for more work.
+   * Throws when no builder could be started (capacity, quota, throttling).
+   */
+  launch(task: Task, credential: string, builderId: string, options?: LaunchOptions): Promise<void>;
   /** Stops a builder (lost task, stray instance). */
   terminate(builderId: string): Promise<void>;
   /** Builders that exist right now (to find strays: builders with no active task). */
@@ -21,12 +26,15 @@ export interface Fleet {
 }
 
 /**
- * Terminates builders that no active task points at (a crash between launch and
+ * Terminates builders that no active task points at and that are not waiting for
+ * work as warm builders (a crash between launch and
  * claim bookkeeping, or a task finished while its instance kept running). Builders
  * younger than `graceMs` are left alone: their claim may not be visible yet.
  */
 export async function terminateStrays(builds: BuildStore, fleet: Fleet, now: number, graceMs: number): Promise<string[]> {
   const active = new Set((await builds.listActiveTasks()).map((t) => t.builder_id).filter((b): b is string => !!b));
+  // A warm builder waiting for work has no active task and is no stray.
+  for (const b of await builds.listIdleBuilders(now)) active.add(b.builder_id);
   const strays: string[] = [];
   for (const b of await fleet.list()) {
     if (active.has(b.builderId)) continue;
@@ -35,6 +43,11 @@ export async function terminateStrays(builds: BuildStore, fleet: Fleet, now: num
     strays.push(b.builderId);
   }
   return strays;
+}
+
+export interface LaunchOptions {
+  /** A warm builder's own credential (the next-task call) and how long it waits for work. */
+  warm?: { builderCredential: string; idleSeconds: number };
 }
 
 export interface DispatcherDeps {
@@ -46,7 +59,43 @@ export interface DispatcherDeps {
   credentialTtlMs: number;
   /** How many tasks of each owner's queue head to consider per pass. */
   headSize?: number;
+  /** Launches in flight at once (default DEFAULT_LAUNCH.concurrency). */
+  launchConcurrency?: number;
+  /** Dispatch lock lease (ms), renewed before every claim. */
+  leaseMs?: number;
+  /** Backoff of a task after failed launches: base doubled per failure, capped (ms). */
+  launchBackoff?: { baseMs: number; maxMs: number };
+  /** Warm builders: the reuse rule and idle period (absent or reuse `off`: one task per builder). */
+  warm?: WarmSettings;
+  /** Wakes the dispatcher again (a pass that stopped at its deadline leaves work for the next). */
+  wake?: () => Promise<void>;
   log?: (msg: string) => void;
+}
+
+export const DEFAULT_LAUNCH = {
+  concurrency: 16,
+  leaseMs: 60_000,
+  backoff: { baseMs: 30_000, maxMs: 15 * 60_000 },
+} as const;
+
+/** When a pass must stop claiming (epoch ms, on the deps' clock); absent = no deadline. */
+export interface PassOptions {
+  deadline?: number;
+  /** The dispatch lock holder: the lease is renewed before each claim, and the pass stops when it is lost. */
+  holder?: string;
+}
+
+export interface PassReport {
+  started: Task[];
+  /** Launches that failed (the tasks wait out their backoff, attempts untouched). */
+  failed: Task[];
+  /** True when the pass stopped early (deadline or lost lease) with tasks it would still have started. */
+  cutShort: boolean;
+}
+
+/** Backoff after the n-th consecutive launch failure of a task. */
+export function launchBackoffMs(failures: number, backoff: { baseMs: number; maxMs: number }): number {
+  return Math.min(backoff.maxMs, backoff.baseMs * 2 ** Math.max(0, failures - 1));
 }
 
 export function hashCredential(credential: string): string {
@@ -63,51 +112,147 @@ export function taskIdOfCredential(credential: string): string | null {
   return dot > 0 ? credential.slice(0, dot) : null;
 }
 
-/** One scheduling pass; returns the tasks started. */
-export async function dispatchPass(deps: DispatcherDeps): Promise<Task[]> {
+/**
+ * Pending tasks an idle warm builder will take itself (its next poll): one per idle
+ * builder, the first fitting task of its owner's queue head. A cold launch for them
+ * would only add a machine and leave the warm one idle.
+ */
+function reserveForIdle(idle: BuilderRecord[], queues: OwnerQueue[], rule: WarmSettings['reuse']): Set<Task> {
+  const reserved = new Set<Task>();
+  for (const b of idle) {
+    const q = queues.find((x) => x.owner === b.owner);
+    const t = q?.tasks.find((x) => !reserved.has(x) && fitsBuilder(x, b, rule));
+    if (t) reserved.add(t);
+  }
+  return reserved;
+}
+
+/**
+ * One scheduling pass. What runs counts against the limits: the builders of active
+ * tasks and warm builders waiting for work. Claims and launches run in bounded
+ * parallel; before each claim the pass renews its lease and checks its deadline, so
+ * it stops with the remaining tasks still pending (never claimed and not launched).
+ * A failed launch gives its claim back without counting an attempt and with a
+ * backoff; the scheduler skips the task until then.
+ */
+export async function dispatchPass(deps: DispatcherDeps, opts: PassOptions = {}): Promise<Task[]> {
+  return (await runDispatchPass(deps, opts)).started;
+}
+
+/** dispatchPass with the whole report (failed launches, whether it was cut short). */
+export async function runDispatchPass(deps: DispatcherDeps, opts: PassOptions = {}): Promise<PassReport> {
   const { builds, clock } = deps;
+  const warm = deps.warm && deps.warm.reuse !== 'off' ? deps.warm : null;
   const active = await builds.listActiveTasks();
+  const now0 = clock.now();
+  const idle = warm ? await builds.listIdleBuilders(now0) : [];
   const owners = await builds.listPendingOwners();
-  const queues = [];
+  const queues: OwnerQueue[] = [];
   for (const o of owners) {
     const tasks = await builds.listPendingTasks(o.owner, deps.headSize ?? 20);
     if (tasks.length === 0) await builds.retireOwner(o.owner, o.epoch);
     else queues.push({ owner: o.owner, lastServed: o.last_served, tasks });
   }
-  const now = clock.now();
-  const started: Task[] = [];
-  for (const task of pickTasks(active, queues, deps.limits, now)) {
-    const credential = newCredential(task.task_id);
-    const builderId = randomUUID();
-    const claimed = await builds.claimTask(task.task_id, {
-      builder_id: builderId,
-      credential_hash: hashCredential(credential),
-      credential_expires: now + deps.credentialTtlMs,
-      now,
-    });
-    if (!claimed) continue; // canceled or taken meanwhile: nothing to do
-    try {
-      await deps.fleet.launch(task, credential, builderId);
-      started.push(task);
-    } catch (err) {
-      deps.log?.(`dispatcher: launch of ${task.task_id} failed: ${(err as Error).message}`);
-      await builds.requeueTask(task.task_id, now);
-    }
+  const reserved = warm ? reserveForIdle(idle, queues, warm.reuse) : new Set<Task>();
+  const open = queues.map((q) => ({ ...q, tasks: q.tasks.filter((t) => !reserved.has(t)) }));
+  // An idle builder occupies a slot of its arch, owner and sandbox (those of its first task).
+  const occupied: Slot[] = [...active, ...idle.map((b) => ({ arch: b.arch, owner: b.owner, sandbox: b.sandbox }))];
+  const picked = pickTasks(occupied, open, deps.limits, now0);
+  if (warm) {
+    const starved = starvedTasks(occupied, picked, open, deps.limits, now0);
+    const entries = starved.map((s) => encodeStarved({ blockedBy: s.blockedBy, owner: s.task.owner, reuseKey: reuseKeyOf(s.task, warm.reuse) ?? '' }));
+    await builds.setStarved(entries);
   }
-  return started;
+
+  const report: PassReport = { started: [], failed: [], cutShort: false };
+  const leaseMs = deps.leaseMs ?? DEFAULT_LAUNCH.leaseMs;
+  let next = 0;
+  let stop = false;
+  const worker = async (): Promise<void> => {
+    while (!stop && next < picked.length) {
+      const task = picked[next++]!;
+      const now = clock.now();
+      if (opts.deadline !== undefined && now >= opts.deadline) stop = true;
+      else if (opts.holder && !(await builds.renewDispatchLock(opts.holder, now, leaseMs))) stop = true;
+      if (stop) {
+        report.cutShort = true;
+        return;
+      }
+      await claimAndLaunch(deps, warm, task, report);
+    }
+  };
+  const concurrency = Math.max(1, deps.launchConcurrency ?? DEFAULT_LAUNCH.concurrency);
+  await Promise.all(Array.from({ length: Math.min(concurrency, picked.length) }, worker));
+  return report;
 }
 
-/** Runs passes under the lock until no wake-up arrived meanwhile. */
-export async function dispatch(deps: DispatcherDeps, holder = randomUUID()): Promise<number> {
+async function claimAndLaunch(deps: DispatcherDeps, warm: WarmSettings | null, task: Task, report: PassReport): Promise<void> {
   const { builds, clock } = deps;
+  const now = clock.now();
+  const credential = newCredential(task.task_id);
+  const builderId = randomUUID();
+  const reuseKey = warm ? reuseKeyOf(task, warm.reuse) : null;
+  const builderCredential = reuseKey ? newCredential(builderId) : null;
+  const claimed = await builds.claimTask(task.task_id, {
+    builder_id: builderId,
+    credential_hash: hashCredential(credential),
+    credential_expires: now + deps.credentialTtlMs,
+    now,
+    ...(reuseKey && builderCredential
+      ? {
+          builder: {
+            builder_id: builderId,
+            arch: task.arch,
+            owner: task.owner,
+            sandbox: task.sandbox,
+            reuse_key: reuseKey,
+            state: 'busy' as const,
+            task_id: task.task_id,
+            idle_until: null,
+            credential_hash: hashCredential(builderCredential),
+            credential_expires: now + deps.credentialTtlMs,
+            launched_at: now,
+          },
+        }
+      : {}),
+  });
+  if (!claimed) return; // canceled or taken meanwhile: nothing to do
+  try {
+    const options: LaunchOptions = warm && builderCredential ? { warm: { builderCredential, idleSeconds: Math.ceil(warm.idleMs / 1000) } } : {};
+    await deps.fleet.launch(task, credential, builderId, options);
+    report.started.push(task);
+  } catch (err) {
+    const failures = (task.launch_failures ?? 0) + 1;
+    const delay = launchBackoffMs(failures, deps.launchBackoff ?? DEFAULT_LAUNCH.backoff);
+    deps.log?.(`dispatcher: launch of ${task.task_id} failed (${failures} in a row), next try in ${Math.round(delay / 1000)} s: ${(err as Error).message}`);
+    await builds.releaseLaunch(task.task_id, builderId, clock.now() + delay);
+    report.failed.push(task);
+  }
+}
+
+/**
+ * Runs passes under the lock until no wake-up arrived meanwhile, or until the
+ * deadline: then the lock is released and a wake-up sent, so the next invocation
+ * continues where this one stopped. Returns how many builders started.
+ */
+export async function dispatch(deps: DispatcherDeps, holder: string = randomUUID(), opts: { deadline?: number } = {}): Promise<number> {
+  const { builds, clock } = deps;
+  const leaseMs = deps.leaseMs ?? DEFAULT_LAUNCH.leaseMs;
   await builds.markDispatchDirty();
-  if (!(await builds.acquireDispatchLock(holder, clock.now(), 60_000))) return 0; // the holder will run again
+  if (!(await builds.acquireDispatchLock(holder, clock.now(), leaseMs))) return 0; // the holder will run again
   let started = 0;
   for (let round = 0; round < 100; round++) {
-    started += (await dispatchPass(deps)).length;
+    const pass = await runDispatchPass(deps, { deadline: opts.deadline, holder });
+    started += pass.started.length;
+    const late = opts.deadline !== undefined && clock.now() >= opts.deadline;
+    if (pass.cutShort || late) {
+      await builds.releaseDispatchLock(holder, true);
+      await deps.wake?.();
+      return started;
+    }
     if (await builds.releaseDispatchLock(holder)) return started;
     // Dirty: clear the flag (re-acquire) and run again.
-    await builds.acquireDispatchLock(holder, clock.now(), 60_000);
+    if (!(await builds.acquireDispatchLock(holder, clock.now(), leaseMs))) return started;
   }
   await builds.releaseDispatchLock(holder);
   return started;

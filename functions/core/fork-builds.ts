@@ -1,5 +1,6 @@
 import type { ActionDeps, ForkItem } from './action-ports.js';
-import { resultDirName, type Build, type BuildChroot } from './build-model.js';
+import { isPublished, resultDirName, type Build, type BuildChroot } from './build-model.js';
+import { withChroots, type BuildWithChroots } from './cleanup.js';
 import type { Project } from './model.js';
 import { rpmResultPrefix, srpmResultPrefix } from './results-store.js';
 
@@ -11,14 +12,12 @@ import { rpmResultPrefix, srpmResultPrefix } from './results-store.js';
  * things under the same ids: every step below is idempotent.
  */
 
-const COPYABLE: ReadonlySet<BuildChroot['state']> = new Set(['succeeded', 'forked']);
-
 /** Builds of the project's main directory (`proj`, not `proj:pr:1`) with their chroots. */
-async function mainDirBuilds(deps: Pick<ActionDeps, 'builds'>, p: Project): Promise<Array<{ build: Build; chroots: BuildChroot[] }>> {
+async function mainDirBuilds(deps: Pick<ActionDeps, 'builds'>, p: Project): Promise<BuildWithChroots[]> {
   const builds = (await deps.builds.listProjectBuilds(p.ownername, p.name)).filter(
     (b) => b.project_dirname === p.name && b.package_name !== null && !b.canceled,
   );
-  return Promise.all(builds.map(async (build) => ({ build, chroots: await deps.builds.listBuildChroots(build.id) })));
+  return withChroots(deps, builds);
 }
 
 /**
@@ -32,7 +31,7 @@ export async function planFork(deps: Pick<ActionDeps, 'builds' | 'store'>, src: 
   const latest = new Map<string, { build: Build; chroot: BuildChroot }>();
   for (const { build, chroots } of await mainDirBuilds(deps, src)) {
     for (const c of chroots) {
-      if (!COPYABLE.has(c.state) || !c.result_dir || !dstChroots.has(c.name)) continue;
+      if (!isPublished(c) || !c.result_dir || !dstChroots.has(c.name)) continue;
       const key = `${build.package_name}\n${c.name}`;
       const seen = latest.get(key);
       if (!seen || seen.build.id < build.id) latest.set(key, { build, chroot: c });

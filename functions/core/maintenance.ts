@@ -1,13 +1,12 @@
-import { deleteUploadOf } from './uploads.js';
 import { randomUUID } from 'node:crypto';
-import { FINISHED_STATES, isFinished, type Build, type BuildChroot } from './build-model.js';
+import { FINISHED_STATES, isFinished, isPublished, type Build, type BuildChroot } from './build-model.js';
 import { buildState } from './build-state.js';
+import { deleteBuildsOf, removeChrootData, removeProjectData, withChroots, type BuildWithChroots, type DroppedChroot } from './cleanup.js';
 import { terminateStrays, type Fleet } from './dispatcher.js';
 import { newEvent } from './events.js';
 import type { Project } from './model.js';
 import type { Ports, PublishLedger, PublishWakeUp } from './ports.js';
 import { wakeStalePublishes } from './publish-ledger.js';
-import { srpmResultPrefix } from './results-store.js';
 
 /**
  * Scheduled maintenance: the work that keeps projects tidy without their owners
@@ -92,11 +91,6 @@ async function underLease<T>(deps: MaintenanceDeps, job: JobName, subject: strin
   }
 }
 
-/** `proj` and every other dir (`proj:pr:1`) builds were made in. */
-function dirnamesOf(project: Pick<Project, 'name'>, builds: Build[]): string[] {
-  return [...new Set([project.name, ...builds.map((b) => b.project_dirname)])].sort();
-}
-
 // ---- delete-expired ---------------------------------------------------------------------
 
 /** Temporary projects whose `delete_after` has passed go, with their builds and results. */
@@ -109,12 +103,7 @@ export async function deleteExpiredProjects(deps: MaintenanceDeps): Promise<JobR
       const p = await deps.store.getProject(seen.ownername, seen.name);
       // Gone, re-created, or extended meanwhile: not ours to delete.
       if (!p || p.id !== seen.id || !isExpired(p)) return false;
-      const builds = await deps.builds.listProjectBuilds(p.ownername, p.name);
-      for (const b of builds) {
-        await deleteUploadOf(deps.results, b);
-        await deps.builds.deleteBuild(b.id);
-      }
-      for (const d of dirnamesOf(p, builds)) await deps.results.deletePrefix(`${p.ownername}/${d}/`);
+      await removeProjectData(deps, p.ownername, p.name, await deps.builds.listProjectBuilds(p.ownername, p.name));
       // The project row goes last: a crash before it leaves the project expired, so the next run finishes the job.
       await deps.store.deleteProject(p.ownername, p.name);
       await deps.events.publish(
@@ -130,13 +119,11 @@ export async function deleteExpiredProjects(deps: MaintenanceDeps): Promise<JobR
 
 // ---- prune ----------------------------------------------------------------------------------
 
-const SUCCESS: readonly BuildChroot['state'][] = ['succeeded', 'forked'];
-
 interface PrunePlan {
   /** Builds all of whose chroots are superseded: rows and results go. */
-  wholeBuilds: Array<{ build: Build; chroots: BuildChroot[] }>;
+  wholeBuilds: BuildWithChroots[];
   /** Superseded chroots of builds that keep other chroots: only their results go. */
-  chroots: Array<{ build: Build; chroot: BuildChroot }>;
+  chroots: DroppedChroot[];
 }
 
 export interface PruneRules {
@@ -153,7 +140,7 @@ export interface PruneRules {
  * its N newest finished builds, whatever their state.
  */
 export function planPrune(
-  builds: Array<{ build: Build; chroots: BuildChroot[] }>,
+  builds: BuildWithChroots[],
   rules: PruneRules = { superseded: true, maxBuilds: new Map() },
 ): PrunePlan {
   const plan = rules.superseded ? planSuperseded(builds) : { wholeBuilds: [], chroots: [] };
@@ -173,13 +160,13 @@ export function planPrune(
   return plan;
 }
 
-function planSuperseded(builds: Array<{ build: Build; chroots: BuildChroot[] }>): PrunePlan {
+function planSuperseded(builds: BuildWithChroots[]): PrunePlan {
   const keyOf = (b: Build, c: BuildChroot) => JSON.stringify([b.project_dirname, b.package_name, c.name]);
   const newestOk = new Map<string, number>();
   for (const { build, chroots } of builds) {
     if (!build.package_name) continue;
     for (const c of chroots) {
-      if (!SUCCESS.includes(c.state)) continue;
+      if (!isPublished(c)) continue;
       const k = keyOf(build, c);
       newestOk.set(k, Math.max(newestOk.get(k) ?? 0, build.id));
     }
@@ -202,42 +189,14 @@ async function maxBuildsOf(deps: MaintenanceDeps, p: Project): Promise<Map<strin
 
 async function pruneProject(deps: MaintenanceDeps, p: Project, maxBuilds: Map<string, number>): Promise<string[]> {
   const builds = await deps.builds.listProjectBuilds(p.ownername, p.name);
-  const withChroots = await Promise.all(builds.map(async (build) => ({ build, chroots: await deps.builds.listBuildChroots(build.id) })));
-  const plan = planPrune(withChroots, { superseded: p.auto_prune, maxBuilds });
-  // Published result dirs leave through the publisher (after new metadata is live);
-  // unpublished ones (failed builds) can go at once.
-  const deletes = new Map<string, { dirname: string; chroot: string; dirs: string[] }>();
-  const drop = async (b: Build, c: BuildChroot) => {
-    if (!c.result_dir) return;
-    if (!SUCCESS.includes(c.state)) {
-      await deps.results.deletePrefix(`${p.ownername}/${b.project_dirname}/${c.name}/${c.result_dir}/`);
-      return;
-    }
-    const key = `${b.project_dirname}/${c.name}`;
-    const entry = deletes.get(key) ?? { dirname: b.project_dirname, chroot: c.name, dirs: [] };
-    entry.dirs.push(c.result_dir);
-    deletes.set(key, entry);
-  };
-  const changed: string[] = [];
-  for (const { build, chroots } of plan.wholeBuilds) {
-    for (const c of chroots) await drop(build, c);
-    changed.push(`${fullName(p)}#${build.id}`);
-  }
-  for (const { build, chroot } of plan.chroots) {
-    await drop(build, chroot);
-    changed.push(`${fullName(p)}#${build.id}/${chroot.name}`);
-  }
-  // Republish before the rows go: if this run dies in between, the next one finds
-  // the same builds and asks again (a delete of a removed dir is a no-op), instead
-  // of leaving published results that no row remembers.
-  for (const d of deletes.values()) {
-    await deps.publish({ owner: p.ownername, dirname: d.dirname, chroot: d.chroot, adds: [], deletes: d.dirs.sort(), devel: p.devel_mode });
-  }
-  for (const { build } of plan.wholeBuilds) {
-    await deleteUploadOf(deps.results, build);
-    await deps.builds.deleteBuild(build.id);
-    await deps.results.deletePrefix(`${srpmResultPrefix(p.ownername, build.project_dirname, build.id)}/`);
-  }
+  const plan = planPrune(await withChroots(deps, builds), { superseded: p.auto_prune, maxBuilds });
+  const changed = [
+    ...plan.wholeBuilds.map(({ build }) => `${fullName(p)}#${build.id}`),
+    ...plan.chroots.map(({ build, chroot }) => `${fullName(p)}#${build.id}/${chroot.name}`),
+  ];
+  // Superseded chroots of builds that stay lose only their results; whole builds go
+  // with theirs (republish first, rows last: a run that dies midway is finished by the next).
+  await deleteBuildsOf(deps, p, plan.wholeBuilds, plan.chroots);
   return changed;
 }
 
@@ -293,8 +252,7 @@ export async function handleEolChroots(deps: MaintenanceDeps): Promise<JobReport
           return `${subject}: EOL, removal after ${new Date(deleteAfter * 1000).toISOString()}`;
         }
         if (pc.delete_after <= now) {
-          const builds = await deps.builds.listProjectBuilds(project.ownername, project.name);
-          for (const d of dirnamesOf(project, builds)) await deps.results.deletePrefix(`${project.ownername}/${d}/${pc.mock_chroot}/`);
+          await removeChrootData(deps, project.ownername, project.name, pc.mock_chroot);
           await deps.store.deleteProjectChroot(project.ownername, project.name, pc.mock_chroot);
           return `${subject}: removed`;
         }

@@ -44,7 +44,7 @@ export async function reap(
     }
     if (task.attempts + 1 < settings.maxAttempts && !task.cancel_requested && !build.canceled) {
       if (await deps.builds.requeueTask(task.task_id, task.heartbeat_at)) {
-        if (task.kind === 'rpm') await deps.builds.updateBuildChroot(build.id, task.chroot, { state: 'pending' });
+        if (task.kind === 'rpm') await deps.builds.chrootRequeued(build.id, task.chroot);
         else await deps.builds.sourceRequeued(build.id);
         requeued.push(task.task_id);
       }

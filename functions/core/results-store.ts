@@ -26,6 +26,52 @@ export interface ResultsStore {
   directUploadTarget?(key: string): Promise<UploadTarget>;
   /** Stores that keep some keys private (S3): a time-limited GET URL for `key`. */
   downloadUrl?(key: string): Promise<string>;
+  /**
+   * Stores `data` at byte `offset` of the live log `key` of a running task: its builder
+   * sends each new part of the log once. `attempt` tells the task's runs apart (a
+   * requeued task starts its log again at 0). `gap` when the store knows it lacks bytes
+   * before `offset`; the builder then sends again from where the store ends.
+   */
+  writeLiveLogChunk(key: string, attempt: number, offset: number, data: Buffer): Promise<'stored' | 'gap'>;
+  /** Drops what writeLiveLogChunk kept beside `key` once the complete `key` is in place. */
+  dropLiveLogChunks(key: string): Promise<void>;
+}
+
+/** The log a running build grows, shipped in new-byte chunks while it runs (spec §4.8). */
+export const LIVE_LOG_NAME = 'builder-live.log';
+
+/** Largest live-log chunk in one builder request (API Gateway carries it base64-encoded). */
+export const MAX_LIVE_LOG_CHUNK = 1024 * 1024;
+
+/**
+ * Where a store without append (S3) keeps the chunks of a live log: a hidden directory
+ * beside it (listings and the publisher skip dot names), one sub-directory per attempt,
+ * one object per chunk named by its zero-padded offset, so a listing is in log order.
+ */
+export function liveLogChunkPrefix(key: string): string {
+  const slash = key.lastIndexOf('/');
+  return `${key.slice(0, slash + 1)}.${key.slice(slash + 1)}.chunks/`;
+}
+
+export function liveLogChunkKey(key: string, attempt: number, offset: number): string {
+  return `${liveLogChunkPrefix(key)}${String(attempt).padStart(4, '0')}/${String(offset).padStart(15, '0')}`;
+}
+
+/** The attempt and offset of a chunk key under `prefix` (liveLogChunkPrefix), or null. */
+export function parseLiveLogChunkKey(prefix: string, chunkKey: string): { attempt: number; offset: number } | null {
+  const m = /^(\d{4})\/(\d{15})$/.exec(chunkKey.slice(prefix.length));
+  if (!chunkKey.startsWith(prefix) || !m) return null;
+  return { attempt: Number(m[1]), offset: Number(m[2]) };
+}
+
+/** Everything of one dir of a project (`proj`, `proj:pr:1`): its repositories and results. */
+export function projectDirPrefix(owner: string, dirname: string): string {
+  return `${owner}/${dirname}/`;
+}
+
+/** One chroot's repository and results in one dir of a project. */
+export function chrootDirPrefix(owner: string, dirname: string, chroot: string): string {
+  return `${owner}/${dirname}/${chroot}/`;
 }
 
 /** Result directory prefixes of a task (spec §4.8). */

@@ -19,6 +19,9 @@ export interface Limits {
   perSandbox: number;
 }
 
+/** What counts against the limits: an active task's builder, or a warm builder waiting for work. */
+export type Slot = Pick<Task, 'arch' | 'owner' | 'sandbox'>;
+
 export interface OwnerQueue {
   owner: string;
   lastServed: number;
@@ -36,7 +39,10 @@ class Counter {
   }
 }
 
-export function pickTasks(active: Task[], queues: OwnerQueue[], limits: Limits, now: number): Task[] {
+/** A task is launchable once its launch backoff (`not_before`) has passed. */
+export const launchable = (t: Task, now: number): boolean => (t.not_before ?? 0) <= now;
+
+export function pickTasks(active: Slot[], queues: OwnerQueue[], limits: Limits, now: number): Task[] {
   const byArch = new Counter();
   const byOwner = new Counter();
   const bySandbox = new Counter();
@@ -51,6 +57,7 @@ export function pickTasks(active: Task[], queues: OwnerQueue[], limits: Limits, 
   const cursor = new Map(queues.map((q) => [q.owner, 0]));
 
   const eligible = (t: Task) =>
+    launchable(t, now) &&
     byArch.get(t.arch) < (limits.perArch[t.arch] ?? Infinity) &&
     byOwner.get(t.owner) < limits.perOwner &&
     bySandbox.get(t.sandbox) < limits.perSandbox;
@@ -84,4 +91,31 @@ function better(a: Task, aServed: number, b: Task, bServed: number): boolean {
   if (aServed !== bServed) return aServed < bServed;
   if (a.kind !== b.kind) return a.kind === 'srpm';
   return a.build_id < b.build_id;
+}
+
+/**
+ * The first waiting task of each owner that the limits kept from starting although
+ * only slots were missing: the total or its architecture's limit (`slot`), or its
+ * owner's limit (`owner`). Warm builders of other work give their slot up for these
+ * (functions/core/warm-builders.ts); tasks held by their sandbox limit are not
+ * listed, since only a builder of that same sandbox could make room.
+ */
+export function starvedTasks(occupied: Slot[], picked: Task[], queues: OwnerQueue[], limits: Limits, now: number): Array<{ task: Task; blockedBy: 'slot' | 'owner' }> {
+  const byArch = new Counter();
+  const byOwner = new Counter();
+  const bySandbox = new Counter();
+  for (const t of [...occupied, ...picked]) {
+    byArch.inc(t.arch);
+    byOwner.inc(t.owner);
+    bySandbox.inc(t.sandbox);
+  }
+  const total = occupied.length + picked.length;
+  const out: Array<{ task: Task; blockedBy: 'slot' | 'owner' }> = [];
+  for (const q of queues) {
+    const task = q.tasks.find((t) => !picked.includes(t) && launchable(t, now) && bySandbox.get(t.sandbox) < limits.perSandbox);
+    if (!task) continue;
+    if (byOwner.get(task.owner) >= limits.perOwner) out.push({ task, blockedBy: 'owner' });
+    else if (total >= limits.total || byArch.get(task.arch) >= (limits.perArch[task.arch] ?? Infinity)) out.push({ task, blockedBy: 'slot' });
+  }
+  return out;
 }

@@ -100,7 +100,7 @@ async function finishSrpm(deps: LifecycleDeps, ctx: TaskContext, status: string,
   if (status !== 'succeeded') {
     await deps.builds.sourceEnded(build.id, { status: status === 'canceled' ? 'canceled' : 'failed', endedOn: now, failReason: reason });
     for (const c of await deps.builds.listBuildChroots(build.id)) {
-      await deps.builds.updateBuildChroot(build.id, c.name, { state: status === 'canceled' ? 'canceled' : 'failed', ended_on: now, fail_reason: reason });
+      await deps.builds.chrootEndedUnbuilt(build.id, c.name, { state: status === 'canceled' ? 'canceled' : 'failed', endedOn: now, failReason: reason });
     }
     return;
   }
@@ -137,14 +137,10 @@ async function finishSrpm(deps: LifecycleDeps, ctx: TaskContext, status: string,
     if (c.state !== 'waiting' && c.state !== 'pending') continue;
     const skip = skippedByArch(c.name, res.architecture_specific_tags);
     if (skip || fresh.canceled) {
-      await deps.builds.updateBuildChroot(build.id, c.name, {
-        state: fresh.canceled ? 'canceled' : 'skipped',
-        ended_on: now,
-        fail_reason: skip,
-      });
+      await deps.builds.chrootEndedUnbuilt(build.id, c.name, { state: fresh.canceled ? 'canceled' : 'skipped', endedOn: now, failReason: skip });
       continue;
     }
-    if (c.state === 'waiting') await deps.builds.updateBuildChroot(build.id, c.name, { state: 'pending', result_dir: resultDirName(build.id, pkgName) });
+    if (c.state === 'waiting') await deps.builds.chrootQueued(build.id, c.name, resultDirName(build.id, pkgName));
     tasks.push(newTask(fresh, c.name, parseChrootName(c.name).arch, deps.clock.now()));
   }
   if (tasks.length > 0) await deps.builds.enqueueTasks(tasks);
@@ -180,12 +176,12 @@ async function recordRpmOutcome(deps: LifecycleDeps, task: RpmTask, build: Build
   const parsed = RpmResultsSchema.safeParse(report.results ?? {});
   const packages: Nevra[] = parsed.success ? parsed.data.packages : [];
   // Refused when the chroot is already final (canceled meanwhile, or a duplicate report).
-  await deps.builds.updateBuildChroot(build.id, task.chroot, {
+  await deps.builds.chrootFinished(build.id, task.chroot, {
     state: status,
-    ended_on: epochSeconds(deps.clock.now()),
-    fail_reason: reason,
+    endedOn: epochSeconds(deps.clock.now()),
+    failReason: reason,
     packages,
-    result_dir: resultDirName(build.id, build.package_name),
+    resultDir: resultDirName(build.id, build.package_name),
   });
 }
 

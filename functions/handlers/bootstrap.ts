@@ -1,5 +1,6 @@
 import middy from '@middy/core';
 import * as z from 'zod';
+import { jsonLogger } from '../adapters/json-logger.js';
 import { CustomResourceEvent, sendResponse } from '../aws/cfn-response.js';
 import { loadConfig } from '../config.js';
 import { makeAdmin } from '../core/first-admin.js';
@@ -18,7 +19,8 @@ import { DynamoStore } from '../store/dynamo-store.js';
  *   Whoever may invoke this function is already an AWS administrator of the stack.
  */
 const config = loadConfig();
-const store = new DynamoStore(documentClient(config.DYNAMODB_ENDPOINT), config.TABLE_NAME);
+const log = jsonLogger({ component: 'bootstrap' });
+const store = new DynamoStore(documentClient(config.DYNAMODB_ENDPOINT, config.AWS_REGION), config.TABLE_NAME);
 
 const MakeAdmin = z.object({ action: z.literal('make-admin'), username: z.string().refine(isValidUserName, 'invalid user name') });
 
@@ -30,7 +32,7 @@ export const handler = middy().handler(async (event: unknown) => {
     return { ok: false, error: 'expected {"action":"make-admin","username":"<name>"} or a CloudFormation custom resource event' };
   }
   const token = await makeAdmin(store, systemClock, cmd.data.username, config.API_TOKEN_DAYS);
-  console.log(JSON.stringify({ msg: 'make-admin', username: cmd.data.username }));
+  log.info('make-admin', { username: cmd.data.username });
   return {
     ok: true,
     username: cmd.data.username,
@@ -58,10 +60,10 @@ async function onCustomResource(event: CustomResourceEvent): Promise<void> {
   }
   try {
     const added = await seedMockChroots(store);
-    console.log(JSON.stringify({ msg: 'seed-chroots', added }));
+    log.info('seed-chroots', { added });
     await sendResponse(event, { status: 'SUCCESS', physicalResourceId, data: { ChrootsAdded: added } });
   } catch (err) {
-    console.error('seed-chroots failed', (err as Error).name, (err as Error).message);
+    log.error('seed-chroots failed', { error: (err as Error).name, message: (err as Error).message });
     await sendResponse(event, { status: 'FAILED', physicalResourceId, reason: `Seeding the default chroots failed: ${(err as Error).message}` });
   }
 }

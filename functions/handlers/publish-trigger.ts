@@ -9,7 +9,7 @@ import { DynamoPublishLedger } from '../store/dynamo-publish-ledger.js';
 
 const config = loadConfig();
 const ecs = new ECSClient({});
-const ledger = new DynamoPublishLedger(documentClient(config.DYNAMODB_ENDPOINT), config.TABLE_NAME);
+const ledger = new DynamoPublishLedger(documentClient(config.DYNAMODB_ENDPOINT, config.AWS_REGION), config.TABLE_NAME);
 
 export const handler = middy<SQSEvent, SQSBatchResponse>().handler((event) =>
   runPublishBatch(

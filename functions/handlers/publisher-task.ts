@@ -26,7 +26,7 @@ async function main(): Promise<void> {
   const bucket = requireConfig(config, 'RESULTS_BUCKET');
   const kmsKey = requireConfig(config, 'SIGNING_KMS_KEY_ID');
   const workDir = await mkdtemp(join(tmpdir(), 'copr-publish-'));
-  const db = documentClient(config.DYNAMODB_ENDPOINT);
+  const db = documentClient(config.DYNAMODB_ENDPOINT, config.AWS_REGION);
   const log = jsonLogger({ component: 'publisher' });
   const signer = new GpgSigner({ keysDir: join(workDir, 'keys') });
   try {

@@ -3,11 +3,13 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { loadConfig } from '../config.js';
 import { resultsListing } from '../aws/s3-listing.js';
+import { isLiveLogPath, liveLogKeyOf, liveLogView } from '../aws/s3-live-log.js';
 
 /**
  * Directory URLs (`.../`) of the results CloudFront distribution, through a
  * function URL that only CloudFront may call (origin access control): the
  * publisher's index.html, or a live listing for builds no publish has listed.
+ * Also the fallback of `builder-live.log` while S3 has only its chunks (a running build).
  */
 const config = loadConfig();
 const s3 = new S3Client({});
@@ -17,6 +19,14 @@ export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredRe
   if (bucket === undefined) throw new Error('RESULTS_BUCKET is not set');
   if (event.requestContext.http.method !== 'GET' && event.requestContext.http.method !== 'HEAD') {
     return { statusCode: 405, headers: { allow: 'GET, HEAD', 'content-type': 'text/plain' }, body: 'Method not allowed\n' };
+  }
+  if (isLiveLogPath(event.rawPath)) {
+    // Only a missing builder-live.log comes here (.gz and others: S3 lacked them too).
+    const key = liveLogKeyOf(event.rawPath);
+    const live = key === null ? { status: 404, body: 'Not found\n' } : await liveLogView(s3, bucket, key);
+    // The log grows with every heartbeat: never kept by CloudFront.
+    const liveHeaders: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' };
+    return { statusCode: live.status, headers: liveHeaders, body: live.body };
   }
   const res = await resultsListing(s3, bucket, event.rawPath);
   const headers: Record<string, string> = {

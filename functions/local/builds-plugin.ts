@@ -25,6 +25,8 @@ export interface BuildsPluginOptions {
   reapEveryMs?: number;
   /** Extra environment for builder agents (tests point PyPI/RubyGems at fakes). */
   agentEnv?: Record<string, string>;
+  /** Where builders reach the API; default the service's URL (tests put a throttling front in between). */
+  agentApiUrl?: string;
   /** Called with the composed system (tests inspect it). */
   onReady?: (system: LocalBuildSystem) => void;
 }
@@ -48,7 +50,7 @@ export function buildsPlugin(opts: BuildsPluginOptions = {}): LocalPlugin {
     name: 'builds',
     ports: (env) => {
       const log = (m: string) => env.log.info(m);
-      fleet = new LocalFleet({ apiUrl: env.url, workDir: join(env.dataDir, 'builders'), env: opts.agentEnv, log });
+      fleet = new LocalFleet({ apiUrl: opts.agentApiUrl ?? env.url, workDir: join(env.dataDir, 'builders'), env: opts.agentEnv, log });
       const signer = new GpgSigner({ keysDir: join(env.dataDir, 'keys') });
       const ledgerPublisher = new LedgerPublisher({
         ledger: env.publishLedger,

@@ -36,7 +36,7 @@ export interface LocalEnv {
 }
 
 export function localPorts(env: LocalEnv): Ports {
-  const db = documentClient(env.config.DYNAMODB_ENDPOINT);
+  const db = documentClient(env.config.DYNAMODB_ENDPOINT, env.config.AWS_REGION);
   const log = env.log;
   return {
     store: env.store,
@@ -61,9 +61,21 @@ export function localPorts(env: LocalEnv): Ports {
 /** Settings of `npm start`: a small builder pool, a quick reaper, strays found within a minute. */
 export function localSettings(config: Config): AppSettings {
   return {
-    ...defaultAppSettings(config.RESULTS_BASE_URL, config.COPR_MAX_BUILDERS),
+    ...withDispatch(defaultAppSettings(config.RESULTS_BASE_URL, config.COPR_MAX_BUILDERS), config),
     reaper: { heartbeatTimeoutMs: 20_000, maxAttempts: 3 },
     strayGraceMs: 60_000,
+  };
+}
+
+/** Warm builders locally too: an idle agent process asks for work every 2 s until its idle period ends. */
+function withDispatch(s: AppSettings, config: Config): AppSettings {
+  return {
+    ...s,
+    dispatch: {
+      ...s.dispatch,
+      launchConcurrency: config.DISPATCH_LAUNCH_CONCURRENCY,
+      warm: { reuse: config.BUILDER_REUSE, idleMs: config.BUILDER_IDLE_SECONDS * 1000, pollMs: 2_000 },
+    },
   };
 }
 
@@ -71,6 +83,6 @@ export function localEnvBase(dataDir: string, url: string, config: Config): Pick
   return {
     log: jsonLogger({ quiet: config.COPR_QUIET }),
     results: new LocalResultsStore(join(dataDir, 'results'), url),
-    publishLedger: new DynamoPublishLedger(documentClient(config.DYNAMODB_ENDPOINT), config.TABLE_NAME),
+    publishLedger: new DynamoPublishLedger(documentClient(config.DYNAMODB_ENDPOINT, config.AWS_REGION), config.TABLE_NAME),
   };
 }

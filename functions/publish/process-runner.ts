@@ -42,7 +42,7 @@ export const spawnRunner: ProcessRunner = {
     return new Promise((resolve, reject) => {
       const child = spawn(cmd, [...args], {
         cwd: opts.cwd,
-        env: opts.env ?? process.env,
+        env: opts.env, // unset: the child inherits this process's environment
         stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       });
       const out: Buffer[] = [];

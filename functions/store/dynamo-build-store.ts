@@ -8,10 +8,13 @@ import {
   type DynamoDBDocumentClient,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import type { BuildStore } from '../core/build-ports.js';
-import { FINISHED_STATES, type Build, type BuildChroot, type Task } from '../core/build-model.js';
-import { batchDelete, conditionalUpdate, isConditionFailure, plainItem, queryAll, type Item } from './dynamo-ops.js';
-import { buildKeys as bk, INDEX, type Key } from './table.js';
+import type { BuildStore, ChrootOutcome } from '../core/build-ports.js';
+import type { BuilderRecord } from '../core/builder-pool.js';
+import * as builders from './dynamo-builders.js';
+import { FINISHED_STATES, type Build, type BuildChroot, type BuildState, type Task } from '../core/build-model.js';
+import { DynamoBuildPages } from './dynamo-build-pages.js';
+import { batchDelete, batchGet, batchWrite, conditionalUpdate, isConditionFailure, plainItem, queryAll, type Item } from './dynamo-ops.js';
+import { ACTIVE_SHARDS, buildKeys as bk, INDEX, type Key } from './table.js';
 
 type TransactItems = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>;
 
@@ -22,10 +25,14 @@ export function taskPriority(t: Pick<Task, 'kind' | 'background'>): number {
 }
 
 export class DynamoBuildStore implements BuildStore {
+  readonly pages: DynamoBuildPages;
+
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly table: string,
-  ) {}
+  ) {
+    this.pages = new DynamoBuildPages(db, table);
+  }
 
   private queryAll(input: Omit<QueryCommandInput, 'TableName'>, limit?: number): Promise<Item[]> {
     return queryAll(this.db, this.table, input, limit);
@@ -76,6 +83,8 @@ export class DynamoBuildStore implements BuildStore {
   // ---- builds ---------------------------------------------------------------------------
 
   async createBuild(build: Build, chroots: BuildChroot[], tasks: Task[], blockedOn: number | null): Promise<void> {
+    // Outside the transaction: concurrent builds of one directory would conflict on it.
+    if (build.project_dirname !== build.projectname) await this.pages.recordDir(build.ownername, build.projectname, build.project_dirname);
     const items: TransactItems = [
       { Put: { TableName: this.table, Item: this.buildItem(build), ConditionExpression: 'attribute_not_exists(pk)' } },
       ...chroots.map((c) => ({ Put: { TableName: this.table, Item: this.chrootItem(c) } })),
@@ -186,18 +195,46 @@ export class DynamoBuildStore implements BuildStore {
     );
   }
 
-  async updateBuildChroot(id: number, chroot: string, patch: Partial<BuildChroot>): Promise<boolean> {
-    const entries = Object.entries(patch).filter(([k]) => k !== 'build_id' && k !== 'name');
-    if (entries.length === 0) return true;
-    const finished = FINISHED_STATES.map((_, i) => `:f${i}`);
+  chrootQueued(id: number, chroot: string, resultDir: string): Promise<boolean> {
+    return this.moveChroot(id, chroot, ['waiting'], { state: 'pending', result_dir: resultDir });
+  }
+
+  chrootStarted(id: number, chroot: string, start: { startedOn: number; resultDir: string }): Promise<boolean> {
+    return this.moveChroot(id, chroot, ['pending', 'running'], { state: 'running', started_on: start.startedOn, result_dir: start.resultDir });
+  }
+
+  chrootRequeued(id: number, chroot: string): Promise<boolean> {
+    return this.moveChroot(id, chroot, ['pending', 'running'], { state: 'pending' });
+  }
+
+  chrootFinished(id: number, chroot: string, end: ChrootOutcome): Promise<boolean> {
+    return this.moveChroot(id, chroot, ['pending', 'running'], {
+      state: end.state,
+      ended_on: end.endedOn,
+      fail_reason: end.failReason,
+      packages: end.packages,
+      result_dir: end.resultDir,
+    });
+  }
+
+  chrootEndedUnbuilt(id: number, chroot: string, end: { state: 'canceled' | 'skipped' | 'failed'; endedOn: number; failReason?: string | null }): Promise<boolean> {
+    return this.moveChroot(id, chroot, ['waiting', 'pending'], {
+      state: end.state,
+      ended_on: end.endedOn,
+      ...(end.failReason !== undefined ? { fail_reason: end.failReason } : {}),
+    });
+  }
+
+  /** One transition of a build chroot: `set` is written only while its state is one of `from`. */
+  private async moveChroot(id: number, chroot: string, from: BuildState[], set: Partial<BuildChroot>): Promise<boolean> {
+    const entries = Object.entries(set);
     const res = await this.update({
       Key: bk.buildChroot(id, chroot),
-      // Terminal states are never overwritten by later updates (spec §3.3).
-      ConditionExpression: `attribute_exists(pk) AND NOT (#state IN (${finished.join(', ')}))`,
+      ConditionExpression: `#state IN (${from.map((_, i) => `:from${i}`).join(', ')})`,
       UpdateExpression: `SET ${entries.map((_, i) => `#k${i} = :v${i}`).join(', ')}`,
       ExpressionAttributeNames: { '#state': 'state', ...Object.fromEntries(entries.map(([k], i) => [`#k${i}`, k])) },
       ExpressionAttributeValues: {
-        ...Object.fromEntries(FINISHED_STATES.map((s, i) => [`:f${i}`, s])),
+        ...Object.fromEntries(from.map((s, i) => [`:from${i}`, s])),
         ...Object.fromEntries(entries.map(([, v], i) => [`:v${i}`, v])),
       },
     });
@@ -213,9 +250,18 @@ export class DynamoBuildStore implements BuildStore {
     const keys: Key[] = items.map((i) => ({ pk: String(i.pk), sk: String(i.sk) }));
     if (build) {
       const chroots = items.filter((i) => String(i.sk).startsWith(bk.buildChrootPrefix)).map((i) => String(i.name));
-      for (const t of await this.listBuildTasks(build, chroots)) keys.push(bk.task(t.task_id));
+      for (const t of await this.listBuildTasks(build, chroots)) keys.push(bk.task(t.task_id), bk.activeMarker(t.task_id));
+      // Page cursors of the project stop being trusted: before (a crash mid-delete) and after (a page read racing it).
+      await this.pages.bumpGeneration(build.ownername, build.projectname);
     }
     await batchDelete(this.db, this.table, keys);
+    if (build) await this.pages.bumpGeneration(build.ownername, build.projectname);
+  }
+
+  /** Writes builds and their chroots by batch writes, without tasks: seeding for the benchmark and tests. */
+  async seedBuilds(entries: Array<{ build: Build; chroots: BuildChroot[] }>): Promise<void> {
+    const items = entries.flatMap((e) => [this.buildItem(e.build), ...e.chroots.map((c) => this.chrootItem(c))]);
+    await batchWrite(this.db, this.table, items.map((Item) => ({ PutRequest: { Item } })));
   }
 
   // ---- tasks --------------------------------------------------------------------------------
@@ -304,29 +350,35 @@ export class DynamoBuildStore implements BuildStore {
   }
 
   async listActiveTasks(): Promise<Task[]> {
-    const items = await this.queryAll({
-      IndexName: INDEX.byQueue,
-      KeyConditionExpression: 'gsi3pk = :p',
-      ExpressionAttributeValues: { ':p': bk.activePartition },
-    });
-    return items.map((i) => plainItem<Task>(i)!);
+    const shards = await Promise.all(
+      Array.from({ length: ACTIVE_SHARDS }, (_, shard) =>
+        this.queryAll({ KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': bk.activeShardPartition(shard) } }),
+      ),
+    );
+    const items = await batchGet(this.db, this.table, shards.flat().map((m) => bk.task(String(m.sk))));
+    // Marker and task change in one transaction; a task read just after it changed again is left out.
+    return items
+      .map((i) => plainItem<Task>(i))
+      .filter((t): t is Task => t !== null && (t.state === 'starting' || t.state === 'running'))
+      .sort((a, b) => (a.heartbeat_at ?? 0) - (b.heartbeat_at ?? 0));
   }
 
   async claimTask(
     taskId: string,
-    claim: { builder_id: string; credential_hash: string; credential_expires: number; now: number },
+    claim: { builder_id: string; credential_hash: string; credential_expires: number; now: number; builder?: BuilderRecord },
   ): Promise<boolean> {
     const task = await this.getTask(taskId);
     if (!task) return false;
-    const active = bk.activeTask(claim.now, taskId);
     return this.write([
+      // A warm builder's record is born with its first claim: it counts from the start.
+      ...(claim.builder ? [builders.builderPut(this.table, claim.builder)] : []),
       {
         Update: {
           TableName: this.table,
           Key: bk.task(taskId),
           ConditionExpression: '#s = :pending AND cancel_requested = :f AND begins_with(gsi3pk, :pp)',
           UpdateExpression:
-            'SET #s = :starting, heartbeat_at = :now, builder_id = :b, credential_hash = :h, credential_expires = :x, gsi3pk = :ap, gsi3sk = :as',
+            'SET #s = :starting, heartbeat_at = :now, builder_id = :b, credential_hash = :h, credential_expires = :x REMOVE gsi3pk, gsi3sk',
           ExpressionAttributeNames: { '#s': 'state' },
           ExpressionAttributeValues: {
             ':pending': 'pending',
@@ -337,11 +389,10 @@ export class DynamoBuildStore implements BuildStore {
             ':b': claim.builder_id,
             ':h': claim.credential_hash,
             ':x': claim.credential_expires,
-            ':ap': active.gsi3pk,
-            ':as': active.gsi3sk,
           },
         },
       },
+      { Put: { TableName: this.table, Item: { ...bk.activeMarker(taskId), entity: 'active-task', task_id: taskId, claimed_at: claim.now } } },
       {
         Update: {
           TableName: this.table,
@@ -357,33 +408,40 @@ export class DynamoBuildStore implements BuildStore {
     const res = await this.update({
       Key: bk.task(taskId),
       ConditionExpression: '#s = :starting',
-      UpdateExpression: 'SET #s = :running, heartbeat_at = :now, gsi3sk = :as',
+      UpdateExpression: 'SET #s = :running, heartbeat_at = :now',
       ExpressionAttributeNames: { '#s': 'state' },
-      ExpressionAttributeValues: { ':starting': 'starting', ':running': 'running', ':now': now, ':as': bk.activeTask(now, taskId).gsi3sk },
+      ExpressionAttributeValues: { ':starting': 'starting', ':running': 'running', ':now': now },
     });
     return res !== null;
   }
 
+  /** One write to the task's own item: an active task is in no index (table.ts activeMarker). */
   async heartbeat(taskId: string, now: number): Promise<Task | null> {
     const res = await this.update({
       Key: bk.task(taskId),
       ConditionExpression: '#s IN (:starting, :running)',
-      UpdateExpression: 'SET heartbeat_at = :now, gsi3sk = :as',
+      UpdateExpression: 'SET heartbeat_at = :now',
       ExpressionAttributeNames: { '#s': 'state' },
-      ExpressionAttributeValues: { ':starting': 'starting', ':running': 'running', ':now': now, ':as': bk.activeTask(now, taskId).gsi3sk },
+      ExpressionAttributeValues: { ':starting': 'starting', ':running': 'running', ':now': now },
     });
     return res ? plainItem<Task>(res) : null;
   }
 
   async finishTask(taskId: string, outcome: NonNullable<Task['outcome']>, from: Task['state'][]): Promise<boolean> {
-    const res = await this.update({
-      Key: bk.task(taskId),
-      ConditionExpression: `#s IN (${from.map((_, i) => `:from${i}`).join(', ')})`,
-      UpdateExpression: 'SET #s = :finished, outcome = :o REMOVE gsi3pk, gsi3sk, credential_hash',
-      ExpressionAttributeNames: { '#s': 'state' },
-      ExpressionAttributeValues: { ':finished': 'finished', ':o': outcome, ...Object.fromEntries(from.map((s, i) => [`:from${i}`, s])) },
-    });
-    return res !== null;
+    return this.write([
+      {
+        Update: {
+          TableName: this.table,
+          Key: bk.task(taskId),
+          ConditionExpression: `#s IN (${from.map((_, i) => `:from${i}`).join(', ')})`,
+          UpdateExpression: 'SET #s = :finished, outcome = :o REMOVE gsi3pk, gsi3sk, credential_hash',
+          ExpressionAttributeNames: { '#s': 'state' },
+          ExpressionAttributeValues: { ':finished': 'finished', ':o': outcome, ...Object.fromEntries(from.map((s, i) => [`:from${i}`, s])) },
+        },
+      },
+      // A pending task has no marker: deleting a missing item is a no-op.
+      { Delete: { TableName: this.table, Key: bk.activeMarker(taskId) } },
+    ]);
   }
 
   async requeueTask(taskId: string, expectHeartbeat: number | null): Promise<boolean> {
@@ -410,6 +468,30 @@ export class DynamoBuildStore implements BuildStore {
           },
         },
       },
+      { Delete: { TableName: this.table, Key: bk.activeMarker(taskId) } },
+      this.ownerQueueUpdate(task.owner),
+    ]);
+  }
+
+  async releaseLaunch(taskId: string, builderId: string, notBefore: number): Promise<boolean> {
+    const task = await this.getTask(taskId);
+    if (!task) return false;
+    const idx = bk.pendingTask(task.owner, taskPriority(task), task.build_id, task.task_id);
+    return this.write([
+      {
+        Update: {
+          TableName: this.table,
+          Key: bk.task(taskId),
+          // Only the claim this launch made: never a task a builder already reported on.
+          ConditionExpression: '#s = :starting AND builder_id = :b',
+          UpdateExpression:
+            'SET #s = :pending, not_before = :nb, launch_failures = if_not_exists(launch_failures, :zero) + :one, gsi3pk = :p, gsi3sk = :sk REMOVE credential_hash, builder_id',
+          ExpressionAttributeNames: { '#s': 'state' },
+          ExpressionAttributeValues: { ':starting': 'starting', ':b': builderId, ':pending': 'pending', ':nb': notBefore, ':zero': 0, ':one': 1, ':p': idx.gsi3pk, ':sk': idx.gsi3sk },
+        },
+      },
+      { Delete: { TableName: this.table, Key: bk.activeMarker(taskId) } },
+      { Delete: { TableName: this.table, Key: bk.builder(builderId) } },
       this.ownerQueueUpdate(task.owner),
     ]);
   }
@@ -437,13 +519,25 @@ export class DynamoBuildStore implements BuildStore {
     return res !== null;
   }
 
-  async releaseDispatchLock(holder: string): Promise<boolean> {
+  async releaseDispatchLock(holder: string, force = false): Promise<boolean> {
     const res = await this.update({
       Key: bk.dispatchLock(),
-      // Refuse to release when a wake-up arrived during the pass: the holder runs again.
-      ConditionExpression: 'holder = :h AND dirty = :f',
+      // Refuse to release when a wake-up arrived during the pass: the holder runs again
+      // (unless it must stop, at its deadline: then the wake-up it sends takes over).
+      ConditionExpression: force ? 'holder = :h' : 'holder = :h AND dirty = :f',
       UpdateExpression: 'REMOVE holder, lease_until',
-      ExpressionAttributeValues: { ':h': holder, ':f': false },
+      ExpressionAttributeValues: force ? { ':h': holder } : { ':h': holder, ':f': false },
+    });
+    return res !== null;
+  }
+
+  async renewDispatchLock(holder: string, now: number, leaseMs: number): Promise<boolean> {
+    // Extends the lease only; `dirty` stays as it is so no wake-up is lost.
+    const res = await this.update({
+      Key: bk.dispatchLock(),
+      ConditionExpression: 'holder = :h',
+      UpdateExpression: 'SET lease_until = :until',
+      ExpressionAttributeValues: { ':h': holder, ':until': now + leaseMs },
     });
     return res !== null;
   }
@@ -455,5 +549,39 @@ export class DynamoBuildStore implements BuildStore {
       if (!isConditionFailure(err)) throw err;
       await this.update({ Key: bk.dispatchLock(), UpdateExpression: 'SET dirty = :t', ExpressionAttributeValues: { ':t': true } });
     });
+  }
+
+  // ---- warm builders (functions/store/dynamo-builders.ts) -----------------------------------
+
+  getBuilder(builderId: string): Promise<BuilderRecord | null> {
+    return builders.getBuilder(this.db, this.table, builderId);
+  }
+
+  listIdleBuilders(now: number): Promise<BuilderRecord[]> {
+    return builders.listIdleBuilders(this.db, this.table, now);
+  }
+
+  builderIdle(builderId: string, taskId: string, idleUntil: number): Promise<boolean> {
+    return builders.builderIdle(this.db, this.table, builderId, taskId, idleUntil);
+  }
+
+  retireBuilder(builderId: string): Promise<void> {
+    return builders.retireBuilder(this.db, this.table, builderId);
+  }
+
+  claimTaskForBuilder(task: Task, builder: BuilderRecord, claim: builders.WarmClaim): Promise<boolean> {
+    return builders.claimTaskForBuilder(this.db, builders.warmClaimItems(this.table, task, builder, claim, bk.pendingPrefix));
+  }
+
+  setStarved(entries: string[]): Promise<void> {
+    return builders.setStarved(this.db, this.table, entries);
+  }
+
+  listStarved(): Promise<string[]> {
+    return builders.listStarved(this.db, this.table);
+  }
+
+  takeStarved(entry: string): Promise<boolean> {
+    return builders.takeStarved(this.db, this.table, entry);
   }
 }

@@ -1,4 +1,5 @@
 import {
+  BatchGetCommand,
   BatchWriteCommand,
   QueryCommand,
   UpdateCommand,
@@ -85,4 +86,23 @@ export async function batchWrite(db: DynamoDBDocumentClient, table: string, all:
 /** Deletes items, 25 a call (batchWrite). */
 export function batchDelete(db: DynamoDBDocumentClient, table: string, keys: Key[]): Promise<void> {
   return batchWrite(db, table, keys.map((Key) => ({ DeleteRequest: { Key } })));
+}
+
+/**
+ * Reads items by key, 100 a call; keys DynamoDB leaves unprocessed (throttling) are
+ * asked for again with backoff. Missing items are simply absent from the answer, in no
+ * particular order.
+ */
+export async function batchGet(db: DynamoDBDocumentClient, table: string, keys: Key[]): Promise<Item[]> {
+  const out: Item[] = [];
+  for (let i = 0; i < keys.length; i += 100) {
+    let pending: Record<string, unknown>[] = keys.slice(i, i + 100);
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** attempt)));
+      const res = await db.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: pending } } }));
+      out.push(...((res.Responses?.[table] ?? []) as Item[]));
+      pending = res.UnprocessedKeys?.[table]?.Keys ?? [];
+    }
+  }
+  return out;
 }

@@ -1,4 +1,5 @@
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import { createHash } from 'node:crypto';
 
 /**
  * The single DynamoDB table: its key schema, its GSIs (named for the access pattern
@@ -76,6 +77,18 @@ export const keys = {
   searchTokenPartition: (token: string) => `SEARCH#${token}`,
 };
 
+/**
+ * Partitions the active-task markers are spread over. Each takes a claim and a finish per
+ * task (about 2 writes/s in all at 1,000 builders, docs/scale.md); shards keep that far
+ * from the per-partition limit at any fleet size, and the reaper reads them all.
+ */
+export const ACTIVE_SHARDS = 8;
+
+/** The marker shard of a task: a stable hash, so every writer and the reader agree. */
+export function activeShard(taskId: string): number {
+  return createHash('sha256').update(taskId).digest().readUInt32BE(0) % ACTIVE_SHARDS;
+}
+
 /** Build, build-chroot, task and dispatcher keys (builds part of the model). */
 export const buildKeys = {
   build: (id: number): Key => ({ pk: `BUILD#${pad(id)}`, sk: 'PROFILE' }),
@@ -104,9 +117,14 @@ export const buildKeys = {
   /** GSI byQueue while waiting for a batch predecessor to finish. */
   blockedTask: (afterBuildId: number, taskId: string) => ({ gsi3pk: `BLOCKED#${pad(afterBuildId)}`, gsi3sk: taskId }),
   blockedPartition: (afterBuildId: number) => `BLOCKED#${pad(afterBuildId)}`,
-  /** GSI byQueue while starting/running, ordered by last heartbeat (the reaper reads the oldest). */
-  activeTask: (heartbeatAt: number, taskId: string) => ({ gsi3pk: 'ACTIVE', gsi3sk: `${pad(heartbeatAt, 15)}#${taskId}` }),
-  activePartition: 'ACTIVE',
+  /**
+   * A starting/running task is in no index: its heartbeats (every builder, every 20 s)
+   * then write its own item only, never a shared index partition. What lists the active
+   * tasks is this marker item, written when the task is claimed and deleted when it is
+   * finished or requeued, in the same transactions, spread over ACTIVE_SHARDS partitions.
+   */
+  activeMarker: (taskId: string): Key => ({ pk: `ACTIVE#${activeShard(taskId)}`, sk: taskId }),
+  activeShardPartition: (shard: number) => `ACTIVE#${shard}`,
 
   /** One item per owner with (maybe) pending work, in GSI byCollection. */
   ownerQueue: (owner: string): Key => ({ pk: `OWNERQ#${owner}`, sk: 'QUEUE' }),
@@ -115,6 +133,12 @@ export const buildKeys = {
 
   /** Single-flight lock of the dispatcher. */
   dispatchLock: (): Key => ({ pk: 'DISPATCH', sk: 'LOCK' }),
+
+  /** A builder machine (warm builders, functions/core/builder-pool.ts). */
+  builder: (builderId: string): Key => ({ pk: `BUILDER#${builderId}`, sk: 'BUILDER' }),
+  /** GSI byCollection while the builder waits for work (written per task end, not per heartbeat). */
+  idleBuilder: (builderId: string) => ({ gsi2pk: 'IDLE_BUILDERS', gsi2sk: builderId }),
+  idleBuildersPartition: 'IDLE_BUILDERS',
 };
 
 /** Project actions (functions/core/action-ports.ts). */
@@ -193,4 +217,17 @@ export const TTL_ATTRIBUTE = 'expires_at';
 /** Maintenance (functions/core/maintenance.ts): a lease so one runner at a time works on a subject. */
 export const maintenanceKeys = {
   claim: (job: string, subject: string): Key => ({ pk: `MAINT#${job}`, sk: subject }),
+};
+
+/**
+ * `build/list` page cursors (functions/core/build-pages.ts): one small item per
+ * (listing, offset), and the project's list generation they are checked against.
+ */
+export const pageKeys = {
+  cursor: (listing: string, offset: number): Key => ({ pk: `PAGES#${listing}`, sk: pad(offset) }),
+  cursorPartition: (listing: string) => `PAGES#${listing}`,
+  listGeneration: (owner: string, project: string): Key => ({ pk: projectPk(owner, project), sk: 'BUILDLISTGEN' }),
+  /** A directory other than the project's own that builds were submitted to (`proj:pr:7`). */
+  projectDir: (owner: string, project: string, dirname: string): Key => ({ pk: projectPk(owner, project), sk: `DIR#${dirname}` }),
+  projectDirPrefix: 'DIR#',
 };

@@ -19,6 +19,28 @@ export const API_ROUTES: ReadonlyArray<{ readonly path: string; readonly methods
   { path: '/rss', methods: [apigw.HttpMethod.GET] },
 ];
 
+/** The builders' route (the builder protocol), throttled apart from users' routes. */
+export const BACKEND_ROUTE_PATH = '/backend/{proxy+}';
+const backendRoute = API_ROUTES.find((r) => r.path === BACKEND_ROUTE_PATH);
+if (backendRoute === undefined) throw new Error(`API_ROUTES lacks ${BACKEND_ROUTE_PATH}`);
+/** Its route key, as stage route settings name it. */
+export const BACKEND_ROUTE_KEY = `${backendRoute.methods.join(',')} ${BACKEND_ROUTE_PATH}`;
+
+/**
+ * Users' throttle: the stage default, for every route but the builders'. A burst of
+ * user requests never throttles a builder, and builders never use up users' share.
+ */
+export const USER_THROTTLE: apigw.ThrottleSettings = { rateLimit: 50, burstLimit: 100 };
+
+/**
+ * Builders' throttle, sized for 1,000 builders (docs/scale.md): a heartbeat and at most
+ * one live-log chunk per builder every 20 s (100 requests/s) plus the calls of each task
+ * (task, started, upload URLs, finished: about 15 per task, 25/s at 10-minute tasks),
+ * about 125 requests/s in all; 500/s steady and a 1,000 burst leave 4x headroom.
+ * Builders back off with jitter on a 429 (builder-ami/agent/http-retry.ts).
+ */
+export const BACKEND_THROTTLE: apigw.ThrottleSettings = { rateLimit: 500, burstLimit: 1000 };
+
 /**
  * CloudFront path patterns that forward to the API (the web distribution serves
  * both). Under /coprs/ only the .repo files are the API's (user and group
@@ -36,8 +58,10 @@ export interface ApiProps {
   readonly logRetention?: logs.RetentionDays;
   /** Regional custom domain for the HTTP API. @default - the execute-api endpoint only */
   readonly domain?: { readonly name: string; readonly certificateArn: string };
-  /** Stage throttling. @default 50 requests/s, burst 100 */
+  /** Stage throttling (users' routes). @default USER_THROTTLE */
   readonly throttle?: apigw.ThrottleSettings;
+  /** Throttling of the builders' route. @default BACKEND_THROTTLE */
+  readonly backendThrottle?: apigw.ThrottleSettings;
 }
 
 /**
@@ -80,14 +104,22 @@ export class Api extends Construct {
       httpApi: this.httpApi,
       stageName: '$default',
       autoDeploy: true,
-      throttle: props.throttle ?? { rateLimit: 50, burstLimit: 100 },
+      throttle: props.throttle ?? USER_THROTTLE,
       accessLogSettings: { destination: new apigw.LogGroupLogDestination(this.accessLogs) },
       domainMapping: domainName === undefined ? undefined : { domainName },
     });
 
     const integration = new HttpLambdaIntegration('Integration', this.function.fn);
     for (const route of API_ROUTES) {
-      this.httpApi.addRoutes({ path: route.path, methods: [...route.methods], integration });
+      const routes = this.httpApi.addRoutes({ path: route.path, methods: [...route.methods], integration });
+      if (route.path !== BACKEND_ROUTE_PATH) continue;
+      const backend = props.backendThrottle ?? BACKEND_THROTTLE;
+      const cfnStage = this.stage.node.defaultChild as apigw.CfnStage;
+      cfnStage.routeSettings = {
+        [BACKEND_ROUTE_KEY]: { throttlingRateLimit: backend.rateLimit, throttlingBurstLimit: backend.burstLimit },
+      };
+      // Route settings name a route that must exist before the stage refers to it.
+      for (const r of routes) cfnStage.node.addDependency(r);
     }
     this.endpointDomain = `${this.httpApi.apiId}.execute-api.${Stack.of(this).region}.${Stack.of(this).urlSuffix}`;
 

@@ -33,8 +33,13 @@ export const REPO_METADATA_PATH = '*/repodata/*';
  * publisher has signed them, so an edge must not keep one: always revalidated.
  */
 export const PACKAGE_PATH = '*.rpm';
-/** The log a running build appends to; the dashboard follows it every few seconds. */
+/**
+ * The log a running build appends to; the dashboard follows it every few seconds. While
+ * the build runs S3 holds only its chunks (builders ship new bytes only), so a miss on S3
+ * (403 without ListBucket, 404) falls over to the listing function, which joins them.
+ */
 export const LIVE_LOG_PATH = '*/builder-live.log*';
+export const LIVE_LOG_FALLBACK_STATUS = [403, 404];
 /** Directory URLs: served by the listing function (publisher's index.html or a live listing). */
 export const DIRECTORY_PATH = '*/';
 /** Other HTML (index.html asked for by name) changes on every publish. */
@@ -148,10 +153,16 @@ export class Results extends Construct {
       max: Duration.days(365),
     });
 
+    const liveLogOrigin = new origins.OriginGroup({
+      primaryOrigin: s3Origin,
+      fallbackOrigin: listingOrigin,
+      fallbackStatusCodes: LIVE_LOG_FALLBACK_STATUS,
+    });
+
     // Order matters: CloudFront takes the first pattern that matches.
     const additionalBehaviors: Record<string, cloudfront.BehaviorOptions> = {
       [UPLOADS_PATH]: behavior(cloudfront.CachePolicy.CACHING_DISABLED, s3Origin, { id: 'DenyUploads', code: DENY_UPLOADS }),
-      [LIVE_LOG_PATH]: behavior(cloudfront.CachePolicy.CACHING_DISABLED),
+      [LIVE_LOG_PATH]: behavior(cloudfront.CachePolicy.CACHING_DISABLED, liveLogOrigin),
       [REPO_METADATA_PATH]: behavior(metadataPolicy),
       [PACKAGE_PATH]: behavior(signedPackagePolicy),
       [DIRECTORY_PATH]: behavior(listingPolicy, listingOrigin),

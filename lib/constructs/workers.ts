@@ -27,6 +27,12 @@ export interface WorkersProps {
   readonly frontendUrl: string;
   /** Upper bound of builders running at once. */
   readonly maxBuilders: number;
+  /** Instance types per architecture tried in turn on capacity errors. @default the templates' types */
+  readonly builderInstanceTypes?: Readonly<Record<string, readonly string[]>>;
+  /** Warm builders' reuse rule. @default 'sandbox' */
+  readonly builderReuse?: 'off' | 'sandbox' | 'owner';
+  /** Idle period of a warm builder, in seconds. @default 300 */
+  readonly builderIdleSeconds?: number;
   /** @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
   /** How often the reaper looks for silent builders. @default Duration.minutes(1) */
@@ -57,7 +63,9 @@ export class Workers extends Construct {
       entry: LAMBDA_HANDLERS.dispatcher,
       // Read at run time by builder-ami/agent/user-data.ts, next to the bundle.
       copyFiles: ['builder-ami/agent/ec2-bootstrap.sh'],
-      timeout: Duration.seconds(60),
+      // A run stops claiming 30 s before this (functions/handlers/dispatcher.ts) and wakes
+      // the next one, so a long ramp-up is a chain of runs, never a timeout mid-launch.
+      timeout: Duration.seconds(120),
       logRetention,
     })
       .bindTable(table)
@@ -69,6 +77,11 @@ export class Workers extends Construct {
       .setEnv('BUILDER_LAUNCH_TEMPLATES', builders.launchTemplateIdsJson())
       .setEnv('BUILDER_SUBNETS', builders.subnetIds.join(','))
       .setEnv('MAX_BUILDERS', String(props.maxBuilders))
+      // A run cut short by its deadline wakes the next one through its own queue.
+      .bindQueueSender(queues.dispatch.queue, 'DISPATCH_QUEUE_URL')
+      .setEnv('BUILDER_INSTANCE_TYPES', JSON.stringify(props.builderInstanceTypes ?? {}))
+      .setEnv('BUILDER_REUSE', props.builderReuse ?? 'sandbox')
+      .setEnv('BUILDER_IDLE_SECONDS', String(props.builderIdleSeconds ?? 300))
       // Launch requests repeat the deployment tag (request tags replace the template's).
       .setEnv('BUILDER_TAG_VALUE', builders.tagValue);
     builders.grantLaunch(this.dispatcher.fn);

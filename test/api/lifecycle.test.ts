@@ -177,7 +177,7 @@ describe('a crash between recording an outcome and closing the task', () => {
     await onFinished(deps, srpm, { status: 'succeeded', srpm_filename: 'x-1.0-1.src.rpm', results: { name: 'x', epoch: null, version: '1.0', release: '1' } });
     const rpm = await startTask(deps, `${id}-fedora-44-x86_64`);
     // ...whose report got as far as the chroot's final state, then the process died.
-    expect(await deps.builds.updateBuildChroot(id, 'fedora-44-x86_64', { state: 'succeeded', ended_on: 1, result_dir: `${String(id).padStart(8, '0')}-x` })).toBe(true);
+    expect(await deps.builds.chrootFinished(id, 'fedora-44-x86_64', { state: 'succeeded', endedOn: 1, failReason: null, packages: [], resultDir: `${String(id).padStart(8, '0')}-x` })).toBe(true);
     expect((await deps.builds.getTask(rpm.task.task_id))!.state).toBe('running');
     rec.published.length = 0;
     const report = await reap({ ...deps, terminate: async () => undefined }, { heartbeatTimeoutMs: -1, maxAttempts: 3 });

@@ -130,3 +130,20 @@ describe('GET /api_3/rpmrepo/<owner>/<dirname>/<name_release>', () => {
     expect((await alice.get('rpmrepo/alice/nope/fedora-44')).status).toBe(404);
   });
 });
+
+describe('rpmrepo directories', () => {
+  it('lists the directories builds were submitted to, recorded at submission (no build is read)', async () => {
+    const submit = (dirname: string) =>
+      alice.send('POST', 'build/create/url', {
+        json: { ownername: 'alice', projectname: 'demo', project_dirname: dirname, timeout: null, chroots: null, background: false, isolation: 'unchanged', pkgs: ['https://example.com/x-1-1.src.rpm'] },
+      });
+    expect((await submit('demo:pr:3')).status).toBe(200);
+    expect((await submit('demo:pr:3')).status).toBe(200);
+    expect((await submit('demo:custom:1')).status).toBe(200);
+    expect((await submit('demo')).status).toBe(200);
+    const res = await alice.get<{ directories: Record<string, unknown> }>('rpmrepo/alice/demo/fedora-44');
+    expect(res.status).toBe(200);
+    expect(Object.keys(res.body.directories)).toEqual(['demo', 'demo:custom:1', 'demo:pr:3']);
+    expect(Object.keys((await alice.get<{ directories: Record<string, unknown> }>('rpmrepo/alice/dep/fedora-44')).body.directories)).toEqual(['dep']);
+  });
+});

@@ -1,11 +1,13 @@
 import { DescribeInstancesCommand, EC2Client, RunInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Ec2Fleet } from '../../functions/aws/ec2-fleet.js';
+import { Ec2Fleet, LaunchCapacityError } from '../../functions/aws/ec2-fleet.js';
 import type { Task } from '../../functions/core/build-model.js';
 import { newBuild, newTask } from '../../functions/core/builds.js';
 
 // EC2 cannot run here: the SDK client is mocked and the exact command inputs are asserted.
+// (moto's RunInstances always succeeds: it cannot answer InsufficientInstanceCapacity or a
+// quota error, which is what the placement fallback below is about.)
 const ec2Mock = mockClient(EC2Client);
 
 function task(overrides: Partial<Omit<Task, 'kind' | 'chroot'>> = {}): Task {
@@ -125,5 +127,83 @@ describe('Class: Ec2Fleet', () => {
     ec2Mock.on(DescribeInstancesCommand).resolves({ Reservations: [] });
     await fleet().terminate('gone');
     expect(ec2Mock.commandCalls(TerminateInstancesCommand)).toHaveLength(0);
+  });
+
+  describe('capacity', () => {
+    const ec2Error = (name: string) => Object.assign(new Error(`${name} (simulated)`), { name, $fault: 'server' as const });
+    let clock = 0;
+    const multi = () =>
+      new Ec2Fleet(new EC2Client({ region: 'us-east-1' }), {
+        launchTemplates: { x86_64: 'lt-x86', aarch64: 'lt-arm' },
+        subnets: ['subnet-a', 'subnet-b'],
+        apiUrl: 'https://copr.example.org',
+        deployment: 'prod',
+        instanceTypes: { x86_64: ['c7i.xlarge', 'c6i.xlarge'] },
+        capacityCooloffMs: 60_000,
+        now: () => clock,
+      });
+    const placement = (i: { InstanceType?: string; SubnetId?: string; ClientToken?: string }) => [i.InstanceType, i.SubnetId, i.ClientToken];
+
+    it('moves to the next subnet, then the next instance type, on capacity errors, with a token per placement', async () => {
+      ec2Mock
+        .on(RunInstancesCommand)
+        .rejectsOnce(ec2Error('InsufficientInstanceCapacity'))
+        .rejectsOnce(ec2Error('Unsupported'))
+        .resolvesOnce({ Instances: [{ InstanceId: 'i-3' }] });
+      await multi().launch(task({ arch: 'x86_64' }), 'cred', 'b1', { warm: { builderCredential: 'b1.secret', idleSeconds: 300 } });
+      const inputs = ec2Mock.commandCalls(RunInstancesCommand).map((c) => c.args[0].input);
+      expect(inputs.map(placement)).toEqual([
+        ['c7i.xlarge', 'subnet-a', 'b1'],
+        ['c7i.xlarge', 'subnet-b', 'b1-1'],
+        ['c6i.xlarge', 'subnet-a', 'b1-2'],
+      ]);
+      // Same template, tags and user data on every try; the warm builder's values are in it.
+      expect(new Set(inputs.map((i) => JSON.stringify({ ...i, InstanceType: 0, SubnetId: 0, ClientToken: 0 }))).size).toBe(1);
+      const userData = Buffer.from(inputs[0]!.UserData ?? '', 'base64').toString('utf8');
+      expect(userData).toContain("COPR_BUILDER_CREDENTIAL='b1.secret'\n");
+      expect(userData).toContain("COPR_IDLE_SECONDS='300'\n");
+    });
+
+    it('avoids placements that failed recently, and tries them again after the cool-off', async () => {
+      const f = multi();
+      ec2Mock.on(RunInstancesCommand).rejectsOnce(ec2Error('InsufficientInstanceCapacity')).resolves({});
+      // (No resetHistory here: it would restart the mock's call count and its rejectsOnce.)
+      const tried = () => ec2Mock.commandCalls(RunInstancesCommand).map((c) => placement(c.args[0].input));
+      await f.launch(task({ arch: 'x86_64' }), 'c', 'b1'); // c7i/subnet-a fails, c7i/subnet-b starts it
+      await f.launch(task({ arch: 'x86_64' }), 'c', 'b2'); // rotation starts at subnet-b
+      await f.launch(task({ arch: 'x86_64' }), 'c', 'b3'); // rotation starts at subnet-a: cooling, skipped
+      expect(tried()).toEqual([
+        ['c7i.xlarge', 'subnet-a', 'b1'],
+        ['c7i.xlarge', 'subnet-b', 'b1-1'],
+        ['c7i.xlarge', 'subnet-b', 'b2'],
+        ['c7i.xlarge', 'subnet-b', 'b3'],
+      ]);
+      clock += 60_001;
+      await f.launch(task({ arch: 'x86_64' }), 'c', 'b4'); // rotation at subnet-b
+      await f.launch(task({ arch: 'x86_64' }), 'c', 'b5'); // rotation at subnet-a, cooled off
+      expect(tried().slice(4)).toEqual([
+        ['c7i.xlarge', 'subnet-b', 'b4'],
+        ['c7i.xlarge', 'subnet-a', 'b5'],
+      ]);
+    });
+
+    it('stops at once on quota and throttling errors (another placement would fail alike)', async () => {
+      for (const name of ['VcpuLimitExceeded', 'InstanceLimitExceeded', 'RequestLimitExceeded']) {
+        ec2Mock.reset();
+        ec2Mock.on(RunInstancesCommand).rejects(ec2Error(name));
+        await expect(multi().launch(task({ arch: 'x86_64' }), 'c', 'b1')).rejects.toMatchObject({ name });
+        expect(ec2Mock.commandCalls(RunInstancesCommand)).toHaveLength(1);
+      }
+    });
+
+    it('fails with a capacity error when every placement has none', async () => {
+      const f = multi();
+      ec2Mock.on(RunInstancesCommand).rejects(ec2Error('InsufficientInstanceCapacity'));
+      await expect(f.launch(task({ arch: 'x86_64' }), 'c', 'b1')).rejects.toBeInstanceOf(LaunchCapacityError);
+      expect(ec2Mock.commandCalls(RunInstancesCommand)).toHaveLength(4);
+      // All four are cooling off: the next launch fails without calling EC2.
+      await expect(f.launch(task({ arch: 'x86_64' }), 'c', 'b2')).rejects.toThrow('every instance type and subnet failed recently');
+      expect(ec2Mock.commandCalls(RunInstancesCommand)).toHaveLength(4);
+    });
   });
 });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resultsListing } from '../../functions/aws/s3-listing.js';
 import { S3ResultsStore } from '../../functions/aws/s3-results-store.js';
+import { isLiveLogPath, liveLogKeyOf, liveLogView } from '../../functions/aws/s3-live-log.js';
 import { startLocalAws, type Fauxqs } from './fauxqs.js';
 
 /**
@@ -61,5 +62,69 @@ describe('results listings on S3 (fauxqs)', () => {
     expect((await resultsListing(aws.s3, 'results', '/nobody/here/')).status).toBe(404);
     expect((await resultsListing(aws.s3, 'results', '/alice/../_uploads/')).status).toBe(404);
     expect((await resultsListing(aws.s3, 'results', '/%E0%A4%A/')).status).toBe(400);
+  });
+});
+
+/**
+ * The live log of a running build on S3 (functions/aws/s3-live-log.ts): builders ship new
+ * bytes only, each chunk an object of its own; the results CDN falls back to this view
+ * while the complete builder-live.log is not there.
+ */
+describe('live log chunks on S3 (fauxqs)', () => {
+  let aws: Fauxqs;
+  let store: S3ResultsStore;
+  const dir = 'alice/hello/fedora-44-x86_64/00000009-hello';
+  const key = `${dir}/builder-live.log`;
+
+  beforeAll(async () => {
+    aws = await startLocalAws();
+    aws.server.createBucket('results');
+    store = new S3ResultsStore(aws.s3, 'results');
+  });
+  afterAll(async () => {
+    await aws?.stop();
+  });
+
+  it('joins the chunks of the latest attempt in order, up to the first hole', async () => {
+    expect((await liveLogView(aws.s3, 'results', key)).status).toBe(404);
+    // Attempt 0 (a lost builder), then attempt 1 starting again at byte 0.
+    await store.writeLiveLogChunk(key, 0, 0, Buffer.from('old attempt\n'));
+    await store.writeLiveLogChunk(key, 1, 0, Buffer.from('line 1\n'));
+    await store.writeLiveLogChunk(key, 1, 7, Buffer.from('line 2\n'));
+    // Resent (same offset, same bytes): harmless.
+    await store.writeLiveLogChunk(key, 1, 7, Buffer.from('line 2\n'));
+    // A chunk after a hole (offset 14 is missing) is not shown yet.
+    await store.writeLiveLogChunk(key, 1, 21, Buffer.from('line 4\n'));
+    expect(await liveLogView(aws.s3, 'results', key)).toEqual({ status: 200, body: 'line 1\nline 2\n' });
+    await store.writeLiveLogChunk(key, 1, 14, Buffer.from('line 3\n'));
+    expect(await liveLogView(aws.s3, 'results', key)).toEqual({ status: 200, body: 'line 1\nline 2\nline 3\nline 4\n' });
+  });
+
+  it('shows the tail of a log longer than a response may be', async () => {
+    const res = await liveLogView(aws.s3, 'results', key, 15);
+    expect(res.status).toBe(200);
+    expect(res.body).toBe('[... the first 14 bytes are not shown here; the complete log is in place once the build ends]\nline 3\nline 4\n');
+  });
+
+  it('keeps the chunks out of listings, and drops them once the complete log is in place', async () => {
+    await store.put(key, 'line 1\nline 2\nline 3\nline 4\nBuild succeeded\n');
+    const listing = await resultsListing(aws.s3, 'results', `/${dir}/`);
+    expect(listing.body).toContain('href="builder-live.log"');
+    expect(listing.body).not.toContain('chunks');
+    await store.dropLiveLogChunks(key);
+    expect(await store.list(`${dir}/`)).toEqual([key]);
+    expect((await liveLogView(aws.s3, 'results', key)).status).toBe(404);
+  });
+
+  it('answers only for builder-live.log paths that name no hidden or escaping segment', () => {
+    expect(isLiveLogPath(`/${key}`)).toBe(true);
+    expect(isLiveLogPath(`/${key}.gz`)).toBe(true);
+    expect(isLiveLogPath(`/${dir}/`)).toBe(false);
+    expect(liveLogKeyOf(`/${key}`)).toBe(key);
+    expect(liveLogKeyOf(`/${key}.gz`)).toBeNull();
+    expect(liveLogKeyOf('/_uploads/x/builder-live.log')).toBeNull();
+    expect(liveLogKeyOf(`/${dir}/../x/builder-live.log`)).toBeNull();
+    expect(liveLogKeyOf(`/${dir}/.builder-live.log.chunks/builder-live.log`)).toBeNull();
+    expect(liveLogKeyOf('/%E0%A4%A/builder-live.log')).toBeNull();
   });
 });

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { runAgent } from '../../builder-ami/agent/agent.js';
+import { runAgent, type LiveLogShipper } from '../../builder-ami/agent/agent.js';
 import { createBwrapSandbox } from '../../builder-ami/agent/sandbox-bwrap.js';
 import type { TaskInput } from '../../builder-ami/agent/task.js';
 import { startFakeApi, type FakeApi } from './fake-builder-api.js';
@@ -45,6 +45,7 @@ describe('builder agent process', () => {
     root = tempDir('agent');
     makeSrpm('hello-noarch.spec', join(root, 'srpms'), ['hello.sh']);
     makeSrpm('sleepy.spec', join(root, 'srpms'));
+    makeSrpm('chatty.spec', join(root, 'srpms'));
   });
   afterEach(async () => {
     await api.close();
@@ -102,7 +103,7 @@ describe('builder agent process', () => {
       report: () => undefined,
     });
     // The live log reaches the server while %build sleeps.
-    await waitFor(() => api.uploads.get('builder-live.log')?.toString().includes('going to sleep') ?? false, 'live log upload');
+    await waitFor(() => api.liveLog.toString().includes('going to sleep'), 'live log chunks');
     const cancelAt = Date.now();
     api.setCancel(true);
     const outcome = await running;
@@ -111,6 +112,43 @@ describe('builder agent process', () => {
     expect(api.finishedBody).toEqual({ status: 'canceled', fail_reason: 'build canceled' });
     expect(api.uploads.has('success')).toBe(false);
     expect(api.uploads.get('builder-live.log')?.toString()).toContain('Build canceled');
+  });
+
+  it('ships only the new bytes of the live log on each beat, its lines whole per stream', async () => {
+    api = await startFakeApi(TOKEN, join(root, 'srpms'));
+    api.setTask({ ...rpmTask(api, 'chatty-1.0-1.src.rpm'), package_name: 'chatty' });
+    let shipper: LiveLogShipper | undefined;
+    const outcome = await runAgent({
+      apiUrl: api.url,
+      taskId: '31-fedora-41-x86_64',
+      credential: TOKEN,
+      sandbox: createBwrapSandbox(),
+      heartbeatSeconds: 0.2,
+      workRoot: root,
+      report: () => undefined,
+      onLiveLog: (s) => (shipper = s),
+    });
+    expect(outcome.status).toBe('succeeded');
+    const chunkCalls = api.calls.filter((c) => c.startsWith('PUT /backend/builder/live-log/'));
+    // The log grew over several beats, and each beat sent what was new since the last one.
+    expect(chunkCalls.length).toBeGreaterThanOrEqual(3);
+    const offsets = chunkCalls.map((c) => Number(c.split('/').pop()));
+    expect(offsets).toEqual([...offsets].sort((a, b) => a - b));
+    expect(new Set(offsets).size).toBe(offsets.length);
+    const final = api.uploads.get('builder-live.log');
+    expect(final?.toString()).toContain('Build succeeded');
+    // Every byte went once: the chunks add up to what the server has, a prefix of the final log.
+    expect(shipper?.bytesSent).toBe(api.liveLogBytesReceived);
+    expect(api.liveLogBytesReceived).toBe(api.liveLog.length);
+    expect(api.liveLog.length).toBeGreaterThan(0);
+    expect(api.liveLog.length).toBeLessThanOrEqual(final?.length ?? 0);
+    expect(final?.subarray(0, api.liveLog.length).equals(api.liveLog)).toBe(true);
+    // stdout and stderr are merged by whole lines: the half stdout line is not cut by stderr.
+    const lines = (final?.toString() ?? '').split('\n');
+    expect(lines).toContain('glued-together');
+    expect(lines).toContain('a line on stderr');
+    expect(lines).toContain('step 8 on stdout');
+    expect(lines).toContain('step 8 on stderr');
   });
 
   it('retries the task fetch on 5xx', async () => {

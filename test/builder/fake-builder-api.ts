@@ -12,6 +12,10 @@ export interface FakeApi {
   uploads: Map<string, Buffer>;
   /** Relative paths in PUT order (repeats included). */
   putOrder: string[];
+  /** The live log as the chunks built it (PUT /backend/builder/live-log/{offset}). */
+  liveLog: Buffer;
+  /** Bytes received in live-log chunks, resends included. */
+  liveLogBytesReceived: number;
   finishedBody: unknown;
   setTask(task: unknown): void;
   setCancel(cancel: boolean): void;
@@ -50,6 +54,8 @@ export async function startFakeApi(token: string, srpmDir: string): Promise<Fake
     calls: [],
     uploads: new Map(),
     putOrder: [],
+    liveLog: Buffer.alloc(0),
+    liveLogBytesReceived: 0,
     finishedBody: undefined,
     setTask: (t) => (task = t),
     setCancel: (c) => (cancel = c),
@@ -81,6 +87,15 @@ export async function startFakeApi(token: string, srpmDir: string): Promise<Fake
       api.calls.push(`${req.method} ${path}`);
       if (req.headers.authorization !== `Bearer ${token}`) return json(401, { msg: 'bad credential' });
       if (planned(`${req.method} ${path}`, res)) return;
+      const chunk = /^\/backend\/builder\/live-log\/(\d+)$/.exec(path);
+      if (req.method === 'PUT' && chunk) {
+        if (planned('PUT /backend/builder/live-log', res)) return;
+        const offset = Number(chunk[1]);
+        if (offset > api.liveLog.length) return json(409, { msg: 'gap' });
+        api.liveLogBytesReceived += data.length;
+        api.liveLog = Buffer.concat([api.liveLog.subarray(0, offset), data]);
+        return json(200, {});
+      }
       switch (`${req.method} ${path}`) {
         case 'GET /backend/builder/task':
           if (failing > 0) {

@@ -134,7 +134,7 @@ describe('builder agent against a throttled, flapping service', { timeout: 120_0
   it('rides out 429 and 503 on every builder call and reports one outcome', async () => {
     api = await startFakeApi(TOKEN, join(root, 'srpms'));
     api.setTask(task());
-    for (const route of ['GET /backend/builder/task', 'POST /backend/builder/started', 'POST /backend/builder/heartbeat', 'POST /backend/builder/upload-url', 'PUT /put', 'POST /backend/builder/finished']) {
+    for (const route of ['GET /backend/builder/task', 'POST /backend/builder/started', 'POST /backend/builder/heartbeat', 'PUT /backend/builder/live-log', 'POST /backend/builder/upload-url', 'PUT /put', 'POST /backend/builder/finished']) {
       api.failNext(route, [429, 503]);
     }
     const outcome = await runAgent({
@@ -155,6 +155,9 @@ describe('builder agent against a throttled, flapping service', { timeout: 120_0
     expect(count('POST /backend/builder/finished')).toBe(3);
     expect(count('POST /backend/builder/heartbeat')).toBeGreaterThanOrEqual(3);
     expect(api.finishedBody).toMatchObject({ status: 'succeeded' });
+    // The live log chunks that got through after the throttled ones built the start of the final log.
+    const final = api.uploads.get('builder-live.log') ?? Buffer.alloc(0);
+    expect(final.subarray(0, api.liveLog.length).equals(api.liveLog)).toBe(true);
     // Every result file arrived despite the throttled first upload.
     expect([...api.uploads.keys()]).toEqual(expect.arrayContaining(['build.log', 'builder-live.log', 'results.json', 'success']));
   });

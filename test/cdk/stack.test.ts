@@ -6,6 +6,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { JOBS } from '../../functions/core/maintenance.js';
 import { KmsKeyStore } from '../../functions/publish/kms-key-store.js';
 import { TTL_ATTRIBUTE, tableDefinition } from '../../functions/store/table.js';
+import { HEARTBEAT_SECONDS } from '../../functions/core/builder-protocol.js';
+import { BACKEND_ROUTE_KEY, BACKEND_THROTTLE, USER_THROTTLE } from '../../lib/constructs/api.js';
 import { sourceHash } from '../../lib/constructs/publisher.js';
 import { ENTRY_METADATA_KEY, LAMBDA_HANDLERS, repoPath } from '../../lib/handlers.js';
 import {
@@ -162,6 +164,35 @@ describe('Data', () => {
 
   it('can be deleted in dev', () => {
     s.template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Delete' });
+  });
+});
+
+describe('API throttling', () => {
+  it('throttles the builders on a route limit of their own, apart from the users', () => {
+    s.template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      DefaultRouteSettings: { ThrottlingRateLimit: USER_THROTTLE.rateLimit, ThrottlingBurstLimit: USER_THROTTLE.burstLimit },
+      RouteSettings: {
+        [BACKEND_ROUTE_KEY]: { ThrottlingRateLimit: BACKEND_THROTTLE.rateLimit, ThrottlingBurstLimit: BACKEND_THROTTLE.burstLimit },
+      },
+    });
+    expect(BACKEND_ROUTE_KEY).toBe('ANY /backend/{proxy+}');
+    // The stage names the route in its settings, so it is created after it.
+    const routes = resourcesOf(s.template, 'AWS::ApiGatewayV2::Route');
+    const backend = Object.entries(routes).find(([, r]) => r.Properties?.RouteKey === BACKEND_ROUTE_KEY)?.[0];
+    expect(backend).toBeDefined();
+    const stage = Object.values(resourcesOf(s.template, 'AWS::ApiGatewayV2::Stage'))[0] as { DependsOn?: string[] };
+    expect(stage.DependsOn).toContain(backend);
+  });
+
+  it('sizes the builder limit for 1,000 builders with headroom', () => {
+    // Per builder: a heartbeat and a live-log chunk every interval, plus about 15 calls
+    // per task (task, started, upload URLs, finished) at 10-minute tasks.
+    const perBuilder = 2 / HEARTBEAT_SECONDS + 15 / 600;
+    const atThousand = 1000 * perBuilder;
+    expect(BACKEND_THROTTLE.rateLimit ?? 0).toBeGreaterThanOrEqual(3 * atThousand);
+    expect(BACKEND_THROTTLE.burstLimit ?? 0).toBeGreaterThanOrEqual(BACKEND_THROTTLE.rateLimit ?? 0);
+    // Users' throttle is the stage's and smaller: a user flood cannot starve the builders' share.
+    expect(USER_THROTTLE.rateLimit ?? 0).toBeLessThan(BACKEND_THROTTLE.rateLimit ?? 0);
   });
 });
 

@@ -64,6 +64,9 @@ interface DistributionConfig {
   DefaultCacheBehavior: Behavior;
   CacheBehaviors: Behavior[];
   Origins: Array<{ Id: string; DomainName: unknown; OriginAccessControlId?: unknown }>;
+  OriginGroups?: {
+    Items: Array<{ Id: string; FailoverCriteria: { StatusCodes: { Items: number[] } }; Members: { Items: Array<{ OriginId: string }> } }>;
+  };
 }
 function distribution(comment: string): DistributionConfig {
   const d = Object.values(resourcesOf(s.template, 'AWS::CloudFront::Distribution')).find(
@@ -398,6 +401,16 @@ describe('results CDN: CORS, no stale signed RPMs or live logs, listings, privat
   it('never caches the live log', () => {
     expect(policy(behaviorFor(results(), `${build}/builder-live.log`))).toBe('disabled');
     expect(policy(behaviorFor(results(), `${build}/builder-live.log.gz`))).toBe('disabled');
+  });
+
+  it('serves the live log from S3, falling over to the listing function (the joined chunks) on a miss', () => {
+    const live = behaviorFor(results(), `${build}/builder-live.log`);
+    const group = results().OriginGroups?.Items.find((g) => g.Id === live.TargetOriginId);
+    expect(group?.FailoverCriteria.StatusCodes.Items.sort()).toEqual([403, 404]);
+    const [primary, fallback] = group?.Members.Items.map((m) => m.OriginId) ?? [];
+    // Primary: the bucket the finished files are served from; fallback: the listing function URL.
+    expect(primary).toBe(behaviorFor(results(), `${build}/hello-1-1.fc44.x86_64.rpm`).TargetOriginId);
+    expect(fallback).toBe(behaviorFor(results(), `${build}/`).TargetOriginId);
   });
 
   it('revalidates RPMs (re-uploaded once signed) and repodata every time', () => {

@@ -33,7 +33,7 @@ async function silentTask(stage: 'srpm' | 'rpm' | 'rpm-reported'): Promise<{ bui
   await h.app.builder.started(session);
   if (stage === 'rpm-reported') {
     // The report got as far as the chroot's final state, then that process died.
-    await h.ports.builds.updateBuildChroot(build.id, 'fedora-44-x86_64', { state: 'failed', ended_on: 1, fail_reason: 'boom' });
+    await h.ports.builds.chrootFinished(build.id, 'fedora-44-x86_64', { state: 'failed', endedOn: 1, failReason: 'boom', packages: [], resultDir: `${String(build.id).padStart(8, '0')}-x` });
   }
   return { buildId: build.id, taskId };
 }

@@ -96,7 +96,10 @@ const RULE_OF: Record<string, Rule> = {
   'POST /backend/builder/heartbeat': 'builder-credential',
   'POST /backend/builder/upload-url': 'builder-credential',
   'PUT /backend/builder/results/{key+}': 'builder-credential',
+  'PUT /backend/builder/live-log/{offset}': 'builder-credential',
   'POST /backend/builder/finished': 'builder-credential',
+  'POST /backend/builder/next-task': 'builder-credential',
+  'POST /backend/builder/leave': 'builder-credential',
 };
 const ruleOf = (r: Route): Rule | undefined => RULE_OF[`${r.method} ${r.path}`] ?? (r.path.startsWith('/webhooks/') ? 'webhook-secret' : undefined);
 
@@ -118,7 +121,7 @@ function requestFor(route: Route, who: Identity): { path: string; query?: string
   const json = (v: unknown) => ({ contentType: 'application/json', body: Buffer.from(JSON.stringify(v)) });
   const path = fillPath(route, (p) =>
     encodeURIComponent(
-      ({ ownername: '@team', projectname: 'm', package_name: 'pkg', chrootname: 'fedora-44-x86_64', source_type: 'scm', id: String(buildId), copr_id: String(coprId), uuid: 'not-the-secret', key: 'x/y' } as Record<string, string>)[p] ?? 'x',
+      ({ ownername: '@team', projectname: 'm', package_name: 'pkg', chrootname: 'fedora-44-x86_64', source_type: 'scm', id: String(buildId), copr_id: String(coprId), uuid: 'not-the-secret', key: 'x/y', offset: '0' } as Record<string, string>)[p] ?? 'x',
     ),
   );
   const q = new URLSearchParams({ ownername: '@team', projectname: 'm' }).toString();
@@ -179,6 +182,7 @@ function requestFor(route: Route, who: Identity): { path: string; query?: string
     case 'POST /backend/builder/finished':
       return { path, ...json({ status: 'failed' }) };
     case 'PUT /backend/builder/results/{key+}':
+    case 'PUT /backend/builder/live-log/{offset}':
       return { path, contentType: 'application/octet-stream', body: Buffer.from('log') };
     default:
       if (route.path.startsWith('/webhooks/')) return { path, ...json({ ref: 'refs/heads/main' }) };

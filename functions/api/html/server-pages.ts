@@ -101,7 +101,8 @@ async function projectPage(ctx: AppContext, owner: string, name: string): Promis
     ),
   );
   const builds = ctx.app.ports.builds;
-  const recent = (await builds.listProjectBuilds(owner, name)).sort((a, b) => b.id - a.id).slice(0, RECENT_BUILDS);
+  // The newest builds straight from the project-builds index, newest first: one bounded Query.
+  const recent = await builds.pages.page({ ownername: p.ownername, projectname: p.name, packageName: null, descending: true }, null, RECENT_BUILDS);
   parts.push('<h2>Builds</h2>');
   parts.push(
     recent.length === 0

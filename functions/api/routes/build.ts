@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { loadProject } from '../../core/access.js';
 import { SRPM_CHROOT, STATUS, type Build, type BuildChroot, type Task } from '../../core/build-model.js';
+import { buildPage } from '../../core/build-pages.js';
 import { buildState } from '../../core/build-state.js';
 import { loadBuild } from '../../core/builds.js';
 import { badRequest } from '../../core/errors.js';
@@ -36,26 +37,42 @@ const buildOrder: Orderable<Row> = {
   is_background: (r) => (r.build.is_background ? 1 : 0),
 };
 
-/** `status` filters on the derived state before paging (upstream filtered after; this is the reliable form). */
+/**
+ * `limit` in id order (what copr-cli and python-copr send) is served by keyset pages
+ * of the project-builds index (core/build-pages.ts): each page reads `limit` builds
+ * whatever its offset. Everything else reads the project's builds and sorts in memory:
+ * no limit (the answer is the whole project anyway), another order column, or
+ * `status`, which filters on the derived state before paging (upstream filtered
+ * after; this is the reliable form) and so must look at every build's chroots.
+ */
 async function listBuilds(req: RouteRequest, ctx: AppContext) {
   const page = parsePage(req);
   const builds = ctx.app.ports.builds;
   const project = await loadProject(ctx.store, requiredQuery(req, 'ownername'), requiredQuery(req, 'projectname'));
-  const packagename = queryValue(req, 'packagename');
+  const packagename = queryValue(req, 'packagename') || null;
   const status = queryValue(req, 'status');
   if (status && !Object.hasOwn(STATUS, status)) throw badRequest(`status: Not a valid choice: ${status}`);
+  const toApi = async (r: Row) => buildToApi(ctx.config.RESULTS_BASE_URL, r.build, r.chroots ?? (await builds.listBuildChroots(r.build.id)));
+  if (!status && page.order === 'id' && page.limit !== null) {
+    const listing = {
+      ownername: project.ownername,
+      projectname: project.name,
+      projectId: project.id,
+      packageName: packagename,
+      descending: page.order_type === 'DESC',
+    };
+    const got = await buildPage(builds.pages, listing, page.offset, page.limit);
+    return pageResult(await Promise.all(got.map((build) => toApi({ build, chroots: null }))), page);
+  }
   let all = await builds.listProjectBuilds(project.ownername, project.name);
   if (packagename) all = all.filter((b) => b.package_name === packagename);
   let rows: Row[] = all.map((build) => ({ build, chroots: null }));
   if (status) {
     rows = await Promise.all(rows.map(async (r) => ({ build: r.build, chroots: await builds.listBuildChroots(r.build.id) })));
-    rows = rows.filter((r) => buildState(r.build, r.chroots!) === status);
+    rows = rows.filter((r) => r.chroots !== null && buildState(r.build, r.chroots) === status);
   }
   const items = paginate(rows, page, buildOrder, 'Build');
-  const out = await Promise.all(
-    items.map(async (r) => buildToApi(ctx.config.RESULTS_BASE_URL, r.build, r.chroots ?? (await builds.listBuildChroots(r.build.id)))),
-  );
-  return pageResult(out, page);
+  return pageResult(await Promise.all(items.map(toApi)), page);
 }
 
 /**

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { FinishedReportSchema } from '../../core/builder-protocol.js';
 import { CoprError } from '../../core/errors.js';
-import { isSafeRelativePath } from '../../core/results-store.js';
+import { isSafeRelativePath, LIVE_LOG_NAME, MAX_LIVE_LOG_CHUNK } from '../../core/results-store.js';
 import { taskResultPrefix, type TaskContext } from '../../core/task-lifecycle.js';
 import type { AppContext } from '../context.js';
 import { jsonBody } from '../input.js';
@@ -38,6 +38,7 @@ const CREDENTIAL_FIRST = {
 };
 
 const UploadUrlBody = z.object({ path: z.string().refine(isSafeRelativePath, 'invalid result path') });
+const LiveLogOffset = z.string().regex(/^\d{1,15}$/, 'offset must be a byte count').transform(Number);
 
 
 /** Upload size cap for one result file through the API (local path; S3 takes them directly on AWS). */
@@ -102,6 +103,21 @@ export const builderRoutes: Route[] = [
     },
   },
   {
+    // The live log grows by new bytes only: the builder sends each part once, at its offset.
+    method: 'PUT',
+    path: '/backend/builder/live-log/{offset}',
+    body: { maxBytes: MAX_LIVE_LOG_CHUNK, ...CREDENTIAL_FIRST },
+    handler: async (req, ctx) => {
+      const t = await taskOf(req, ctx);
+      const offset = LiveLogOffset.parse(req.params.offset);
+      if (req.body.length > MAX_LIVE_LOG_CHUNK) throw new CoprError('payload-too-large', 'Live log chunk too large');
+      const key = `${taskResultPrefix(t)}/${LIVE_LOG_NAME}`;
+      const stored = await ctx.app.ports.results.writeLiveLogChunk(key, t.task.attempts, offset, req.body);
+      if (stored === 'gap') throw new CoprError('conflict', 'The live log does not reach this offset');
+      return {};
+    },
+  },
+  {
     method: 'POST',
     path: '/backend/builder/finished',
     body: CREDENTIAL_FIRST,
@@ -109,6 +125,11 @@ export const builderRoutes: Route[] = [
       const t = await taskOf(req, ctx);
       const body = FinishedReportSchema.parse(jsonBody(req));
       await ctx.app.builder.finished(t, body);
+      // The complete live log was uploaded before the outcome: its chunks are spare now.
+      // A failure leaves hidden chunks that go with the result dir.
+      const live = `${taskResultPrefix(t)}/${LIVE_LOG_NAME}`;
+      const results = ctx.app.ports.results;
+      if (await results.exists(live).catch(() => false)) await results.dropLiveLogChunks(live).catch(() => undefined);
       return {};
     },
   },

@@ -24,6 +24,9 @@ function logUrl(base: string | null, state: BuildChroot['state'], file: 'builder
   return null;
 }
 
+/** Builds read from the index per step of the monitor's newest-first walk. */
+const MONITOR_CHUNK = 200;
+
 interface Entry {
   build: Build;
   chroot: BuildChroot;
@@ -40,22 +43,38 @@ async function monitor(req: RouteRequest, ctx: AppContext) {
   const project = await loadProject(ctx.store, owner, projectname);
   const dirname = checkDirname(project.name, queryValue(req, 'project_dirname'));
   const builds = ctx.app.ports.builds;
-  const inDir = (await builds.listProjectBuilds(project.ownername, project.name)).filter((b) => b.project_dirname === dirname);
-  if (dirname !== project.name && inDir.length === 0) throw notFound(`Project directory ${project.ownername}/${dirname} does not exist.`);
   const enabled = new Set((await ctx.store.listProjectChroots(project.ownername, project.name)).map((c) => c.mock_chroot));
+  const known = (await ctx.store.listPackages(project.ownername, project.name)).map((p) => p.name);
 
   // Newest first: the first build chroot seen per (package, chroot) is the one shown.
+  // Builds come from the project-builds index a chunk at a time, and the walk stops
+  // once every package shows every enabled chroot; chroots are read only for builds
+  // whose package still misses one. (A package never built in some chroot still
+  // walks the whole history: the index has no per-package order to stop on.)
   const perPackage = new Map<string, Map<string, Entry>>();
-  for (const build of inDir.sort((a, b) => b.id - a.id)) {
-    if (!build.package_name) continue;
-    let chroots = perPackage.get(build.package_name);
-    for (const c of await builds.listBuildChroots(build.id)) {
-      if (!enabled.has(c.name)) continue;
-      chroots ??= new Map();
-      if (!chroots.has(c.name)) chroots.set(c.name, { build, chroot: c });
+  const settled = (name: string) => (perPackage.get(name)?.size ?? 0) >= enabled.size;
+  const listing = { ownername: project.ownername, projectname: project.name, packageName: null, descending: true };
+  let seenInDir = false;
+  for (let after: number | null = null; ; ) {
+    const chunk = await builds.pages.page(listing, after, MONITOR_CHUNK);
+    for (const build of chunk) {
+      if (build.project_dirname !== dirname) continue;
+      seenInDir = true;
+      if (!build.package_name || settled(build.package_name)) continue;
+      let chroots = perPackage.get(build.package_name);
+      for (const c of await builds.listBuildChroots(build.id)) {
+        if (!enabled.has(c.name)) continue;
+        chroots ??= new Map();
+        if (!chroots.has(c.name)) chroots.set(c.name, { build, chroot: c });
+      }
+      if (chroots) perPackage.set(build.package_name, chroots);
     }
-    if (chroots) perPackage.set(build.package_name, chroots);
+    const last = chunk.at(-1);
+    if (!last || chunk.length < MONITOR_CHUNK) break;
+    if (known.every(settled) && (seenInDir || dirname === project.name)) break;
+    after = last.id;
   }
+  if (dirname !== project.name && !seenInDir) throw notFound(`Project directory ${project.ownername}/${dirname} does not exist.`);
 
   const packages = [...perPackage.keys()].sort().map((name) => {
     const chroots: Record<string, Record<string, unknown>> = {};

@@ -105,7 +105,8 @@ async function rpmRepo(req: RouteRequest, ctx: AppContext) {
   const now = ctx.clock.now();
   const chroots = await enabledChroots(ctx.store, project);
   const dirs = new Set([project.name, dirname]);
-  for (const b of await ctx.app.ports.builds.listProjectBuilds(project.ownername, project.name)) dirs.add(b.project_dirname);
+  // Recorded when a build goes to another directory: no build is read.
+  for (const d of await ctx.app.ports.builds.pages.projectDirs(project.ownername, project.name)) dirs.add(d);
   return renderRpmRepo({
     resultsUrl: ctx.config.RESULTS_BASE_URL,
     frontendHost: new URL(ctx.config.FRONTEND_URL).host,
