@@ -161,5 +161,5 @@ describe('dnf end to end: publish, install, tamper, delete', () => {
     const res = await dnf('repoquery', '--available', '--qf', '%{name}');
     expect(res.ok, res.out).toBe(true);
     for (const n of names) expect(res.out).toContain(n);
-  });
+  }, 180_000);
 });
