@@ -29,6 +29,12 @@ const Env = z.object({
    * payload limit makes it 4 MiB there (functions/api/uploads.ts).
    */
   MAX_UPLOAD_BYTES: z.coerce.number().int().positive().default(2 * 1024 ** 3),
+  /**
+   * AWS: the dashboard's index.html as deployed, so the API answers `/coprs` pages with it
+   * and a server-rendered summary (functions/api/html/dashboard-pages.ts). Unset locally,
+   * where the web plugin reads web/dist itself.
+   */
+  DASHBOARD_SHELL: z.string().min(1).optional(),
   /** Days an API token stays valid (upstream default 180). */
   API_TOKEN_DAYS: z.coerce.number().int().positive().default(180),
   /** Queue URLs (SQS on AWS; names of in-process queues locally). */

@@ -1,8 +1,10 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Aws, CfnOutput, Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { AccessLogs } from './constructs/access-logs.js';
-import { API_PATH_PATTERNS, Api, UPLOAD_PATH } from './constructs/api.js';
+import { API_PAGE_PATTERNS, API_PATH_PATTERNS, Api, UPLOAD_PATH } from './constructs/api.js';
 import { Auth } from './constructs/auth.js';
 import { BuilderImage } from './constructs/builder-image.js';
 import { Bootstrap } from './constructs/bootstrap.js';
@@ -79,6 +81,7 @@ export class CoprStack extends Stack {
       api: {
         domainName: this.api.endpointDomain,
         pathPatterns: API_PATH_PATTERNS,
+        pagePatterns: API_PAGE_PATTERNS,
         upload: {
           path: UPLOAD_PATH,
           limitBytes: INLINE_UPLOAD_LIMIT_BYTES,
@@ -185,6 +188,8 @@ export class CoprStack extends Stack {
 
     const webDist =
       props.webDistDir === undefined ? ensureWebDist(DEFAULT_WEB_DIST, buildWebDist) : ensureWebDist(props.webDistDir, undefined);
+    // The API renders /coprs pages into the same shell the bucket serves (dashboard-pages.ts).
+    apiFn.setEnv('DASHBOARD_SHELL', dashboardShell(webDist));
     this.web.deployDashboard(webDist, {
       ...this.auth.dashboardConfig(this.web.url),
       // Larger SRPMs go through an upload slot straight to the results bucket.
@@ -238,6 +243,17 @@ function builderImages(s: Settings): Record<Arch, BuilderImageSource> {
     if (amiId !== undefined) return { amiId };
     return { ssmParameter: s.builderAmiSsmParameters?.[arch] ?? builderAmiParameterName(s.stage, arch) };
   });
+}
+
+/** Lambda's environment holds 4 KB in all: the shell must stay small (it is ~0.6 KB). */
+const MAX_SHELL_BYTES = 2048;
+
+function dashboardShell(webDist: string): string {
+  const shell = readFileSync(join(webDist, 'index.html'), 'utf8');
+  if (Buffer.byteLength(shell) > MAX_SHELL_BYTES) {
+    throw new Error(`${webDist}/index.html is over ${MAX_SHELL_BYTES} bytes: too big for the API function's environment (DASHBOARD_SHELL)`);
+  }
+  return shell;
 }
 
 function retentionOf(days: number): logs.RetentionDays {

@@ -13,6 +13,8 @@ declare -A NEED=(
   [gpg]=gnupg [bwrap]=bubblewrap [java]=openjdk-17-jre-headless [javac]=openjdk-17-jdk-headless
   [chromium]=chromium [git]=git [make]=make [cpio]=cpio [rpm2cpio]=rpm2cpio [wget]=wget
   [slirp4netns]=slirp4netns
+  # the e2e tests mirror published repositories with lftp, as users' mirroring scripts do
+  [lftp]=lftp
   # Local builds: C toolchain, -debuginfo/-debugsource (find-debuginfo + eu-strip), gdb-add-index
   [gcc]=gcc [find-debuginfo]=debugedit [eu-strip]=elfutils [gdb-add-index]=gdb
   # host stand-ins for python3-devel (PyPI builds' generated spec)
@@ -26,6 +28,9 @@ done
 [ -d /usr/lib/python3/dist-packages/dnf-plugins ] || missing+=(dnf-plugins-core)
 # python3-setuptools (PyPI builds' generated spec) has no command either
 [ -f /usr/lib/python3/dist-packages/setuptools/__init__.py ] || missing+=(python3-setuptools)
+# tito (scripts/ensure-tito.sh) runs on the system python3 with its rpm bindings, installed by pip
+[ -f /usr/lib/python3/dist-packages/rpm/__init__.py ] || missing+=(python3-rpm)
+[ -f /usr/lib/python3/dist-packages/pip/__init__.py ] || missing+=(python3-pip)
 
 if [ ${#missing[@]} -gt 0 ]; then
   mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
@@ -48,3 +53,4 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   [ -d node_modules ] || { echo "ensure-deps: npm ci failed" >&2; exit 1; }
 fi
 bash scripts/ensure-py.sh
+bash scripts/ensure-tito.sh

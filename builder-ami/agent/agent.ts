@@ -55,8 +55,14 @@ export class LiveLogShipper {
     private readonly report: (m: string) => void,
   ) {}
 
+  /** A round already waiting covers whatever the log gains meanwhile (an API outage queues one, not one per beat). */
+  private queued = false;
+
   periodic(): void {
+    if (this.queued) return;
+    this.queued = true;
     this.chain = this.chain.then(async () => {
+      this.queued = false;
       if (this.final) return;
       await this.shipNewBytes().catch((err: Error) => this.report(`live log upload failed: ${err.message}`));
     });

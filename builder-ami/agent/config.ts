@@ -1,4 +1,5 @@
 // Agent settings that differ between the dev machine, tests and the builder AMI.
+import { fileURLToPath } from 'node:url';
 import { DEFAULT_MAX_DOWNLOAD_BYTES } from './download.js';
 
 export interface AgentConfig {
@@ -18,6 +19,11 @@ export interface AgentConfig {
   allowLocalGitSources: boolean;
   /** %vendor of built packages; null = Copr's default, "Unknown Copr - user <owner>". */
   vendor: string | null;
+  /**
+   * tito installed with `pip --target` for the system python3 (scripts/ensure-tito.sh);
+   * `scm` builds with the tito methods fail with a reason where it is missing.
+   */
+  titoDir: string;
 }
 
 export const DEFAULT_AGENT_CONFIG: AgentConfig = {
@@ -27,4 +33,6 @@ export const DEFAULT_AGENT_CONFIG: AgentConfig = {
   rawhideVersion: 44,
   allowLocalGitSources: false,
   vendor: null,
+  // From a checkout: <repo>/.builder-tools/tito (not there in the AMI's agent bundle).
+  titoDir: fileURLToPath(new URL('../../.builder-tools/tito', import.meta.url)),
 };

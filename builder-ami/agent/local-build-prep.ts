@@ -10,6 +10,7 @@ import { prepareBuildDeps, readSrpmFacts } from './build-requires.js';
 import type { ChrootInfo } from './chroot.js';
 import { SafeAppender } from './disk-full.js';
 import { writeFedoraMacros } from './fedora-macros.js';
+import { rootLogPath } from './result-extras.js';
 import type { StageContext } from './stage-context.js';
 import type { RpmTask } from './task.js';
 
@@ -48,10 +49,10 @@ export async function prepareLocalBuild(
   const fedoraMacros = await writeFedoraMacros(join(ctx.workDir, 'fedora-macros'), { debuginfo: !isNoarchOnly(facts.buildArchs) });
   const buildRequires = facts.buildRequires;
   const requirements = [...new Set([...buildRequires, ...task.buildroot_pkgs])];
-  // How each requirement was satisfied goes to build.log as well (the same file rpm-stage's
-  // buildLogPath names; rpmbuild's output is appended after it), so a failure shows it there too.
-  const buildLog = new SafeAppender(join(ctx.metaDir, 'build.log'));
-  const logBoth: StageContext = { ...ctx, log: (text) => { ctx.log(text); buildLog.append(text); } };
+  // How each requirement was satisfied goes to root.log as well, where mock logs the
+  // buildroot installation, so a failure shows it there too.
+  const rootLog = new SafeAppender(rootLogPath(ctx.metaDir));
+  const logBoth: StageContext = { ...ctx, log: (text) => { ctx.log(text); rootLog.append(text); } };
   const deps = await prepareBuildDeps(logBoth, requirements, {
     repos: task.repos,
     arch: chroot.arch === 'i386' ? 'i686' : chroot.arch,

@@ -1,6 +1,5 @@
 // RPM stage: SRPM URL → binary RPMs + rebuilt SRPM for one chroot, with build.log and
 // results.json (spec §4.3, §4.5).
-import { existsSync } from 'node:fs';
 import { mkdir, readdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { distroMacros, parseChroot, rpmTarget } from './chroot.js';
@@ -9,6 +8,7 @@ import { downloadFile } from './download.js';
 import { checkBuiltArchitectures } from './arch-check.js';
 import { BuildFailedError } from './errors.js';
 import { prepareLocalBuild } from './local-build-prep.js';
+import { metaResultFiles, writeConfigsTarball, writeHwInfo } from './result-extras.js';
 import { assertSrpm, extractSpec, queryPackage } from './rpm-query.js';
 import { fileNameFromUrl } from './srpm/link.js';
 import { runLogged, type StageContext } from './stage-context.js';
@@ -39,6 +39,9 @@ export async function runRpmStage(ctx: StageContext, task: RpmTask): Promise<Sta
   ctx.log(`Downloading SRPM ${task.srpm_url}\n`);
   await downloadFile(task.srpm_url, srpm, { fetch: ctx.fetch, signal: ctx.signal, maxBytes: ctx.config.maxDownloadBytes });
   await assertSrpm(ctx, srpm);
+  // Before the build, so a failed one ships them too (run-task.ts finishFailed).
+  await writeHwInfo(ctx.metaDir, ctx.workDir);
+  await writeConfigsTarball(ctx.metaDir, task, ctx.buildMacros, ctx.signal);
 
   const defines = {
     ...distroMacros(chroot.nameRelease, { rawhideVersion: ctx.config.rawhideVersion }),
@@ -85,11 +88,10 @@ export async function runRpmStage(ctx: StageContext, task: RpmTask): Promise<Sta
     packages.push(await queryPackage(ctx, srpm));
   }
   files.push({ relativePath: basename(spec), localFile: spec });
-  // mock writes its own logs into the result dir; rpmbuild's output is our build.log.
+  // mock writes its own logs into the result dir; rpmbuild's output is our build.log, the
+  // buildroot preparation our root.log (result-extras.ts).
   const ownLogs = (await readdir(outDir)).filter((f) => f.endsWith('.log'));
   for (const log of ownLogs) files.push({ relativePath: log, localFile: join(outDir, log) });
-  if (!ownLogs.includes('build.log') && existsSync(buildLogPath(ctx.metaDir))) {
-    files.push({ relativePath: 'build.log', localFile: buildLogPath(ctx.metaDir) });
-  }
+  files.push(...metaResultFiles(ctx.metaDir, ownLogs));
   return { files, results: { packages }, srpmFilename: basename(rebuiltSrpm) };
 }

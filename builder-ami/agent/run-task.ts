@@ -1,6 +1,5 @@
 // The agent core: one task in, one outcome out. Ports (sandbox, upload, log, fetch, abort
 // signal) are injected so the same code runs as a local child process and on the AMI.
-import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as z from 'zod';
@@ -11,7 +10,8 @@ import { BuildFailedError, TaskAbortedError } from './errors.js';
 import { coprBuildMacros } from './fedora-macros.js';
 import { createPathScrubber, type PathScrubber } from './log-scrub.js';
 import { assertShippable } from './result-file-guard.js';
-import { buildLogPath, runRpmStage } from './rpm-stage.js';
+import { metaResultFiles } from './result-extras.js';
+import { runRpmStage } from './rpm-stage.js';
 import type { Sandbox } from './sandbox.js';
 import type { StageContext } from './stage-context.js';
 import type { ResultFile, StageResult } from './stage-result.js';
@@ -170,7 +170,7 @@ export async function runTask(input: TaskInput | Task, deps: AgentDeps): Promise
   return { status: 'succeeded', results: stage.results, srpm_filename: stage.srpmFilename, uploaded };
 }
 
-/** Uploads what helps a human see why (build.log, the live log); no `success` file. */
+/** Uploads what helps a human see why (build.log, root.log, the live log); no `success` file. */
 async function finishFailed(
   ship: Shipper,
   liveLog: string,
@@ -178,9 +178,8 @@ async function finishFailed(
   status: 'failed' | 'canceled',
   reason: string,
 ): Promise<TaskOutcome> {
-  const logs: ResultFile[] = [];
-  const buildLog = buildLogPath(ship.metaDir);
-  if (existsSync(buildLog)) logs.push({ relativePath: 'build.log', localFile: buildLog });
+  // build.log, root.log, hw_info.log, configs.tar.gz: whichever the stage got to write.
+  const logs: ResultFile[] = metaResultFiles(ship.metaDir);
   logs.push({ relativePath: LIVE_LOG, localFile: liveLog });
   let failReason = reason;
   try {

@@ -111,7 +111,7 @@ export class LocalResultsStore implements ResultsStore {
   }
 
   /** Chunks went straight into the file: nothing to drop. */
-  async dropLiveLogChunks(): Promise<void> {}
+  async dropLiveLogChunks(_key: string): Promise<void> {}
 
   async uploadTarget(key: string, credential: string): Promise<UploadTarget> {
     return {

@@ -40,7 +40,11 @@ export interface Paginated<R> {
   meta: Page;
 }
 
-/** Sorts by an allowed column and slices the page. */
+/**
+ * Sorts by an allowed column and slices the page: for lists that are read whole
+ * anyway (one partition, or bounded). `build/list` with a limit in id order does not
+ * come here: it is served by keyset pages of the builds index (core/build-pages.ts).
+ */
 export function paginate<T>(all: T[], page: Page, orderable: Orderable<T>, tableName: string): T[] {
   const key = orderable[page.order];
   if (!key) throw serverError(`Cannot order by ${page.order}, ${tableName} doesn't have such property`);

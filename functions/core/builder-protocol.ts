@@ -107,7 +107,8 @@ export type FinishedReport = z.infer<typeof FinishedReportSchema>;
 /**
  * How often a builder heartbeats (and ships new live-log bytes). Sized for 1,000 builders:
  * 50 heartbeats/s at the API and one small write per task item every 20 s in the table
- * (docs/scale.md). A cancel reaches a builder within one interval.
+ * (docs/data-model.md, "Write rates at 1,000 builders"). A cancel reaches a builder within
+ * one interval.
  */
 export const HEARTBEAT_SECONDS = 20;
 

@@ -1,4 +1,5 @@
 import { isFinished, resultDirName, type Build, type Nevra, type RpmTask, type Task } from './build-model.js';
+import { writeBackendLog } from './backend-log.js';
 import { buildState } from './build-state.js';
 import { RpmResultsSchema, SrpmResultsSchema, type FinishedReport, type SrpmResults } from './builder-protocol.js';
 import { taskResultPrefix, type TaskContext } from './builder-session.js';
@@ -43,7 +44,7 @@ export async function onFinished(deps: LifecycleDeps, ctx: TaskContext, report: 
  * 1. the outcome is recorded (the chroot's or the source stage's final state, the RPM
  *    tasks an SRPM stage owes); skipped when it already was (`recorded` null);
  * 2. what follows from it is asked for: a publish of a succeeded chroot, batch builds
- *    waiting for a finished build released;
+ *    waiting for a finished build released, the task's backend.log.gz written;
  * 3. the task is closed (a conditional write: false when it already was);
  * 4. the `build.finished` notification and a dispatcher wake-up.
  * Steps 1 and 2 are safe to repeat (states only move forward, tasks and publishes
@@ -64,6 +65,8 @@ export async function closeTask(
     if (task.kind === 'rpm') await publishIfSucceeded(deps, task, { build, project });
   }
   await releaseIfBuildFinished(deps, build.id);
+  // Before the close, like the publish: a crash after it would leave the result dir without it.
+  await writeBackendLog(deps, task, build, status);
   if (!(await deps.builds.finishTask(task.task_id, status, ['starting', 'running']))) return false; // closed already
   await notify(deps, task, () => buildFinishedEvent(task, status, deps.clock.now()));
   await deps.wake();

@@ -1,6 +1,7 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { createApiHandler } from '../api/app.js';
+import { coprsPagePatterns, dashboardPageRoutes } from '../api/html/dashboard-pages.js';
 import { buildRouter } from '../api/routes/index.js';
 import { jsonLogger } from '../adapters/json-logger.js';
 import { awsAppContext } from '../aws/compose.js';
@@ -10,7 +11,11 @@ import { awsAppContext } from '../aws/compose.js';
  * Errors are already mapped to Copr's JSON shape inside createApiHandler; the
  * middy chain only adds the last-resort guard (never an HTML 502 to the client).
  */
-const api = createApiHandler(awsAppContext(), buildRouter());
+const ctx = awsAppContext();
+// CloudFront sends /coprs pages here (lib/constructs/api.ts): the deployed shell with the
+// server-rendered summary, so clients without JavaScript read project names and states.
+const shell = ctx.config.DASHBOARD_SHELL ?? null;
+const api = createApiHandler(ctx, buildRouter(shell === null ? [] : dashboardPageRoutes(coprsPagePatterns(), () => shell)));
 
 const log = jsonLogger({ component: 'api' });
 

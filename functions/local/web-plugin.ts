@@ -2,13 +2,8 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { AppContext } from '../api/context.js';
-import { withStaticBody } from '../api/html/escape.js';
-import { serverPageFor } from '../api/html/server-pages.js';
-import { raw } from '../api/responses.js';
-import type { Route, RouteRequest } from '../api/router.js';
+import { dashboardPagePatterns, dashboardPageRoutes } from '../api/html/dashboard-pages.js';
 import { type DashboardConfig, LOGIN_CALLBACK_PATH } from '../../web/src/dashboard-config.js';
-import { extraDashboardPatterns } from './dashboard-extra-pages.js';
 import type { LocalBase, LocalPlugin } from './service.js';
 
 export type { DashboardConfig };
@@ -29,18 +24,7 @@ export interface WebPluginOptions {
   distDir?: string;
 }
 
-/** Dashboard page URL patterns; keep in step with web/src/routes.ts. */
-const PROJECT_PAGES = ['builds', 'packages', 'edit', 'add_build', 'permissions'];
-export function dashboardPagePatterns(): string[] {
-  const out = ['/', '/coprs', '/coprs/add', '/status', '/api', '/login/callback', '/coprs/{owner}', '/coprs/g/{group}'];
-  for (const owner of ['/coprs/{owner}', '/coprs/g/{group}']) {
-    out.push(`${owner}/{project}`);
-    for (const p of PROJECT_PAGES) out.push(`${owner}/{project}/${p}`);
-    out.push(`${owner}/{project}/build/{build_id}`, `${owner}/{project}/package/{package_name}`);
-  }
-  out.push(...extraDashboardPatterns());
-  return out;
-}
+export { dashboardPagePatterns };
 
 const TYPES: Record<string, string> = {
   '.js': 'text/javascript; charset=utf-8',
@@ -55,9 +39,6 @@ const TYPES: Record<string, string> = {
   '.woff2': 'font/woff2',
 };
 
-/** Same-origin only: the SPA talks to this server and (locally) this issuer. */
-const CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
-
 export function webPlugin(opts: WebPluginOptions = {}): LocalPlugin {
   const distDir = resolve(opts.distDir ?? fileURLToPath(new URL('../../web/dist', import.meta.url)));
 
@@ -66,25 +47,11 @@ export function webPlugin(opts: WebPluginOptions = {}): LocalPlugin {
     return existsSync(path) ? readFileSync(path) : null;
   }
 
-  /**
-   * The SPA's index.html; for the pages Copr users also fetch without a browser
-   * (project list, project, build) with a server-rendered summary inside it.
-   */
-  async function page(req: RouteRequest, ctx: AppContext) {
-    const html = indexHtml();
-    if (!html) {
-      return raw(503, 'The dashboard is not built. Run: npm run build:web\n', { 'content-type': 'text/plain; charset=utf-8' });
-    }
-    const headers = { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache', 'content-security-policy': CSP };
-    const server = await serverPageFor(req.path, ctx);
-    if (!server) return raw(200, html, headers);
-    if (server.kind === 'redirect') return raw(302, '', { location: server.location, 'cache-control': 'no-cache' });
-    return raw(server.status, withStaticBody(html.toString('utf8'), server.body), headers);
-  }
-
   return {
     name: 'web',
-    routes: () => dashboardPagePatterns().map((path): Route => ({ method: 'GET', path, handler: page })),
+    // The SPA's index.html for every page; the pages Copr users also fetch without a
+    // browser (project list, project, build) get a server-rendered summary inside it.
+    routes: () => dashboardPageRoutes(dashboardPagePatterns(), () => indexHtml()?.toString('utf8') ?? null),
     mounts: (base) => [
       { prefix: '/config.json', handle: (_req, res) => config(base, res) },
       { prefix: '/assets/', handle: (req, res) => file(distDir, req, res) },

@@ -392,7 +392,7 @@ export class DynamoBuildStore implements BuildStore {
           },
         },
       },
-      { Put: { TableName: this.table, Item: { ...bk.activeMarker(taskId), entity: 'active-task', task_id: taskId, claimed_at: claim.now } } },
+      { Put: { TableName: this.table, Item: bk.activeMarkerItem(taskId, claim.now) } },
       {
         Update: {
           TableName: this.table,

@@ -128,7 +128,7 @@ export function warmClaimItems(table: string, task: Task, builder: BuilderRecord
       },
     },
     // The task is active from its claim: in no index, but marked in its ACTIVE shard (table.ts activeMarker).
-    { Put: { TableName: table, Item: { ...bk.activeMarker(task.task_id), entity: 'active-task', task_id: task.task_id, claimed_at: claim.now } } },
+    { Put: { TableName: table, Item: bk.activeMarkerItem(task.task_id, claim.now) } },
     {
       Update: {
         TableName: table,

@@ -79,8 +79,9 @@ export const keys = {
 
 /**
  * Partitions the active-task markers are spread over. Each takes a claim and a finish per
- * task (about 2 writes/s in all at 1,000 builders, docs/scale.md); shards keep that far
- * from the per-partition limit at any fleet size, and the reaper reads them all.
+ * task (a few writes/s in all at 1,000 builders: docs/data-model.md, "Write rates at 1,000
+ * builders"); shards keep that far from the per-partition limit at any fleet size, and the
+ * reaper reads them all.
  */
 export const ACTIVE_SHARDS = 8;
 
@@ -125,6 +126,14 @@ export const buildKeys = {
    */
   activeMarker: (taskId: string): Key => ({ pk: `ACTIVE#${activeShard(taskId)}`, sk: taskId }),
   activeShardPartition: (shard: number) => `ACTIVE#${shard}`,
+  /** The marker item itself, as both claims (dispatcher and warm builder) write it. */
+  activeMarkerItem: (taskId: string, claimedAt: number) => ({
+    pk: `ACTIVE#${activeShard(taskId)}`,
+    sk: taskId,
+    entity: 'active-task',
+    task_id: taskId,
+    claimed_at: claimedAt,
+  }),
 
   /** One item per owner with (maybe) pending work, in GSI byCollection. */
   ownerQueue: (owner: string): Key => ({ pk: `OWNERQ#${owner}`, sk: 'QUEUE' }),

@@ -12,6 +12,8 @@ import { CoprFunction } from './copr-function.js';
 export const API_ROUTES: ReadonlyArray<{ readonly path: string; readonly methods: readonly apigw.HttpMethod[] }> = [
   { path: '/api_3', methods: [apigw.HttpMethod.ANY] },
   { path: '/api_3/{proxy+}', methods: [apigw.HttpMethod.ANY] },
+  // Dashboard pages under /coprs (the shell with a server-rendered summary) and .repo files.
+  { path: '/coprs', methods: [apigw.HttpMethod.GET] },
   { path: '/coprs/{proxy+}', methods: [apigw.HttpMethod.GET] },
   { path: '/backend/{proxy+}', methods: [apigw.HttpMethod.ANY] },
   { path: '/webhooks/{proxy+}', methods: [apigw.HttpMethod.POST] },
@@ -33,7 +35,7 @@ export const BACKEND_ROUTE_KEY = `${backendRoute.methods.join(',')} ${BACKEND_RO
 export const USER_THROTTLE: apigw.ThrottleSettings = { rateLimit: 50, burstLimit: 100 };
 
 /**
- * Builders' throttle, sized for 1,000 builders (docs/scale.md): a heartbeat and at most
+ * Builders' throttle, sized for 1,000 builders (docs/architecture.md "Builder traffic"): a heartbeat and at most
  * one live-log chunk per builder every 20 s (100 requests/s) plus the calls of each task
  * (task, started, upload URLs, finished: about 15 per task, 25/s at 10-minute tasks),
  * about 125 requests/s in all; 500/s steady and a 1,000 burst leave 4x headroom.
@@ -43,12 +45,14 @@ export const BACKEND_THROTTLE: apigw.ThrottleSettings = { rateLimit: 500, burstL
 
 /**
  * CloudFront path patterns that forward to the API (the web distribution serves
- * both). Under /coprs/ only the .repo files are the API's (user and group
- * projects: `*` spans slashes); every other /coprs/ URL is a dashboard page, as
- * on the local server (functions/local/web-plugin.ts). A group project named
- * `repo` would shadow its pages `/coprs/g/<group>/repo/...`; Copr has none.
+ * both). Every /coprs URL goes to the API: the .repo files, and the dashboard pages,
+ * which the API answers with the deployed SPA shell carrying a server-rendered summary
+ * of the project list, a project or a build inside `<noscript>` (functions/api/html/
+ * dashboard-pages.ts), so `curl` reads what Copr's HTML shows while a browser boots
+ * the dashboard from the same page (its assets still come from the bucket).
  */
-export const API_PATH_PATTERNS = ['/api_3*', '/coprs/*/*/repo/*', '/backend/*', '/webhooks/*', '/rss'] as const;
+export const API_PAGE_PATTERNS = ['/coprs', '/coprs/*'] as const;
+export const API_PATH_PATTERNS = ['/api_3*', ...API_PAGE_PATTERNS, '/backend/*', '/webhooks/*', '/rss'] as const;
 
 /** The inline SRPM upload (multipart through the API); larger ones are refused at the edge. */
 export const UPLOAD_PATH = '/api_3/build/create/upload';
@@ -115,8 +119,9 @@ export class Api extends Construct {
       if (route.path !== BACKEND_ROUTE_PATH) continue;
       const backend = props.backendThrottle ?? BACKEND_THROTTLE;
       const cfnStage = this.stage.node.defaultChild as apigw.CfnStage;
+      // A free-form JSON property: CloudFormation's own (Pascal-case) names, CDK converts nothing.
       cfnStage.routeSettings = {
-        [BACKEND_ROUTE_KEY]: { throttlingRateLimit: backend.rateLimit, throttlingBurstLimit: backend.burstLimit },
+        [BACKEND_ROUTE_KEY]: { ThrottlingRateLimit: backend.rateLimit, ThrottlingBurstLimit: backend.burstLimit },
       };
       // Route settings name a route that must exist before the stage refers to it.
       for (const r of routes) cfnStage.node.addDependency(r);

@@ -21,6 +21,8 @@ export interface WebProps {
     readonly domainName: string;
     /** CloudFront path patterns routed to the API. */
     readonly pathPatterns: readonly string[];
+    /** Those of them that are dashboard pages the API renders (their `/coprs/` becomes `/coprs`). */
+    readonly pagePatterns?: readonly string[];
     /**
      * The inline upload path and its limit: bigger requests never reach the API
      * (API Gateway and Lambda would answer with their own error body), so the edge
@@ -60,6 +62,16 @@ export function uploadLimitFunction(limitBytes: number, message: string): string
   return event.request;
 }`;
 }
+
+/**
+ * Viewer-request function of the page behaviours: the project list's usual URL `/coprs/`
+ * is sent as `/coprs`, the HTTP API route it matches (`/coprs/{proxy+}` needs a segment).
+ */
+export const COPRS_ROOT_FUNCTION = `function handler(event) {
+  var request = event.request;
+  if (request.uri === '/coprs/') request.uri = '/coprs';
+  return request;
+}`;
 
 /** The dashboard: a private bucket behind CloudFront, plus the API paths on the same host. */
 export class Web extends Construct {
@@ -103,7 +115,12 @@ export class Web extends Construct {
           functionAssociations: [viewerRequestFunction(this, 'UploadLimit', uploadLimitFunction(upload.limitBytes, upload.message))],
         };
       }
-      for (const pattern of props.api.pathPatterns) additionalBehaviors[pattern] = apiBehavior;
+      const pages = props.api.pagePatterns ?? [];
+      const pageBehavior: cloudfront.BehaviorOptions | undefined =
+        pages.length === 0 ? undefined : { ...apiBehavior, functionAssociations: [viewerRequestFunction(this, 'CoprsRoot', COPRS_ROOT_FUNCTION)] };
+      for (const pattern of props.api.pathPatterns) {
+        additionalBehaviors[pattern] = pageBehavior !== undefined && pages.includes(pattern) ? pageBehavior : apiBehavior;
+      }
     }
 
     this.distribution = new cloudfront.Distribution(this, 'Distribution', {

@@ -81,6 +81,15 @@ describe('package names', () => {
     expect(after.fail_reason).toMatch(/^Invalid package name 'px+y': at most 100 characters/);
     expect(after.package_name).toBeNull();
     expect((await t.service.ctx.store.listPackages('alice', 'rules')).some((p) => p.name.endsWith('y'))).toBe(false);
+    // As in Copr, the service's reason is in the SRPM result dir's backend.log.gz (served
+    // gzipped as backend.log.gz, and as text for backend.log).
+    const dir = `${t.service.url}/results/alice/rules/srpm-builds/${String(b.id).padStart(8, '0')}`;
+    const gz = await fetch(`${dir}/backend.log.gz`);
+    expect(gz.status).toBe(200);
+    const text = await (await fetch(`${dir}/backend.log`)).text();
+    expect(text).toMatch(/^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\] Task \d+: SRPM stage of build \d+ in alice\/rules, queued/);
+    expect(text).toContain('Worker finished the task: failed\n');
+    expect(text).toMatch(/Reason: Invalid package name 'px+y': at most 100 characters/);
   });
 });
 

@@ -59,6 +59,9 @@ function httpEvent(method: string, rawPath: string): APIGatewayProxyEventV2 {
   };
 }
 
+/** The dashboard shell as the stack hands it to the API function (DASHBOARD_SHELL). */
+const SHELL = '<!doctype html><html><head><title>Copr</title><script type="module" src="/assets/app.js"></script></head><body><div id="app"></div><noscript>The Copr dashboard needs JavaScript.</noscript></body></html>';
+
 function sqsEvent(...ids: string[]): SQSEvent {
   return {
     Records: ids.map((messageId) => ({
@@ -109,6 +112,7 @@ describe('Lambda handlers with the AWS composition', () => {
       MAX_BUILDERS: '4',
       DISPATCH_QUEUE_URL: dispatchQueue,
       PUBLISH_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/111122223333/publish.fifo',
+      DASHBOARD_SHELL: SHELL,
     });
     dispatcher = (await import('../../functions/handlers/dispatcher.js')).handler;
     api = (await import('../../functions/handlers/api.js')).handler;
@@ -228,5 +232,31 @@ describe('Lambda handlers with the AWS composition', () => {
     const missing = await api({ ...httpEvent('GET', '/api_3/project'), rawQueryString: 'ownername=alice&projectname=nope' }, lambdaContext);
     expect(missing.statusCode).toBe(404);
     expect(JSON.parse(missing.body ?? '')).toMatchObject({ output: 'notok' });
+  });
+
+  it('api: /coprs pages (CloudFront sends them here) are the shell with the server-rendered summary', async () => {
+    // `/coprs/` arrives as `/coprs` (CloudFront's CoprsRoot function); both answer the same.
+    for (const path of ['/coprs', '/coprs/']) {
+      const list = await api(httpEvent('GET', path), lambdaContext);
+      expect(list.statusCode, path).toBe(200);
+      expect(list.headers?.['content-type']).toBe('text/html; charset=utf-8');
+      // The SPA still boots from it: same scripts and mount point, the summary inside <noscript>.
+      expect(list.body).toContain('<script type="module" src="/assets/app.js"></script>');
+      expect(list.body).toContain('<div id="app"></div>');
+      expect(list.body).toMatch(/<noscript>[^]*<a href="\/coprs\/alice\/proj\/">alice\/proj<\/a>[^]*<\/noscript>/);
+    }
+    const project = await api(httpEvent('GET', '/coprs/alice/proj/'), lambdaContext);
+    expect(project.statusCode).toBe(200);
+    expect(project.body).toMatch(/<noscript>[^]*<h1>alice\/proj<\/h1>[^]*fedora-44-x86_64[^]*<\/noscript>/);
+    // A page without a summary: the shell as deployed. A missing project: 404 with the shell.
+    const builds = await api(httpEvent('GET', '/coprs/alice/proj/builds'), lambdaContext);
+    expect({ status: builds.statusCode, body: builds.body }).toEqual({ status: 200, body: SHELL });
+    const missing = await api(httpEvent('GET', '/coprs/alice/nope/'), lambdaContext);
+    expect(missing.statusCode).toBe(404);
+    expect(missing.body).toContain('Project alice/nope does not exist.');
+    // The .repo files under /coprs are still the API's.
+    const repo = await api(httpEvent('GET', '/coprs/alice/proj/repo/fedora-44/alice-proj-fedora-44.repo'), lambdaContext);
+    expect(repo.statusCode).toBe(200);
+    expect(repo.body).toContain('[copr:copr.example.org:alice:proj]');
   });
 });

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -56,6 +57,9 @@ describe('RPM stage', () => {
         `hello-noarch-1.0-1${dist}.src.rpm`,
         'hello-noarch.spec',
         'build.log',
+        'root.log',
+        'hw_info.log',
+        'configs.tar.gz',
         'results.json',
         'builder-live.log',
         'success',
@@ -77,6 +81,15 @@ describe('RPM stage', () => {
     expect(buildLog).toContain(`dist=${dist} buildtag=.copr7 owner=jdoe project=demo`);
     expect(ports.liveLog()).toContain('rpmbuild');
     expect(outcome.uploaded.at(-1)).toBe('success');
+    // configs.tar.gz holds the chroot's mock config as the task defines it (copr-rpmbuild's child.cfg).
+    const listing = execFileSync('tar', ['-tzf', join(ports.resultDir, 'configs.tar.gz')], { encoding: 'utf8' });
+    expect(listing.split('\n').filter((l) => l.length > 0)).toEqual(['configs/', 'configs/child.cfg']);
+    const childCfg = execFileSync('tar', ['-xzOf', join(ports.resultDir, 'configs.tar.gz'), 'configs/child.cfg'], { encoding: 'utf8' });
+    expect(childCfg).toContain(`include('/etc/mock/${chroot}.cfg')`);
+    expect(childCfg).toContain("config_opts['macros']['%copr_username'] = 'jdoe'");
+    expect(childCfg).toContain("config_opts['macros']['%buildtag'] = '.copr7'");
+    expect(childCfg).toContain("config_opts['rpmbuild_networking'] = False");
+    expect(readFileSync(join(ports.resultDir, 'hw_info.log'), 'utf8')).toMatch(/^CPU info:\n {2}\d+ x /);
   });
 
   it('fails a broken spec with build.log showing the error and no success file', async () => {

@@ -42,6 +42,29 @@ function makeRepo(dir: string, fixtureDir: string, subdir = ''): string {
   return dir;
 }
 
+/** A tito-managed repository: tag hello-tito-1.2-1, then one more commit. */
+export function makeTitoRepo(dir: string): string {
+  mkdirSync(join(dir, '.tito', 'packages'), { recursive: true });
+  writeFileSync(
+    join(dir, 'hello-tito.spec'),
+    [
+      'Name: hello-tito', 'Version: 1.2', 'Release: 1%{?dist}', 'Summary: tito-managed test package', 'License: MIT', 'BuildArch: noarch',
+      'Source0: %{name}-%{version}.tar.gz', '%description', 'A package tito builds.', '%prep', '%setup -q', '%install',
+      'mkdir -p %{buildroot}/usr/share/hello-tito', 'cp hello.txt %{buildroot}/usr/share/hello-tito/', '%files', '/usr/share/hello-tito', '',
+    ].join('\n'),
+  );
+  writeFileSync(join(dir, 'hello.txt'), 'hello\n');
+  writeFileSync(join(dir, '.tito', 'packages', 'hello-tito'), '1.2-1 ./\n');
+  writeFileSync(join(dir, '.tito', 'tito.props'), '[buildconfig]\nbuilder = tito.builder.Builder\ntagger = tito.tagger.VersionTagger\n');
+  git(dir, 'init', '-q', '-b', 'main');
+  git(dir, 'add', '-A');
+  git(dir, 'commit', '-q', '-m', 'package');
+  git(dir, 'tag', 'hello-tito-1.2-1');
+  writeFileSync(join(dir, 'hello.txt'), 'hello again\n');
+  git(dir, 'commit', '-q', '-a', '-m', 'after the tag');
+  return dir;
+}
+
 describe('SRPM stage', () => {
   let root: string;
   let server: TestServer;
@@ -169,10 +192,29 @@ describe('SRPM stage', () => {
     expect(ports.liveLog()).toContain('bwrap');
   });
 
-  it('refuses tito with a clear reason', async () => {
-    const ports = localPorts(join(root, 'tito'));
-    const outcome = await runTask(srpmTask('scm', { clone_url: '/nonexistent', srpm_build_method: 'tito' }), ports.deps);
-    expect(outcome).toMatchObject({ status: 'failed', fail_reason: 'SCM method tito is not supported by the local builder' });
+  it('builds with the real tito: the latest tag (tito) and the checked-out commit (tito_test)', async () => {
+    const repo = makeTitoRepo(join(root, 'repo-tito'));
+    const tagged = localPorts(join(root, 'tito'));
+    const outcome = await runTask(srpmTask('scm', { clone_url: repo, srpm_build_method: 'tito' }), tagged.deps);
+    expect(outcome.fail_reason).toBeUndefined();
+    // The tag's release, with the tarball tito makes from the tagged tree.
+    expect(outcome.srpm_filename).toBe('hello-tito-1.2-1.src.rpm');
+    const listing = execFileSync('rpm', ['-qpl', '--nosignature', join(tagged.resultDir, 'hello-tito-1.2-1.src.rpm')], { encoding: 'utf8' });
+    expect(listing.split('\n').sort()).toEqual(['', 'hello-tito-1.2.tar.gz', 'hello-tito.spec']);
+    expect(tagged.liveLog()).toContain('bwrap');
+
+    const head = git(repo, 'rev-parse', '--short=7', 'HEAD').trim();
+    const test = localPorts(join(root, 'tito-test'));
+    const built = await runTask(srpmTask('scm', { clone_url: repo, srpm_build_method: 'tito_test' }), test.deps);
+    expect(built.fail_reason).toBeUndefined();
+    expect(built.srpm_filename).toBe(`hello-tito-1.2-1.git.1.${head}.src.rpm`);
+  });
+
+  it('fails tito in a repository without .tito, with the reason', async () => {
+    const repo = makeRepo(join(root, 'repo-notito'), join(FIXTURES, 'rpkg'));
+    const ports = localPorts(join(root, 'notito'));
+    const outcome = await runTask(srpmTask('scm', { clone_url: repo, committish: 'v1', srpm_build_method: 'tito' }), ports.deps);
+    expect(outcome).toMatchObject({ status: 'failed', fail_reason: 'SCM method tito: the repository has no .tito directory (tito init)' });
   });
 
   it('runs a custom script that leaves a spec and sources', async () => {

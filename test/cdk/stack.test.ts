@@ -54,6 +54,9 @@ const EXPECTED_ENV: Record<string, string[]> = {
     'ACTION_QUEUE_URL',
     'EVENT_BUS_NAME',
     'MAX_UPLOAD_BYTES',
+    'BUILDER_REUSE',
+    'BUILDER_IDLE_SECONDS',
+    'DASHBOARD_SHELL',
     'NODE_OPTIONS',
   ],
   [LAMBDA_HANDLERS.dispatcher]: [
@@ -64,6 +67,10 @@ const EXPECTED_ENV: Record<string, string[]> = {
     'BUILDER_SUBNETS',
     'MAX_BUILDERS',
     'BUILDER_TAG_VALUE',
+    'DISPATCH_QUEUE_URL',
+    'BUILDER_INSTANCE_TYPES',
+    'BUILDER_REUSE',
+    'BUILDER_IDLE_SECONDS',
     'NODE_OPTIONS',
   ],
   [LAMBDA_HANDLERS.reaper]: [
@@ -358,7 +365,8 @@ describe('Results and web', () => {
       '/api_3*',
       '/api_3/build/create/upload',
       '/backend/*',
-      '/coprs/*/*/repo/*',
+      '/coprs',
+      '/coprs/*',
       '/rss',
       '/webhooks/*',
     ]);

@@ -11,7 +11,7 @@ import { createAuthenticator } from '../../functions/api/auth.js';
 import type { ApiRequest } from '../../functions/api/request.js';
 import { INLINE_UPLOAD_LIMIT_BYTES, UPLOADS_PREFIX } from '../../functions/api/uploads.js';
 import { systemClock } from '../../functions/core/ports.js';
-import { dashboardPagePatterns } from '../../functions/local/web-plugin.js';
+import { dashboardPagePatterns } from '../../functions/api/html/dashboard-pages.js';
 import { documentClient } from '../../functions/store/dynamo-client.js';
 import { DynamoStore } from '../../functions/store/dynamo-store.js';
 import { ensureTable } from '../../functions/store/table-admin.js';
@@ -345,21 +345,35 @@ describe('SRPM upload limit at the edge and in the API', () => {
   });
 });
 
-describe('CloudFront routes /coprs/ deep links to the dashboard, .repo files to the API', () => {
+describe('CloudFront: /coprs pages and .repo files to the API, the other dashboard pages to the bucket', () => {
   const web = () => distribution('Copr dashboard and API');
   const apiOrigin = () => behaviorFor(web(), '/api_3/projects').TargetOriginId;
+  const values: Record<string, string> = { owner: 'alice', group: 'devs', project: 'hello', build_id: '42', package_name: 'pkg' };
+  const pages = () => dashboardPagePatterns().map((p) => p.replace(/\{(\w+)\}/g, (_m, k: string) => values[k] ?? k));
 
-  it('serves every dashboard page (the local server routes) from the dashboard bucket', () => {
-    const values: Record<string, string> = { owner: 'alice', group: 'devs', project: 'hello', build_id: '42', package_name: 'pkg' };
-    const pages = dashboardPagePatterns().map((p) => p.replace(/\{(\w+)\}/g, (_m, k: string) => values[k] ?? k));
-    pages.push('/coprs/build/42/', '/coprs/alice/repo/builds', '/coprs/alice/hello/package/repo');
-    for (const page of pages) {
-      const b = behaviorFor(web(), page);
-      expect(b, page).toBe(web().DefaultCacheBehavior);
-    }
+  it('sends every /coprs page (the local server routes) to the API, which renders them into the shell', () => {
+    const coprs = [...pages().filter((p) => p === '/coprs' || p.startsWith('/coprs/')), '/coprs/', '/coprs/build/42/', '/coprs/alice/repo/builds', '/coprs/alice/hello/package/repo'];
+    expect(coprs.length).toBeGreaterThan(20);
+    for (const page of coprs) expect(behaviorFor(web(), page).TargetOriginId, page).toBe(apiOrigin());
+    // `/coprs/` reaches the HTTP API as `/coprs` (its `/coprs/{proxy+}` route needs a segment).
+    const root = viewerFunction(behaviorFor(web(), '/coprs/'));
+    expect(root({ request: { uri: '/coprs/' } })).toMatchObject({ uri: '/coprs' });
+    expect(root({ request: { uri: '/coprs/alice/hello/' } })).toMatchObject({ uri: '/coprs/alice/hello/' });
+    // The function gets the shell the bucket serves; the HTTP API routes both forms.
+    const api = Object.values(resourcesOf(s.template, 'AWS::Lambda::Function')).find((fn) => fn.Metadata?.[ENTRY_METADATA_KEY] === LAMBDA_HANDLERS.api);
+    const env = (api?.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
+    expect(String(env.DASHBOARD_SHELL)).toMatch(/^<!doctype html>[^]*<title>Copr<\/title>/);
+    const routes = Object.values(resourcesOf(s.template, 'AWS::ApiGatewayV2::Route')).map((r) => String(r.Properties?.RouteKey));
+    expect(routes).toEqual(expect.arrayContaining(['GET /coprs', 'GET /coprs/{proxy+}']));
+  });
+
+  it('serves the other dashboard pages from the dashboard bucket', () => {
+    const others = pages().filter((p) => p !== '/coprs' && !p.startsWith('/coprs/'));
+    expect(others).toEqual(expect.arrayContaining(['/', '/status', '/api', '/user/info']));
+    for (const page of others) expect(behaviorFor(web(), page), page).toBe(web().DefaultCacheBehavior);
     // The default behaviour rewrites page URLs to index.html.
     const spa = viewerFunction(web().DefaultCacheBehavior);
-    expect(spa({ request: { uri: '/coprs/alice/hello/builds' } })).toMatchObject({ uri: '/index.html' });
+    expect(spa({ request: { uri: '/status/pending' } })).toMatchObject({ uri: '/index.html' });
   });
 
   it('sends .repo files of user and group projects to the API', () => {
@@ -408,9 +422,13 @@ describe('results CDN: CORS, no stale signed RPMs or live logs, listings, privat
     const group = results().OriginGroups?.Items.find((g) => g.Id === live.TargetOriginId);
     expect(group?.FailoverCriteria.StatusCodes.Items.sort()).toEqual([403, 404]);
     const [primary, fallback] = group?.Members.Items.map((m) => m.OriginId) ?? [];
-    // Primary: the bucket the finished files are served from; fallback: the listing function URL.
-    expect(primary).toBe(behaviorFor(results(), `${build}/hello-1-1.fc44.x86_64.rpm`).TargetOriginId);
-    expect(fallback).toBe(behaviorFor(results(), `${build}/`).TargetOriginId);
+    // Primary: the bucket the finished files are served from; fallback: the listing function
+    // URL. Both through origin access control, as everywhere else.
+    const origin = (id: string | undefined) => results().Origins.find((o) => o.Id === id);
+    expect(origin(primary)?.DomainName).toEqual(origin(behaviorFor(results(), `${build}/hello-1-1.fc44.x86_64.rpm`).TargetOriginId)?.DomainName);
+    expect(origin(fallback)?.DomainName).toEqual(origin(behaviorFor(results(), `${build}/`).TargetOriginId)?.DomainName);
+    expect(origin(primary)?.OriginAccessControlId).toBeDefined();
+    expect(origin(fallback)?.OriginAccessControlId).toBeDefined();
   });
 
   it('revalidates RPMs (re-uploaded once signed) and repodata every time', () => {

@@ -1,9 +1,10 @@
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createdBuildId, startCliEnv, waitForCliStatus, type CliEnv, type CliUser } from '../support/copr-cli.js';
-import { dnfIn, makeSrpm } from './dnf-support.js';
+import { dnfIn, makeSrpm, repoPackages, run } from './dnf-support.js';
 
 /**
  * Builds as a Copr user runs them, with the REAL copr-cli: an SRPM uploaded with
@@ -64,8 +65,52 @@ describe('copr-cli build from an SRPM upload', () => {
     const files = await readdir(join(dest, CHROOT));
     expect(files, files.join(' ')).toContain('hello-cli-1.0-1.fc44.noarch.rpm');
     expect(files).toContain('hello-cli-1.0-1.fc44.src.rpm');
-    expect(files).toEqual(expect.arrayContaining(['hello-cli.spec', 'results.json', 'success', 'build.log', 'builder-live.log']));
+    // Copr's layout (docs/builder.md): packages, spec, results.json, success, the builder's logs
+    // (builder-live.log, build.log, root.log, hw_info.log), configs.tar.gz, and the service's
+    // backend.log.gz and builder-live.log.gz, written when the task closed.
+    expect([...files].sort()).toEqual(
+      [
+        'backend.log.gz',
+        'build.log',
+        'builder-live.log',
+        'builder-live.log.gz',
+        'configs.tar.gz',
+        'hello-cli-1.0-1.fc44.noarch.rpm',
+        'hello-cli-1.0-1.fc44.src.rpm',
+        'hello-cli.spec',
+        'hw_info.log',
+        // copr-cli passes wget `--reject '"index.html*"'` with the quotes, which match nothing.
+        'index.html',
+        'results.json',
+        'root.log',
+        'success',
+      ].sort(),
+    );
+    const backendLog = gunzipSync(await readFile(join(dest, CHROOT, 'backend.log.gz'))).toString('utf8');
+    expect(backendLog).toContain(`Task ${helloId}-${CHROOT}: RPM stage in ${CHROOT} of build ${helloId} in alice/demo`);
+    expect(backendLog).toContain('Worker finished the task: succeeded\n');
   }, 150_000);
+
+  it('a spec whose SRPM stage fails shows rpmbuild\'s error in builder-live.log and the reason in backend.log.gz', async () => {
+    const spec = join(work, 'srpmfail.spec');
+    // %{error:...} stops rpmbuild -bs while parsing, with the message on stderr.
+    await writeFile(spec, 'Name: srpmfail\nVersion: 1\nRelease: 1\nSummary: s\nLicense: MIT\n%{error:srpmfail-marker spec refused}\n%description\nd\n');
+    const r = await alice.run(['build', 'demo', spec, '--nowait']);
+    expect(r.code, r.stderr).toBe(0);
+    const id = createdBuildId(r.stdout);
+    expect(await waitForCliStatus(alice, id, 180_000)).toBe('failed');
+    const dir = `${env.url}/results/alice/demo/srpm-builds/${String(id).padStart(8, '0')}`;
+    const live = await (await fetch(`${dir}/builder-live.log`)).text();
+    expect(live).toContain('error: srpmfail-marker spec refused');
+    // The gzipped copy the monitor's url_build_log names once the build ended (served with
+    // Content-Encoding: gzip, as Copr's results host does, so fetch reads it as text).
+    const liveGz = await fetch(`${dir}/builder-live.log.gz`);
+    expect(liveGz.headers.get('content-encoding')).toBe('gzip');
+    expect(await liveGz.text()).toBe(live);
+    const backend = await (await fetch(`${dir}/backend.log`)).text();
+    expect(backend).toContain('Worker finished the task: failed\n');
+    expect(backend).toMatch(/Reason: building the SRPM from the spec failed \(exit 1\): .*srpmfail-marker spec refused/);
+  }, 200_000);
 
   it('get-package --with-all-builds lists the package with its builds', async () => {
     const r = await alice.run(['get-package', 'demo', '--name', 'hello-cli', '--with-all-builds', '--with-latest-build']);
@@ -94,6 +139,69 @@ describe('copr-cli build from an SRPM upload', () => {
     });
     expect(JSON.parse(String(task.source_json))).toMatchObject({ pkg: 'hello-cli-1.0-1.src.rpm' });
   });
+});
+
+describe('repositories for mirroring tools', () => {
+  it('lftp mirror copies a chroot repository: repodata matching repomd.xml and the build dir', async () => {
+    const base = `${env.url}/results/alice/demo/`;
+    // The publish follows the build's success; wait until the repository lists the package.
+    await expect
+      .poll(async () => (await (await fetch(`${base}${CHROOT}/repodata/repomd.xml`)).text()).includes('primary'), { timeout: 60_000, interval: 500 })
+      .toBe(true);
+    const mirror = join(work, 'lftp-mirror');
+    const pkgs = async () => {
+      await rm(mirror, { recursive: true, force: true });
+      // As a mirroring script runs it: the whole chroot dir, then repodata/ alone.
+      await run('lftp', ['-c', `set net:max-retries 2; set net:timeout 20; mirror --parallel=2 --no-perms ${base}${CHROOT}/ ${mirror}/chroot; mirror ${base}${CHROOT}/repodata/ ${mirror}/repodata-only`], { timeout: 60_000 });
+      return repoPackages(join(mirror, 'chroot', 'repodata'));
+    };
+    await expect.poll(pkgs, { timeout: 60_000, interval: 1000 }).toEqual(['hello-cli-1.0-1.fc44.noarch.rpm', 'hello-cli-1.0-1.fc44.src.rpm']);
+    // Every file repomd.xml names is there, byte for byte as served, in both mirrors.
+    const repomd = await readFile(join(mirror, 'chroot', 'repodata', 'repomd.xml'), 'utf8');
+    const hrefs = [...repomd.matchAll(/<location href="repodata\/([^"]+)"/g)].map((m) => m[1] ?? '');
+    expect(hrefs.length).toBeGreaterThanOrEqual(3);
+    for (const href of hrefs) {
+      const served = Buffer.from(await (await fetch(`${base}${CHROOT}/repodata/${href}`)).arrayBuffer());
+      expect((await readFile(join(mirror, 'chroot', 'repodata', href))).equals(served), href).toBe(true);
+      expect((await readFile(join(mirror, 'repodata-only', href))).equals(served), href).toBe(true);
+    }
+    expect(await readdir(join(mirror, 'repodata-only'))).toEqual(expect.arrayContaining(['repomd.xml', 'repomd.xml.asc']));
+    // The build's result dir came along, with the RPM the primary names.
+    const buildDir = `${String(helloId).padStart(8, '0')}-hello-cli`;
+    expect(await readdir(join(mirror, 'chroot', buildDir))).toEqual(expect.arrayContaining(['hello-cli-1.0-1.fc44.noarch.rpm', 'backend.log.gz']));
+  }, 150_000);
+});
+
+/** Package file names a published repository lists, read over HTTP as dnf would; [] before a publish. */
+async function servedPackages(repoUrl: string): Promise<string[]> {
+  const repomd = await fetch(`${repoUrl}repodata/repomd.xml`);
+  if (repomd.status !== 200) return [];
+  const primary = /<data type="primary">[\s\S]*?<location href="([^"]+)"/.exec(await repomd.text())?.[1];
+  if (!primary) return [];
+  const xml = gunzipSync(Buffer.from(await (await fetch(`${repoUrl}${primary}`)).arrayBuffer())).toString('utf8');
+  return [...xml.matchAll(/<location\b[^>]*?\shref="([^"]+)"/g)].map((m) => (m[1] ?? '').split('/').pop() ?? '').sort();
+}
+
+describe('manual createrepo (devel mode) with copr-cli', () => {
+  it('builds land in devel/ only; modify --disable_createrepo false publishes them promptly', async () => {
+    const created = await alice.run(['create', 'develproj', '--chroot', CHROOT, '--disable_createrepo', 'true']);
+    expect(created.code, created.stderr).toBe(0);
+    const build = await alice.run(['build', 'develproj', await makeSrpm(work, 'devel-cli'), '--nowait']);
+    expect(build.code, build.stderr).toBe(0);
+    const id = createdBuildId(build.stdout);
+    expect(await waitForCliStatus(alice, id, 180_000)).toBe('succeeded');
+    const repo = `${env.url}/results/alice/develproj/${CHROOT}/`;
+    const expected = ['devel-cli-1.0-1.fc44.noarch.rpm', 'devel-cli-1.0-1.fc44.src.rpm'];
+    await expect.poll(() => servedPackages(`${repo}devel/`), { timeout: 60_000, interval: 500 }).toEqual(expected);
+    expect(await servedPackages(repo)).toEqual([]);
+
+    const switched = Date.now();
+    const modified = await alice.run(['modify', 'develproj', '--disable_createrepo', 'false']);
+    expect(modified.code, modified.stderr).toBe(0);
+    // Promptly: one publish run after the edit, no waiting for a timer or a new build.
+    await expect.poll(() => servedPackages(repo), { timeout: 60_000, interval: 500 }).toEqual(expected);
+    console.log(`devel mode off → main repository lists the build after ${Date.now() - switched} ms`);
+  }, 300_000);
 });
 
 describe('build options are visible after submit', () => {

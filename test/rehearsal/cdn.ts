@@ -19,6 +19,12 @@ import { plainHttp } from './lambdas.js';
  */
 type Props = Record<string, unknown>;
 
+interface OriginAnswer {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly body: Buffer;
+}
+
 interface Behaviour {
   readonly pattern: string;
   readonly regex: RegExp;
@@ -53,6 +59,7 @@ export class CdnStandIn {
   private server: Server | null = null;
   private behaviours: Behaviour[] = [];
   private origins = new Map<string, { bucket?: string; oac: boolean; custom?: string }>();
+  private groups = new Map<string, { members: string[]; failover: number[] }>();
   private functionCode = new Map<string, string>();
   private rootObject = '';
   private errors: Array<{ code: number; page?: string; responseCode?: number }> = [];
@@ -106,6 +113,11 @@ export class CdnStandIn {
       const domain = String(o.DomainName);
       const bucket = o.S3OriginConfig ? buckets.get(domain) : undefined;
       this.origins.set(String(o.Id), { ...(bucket ? { bucket } : {}), oac: Boolean(o.OriginAccessControlId), ...(o.CustomOriginConfig ? { custom: this.customOrigins(domain) ?? `unresolved:${domain}` } : {}) });
+    }
+    for (const g of (((cfg.OriginGroups as Props | undefined)?.Items ?? []) as Props[])) {
+      const members = (((g.Members as Props | undefined)?.Items ?? []) as Props[]).map((m) => String(m.OriginId));
+      const failover = ((((g.FailoverCriteria as Props | undefined)?.StatusCodes as Props | undefined)?.Items ?? []) as unknown[]).map(Number);
+      this.groups.set(String(g.Id), { members, failover });
     }
     const ttlOf = (policyId: unknown): Behaviour['ttl'] => {
       const id = String(policyId ?? '');
@@ -195,42 +207,57 @@ export class CdnStandIn {
       }
       uri = out.uri ?? uri;
     }
-    const origin = this.origins.get(b.originId);
-    if (!origin) throw new Error(`behaviour ${b.pattern}: no origin ${b.originId}`);
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const body = Buffer.concat(chunks);
+    // An origin group: the next member answers when the one before gave a failover status (GET/HEAD only).
+    const group = this.groups.get(b.originId);
+    const members = group?.members ?? [b.originId];
+    let answer: OriginAnswer | null = null;
+    for (const [i, originId] of members.entries()) {
+      answer = await this.fromOrigin(originId, b, req, method, uri, url.search, body);
+      const last = i === members.length - 1;
+      if (last || !group?.failover.includes(answer.status) || !['GET', 'HEAD'].includes(method)) break;
+    }
+    if (!answer) throw new Error(`behaviour ${b.pattern}: origin group ${b.originId} has no members`);
+    const out: Record<string, string> = { ...labels, ...cors, ...answer.headers };
+    if (answer.status < 400) Object.assign(out, edgeTtlHeader(b, answer.headers['cache-control'] ?? null));
+    return this.sendOrError(res, answer.status, out, answer.body, method);
+  }
+
+  /** One origin's answer to the request (S3 with origin access control, or a custom origin). */
+  private async fromOrigin(originId: string, b: Behaviour, req: IncomingMessage, method: string, uri: string, search: string, body: Buffer): Promise<OriginAnswer> {
+    const origin = this.origins.get(originId);
+    if (!origin) throw new Error(`behaviour ${b.pattern}: no origin ${originId}`);
     if (origin.custom !== undefined) {
-      const chunks: Buffer[] = [];
-      for await (const c of req) chunks.push(c as Buffer);
       const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && k !== 'host' && k !== 'connection') headers[k] = Array.isArray(v) ? v.join(', ') : v;
+      for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && k !== 'host' && k !== 'connection' && k !== 'content-length') headers[k] = Array.isArray(v) ? v.join(', ') : v;
       // The viewer's host goes on as X-Forwarded-Host (AllViewerExceptHostHeader forwards everything else).
       headers['x-forwarded-host'] = this.host;
-      const up = await fetch(`${origin.custom}${uri}${url.search}`, { method, headers, body: method === 'GET' || method === 'HEAD' ? undefined : Buffer.concat(chunks), redirect: 'manual' });
-      const body = Buffer.from(await up.arrayBuffer());
-      const out: Record<string, string> = { ...labels, ...cors };
+      const up = await fetch(`${origin.custom}${uri}${search}`, { method, headers, body: method === 'GET' || method === 'HEAD' ? undefined : new Uint8Array(body), redirect: 'manual' });
+      const out: Record<string, string> = {};
       up.headers.forEach((v, k) => {
         if (!['content-length', 'transfer-encoding', 'connection', 'content-encoding'].includes(k)) out[k] = v;
       });
-      return this.sendOrError(res, up.status, out, body, method);
+      return { status: up.status, headers: out, body: Buffer.from(await up.arrayBuffer()) };
     }
-    req.resume();
     const bucket = origin.bucket;
-    if (!bucket) throw new Error(`origin ${b.originId} names no bucket of the template`);
+    if (!bucket) throw new Error(`origin ${originId} names no bucket of the template`);
     const key = decodeURIComponent(uri.replace(/^\//, ''));
-    if (origin.oac && !(await this.originAccessAllowed(bucket, key))) {
-      return this.sendOrError(res, 403, { ...labels, ...cors, 'content-type': 'application/xml' }, Buffer.from('<Error><Code>AccessDenied</Code></Error>'), method);
-    }
+    const denied: OriginAnswer = { status: 403, headers: { 'content-type': 'application/xml' }, body: Buffer.from('<Error><Code>AccessDenied</Code></Error>') };
+    if (origin.oac && !(await this.originAccessAllowed(bucket, key))) return denied;
     try {
       const got = await this.s3?.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-      const body = Buffer.from((await got?.Body?.transformToByteArray()) ?? new Uint8Array());
-      const headers: Record<string, string> = { ...labels, ...cors, 'content-type': got?.ContentType ?? 'application/octet-stream' };
+      const data = Buffer.from((await got?.Body?.transformToByteArray()) ?? new Uint8Array());
+      const headers: Record<string, string> = { 'content-type': got?.ContentType ?? 'application/octet-stream' };
       if (got?.CacheControl) headers['cache-control'] = got.CacheControl;
       if (got?.ContentEncoding) headers['content-encoding'] = got.ContentEncoding;
       if (got?.ETag) headers.etag = got.ETag;
-      return send(res, 200, headers, method === 'HEAD' ? Buffer.alloc(0) : body, body.length);
+      return { status: 200, headers, body: data };
     } catch (err) {
       // With origin access control and no s3:ListBucket, S3 answers a missing key with 403.
-      const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404 ? 403 : 502;
-      return this.sendOrError(res, status, { ...labels, ...cors, 'content-type': 'application/xml' }, Buffer.from('<Error><Code>AccessDenied</Code></Error>'), method);
+      if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return denied;
+      return { ...denied, status: 502 };
     }
   }
 
@@ -283,6 +310,27 @@ export class CdnStandIn {
     this.server?.closeAllConnections();
     await new Promise<void>((ok) => (this.server ? this.server.close(() => ok()) : ok()));
   }
+}
+
+/**
+ * How long an edge would keep this answer, as CloudFront derives it from the cache
+ * policy and the origin's Cache-Control: s-maxage or max-age clamped to [min, max];
+ * no-store/no-cache/private with a zero MinTTL not cached; no directive → DefaultTTL.
+ * (The stand-in does not cache; the figure is what the template and the objects'
+ * metadata would make CloudFront do, for the rehearsal's TTL checks.)
+ */
+export function edgeTtl(ttl: Behaviour['ttl'], cacheControl: string | null): number | null {
+  if (!ttl) return null;
+  const cc = (cacheControl ?? '').toLowerCase();
+  if (/\b(no-store|no-cache|private)\b/.test(cc)) return ttl.min;
+  const age = /\bs-maxage=(\d+)/.exec(cc)?.[1] ?? /\bmax-age=(\d+)/.exec(cc)?.[1];
+  if (age !== undefined) return Math.min(ttl.max, Math.max(ttl.min, Number(age)));
+  return ttl.def;
+}
+
+function edgeTtlHeader(b: Behaviour, cacheControl: string | null): Record<string, string> {
+  const t = edgeTtl(b.ttl, cacheControl);
+  return t === null ? {} : { 'x-rehearsal-edge-ttl': String(t) };
 }
 
 function corsHeaders(b: Behaviour, req: IncomingMessage): Record<string, string> {

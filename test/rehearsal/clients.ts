@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -42,20 +42,46 @@ export class CoprCli {
     return new CoprCli(path, dir);
   }
 
+  /** The file as the dashboard's API page shows it, saved as the user would save ~/.config/copr. */
+  static async fromConfigText(dir: string, text: string): Promise<CoprCli> {
+    await mkdir(dir, { recursive: true });
+    const path = join(dir, 'copr.conf');
+    await writeFile(path, text.endsWith('\n') ? text : `${text}\n`, { mode: 0o600 });
+    return new CoprCli(path, dir);
+  }
+
   run(args: string[], timeoutMs?: number): Promise<CommandResult> {
     return attempt(join(REPO_ROOT, '.venv-test/bin/copr-cli'), ['--config', this.configPath, ...args], { cwd: this.cwd, ...(timeoutMs ? { timeoutMs } : {}) });
   }
 }
 
 /** dnf in its own installroot with only the repo files in `reposdir` (gpgcheck as the repo file says). */
-export async function dnf(work: string, name: string, reposdir: string, args: string[]): Promise<CommandResult> {
+export async function dnf(work: string, name: string, reposdir: string, args: string[], options: string[] = []): Promise<CommandResult> {
   const root = join(work, `root-${name}`);
   await mkdir(root, { recursive: true });
-  return attempt('dnf', [`--installroot=${root}`, '--releasever=44', `--setopt=reposdir=${reposdir}`, '--disableplugin=local', '--setopt=install_weak_deps=False', '--nodocs', '-y', ...args]);
+  return attempt('dnf', [`--installroot=${root}`, '--releasever=44', `--setopt=reposdir=${reposdir}`, '--disableplugin=local', '--setopt=install_weak_deps=False', '--nodocs', '-y', ...options, ...args]);
+}
+
+/**
+ * A dnf plugin configuration directory of the test's own (`--setopt=pluginconfpath=`):
+ * the host's plugin settings plus a Copr hub `name` in `copr.d/`, as an admin adds a
+ * hub to /etc/dnf/plugins/copr.d/ (the host's /etc is never touched). Returns the dnf
+ * options that select it.
+ */
+export async function coprHubConfig(dir: string, name: string, hubUrl: string): Promise<string[]> {
+  await mkdir(join(dir, 'copr.d'), { recursive: true });
+  for (const f of await readdir('/etc/dnf/plugins').catch(() => [] as string[])) {
+    if (f.endsWith('.conf')) await copyFile(join('/etc/dnf/plugins', f), join(dir, f));
+  }
+  const u = new URL(hubUrl);
+  const protocol = u.protocol.replace(':', '');
+  const port = u.port || (protocol === 'https' ? '443' : '80');
+  await writeFile(join(dir, 'copr.d', `${name}.conf`), `[${name}]\nhostname = ${u.hostname}\nprotocol = ${protocol}\nport = ${port}\n`);
+  return [`--setopt=pluginconfpath=${dir}`];
 }
 
 /** A noarch SRPM printing a greeting (AutoReq off: the installroot has no /bin/sh). */
-export async function makeSrpm(dir: string, name: string, opts: { fail?: boolean; padBytes?: number } = {}): Promise<string> {
+export async function makeSrpm(dir: string, name: string, opts: { fail?: boolean; padBytes?: number; progressSeconds?: number } = {}): Promise<string> {
   const top = join(dir, `.top-${name}`);
   await mkdir(top, { recursive: true });
   const spec = join(top, `${name}.spec`);
@@ -77,6 +103,8 @@ export async function makeSrpm(dir: string, name: string, opts: { fail?: boolean
       '%prep',
       '%build',
       ...(opts.fail ? ['echo "this build fails on purpose" >&2', 'exit 1'] : []),
+      // A build that runs a while, one numbered line a second (for following the live log).
+      ...(opts.progressSeconds ? [`i=0; while [ $i -lt ${opts.progressSeconds} ]; do i=$((i+1)); echo "${name} progress $i"; sleep 1; done`] : []),
       '%install',
       'mkdir -p %{buildroot}%{_bindir}',
       `printf '#!/bin/sh\\necho hello from ${name}\\n' > %{buildroot}%{_bindir}/${name}`,

@@ -136,6 +136,8 @@ export interface InstanceRun {
   readonly instanceId: string;
   readonly taskId: string;
   exit: number | null;
+  /** The agent's process (its group is the "instance"). */
+  readonly pid: number | undefined;
 }
 
 export interface TaskRun {
@@ -178,8 +180,6 @@ export class Compute {
     if (!apiUrl || !taskId || !credential) throw new Error(`user data gave no api/task/credential: ${stdout.slice(0, 200)}`);
     const credFile = join(dir, 'credential');
     writeFileSync(credFile, credential, { mode: 0o600 });
-    const record: InstanceRun = { instanceId, taskId, exit: null };
-    this.instances.push(record);
     const log = openSync(join(this.workDir, `${instanceId}.log`), 'a');
     const child = spawn(process.execPath, [this.agent.path, '--api', plainHttp(apiUrl), '--task', taskId, '--credential-file', credFile], {
       cwd: dir,
@@ -195,6 +195,8 @@ export class Compute {
       detached: true,
     });
     closeSync(log);
+    const record: InstanceRun = { instanceId, taskId, exit: null, pid: child.pid };
+    this.instances.push(record);
     this.children.add(child);
     child.on('exit', (code) => {
       this.children.delete(child);
@@ -202,6 +204,16 @@ export class Compute {
       // "shutdown -h now" with InstanceInitiatedShutdownBehavior=terminate.
       void queryCall(this.emu.moto, 'ec2', 'TerminateInstances', '2016-11-15', { 'InstanceId.1': instanceId }).catch(() => undefined);
     });
+  }
+
+  /**
+   * The instance is lost (hardware failure, spot reclaim): its agent and everything
+   * it runs die at once, without a last report. EC2 then shows it terminated.
+   */
+  lose(instanceId: string): void {
+    const run = this.instances.find((i) => i.instanceId === instanceId);
+    if (!run?.pid) throw new Error(`no running instance ${instanceId}`);
+    process.kill(-run.pid, 'SIGKILL');
   }
 
   /** The gateway saw moto accept ECS RunTask. */

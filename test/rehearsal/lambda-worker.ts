@@ -57,8 +57,15 @@ if (typeof handler !== 'function') {
   process.exit(1);
 }
 
+// Time passing: an invocation may run this far ahead of the wall clock (the rehearsal
+// fires a schedule "minutes later" without waiting for them). Reset after each invocation.
+const realNow = Date.now.bind(Date);
+let offsetMs = 0;
+Date.now = () => realNow() + offsetMs;
+
 let n = 0;
-process.on('message', (msg: { id: number; event: unknown; timeoutMs: number }) => {
+process.on('message', (msg: { id: number; event: unknown; timeoutMs: number; clockOffsetMs?: number }) => {
+  offsetMs = msg.clockOffsetMs ?? 0;
   const started = Date.now();
   const context = {
     awsRequestId: `rehearsal-${process.pid}-${++n}`,
@@ -73,6 +80,9 @@ process.on('message', (msg: { id: number; event: unknown; timeoutMs: number }) =
     .then(
       (result) => process.send?.({ type: 'result', id: msg.id, result: result === undefined ? null : result }),
       (err: unknown) => process.send?.({ type: 'error', id: msg.id, error: { errorType: (err as Error)?.name ?? 'Error', errorMessage: (err as Error)?.message ?? String(err) } }),
-    );
+    )
+    .finally(() => {
+      offsetMs = 0;
+    });
 });
 process.send?.({ type: 'ready' });

@@ -70,6 +70,11 @@ export function functionsOf(d: Deployment, cdkOut: string): FunctionInfo[] {
 /** The stack's own functions run on Node; CDK's helper functions (BucketDeployment) are Python. */
 export const isNodeFunction = (p: Record<string, unknown> | undefined) => String(p?.Runtime ?? '').startsWith('nodejs');
 
+export interface InvokeOptions {
+  /** Run this invocation's Date.now() this far ahead (time passing, without waiting for it). */
+  readonly clockOffsetMs?: number;
+}
+
 interface Pending {
   resolve(v: unknown): void;
   reject(e: Error): void;
@@ -120,7 +125,7 @@ class Environment {
     return this.ready;
   }
 
-  async invoke(event: unknown): Promise<unknown> {
+  async invoke(event: unknown, opts: InvokeOptions = {}): Promise<unknown> {
     const size = Buffer.byteLength(JSON.stringify(event));
     if (size > INVOKE_PAYLOAD_LIMIT) throw new PayloadTooLarge(size);
     await this.start();
@@ -128,7 +133,7 @@ class Environment {
     const id = ++this.next;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.child?.send({ id, event, timeoutMs: this.fn.timeoutMs });
+      this.child?.send({ id, event, timeoutMs: this.fn.timeoutMs, ...(opts.clockOffsetMs ? { clockOffsetMs: opts.clockOffsetMs } : {}) });
     });
   }
 
@@ -200,10 +205,10 @@ export class LambdaService {
     return this.functions.find((f) => arn.endsWith(`:function:${f.name}`) || arn === f.name);
   }
 
-  invoke(logicalId: string, event: unknown): Promise<unknown> {
+  invoke(logicalId: string, event: unknown, opts: InvokeOptions = {}): Promise<unknown> {
     const env = this.envs.get(logicalId);
     if (!env) throw new Error(`no function ${logicalId}`);
-    return env.invoke(event);
+    return env.invoke(event, opts);
   }
 
   invocations(): Record<string, number> {

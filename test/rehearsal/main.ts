@@ -7,12 +7,15 @@
  * stand-ins. Prints what stood in for every resource type and a summary; exits
  * non-zero on any failed step, wiring defect or IAM denial.
  */
-import { mkdtempSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { launchBrowser, newUser } from '../web/browser.js';
-import { CoprCli, dnf, makeSrpm } from './clients.js';
-import { signIn } from './cognito.js';
+import { CoprCli, coprHubConfig, dnf, makeSrpm } from './clients.js';
+import { HostedLogin } from './hosted-login.js';
+import { expiryRules } from './lifecycle.js';
+import { REGION } from './cfn.js';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { synth, up, type Rehearsal } from './stack.js';
 
 interface Step {
@@ -72,6 +75,7 @@ async function main(): Promise<number> {
       void r.down().finally(() => process.exit(130));
     });
   }
+  const closers: Array<() => Promise<void>> = [];
   try {
     console.log('\nResources of the template and what stands in for each type:');
     for (const line of r.listing) console.log(`  ${line}`);
@@ -86,15 +90,43 @@ async function main(): Promise<number> {
       return out;
     });
 
-    const token = await step('alice signs in through Cognito and gets an API token (POST /api_3/api-token)', async () => {
-      const idToken = await signIn(r, 'alice', 'Rehearsal-Passw0rd!');
-      const res = await fetch(`${web}/api_3/api-token`, { method: 'POST', headers: { authorization: `Bearer ${idToken}` } });
-      const body = (await res.json()) as { api_login?: string; api_token?: string };
-      if (res.status !== 200 || !body.api_token || !body.api_login) throw new Error(`api-token answered ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
-      return { login: body.api_login, token: body.api_token };
-    });
-    if (!token) return summary(r);
-    const cli = await CoprCli.configure(join(work, 'cli'), { login: token.login, token: token.token, username: 'alice', url: web });
+    // One browser for the whole flow; alice's context keeps her dashboard session.
+    const browser = await launchBrowser();
+    closers.push(() => browser.close());
+    const hosted = HostedLogin.forRehearsal(r);
+    await hosted.listen();
+    closers.push(() => hosted.stop());
+    const alice = await step(`alice signs in from the dashboard through the hosted login (${hosted.domain}, moto's user pool)`, async () => {
+      await hosted.addUser('alice', 'Rehearsal-Passw0rd!');
+      const user = await newUser(browser, web);
+      await hosted.attach(user.context);
+      await user.page.goto('/');
+      await user.page.getByRole('button', { name: 'Log in' }).click();
+      await user.page.waitForURL((u) => u.host === hosted.domain && u.pathname === '/oauth2/authorize', { timeout: 30_000 });
+      await user.page.getByLabel('Username').fill('alice');
+      await user.page.getByLabel('Password').fill('Rehearsal-Passw0rd!');
+      await user.page.getByRole('button', { name: 'Sign in' }).click();
+      try {
+        await user.page.getByTestId('whoami').filter({ hasText: 'alice' }).waitFor({ timeout: 30_000 });
+      } catch (err) {
+        throw new Error(`${(err as Error).message.split('\n')[0]}\nat ${user.page.url()}\nhosted login refused: ${hosted.refusals.join('; ')}\nbrowser: ${[...user.problems, ...user.failedRequests].join('; ')}`);
+      }
+      if (hosted.refusals.length > 0) throw new Error(`hosted login refused: ${hosted.refusals.join('; ')}`);
+      return user;
+    }, () => 'signed in (code + PKCE, ID token from the token endpoint)');
+    if (!alice) return summary(r);
+
+    const cli = await step('alice takes her ~/.config/copr from the dashboard\'s API page and copr-cli uses it', async () => {
+      await alice.page.goto('/api/');
+      await alice.page.getByRole('button', { name: 'Generate API token' }).click();
+      const text = await alice.page.getByLabel('copr-cli configuration').innerText({ timeout: 30_000 });
+      if (!/^token = \S+/m.test(text) || !/^login = \S+/m.test(text)) throw new Error(`the API page shows no token:\n${text}`);
+      const c = await CoprCli.fromConfigText(join(work, 'cli'), text);
+      const who = await c.run(['whoami']);
+      if (!who.ok || who.out.trim() !== 'alice') throw new Error(`copr-cli whoami answered: ${who.out}`);
+      return c;
+    }, () => 'copr-cli whoami: alice');
+    if (!cli) return summary(r);
 
     const chroot = 'fedora-44-x86_64';
     const created = await step(`copr-cli create alice/demo --chroot ${chroot}`, async () => {
@@ -126,16 +158,22 @@ async function main(): Promise<number> {
     if (state) {
       const reposdir = join(work, 'repos');
       mkdirSync(reposdir, { recursive: true });
-      await step('publish (SQS FIFO → PublishTrigger → ECS RunTask → publisher) and dnf install with gpgcheck=1', async () => {
-        const repoUrl = `${web}/coprs/alice/demo/repo/fedora-44/alice-demo-fedora-44.repo`;
-        const repo = await fetch(repoUrl);
-        const text = await repo.text();
-        if (repo.status !== 200) throw new Error(`${repoUrl} answered ${repo.status}: ${text.slice(0, 200)}`);
-        if (!/gpgcheck\s*=\s*1/.test(text)) throw new Error(`the .repo file does not ask for gpgcheck=1:\n${text}`);
-        writeFileSync(join(reposdir, 'alice-demo.repo'), text);
+      await step('publish (SQS FIFO → PublishTrigger → ECS RunTask → publisher), dnf copr enable through the CDN and dnf install with gpgcheck=1', async () => {
+        // A Copr hub in the plugin's copr.d, as a user of a second Copr instance configures it.
+        const hub = await coprHubConfig(join(work, 'dnf-plugins'), 'rehearsal-aws', web);
+        const enable = await dnf(work, 'enable', reposdir, ['copr', 'enable', `rehearsal-aws/alice/demo`, chroot], hub);
+        const repoFiles = readdirSync(reposdir);
+        if (!enable.ok || repoFiles.length !== 1) throw new Error(`dnf copr enable: ${enable.out.slice(-1500)}\nrepo files: ${repoFiles.join(', ')}`);
+        const text = readFileSync(join(reposdir, repoFiles[0] ?? ''), 'utf8');
+        const results = r.results().url;
+        if (!/^gpgcheck\s*=\s*1/m.test(text) || !text.includes(`baseurl=${results}/alice/demo/`) || !text.includes(`gpgkey=${results}/alice/demo/pubkey.gpg`)) {
+          throw new Error(`the .repo file dnf copr enable wrote does not name the results CDN with gpgcheck=1:\n${text}`);
+        }
+        // Copr's repo file says skip_if_unavailable=True: a missing or badly signed repository must fail here instead.
+        const strict = ['--setopt=*.skip_if_unavailable=False'];
         let last = '';
         return until('rehearsal-hello installable', async () => {
-          const res = await dnf(work, `install-${Date.now()}`, reposdir, ['install', 'rehearsal-hello']);
+          const res = await dnf(work, `install-${Date.now()}`, reposdir, ['install', 'rehearsal-hello'], strict);
           if (res.ok) return res.out.split('\n').filter((l) => /Installed|Complete|Importing GPG/i.test(l)).join(' | ');
           last = res.out;
           if (/GPG|signature|not signed/i.test(res.out) && !/Cannot download|404|No match/i.test(res.out)) throw new Error(res.out.slice(-1500));
@@ -170,9 +208,8 @@ async function main(): Promise<number> {
 
     if (failedId !== null) {
       await step('Chromium opens the build page copr-cli links to and reads the build log from the results CDN', async () => {
-        const browser = await launchBrowser();
+        const user = await newUser(browser, web);
         try {
-          const user = await newUser(browser, web);
           await user.page.goto(`/coprs/alice/demo/build/${failedId}/`);
           await user.page.getByRole('row', { name: /fedora-44-x86_64/ }).getByRole('button', { name: 'view log here' }).click({ timeout: 30_000 });
           try {
@@ -185,10 +222,150 @@ async function main(): Promise<number> {
           if (user.problems.length > 0 || cors.length > 0) throw new Error(`browser problems: ${[...user.problems, ...cors].join('; ')}`);
           return 'log shown';
         } finally {
-          await browser.close();
+          await user.context.close();
         }
       }, (t) => t);
     }
+
+    const slow = await makeSrpm(work, 'rehearsal-slow', { progressSeconds: 45 });
+    await step('a running build\'s live log, fetched through the results CDN and followed in the dashboard', async () => {
+      const id = await submit(cli, slow);
+      const started = await until(`build ${id} running in ${chroot}`, async () => {
+        const c = await buildChroot(web, id, chroot);
+        return c.state === 'running' && c.result_url ? c : null;
+      }, 8 * 60_000);
+      const logUrl = `${started.result_url}builder-live.log`;
+      // What `curl` of the log URL shows while the builder works: the lines so far, never an edge copy.
+      const first = await until('progress lines in builder-live.log', async () => {
+        const res = await fetch(logUrl);
+        const text = res.ok ? await res.text() : '';
+        return /rehearsal-slow progress \d+/.test(text) ? { text, headers: res.headers } : null;
+      }, 3 * 60_000);
+      if (first.headers.get('x-rehearsal-behaviour') !== '*/builder-live.log*' || first.headers.get('x-rehearsal-edge-ttl') !== '0') {
+        throw new Error(`the live log is served by behaviour ${first.headers.get('x-rehearsal-behaviour')} with edge TTL ${first.headers.get('x-rehearsal-edge-ttl')}`);
+      }
+      if ((await buildChroot(web, id, chroot)).state !== 'running') throw new Error('the build had ended before its live log showed progress');
+      const page = alice.page;
+      await page.goto(`/coprs/alice/demo/build/${id}/`);
+      await page.getByRole('row', { name: /fedora-44-x86_64/ }).getByRole('button', { name: 'view log here' }).click({ timeout: 60_000 });
+      const log = page.getByTestId('live-log');
+      await log.filter({ hasText: /rehearsal-slow progress \d+/ }).waitFor({ timeout: 60_000 });
+      const seen = lastProgress(await log.innerText());
+      const live = await page.getByRole('heading', { name: /Log: fedora-44-x86_64/ }).innerText();
+      if (!/live/.test(live)) throw new Error(`the dashboard does not follow the log as live: "${live}"`);
+      // The dashboard re-reads the log: a later line appears without reloading the page.
+      await until('a later progress line in the dashboard', async () => lastProgress(await log.innerText()) > seen, 90_000);
+      if ((await buildChroot(web, id, chroot)).state !== 'running') throw new Error('the build had ended before the dashboard showed a later line: not followed live');
+      const state = await until(`build ${id}`, async () => {
+        const st = await buildState(cli, id);
+        return ['succeeded', 'failed', 'canceled'].includes(st) ? st : null;
+      }, 4 * 60_000);
+      if (state !== 'succeeded') throw new Error(`build ${id} ended ${state}`);
+      return `curl saw line ${lastProgress(first.text)} while running; the dashboard followed from line ${seen}`;
+    }, (t) => t);
+
+    await step('CDN TTLs: live log uncached, RPMs and repodata revalidated, listings short, finished files and dashboard assets long', async () => {
+      const results = r.results().url;
+      const chrootDir = `${results}/alice/demo/${chroot}/`;
+      const listing = await (await fetch(chrootDir)).text();
+      const buildDir = /href="(\d+-rehearsal-hello\/)"/.exec(listing)?.[1];
+      if (!buildDir) throw new Error(`the chroot listing names no rehearsal-hello build:\n${listing.slice(0, 600)}`);
+      const files = await (await fetch(`${chrootDir}${buildDir}`)).text();
+      const rpm = /href="([^"]+\.noarch\.rpm)"/.exec(files)?.[1];
+      const hrefs = [...files.matchAll(/href="([^"]+)"/g)].map((m) => m[1] ?? '');
+      const liveLog = hrefs.find((h) => h.startsWith('builder-live.log'));
+      // A finished build's other files (build.log.gz, success, …) never change again.
+      const finished = hrefs.find((h) => !h.endsWith('/') && !h.endsWith('.rpm') && !h.startsWith('builder-live.log'));
+      const index = await (await fetch(`${web}/`)).text();
+      const asset = /(?:src|href)="(\/assets\/[^"]+\.js)"/.exec(index)?.[1];
+      if (!rpm || !finished || !liveLog || !asset) throw new Error(`missing rpm (${rpm}), live log (${liveLog}), finished file (${finished}) or dashboard asset (${asset}) in:\n${hrefs.join(' ')}`);
+      const expect: Array<[string, (ttl: number) => boolean, string]> = [
+        [`${chrootDir}${buildDir}${liveLog}`, (t) => t === 0, 'uncached'],
+        [`${chrootDir}repodata/repomd.xml`, (t) => t <= 5, 'at most 5 s'],
+        [`${chrootDir}${buildDir}${rpm}`, (t) => t <= 5, 'at most 5 s (re-signed in place)'],
+        [chrootDir, (t) => t <= 30, 'at most 30 s'],
+        [`${chrootDir}${buildDir}${finished}`, (t) => t >= 86_400, 'a day or more'],
+        [`${web}${asset}`, (t) => t >= 86_400, 'a day or more'],
+        [`${web}/api_3/`, (t) => t === 0, 'uncached'],
+      ];
+      const seen: string[] = [];
+      for (const [url, ok, want] of expect) {
+        const res = await fetch(url);
+        await res.arrayBuffer();
+        const ttl = Number(res.headers.get('x-rehearsal-edge-ttl') ?? NaN);
+        const path = new URL(url).pathname;
+        if (res.status !== 200 || !ok(ttl)) throw new Error(`${path} (behaviour ${res.headers.get('x-rehearsal-behaviour')}): status ${res.status}, edge TTL ${ttl}, want ${want}`);
+        seen.push(`${path.replace(/^.*\//, '') || path}=${ttl}s`);
+      }
+      // The dashboard's index.html and config.json sit under the long default TTL; a deploy must invalidate them.
+      const deployments = Object.values(r.deployment.template.Resources).filter((x) => x.Type === 'Custom::CDKBucketDeployment');
+      if (!deployments.some((x) => JSON.stringify(x.Properties?.DistributionPaths ?? []).includes('/*'))) throw new Error('the dashboard deployment invalidates nothing: index.html and config.json would stay a day at the edges');
+      return seen.join(', ');
+    }, (t) => t);
+
+    const lost = await makeSrpm(work, 'rehearsal-lost', { progressSeconds: 20 });
+    await step('a builder instance is lost mid-build: the reaper (fired 6 min later) requeues, a new instance builds, the publish follows', async () => {
+      const id = await submit(cli, lost);
+      await until(`build ${id} running with progress in its live log`, async () => {
+        const c = await buildChroot(web, id, chroot);
+        if (c.state !== 'running' || !c.result_url) return null;
+        const res = await fetch(`${c.result_url}builder-live.log`);
+        return res.ok && /rehearsal-lost progress \d+/.test(await res.text());
+      }, 8 * 60_000);
+      const compute = r.compute;
+      if (!compute) throw new Error('no compute');
+      // The builder of this build's RPM task (the SRPM stage's builder may still be exiting).
+      const running = compute.instances.filter((i) => i.exit === null && i.taskId.startsWith(`${id}-`) && i.taskId.endsWith(chroot));
+      const gone = running[0];
+      if (running.length !== 1 || !gone) throw new Error(`expected one running builder of build ${id} in ${chroot}: ${JSON.stringify(compute.instances)}`);
+      compute.lose(gone.instanceId);
+      const reaperRule = Object.entries(r.deployment.template.Resources).find(([, x]) => x.Type === 'AWS::Events::Rule' && JSON.stringify(x.Properties?.Targets ?? []).includes('Reaper'))?.[0];
+      if (!reaperRule) throw new Error('no schedule targets the reaper');
+      // The heartbeat timeout is 5 minutes: the schedule fires 6 minutes later, as far as the reaper can tell.
+      const [reaped] = (await r.fireSchedule(reaperRule, { clockOffsetMs: 6 * 60_000 })) as Array<{ requeued?: string[]; failed?: string[] }>;
+      if (!reaped?.requeued?.includes(gone.taskId)) throw new Error(`the reaper did not requeue ${gone.taskId}: ${JSON.stringify(reaped)}`);
+      const state = await until(`build ${id}`, async () => {
+        const st = await buildState(cli, id);
+        return ['succeeded', 'failed', 'canceled'].includes(st) ? st : null;
+      }, 8 * 60_000);
+      if (state !== 'succeeded') throw new Error(`build ${id} ended ${state} after the requeue`);
+      const rebuilt = compute.instances.filter((i) => i.taskId === gone.taskId);
+      if (rebuilt.length < 2) throw new Error(`task ${gone.taskId} ran on ${rebuilt.length} instance(s)`);
+      const reposdir = join(work, 'repos');
+      let last = '';
+      await until('rehearsal-lost installable', async () => {
+        const res = await dnf(work, `lost-${Date.now()}`, reposdir, ['install', 'rehearsal-lost'], ['--setopt=*.skip_if_unavailable=False']);
+        last = res.out;
+        return res.ok;
+      }, 4 * 60_000).catch((err: unknown) => {
+        throw new Error(`${(err as Error).message}; last dnf answer:\n${last.slice(-1200)}`);
+      });
+      return `task ${gone.taskId} requeued from ${gone.instanceId}, built on ${rebuilt.at(-1)?.instanceId}, installed with dnf`;
+    }, (t) => t);
+
+    await step('every SRPM uploaded in this rehearsal lies under an expiring lifecycle rule of its bucket', async () => {
+      const rules = expiryRules(r.deployment.template, r.deployment.resolver);
+      const s3 = new S3Client({ endpoint: r.emu.fauxqs, region: REGION, forcePathStyle: true, credentials: { accessKeyId: 'RehearsalInspector', secretAccessKey: 'x' } });
+      try {
+        const uploaded: string[] = [];
+        for (const bucket of new Set(rules.map((x) => x.bucket))) {
+          for (let token: string | undefined, more = true; more; ) {
+            const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token }));
+            // The SRPMs copr-cli sent, as stored by the API (not the builders' results under the owner's directory).
+            for (const o of page.Contents ?? []) if (o.Key?.endsWith('.src.rpm') && !o.Key.startsWith('alice/')) uploaded.push(`${bucket}/${o.Key}`);
+            token = page.NextContinuationToken;
+            more = Boolean(page.IsTruncated && token);
+          }
+        }
+        if (uploaded.length === 0) throw new Error(`no uploaded SRPM found in the buckets with expiring rules (${rules.map((x) => `${x.bucket}/${x.prefix}`).join(', ')})`);
+        const kept = uploaded.filter((k) => !rules.some((x) => k.startsWith(`${x.bucket}/${x.prefix}`)));
+        if (kept.length > 0) throw new Error(`uploaded SRPMs no rule expires: ${kept.join(', ')}`);
+        const rule = rules.find((x) => uploaded[0]?.startsWith(`${x.bucket}/${x.prefix}`));
+        return `${uploaded.length} uploads under ${rule?.prefix}, expiring after ${rule?.days} days`;
+      } finally {
+        s3.destroy();
+      }
+    }, (t) => t);
 
     await step('scheduled rules fire (reaper, maintenance) with their roles', async () => {
       const rules = Object.entries(r.deployment.template.Resources).filter(([, x]) => x.Type === 'AWS::Events::Rule' && x.Properties?.ScheduleExpression);
@@ -212,8 +389,29 @@ async function main(): Promise<number> {
     }, (t) => t);
     return summary(r);
   } finally {
+    for (const close of closers.reverse()) await close().catch(() => undefined);
     await r.down();
   }
+}
+
+async function submit(cli: CoprCli, srpm: string): Promise<number> {
+  const res = await cli.run(['build', '--nowait', 'demo', srpm]);
+  const id = Number(/Created builds:\s*(\d+)/.exec(res.out)?.[1] ?? NaN);
+  if (!res.ok || Number.isNaN(id)) throw new Error(res.out);
+  return id;
+}
+
+/** The chroot of a build as the API shows it (anonymous, through the web CDN). */
+async function buildChroot(web: string, id: number, chroot: string): Promise<{ state: string; result_url: string | null }> {
+  const res = await fetch(`${web}/api_3/build-chroot/${id}/${chroot}`);
+  if (res.status === 404) return { state: 'none', result_url: null };
+  const body = (await res.json()) as { state?: string; result_url?: string | null };
+  return { state: body.state ?? 'unknown', result_url: body.result_url ?? null };
+}
+
+/** The highest "progress N" line of a log. */
+function lastProgress(text: string): number {
+  return Math.max(0, ...[...text.matchAll(/progress (\d+)/g)].map((m) => Number(m[1])));
 }
 
 function listFiles(dir: string): string[] {

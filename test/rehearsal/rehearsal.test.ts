@@ -1,4 +1,8 @@
 import { EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import { createHash, randomBytes } from 'node:crypto';
+import type { DashboardConfig } from '../../web/src/dashboard-config.js';
+import { edgeTtl } from './cdn.js';
+import { HostedLogin } from './hosted-login.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REGION } from './cfn.js';
 import { synth, up, type Rehearsal } from './stack.js';
@@ -67,4 +71,75 @@ describe('cloud rehearsal (deploy and IAM subset)', () => {
     ec2.destroy();
     expect(r.iam.denials().some((d) => d.principal.roleLogicalId === api.principal.roleLogicalId && d.check.action === 'ec2:RunInstances')).toBe(true);
   });
+
+  it('signs in through the hosted login that /config.json names, and the API takes the ID token it hands out', async () => {
+    const web = r.web().url;
+    const cfg = (await (await fetch(`${web}/config.json`)).json()) as DashboardConfig;
+    const hosted = HostedLogin.forRehearsal(r);
+    await hosted.listen();
+    try {
+      await hosted.addUser('carol', 'Rehearsal-Passw0rd!');
+      expect(new URL(cfg.authorizationEndpoint ?? '').host).toBe(hosted.domain);
+      expect(new URL(cfg.tokenEndpoint ?? '').host).toBe(hosted.domain);
+      const verifier = randomBytes(32).toString('base64url');
+      const request = {
+        response_type: 'code',
+        client_id: cfg.clientId,
+        redirect_uri: cfg.redirectUri ?? '',
+        scope: cfg.scope ?? 'openid profile',
+        state: 'st-1',
+        code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+        code_challenge_method: 'S256',
+      };
+      const form = await hosted.fetch(`${cfg.authorizationEndpoint}?${new URLSearchParams(request)}`);
+      expect(form.status, await form.clone().text()).toBe(200);
+      // A callback URL the client does not list is refused, as the hosted UI refuses it.
+      const foreign = await hosted.fetch(`${cfg.authorizationEndpoint}?${new URLSearchParams({ ...request, redirect_uri: 'https://elsewhere.example/login/callback' })}`);
+      expect(foreign.status).toBe(400);
+      const login = await hosted.fetch(`https://${hosted.domain}/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ ...request, username: 'carol', password: 'Rehearsal-Passw0rd!' }).toString(),
+      });
+      expect(login.status, await login.clone().text()).toBe(302);
+      const back = new URL(login.headers.get('location') ?? '');
+      expect(back.searchParams.get('state')).toBe('st-1');
+      const exchange = (v: string) =>
+        hosted.fetch(cfg.tokenEndpoint ?? '', {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', origin: web },
+          body: new URLSearchParams({ grant_type: 'authorization_code', code: back.searchParams.get('code') ?? '', redirect_uri: request.redirect_uri, client_id: cfg.clientId, code_verifier: v }).toString(),
+        });
+      const tokens = (await (await exchange(verifier)).json()) as Record<string, string>;
+      const bearer = tokens[cfg.bearer ?? 'access_token'] ?? '';
+      expect(bearer).not.toBe('');
+      const who = await fetch(`${web}/api_3/auth-check`, { headers: { authorization: `Bearer ${bearer}` } });
+      expect(who.status, await who.clone().text()).toBe(200);
+      expect(((await who.json()) as { name?: string }).name).toBe('carol');
+      // The code was single use.
+      expect((await exchange(verifier)).status).toBe(400);
+    } finally {
+      await hosted.stop();
+    }
+  }, 60_000);
+
+  it('gives each kind of file the edge TTL its freshness needs (cache policies of the template)', () => {
+    const ttl = (cdn: ReturnType<Rehearsal['web']>, path: string, cacheControl: string | null = null) => edgeTtl(cdn.behaviourFor(path).ttl, cacheControl);
+    const results = r.results();
+    const dir = '/alice/demo/fedora-44-x86_64/00000001-hello';
+    expect(ttl(results, `${dir}/builder-live.log`)).toBe(0);
+    expect(ttl(results, '/alice/demo/fedora-44-x86_64/repodata/repomd.xml')).toBeLessThanOrEqual(5);
+    // RPMs are re-signed in place: even an object claiming a day stays at most MaxTTL at the edge.
+    expect(ttl(results, `${dir}/hello-1.0-1.noarch.rpm`, 'max-age=86400')).toBeLessThanOrEqual(5);
+    expect(ttl(results, '/alice/demo/fedora-44-x86_64/')).toBeLessThanOrEqual(30);
+    expect(ttl(results, `${dir}/build.log.gz`)).toBeGreaterThanOrEqual(86_400);
+    expect(ttl(r.web(), '/assets/index-0123abcd.js')).toBeGreaterThanOrEqual(86_400);
+    expect(ttl(r.web(), '/api_3/project/list')).toBe(0);
+  });
+
+  it('lists what keeps uploads and builder AMIs from piling up', () => {
+    expect(r.listing.some((l) => /^S3 lifecycle Results\w+\/\w+: objects under "_uploads\/" expire after \d+ days/.test(l)), r.listing.join('\n')).toBe(true);
+    expect(r.listing.some((l) => /^Image Builder lifecycle \w+: keeps the newest \d+ AMI_IMAGE .*\(2\/2 pipelines selected\), deleting AMIs and snapshots/.test(l)), r.listing.join('\n')).toBe(true);
+  });
 });
+

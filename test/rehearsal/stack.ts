@@ -15,7 +15,8 @@ import { SqsPollers } from './event-sources.js';
 import { AwsGateway, type GatewayHooks } from './gateway.js';
 import { HttpApiStandIn } from './http-api.js';
 import { IamChecker } from './iam-check.js';
-import { LambdaService } from './lambdas.js';
+import { LambdaService, type InvokeOptions } from './lambdas.js';
+import { lifecycleInventory } from './lifecycle.js';
 
 const run = promisify(execFile);
 
@@ -61,7 +62,7 @@ export interface Rehearsal {
   /** The distribution serving the results bucket. */
   results(): CdnStandIn;
   /** What EventBridge does when the rule's schedule fires: invoke each Lambda target with its input. */
-  fireSchedule(ruleLogicalId: string): Promise<unknown[]>;
+  fireSchedule(ruleLogicalId: string, opts?: InvokeOptions): Promise<unknown[]>;
   down(): Promise<void>;
 }
 
@@ -154,6 +155,8 @@ export async function up(opts: UpOptions): Promise<Rehearsal> {
     return c;
   };
 
+  const lifecycle = lifecycleInventory(template, dep.resolver);
+  defects.push(...lifecycle.defects);
   await seedWebBucket(dep, cdkOut, emu, defects);
   await runCustomResources(dep, l(), defects);
 
@@ -172,7 +175,7 @@ export async function up(opts: UpOptions): Promise<Rehearsal> {
     pollers.start();
   }
 
-  const fireSchedule = async (ruleLogicalId: string): Promise<unknown[]> => {
+  const fireSchedule = async (ruleLogicalId: string, invokeOpts: InvokeOptions = {}): Promise<unknown[]> => {
     const rule = template.Resources[ruleLogicalId];
     const out: unknown[] = [];
     for (const t of (rule?.Properties?.Targets ?? []) as Array<{ Arn: unknown; Input?: string }>) {
@@ -181,7 +184,7 @@ export async function up(opts: UpOptions): Promise<Rehearsal> {
       const event = t.Input
         ? (JSON.parse(t.Input) as unknown)
         : { version: '0', id: 'rehearsal', 'detail-type': 'Scheduled Event', source: 'aws.events', account: ACCOUNT, time: new Date().toISOString(), region: REGION, resources: [dep.resolver.getAtt(ruleLogicalId, 'Arn')], detail: {} };
-      out.push(await l().invoke(fn.logicalId, event));
+      out.push(await l().invoke(fn.logicalId, event, invokeOpts));
     }
     return out;
   };
@@ -199,7 +202,7 @@ export async function up(opts: UpOptions): Promise<Rehearsal> {
     agent,
     workDir,
     defects,
-    listing: listing(dep.resources),
+    listing: [...listing(dep.resources), ...lifecycle.lines],
     web: webCdn,
     results: resultsCdn,
     fireSchedule,

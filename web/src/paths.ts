@@ -59,7 +59,7 @@ const PROJECT_PAGES: Record<string, 'builds' | 'packages' | 'edit' | 'add-build'
   delete: 'delete',
 };
 
-/** URL → page; keep in step with functions/local/web-plugin.ts and dashboard-extra-pages.ts. */
+/** URL → page; keep in step with functions/api/html/dashboard-pages.ts and dashboard-extra-pages.ts. */
 export function matchRoute(path: string): Route {
   let segs: string[];
   try {

@@ -2,7 +2,7 @@
 //  - rpkg: spec + sources from the repo dir; a missing `<name>-<version>.tar.gz` source is
 //    generated from the git tree with `git archive` (what rpkg does for unpackaged sources);
 //  - make_srpm: the repo's .copr/Makefile `srpm` target, inside the sandbox;
-//  - tito: not available on the local builder.
+//  - tito, tito_test: the real tito, in the sandbox (tito.ts).
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
@@ -11,6 +11,7 @@ import { specNameVersion, specSources } from '../rpm-query.js';
 import { runLogged, runLoggedOrFail, type StageContext } from '../stage-context.js';
 import { ScmSourceSchema, type SrpmTask } from '../task.js';
 import { cloneAt, subdirOf } from './git.js';
+import { srpmWithTito } from './tito.js';
 import { buildSrpmFromSpec, findSingleSrpm, locateSpec, type ProducedSrpm } from './spec-build.js';
 
 async function rpkg(ctx: StageContext, repo: string, dir: string, specGiven: string | null | undefined): Promise<ProducedSrpm> {
@@ -57,10 +58,10 @@ async function makeSrpm(ctx: StageContext, task: SrpmTask, repo: string, dir: st
 export async function srpmFromScm(ctx: StageContext, task: SrpmTask, source: unknown): Promise<ProducedSrpm> {
   const src = ScmSourceSchema.parse(source);
   if (src.type !== 'git') throw new BuildFailedError(`scm type ${src.type} is not supported by the local builder (only git)`);
-  if (src.srpm_build_method === 'tito' || src.srpm_build_method === 'tito_test') {
-    throw new BuildFailedError(`SCM method ${src.srpm_build_method} is not supported by the local builder`);
-  }
   const repo = await cloneAt(ctx, src.clone_url, src.committish, 'scm');
   const dir = subdirOf(repo, src.subdirectory);
+  if (src.srpm_build_method === 'tito' || src.srpm_build_method === 'tito_test') {
+    return srpmWithTito(ctx, task, repo, dir, src.srpm_build_method === 'tito_test');
+  }
   return src.srpm_build_method === 'make_srpm' ? makeSrpm(ctx, task, repo, dir, src.spec) : rpkg(ctx, repo, dir, src.spec);
 }

@@ -2,7 +2,7 @@
  * More of Copr's web URLs the dashboard answers (issue 15): the all-projects list, a
  * project's monitor, integrations, repositories and delete pages, a package's rebuild
  * and edit pages, the user page and the status pages. Their server patterns, added to
- * web-plugin.ts's list; keep in step with web/src/paths.ts.
+ * dashboard-pages.ts's list; keep in step with web/src/paths.ts.
  */
 const PROJECT_PAGES = ['monitor', 'integrations', 'repositories', 'delete'];
 const PACKAGE_PAGES = ['rebuild', 'edit'];
