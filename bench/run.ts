@@ -15,11 +15,13 @@ import { fairnessPart } from './fairness.js';
 import { formatTable, type BenchPart } from './harness.js';
 import { lambdaBundlesPart } from './lambda-bundles.js';
 import { scaleSimPart } from './scale-sim.js';
+import { publishPart } from './publish.js';
 import { webBundlePart } from './web-bundle-part.js';
 
 const PARTS: BenchPart[] = [apiPart, fairnessPart, dispatchLatencyPart, e2eOverheadPart, lambdaBundlesPart, webBundlePart];
 PARTS.push(buildListPart);
 PARTS.push(scaleSimPart);
+PARTS.push(publishPart);
 
 async function main(): Promise<number> {
   const wanted = process.argv.slice(2);

@@ -104,8 +104,9 @@ const Env = z.object({
     .transform((v) => ['1', 'true', 'yes'].includes(v.trim().toLowerCase())),
   /** KMS key that seals the per-project signing keys. */
   SIGNING_KMS_KEY_ID: z.string().optional(),
-  /** The publisher container's one request (a container override set by the publish trigger). */
-  PUBLISH_REQUEST: z.string().optional(),
+  /** The publisher container's repository and lease holder (container overrides set by the publish trigger). */
+  PUBLISH_REPOSITORY: z.string().optional(),
+  PUBLISH_LEASE_HOLDER: z.string().optional(),
   /** `npm start` only: builders at once, `1` silences info log lines, `off` stops the maintenance timers. */
   COPR_MAX_BUILDERS: z.coerce.number().int().positive().default(2),
   COPR_QUIET: z
@@ -131,7 +132,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Reco
   return parsed.data;
 }
 
-type OptionalKey = 'RESULTS_BUCKET' | 'SIGNING_KMS_KEY_ID' | 'PUBLISHER_CLUSTER_ARN' | 'PUBLISHER_TASK_DEFINITION_ARN' | 'EVENT_BUS_NAME' | 'PUBLISH_REQUEST';
+type OptionalKey = 'RESULTS_BUCKET' | 'SIGNING_KMS_KEY_ID' | 'PUBLISHER_CLUSTER_ARN' | 'PUBLISHER_TASK_DEFINITION_ARN' | 'EVENT_BUS_NAME' | 'PUBLISH_REPOSITORY' | 'PUBLISH_LEASE_HOLDER';
 
 /**
  * A setting this composition cannot run without (the results bucket of a Lambda

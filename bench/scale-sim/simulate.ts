@@ -13,6 +13,7 @@ import { createProject } from '../../functions/core/projects.js';
 import { createUser } from '../../functions/core/users.js';
 import { DynamoActionStore } from '../../functions/store/dynamo-action-store.js';
 import { DynamoBuildStore } from '../../functions/store/dynamo-build-store.js';
+import { DynamoPublishLedger } from '../../functions/store/dynamo-publish-ledger.js';
 import { DynamoJobClaims } from '../../functions/store/dynamo-job-claims.js';
 import { DynamoStore } from '../../functions/store/dynamo-store.js';
 import { ensureTable } from '../../functions/store/table-admin.js';
@@ -166,6 +167,9 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
     builds: new DynamoBuildStore(client, options.table),
     actions: new DynamoActionStore(client, options.table),
     claims: new DynamoJobClaims(client, options.table),
+    // Publishing is modelled (the publish port below); the ledger is there for maintenance's reconcile.
+    publishLedger: new DynamoPublishLedger(client, options.table),
+    wakePublisher: async () => undefined,
     results,
     fleet,
     events,

@@ -12,11 +12,13 @@ import { documentClient } from '../store/dynamo-client.js';
 import { DynamoActionStore } from '../store/dynamo-action-store.js';
 import { DynamoBuildStore } from '../store/dynamo-build-store.js';
 import { DynamoJobClaims } from '../store/dynamo-job-claims.js';
+import { DynamoPublishLedger } from '../store/dynamo-publish-ledger.js';
+import { ledgerPublishSink } from '../core/publish-ledger.js';
 import { DynamoStore } from '../store/dynamo-store.js';
 import { withBuildMetrics } from './build-metrics.js';
 import { awsFleet } from './compose-fleet.js';
 import { RESULTS_S3_CLIENT_CONFIG, S3ResultsStore } from './s3-results-store.js';
-import { sendPublish, sendWake } from './sqs-queues.js';
+import { sendPublishWake, sendWake } from './sqs-queues.js';
 
 /**
  * The AWS composition root: config read and validated at cold start, clients and
@@ -40,6 +42,8 @@ function awsPorts(config: Config, origin: string): Ports {
   const bucket = requireConfig(config, 'RESULTS_BUCKET');
   const sqs = new SQSClient({});
   const db = documentClient(config.DYNAMODB_ENDPOINT, config.AWS_REGION);
+  const publishLedger = new DynamoPublishLedger(db, config.TABLE_NAME);
+  const wakePublisher: Ports['wakePublisher'] = (repo, ids) => sendPublishWake(sqs, config.PUBLISH_QUEUE_URL, repo, ids);
   return {
     store: new DynamoStore(db, config.TABLE_NAME),
     builds: new DynamoBuildStore(db, config.TABLE_NAME),
@@ -49,7 +53,10 @@ function awsPorts(config: Config, origin: string): Ports {
     fleet: awsFleet(config),
     // Failed builds also become a CloudWatch metric (EMF log line), with or without a bus.
     events: withBuildMetrics(config.EVENT_BUS_NAME ? new EventBridgeSink(new EventBridgeClient({}), config.EVENT_BUS_NAME) : undefined),
-    publish: (req) => sendPublish(sqs, config.PUBLISH_QUEUE_URL, req),
+    // The request goes into the table's ledger first; the FIFO message only wakes the trigger.
+    publish: ledgerPublishSink(publishLedger, wakePublisher, systemClock),
+    publishLedger,
+    wakePublisher,
     wake: () => sendWake(sqs, config.DISPATCH_QUEUE_URL, 'api'),
     wakeActions: () => sendWake(sqs, config.ACTION_QUEUE_URL, origin),
     clock: systemClock,

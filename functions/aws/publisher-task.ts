@@ -1,14 +1,16 @@
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { filesUnder } from '../adapters/files-under.js';
-import type { Clock, SigningKeyStore } from '../core/ports.js';
+import type { Clock, PublishLedger, PublishRepository, SigningKeyStore } from '../core/ports.js';
 import type { ResultsStore } from '../core/results-store.js';
 import type { GpgSigner } from '../publish/gpg-signer.js';
 import type { KmsKeyStore } from '../publish/kms-key-store.js';
-import { renderIndexHtml } from '../publish/listing.js';
+import { parseIndexHtml, renderIndexHtml, type ListingEntry } from '../publish/listing.js';
+import { primaryHrefs } from '../publish/primary-hrefs.js';
 import type { ProcessRunner } from '../publish/process-runner.js';
-import { publishRepository } from '../publish/publish-repo.js';
-import { PublishRequest } from '../publish/publish-request.js';
+import { NeedsFullMirror, publishRepository } from '../publish/publish-repo.js';
+import { PublishRepositoryRef, PublishRequest } from '../publish/publish-request.js';
+import { drainRepository, type DrainReport } from '../publish/publish-runs.js';
 import { projectOfDirname } from '../publish/signer.js';
 
 /**
@@ -65,45 +67,101 @@ async function loadSigningKey(deps: PublisherTaskDeps, owner: string, project: s
   await deps.signer.importSecretKey(owner, project, await deps.keys.open(owner, project, winner));
 }
 
-/** Directory listing of one S3 "directory", built from the object keys below it. */
-async function writeRemoteListing(results: ResultsStore, dirKey: string): Promise<void> {
-  const keys = await results.list(`${dirKey}/`);
-  const children = new Map<string, boolean>();
-  for (const k of keys) {
-    const rest = k.slice(dirKey.length + 1);
-    const [first, ...more] = rest.split('/');
-    if (!first || first === 'index.html' || first.startsWith('.')) continue;
-    children.set(first, (children.get(first) ?? false) || more.length > 0);
+/**
+ * Updates the listing of one bucket "directory" from the change: the index.html the
+ * last run wrote, plus `add`, minus `remove`. One GET and one PUT whatever the
+ * directory holds; only a directory without an index.html yet is listed.
+ */
+async function updateRemoteListing(results: ResultsStore, dirKey: string, change: { add: ListingEntry[]; remove: readonly string[] }): Promise<void> {
+  const index = `${dirKey}/index.html`;
+  const old = await results.get(index);
+  const entries = new Map<string, ListingEntry>();
+  if (old) for (const e of parseIndexHtml(old.toString('utf8'))) entries.set(e.name, e);
+  else {
+    for (const k of await results.list(`${dirKey}/`)) {
+      const [first, ...more] = k.slice(dirKey.length + 1).split('/');
+      if (!first || first === 'index.html' || first.startsWith('.')) continue;
+      const isDir = (entries.get(first)?.isDir ?? false) || more.length > 0;
+      entries.set(first, { name: first, isDir, size: 0, mtimeMs: 0 });
+    }
   }
-  const entries = [...children].map(([name, isDir]) => ({ name, isDir, size: 0, mtimeMs: Date.now() }));
-  await results.put(`${dirKey}/index.html`, renderIndexHtml(`/results/${dirKey}`, entries, { parentLink: true }));
+  for (const name of change.remove) entries.delete(name);
+  for (const e of change.add) entries.set(e.name, e);
+  await results.put(index, renderIndexHtml(`/results/${dirKey}`, [...entries.values()], { parentLink: true }));
 }
 
-export async function runPublisherTask(input: unknown, deps: PublisherTaskDeps): Promise<void> {
+/** `<build dir>/<file>.rpm` keys of a chroot (not repodata, not devel, not deeper). */
+function packagePaths(chrootKey: string, keys: readonly string[]): string[] {
+  return keys
+    .map((k) => k.slice(chrootKey.length + 1))
+    .filter((rel) => {
+      const parts = rel.split('/');
+      return parts.length === 2 && rel.endsWith('.rpm') && parts[0] !== 'repodata' && parts[0] !== 'devel' && !parts[0]!.startsWith('.');
+    });
+}
+
+export interface PublisherTaskReport {
+  /** Objects downloaded (metadata, new builds); never the packages already published. */
+  downloaded: number;
+  /** Whether the whole chroot had to be mirrored (no metadata to recycle). */
+  wholeChroot: boolean;
+}
+
+export async function runPublisherTask(input: unknown, deps: PublisherTaskDeps): Promise<PublisherTaskReport> {
   const req = PublishRequest.parse(input);
   const mirror = join(deps.workDir, 'mirror');
   await rm(mirror, { recursive: true, force: true });
   const chrootKey = `${req.owner}/${req.dirname}/${req.chroot}`;
   const metaDir = req.devel ? `${chrootKey}/devel/repodata` : `${chrootKey}/repodata`;
+  const report: PublisherTaskReport = { downloaded: 0, wholeChroot: false };
 
   // Created up front: a new chroot has neither repodata nor added builds to download.
   await mkdir(join(mirror, chrootKey), { recursive: true });
-  if (req.full) {
-    await download(deps.results, mirror, `${chrootKey}/`); // regenerate: reads every package once
-  } else {
-    await download(deps.results, mirror, `${metaDir}/`);
-    for (const add of req.adds) await download(deps.results, mirror, `${chrootKey}/${add}/`);
+  report.downloaded += await download(deps.results, mirror, `${metaDir}/`);
+  const repodataExists = await stat(join(mirror, metaDir, 'repomd.xml')).then(() => true, () => false);
+  let adds = req.adds;
+  let removeRpms: string[] = [];
+  if (req.full && repodataExists) {
+    // Regenerate: the bucket's package list against the metadata's. Only packages the
+    // metadata lacks are fetched; those it lists that are gone leave it. Listing keys
+    // moves no package bytes.
+    const known = await primaryHrefs(join(mirror, metaDir));
+    const inBucket = packagePaths(chrootKey, await deps.results.list(`${chrootKey}/`));
+    const present = new Set(inBucket);
+    const freshDirs = inBucket.filter((p) => !known.has(p)).map((p) => p.slice(0, p.indexOf('/')));
+    adds = [...new Set([...req.adds, ...freshDirs])].sort();
+    removeRpms = [...known].filter((h) => !present.has(h)).sort();
+  } else if (req.full) {
+    report.downloaded += await download(deps.results, mirror, `${chrootKey}/`); // no metadata to recycle: read every package once
+    report.wholeChroot = true;
+  }
+  if (!report.wholeChroot) {
+    for (const add of adds) report.downloaded += await download(deps.results, mirror, `${chrootKey}/${add}/`);
     const comps = await deps.results.get(`${chrootKey}/comps.xml`);
     if (comps) await writeFile(join(mirror, chrootKey, 'comps.xml'), comps);
   }
   const oldMeta = new Set(await deps.results.list(`${metaDir}/`));
 
   await loadSigningKey(deps, req.owner, projectOfDirname(req.dirname));
-  await publishRepository(req, { resultsDir: mirror, signer: deps.signer, run: deps.run, clock: deps.clock, resultsBaseUrl: deps.resultsBaseUrl });
+  const publishDeps = { resultsDir: mirror, signer: deps.signer, run: deps.run, clock: deps.clock, resultsBaseUrl: deps.resultsBaseUrl };
+  try {
+    await publishRepository({ ...req, adds }, { ...publishDeps, partialMirror: report.wholeChroot ? undefined : { removeRpms } });
+  } catch (err) {
+    if (!(err instanceof NeedsFullMirror)) throw err;
+    // Metadata listing a package with its pre-signing checksum: only a scan fixes it.
+    report.downloaded += await download(deps.results, mirror, `${chrootKey}/`);
+    report.wholeChroot = true;
+    await publishRepository({ ...req, adds, full: true }, publishDeps);
+  }
 
   const upload = async (rel: string) => deps.results.put(rel, await readFile(join(mirror, rel)));
   // 1. packages of the added builds (now signed) and their listings
-  for (const add of req.adds) for (const f of await filesUnder(mirror, join(mirror, chrootKey, add))) await upload(f);
+  const addedDirs: string[] = [];
+  for (const add of adds) {
+    const files = await filesUnder(mirror, join(mirror, chrootKey, add));
+    if (files.length > 0) addedDirs.push(add);
+    for (const f of files) await upload(f);
+  }
   // 2. metadata data files, then the signature, then repomd.xml itself
   const meta = await filesUnder(mirror, join(mirror, metaDir));
   const repomd = `${metaDir}/repomd.xml`;
@@ -111,11 +169,43 @@ export async function runPublisherTask(input: unknown, deps: PublisherTaskDeps):
   if (meta.includes(`${repomd}.asc`)) await upload(`${repomd}.asc`);
   if (meta.includes(repomd)) await upload(repomd);
   const pubkey = `${req.owner}/${req.dirname}/pubkey.gpg`;
-  if (await stat(join(mirror, pubkey)).catch(() => null)) await upload(pubkey);
+  const pubkeyStat = await stat(join(mirror, pubkey)).catch(() => null);
+  if (pubkeyStat) await upload(pubkey);
   // 3. only now: old metadata files no longer referenced, and deleted builds
   for (const old of oldMeta) if (!meta.includes(old)) await deps.results.deletePrefix(old);
   for (const del of req.deletes) await deps.results.deletePrefix(`${chrootKey}/${del}/`);
-  // 4. listings of the chroot and project dirs from what the bucket now holds
-  await writeRemoteListing(deps.results, chrootKey);
-  await writeRemoteListing(deps.results, `${req.owner}/${req.dirname}`);
+  // 4. listings of the chroot and project dirs, updated from what this run changed
+  const now = deps.clock.now();
+  const dir = (name: string): ListingEntry => ({ name, isDir: true, size: 0, mtimeMs: now });
+  await updateRemoteListing(deps.results, chrootKey, { add: [...addedDirs.map(dir), dir(req.devel ? 'devel' : 'repodata')], remove: req.deletes });
+  await updateRemoteListing(deps.results, `${req.owner}/${req.dirname}`, {
+    add: [dir(req.chroot), ...(pubkeyStat ? [{ name: 'pubkey.gpg', isDir: false, size: pubkeyStat.size, mtimeMs: now }] : [])],
+    remove: [],
+  });
+  return report;
+}
+
+export interface PublisherContainerInput {
+  /** $PUBLISH_REPOSITORY: the repository JSON the trigger put in the container override. */
+  repository: string;
+  /** $PUBLISH_LEASE_HOLDER: the lease the trigger took for this run. */
+  holder: string;
+  ledger: PublishLedger;
+  leaseMs: number;
+  log?: (msg: string) => void;
+}
+
+/**
+ * What the container does (functions/handlers/publisher-task.ts): publish the
+ * repository's pending ledger entries, merged, under the trigger's lease, until
+ * none is left (functions/publish/publish-runs.ts).
+ */
+export async function publishFromLedger(input: PublisherContainerInput, deps: PublisherTaskDeps): Promise<DrainReport> {
+  const repo: PublishRepository = PublishRepositoryRef.parse(JSON.parse(input.repository));
+  return drainRepository(
+    { ledger: input.ledger, clock: deps.clock, publish: async (req) => void (await runPublisherTask(req, deps)), leaseMs: input.leaseMs, log: input.log },
+    repo,
+    input.holder,
+    { acquire: false },
+  );
 }

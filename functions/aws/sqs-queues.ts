@@ -1,27 +1,38 @@
-import { createHash } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { repositoryKey, type PublishRequestInput } from '../publish/publish-request.js';
+import type { PublishRepository } from '../core/ports.js';
+import { publishRepositoryKey, repositoryOf } from '../core/publish-ledger.js';
 
 /**
  * Queue messages on AWS. They are wake-ups and requests, never the source of truth
- * for builds: the table is. The publish queue is FIFO with the repository as the
- * message group, so runs for one repository are serialized and others run in
- * parallel.
+ * for builds or publishes: the table is (publish requests live in its ledger). The
+ * publish queue is FIFO with the repository as the message group, so the trigger
+ * sees one repository's wake-ups in order; the ledger's lease, not the queue, keeps
+ * runs of one repository from overlapping.
  */
 export async function sendWake(sqs: SQSClient, queueUrl: string, reason: string): Promise<void> {
   await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify({ wake: reason }) }));
 }
 
-export async function sendPublish(sqs: SQSClient, queueUrl: string, req: PublishRequestInput): Promise<void> {
-  const body = JSON.stringify(req);
-  const group = repositoryKey({ owner: req.owner, dirname: req.dirname, chroot: req.chroot, devel: req.devel ?? false });
+/** The publish queue's message: which repository has pending ledger entries. */
+export interface PublishWakeMessage {
+  repository: PublishRepository;
+}
+
+/**
+ * Wakes the publisher of one repository. The request itself is already in the
+ * ledger, so the message carries only the repository; its deduplication id is the
+ * ledger entry's (unique), so two identical requests are two messages, and a
+ * duplicated wake-up finds the entries already done and starts nothing.
+ */
+export async function sendPublishWake(sqs: SQSClient, queueUrl: string, repo: PublishRepository, entryIds: readonly string[]): Promise<void> {
+  const body: PublishWakeMessage = { repository: repositoryOf(repo) };
   await sqs.send(
     new SendMessageCommand({
       QueueUrl: queueUrl,
-      MessageBody: body,
-      MessageGroupId: group.slice(0, 128),
-      // Same request twice within the dedup window is delivered once.
-      MessageDeduplicationId: createHash('sha256').update(body).digest('hex'),
+      MessageBody: JSON.stringify(body),
+      MessageGroupId: publishRepositoryKey(repo).slice(0, 128),
+      MessageDeduplicationId: entryIds[0] ?? randomUUID(),
     }),
   );
 }

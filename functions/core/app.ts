@@ -197,6 +197,7 @@ export function createApp(ports: Ports, settings: AppSettings): App {
     wake: ports.wake,
     fleet: ports.fleet,
     actions: { listDueActions: (now, limit) => ports.actions.listDueActions(now, limit), wake: ports.wakeActions },
+    publishes: { ledger: ports.publishLedger, wake: ports.wakePublisher },
     settings: settings.maintenance,
     log: (m) => ports.log.info(m),
   };

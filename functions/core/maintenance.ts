@@ -5,7 +5,8 @@ import { deleteBuildsOf, removeChrootData, removeProjectData, withChroots, type 
 import { terminateStrays, type Fleet } from './dispatcher.js';
 import { newEvent } from './events.js';
 import type { Project } from './model.js';
-import type { Ports } from './ports.js';
+import type { Ports, PublishLedger, PublishWakeUp } from './ports.js';
+import { wakeStalePublishes } from './publish-ledger.js';
 
 /**
  * Scheduled maintenance: the work that keeps projects tidy without their owners
@@ -35,12 +36,15 @@ export interface MaintenanceSettings {
   leaseMs: number;
   /** A builder without an active task is stray only after this long (launch races the task write). */
   strayGraceMs: number;
+  /** A publish ledger entry pending this long, with no run holding its repository, gets a new wake-up. */
+  stalePublishMs: number;
 }
 
 export const DEFAULT_MAINTENANCE_SETTINGS: MaintenanceSettings = {
   eolRetentionDays: 180,
   leaseMs: 15 * 60_000,
   strayGraceMs: 10 * 60_000,
+  stalePublishMs: 10 * 60_000,
 };
 
 /**
@@ -51,6 +55,8 @@ export type MaintenanceDeps = Pick<Ports, 'store' | 'builds' | 'results' | 'cloc
   /** Builders that exist (EC2 instances, local processes); strays are terminated. */
   fleet?: Fleet;
   actions?: DueActions;
+  /** The publish ledger, when the deployment has one: stale entries get a new wake-up. */
+  publishes?: { ledger: PublishLedger; wake: PublishWakeUp };
   settings?: Partial<MaintenanceSettings>;
   log?: (msg: string) => void;
 };
@@ -266,7 +272,8 @@ export async function handleEolChroots(deps: MaintenanceDeps): Promise<JobReport
 
 /**
  * Repairs what lost messages and crashed processes leave behind: pending work
- * nobody was woken for, builders that no active task owns, actions that are due.
+ * nobody was woken for, builders that no active task owns, actions that are due,
+ * publish requests whose wake-up or run was lost.
  * Every step is safe to repeat (a wake-up is only a nudge; terminate is idempotent).
  */
 export async function reconcile(deps: MaintenanceDeps): Promise<JobReport> {
@@ -283,6 +290,10 @@ export async function reconcile(deps: MaintenanceDeps): Promise<JobReport> {
   if (deps.actions && (await deps.actions.listDueActions(deps.clock.now(), 1)).length > 0) {
     await deps.actions.wake();
     report.changed.push('action runner woken for due actions');
+  }
+  if (deps.publishes) {
+    const stale = { ...deps.publishes, clock: deps.clock, staleAfterMs: settingsOf(deps).stalePublishMs };
+    for (const repo of await wakeStalePublishes(stale)) report.changed.push(`publisher of ${repo} woken for pending requests`);
   }
   return report;
 }

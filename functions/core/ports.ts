@@ -20,7 +20,9 @@ import type { ResultsStore } from './results-store.js';
  * | results       | ResultsStore     | aws/s3-results-store.ts         | adapters/local-results-store.ts      |
  * | fleet         | Fleet            | aws/ec2-fleet.ts                | adapters/local-fleet.ts              |
  * | events        | EventSink        | adapters/eventbridge-sink.ts    | adapters/jsonl-event-sink.ts         |
- * | publish       | PublishSink      | aws/sqs-queues.ts (FIFO)        | publish/publish-queue.ts, durable    |
+ * | publish       | PublishSink      | ledger + aws/sqs-queues.ts wake | ledger + local/ledger-publisher.ts   |
+ * | publishLedger | PublishLedger    | store/dynamo-publish-ledger.ts  | same, on DynamoDB Local              |
+ * | wakePublisher | PublishWakeUp    | SQS publish queue (FIFO)        | local/ledger-publisher.ts            |
  * | wake          | WakeUp           | SQS dispatch queue              | in-process wake-ups (local/wakeups)  |
  * | wakeActions   | WakeUp           | SQS actions queue               | in-process wake-ups (local/wakeups)  |
  * | (publisher)   | SigningKeyStore  | store/dynamo-signing-keys.ts    | keys dir of publish/gpg-signer.ts    |
@@ -131,8 +133,55 @@ export interface PublishRequest {
   comps?: boolean;
 }
 
-/** Queues a publishing run (serialized per repository by the publisher). */
+/**
+ * Requests a publishing run: the composition roots compose it from the ledger and a
+ * wake-up (functions/core/publish-ledger.ts `ledgerPublishSink`), so a request is in
+ * the table before any message says it exists.
+ */
 export type PublishSink = (req: PublishRequest) => Promise<void>;
+
+/** One repository (`owner/dirname/chroot`, or its devel one): the unit of publishing runs. */
+export interface PublishRepository {
+  owner: string;
+  dirname: string;
+  chroot: string;
+  devel: boolean;
+}
+
+/** A requested change as the ledger keeps it until a run that included it finished. */
+export interface LedgerEntry {
+  id: string;
+  recordedAt: number;
+  request: PublishRequest;
+}
+
+/**
+ * The publish ledger (functions/store/dynamo-publish-ledger.ts): every requested
+ * change is recorded here before a wake-up is sent, the publisher merges the
+ * pending entries of its repository and marks them done, and maintenance wakes the
+ * publisher again for entries left pending too long. The lease lets one run per
+ * repository work at a time, whatever delivers the wake-ups.
+ */
+export interface PublishLedger {
+  /** Records the request (split into several entries when it is large); returns their ids. */
+  record(req: PublishRequest, now: number): Promise<string[]>;
+  /** Pending entries of the repository, oldest first, at most `limit`. */
+  pending(repo: PublishRepository, limit: number): Promise<LedgerEntry[]>;
+  /** Moves the entries to done (kept a few days for inspection). */
+  markDone(repo: PublishRepository, entries: readonly LedgerEntry[], now: number): Promise<void>;
+  /** Repositories with an entry recorded before `before`, at most `limit` distinct ones. */
+  repositoriesPendingSince(before: number, limit: number): Promise<PublishRepository[]>;
+  /** Wins the repository's lease when nobody holds it or the holder's ran out. */
+  acquireLease(repo: PublishRepository, holder: string, now: number, leaseMs: number): Promise<boolean>;
+  /** Extends a lease `holder` still has; false when it was lost. */
+  renewLease(repo: PublishRepository, holder: string, now: number, leaseMs: number): Promise<boolean>;
+  releaseLease(repo: PublishRepository, holder: string): Promise<void>;
+  /** The current lease (operations: who is publishing, until when). */
+  leaseOf(repo: PublishRepository): Promise<{ holder: string; until: number } | null>;
+}
+
+/** Wakes the publisher of one repository (an SQS FIFO message on AWS; it carries no work). */
+export type PublishWakeUp = (repo: PublishRepository, entryIds: readonly string[]) => Promise<void>;
 
 /** A wake-up of a worker (a queue message on AWS): it carries no work, losing one only delays it. */
 export type WakeUp = () => Promise<void>;
@@ -177,6 +226,8 @@ export interface Ports {
   fleet: Fleet;
   events: EventSink;
   publish: PublishSink;
+  publishLedger: PublishLedger;
+  wakePublisher: PublishWakeUp;
   /** Wakes the dispatcher. */
   wake: WakeUp;
   /** Wakes the action runner. */

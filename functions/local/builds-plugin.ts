@@ -7,16 +7,17 @@ import type { ReaperSettings } from '../core/task-lifecycle.js';
 import { GpgSigner } from '../publish/gpg-signer.js';
 import { spawnRunner } from '../publish/process-runner.js';
 import { publishRepository } from '../publish/publish-repo.js';
-import { RepoPublishQueue } from '../publish/publish-queue.js';
-import type { PublishRequestInput } from '../publish/publish-request.js';
+import { ledgerPublishSink } from '../core/publish-ledger.js';
+import { LedgerPublisher } from './ledger-publisher.js';
 import type { LocalPlugin } from './service.js';
 
 /**
  * Builds under `npm start`: the dispatcher runs in-process (woken directly instead
- * of through SQS), builders are child processes, and repositories are published by
- * an in-process queue that serializes runs per repository (SQS FIFO message groups
- * on AWS). The plugin brings the builders and the publisher as the `fleet` and
- * `publish` ports, and runs the dispatcher and the reaper of the composed App.
+ * of through SQS), builders are child processes, and repositories are published from
+ * the publish ledger by functions/local/ledger-publisher.ts, woken in-process (the
+ * Fargate task on AWS runs the same use case). The plugin brings the builders and
+ * the publisher as the `fleet`, `wakePublisher` and `publish` ports, and runs the
+ * dispatcher and the reaper of the composed App.
  */
 export interface BuildsPluginOptions {
   maxBuilders?: number;
@@ -33,18 +34,17 @@ export interface BuildsPluginOptions {
 export interface LocalBuildSystem {
   ports: Ports;
   fleet: LocalFleet;
-  publisher: RepoPublishQueue;
+  publisher: LedgerPublisher;
   results: LocalResultsStore;
   dispatchNow(): Promise<number>;
   reapNow(): Promise<ReapReport>;
-  /** Queues publish requests left over from before a crash. */
-  replayPublishRequests(): void;
+  /** Wakes the publisher for ledger entries left over from before a crash. */
+  replayPublishRequests(): Promise<number>;
 }
 
 export function buildsPlugin(opts: BuildsPluginOptions = {}): LocalPlugin {
   let fleet: LocalFleet | null = null;
-  let publisher: RepoPublishQueue | null = null;
-  let replay: (() => void) | null = null;
+  let publisher: LedgerPublisher | null = null;
 
   return {
     name: 'builds',
@@ -52,23 +52,19 @@ export function buildsPlugin(opts: BuildsPluginOptions = {}): LocalPlugin {
       const log = (m: string) => env.log.info(m);
       fleet = new LocalFleet({ apiUrl: opts.agentApiUrl ?? env.url, workDir: join(env.dataDir, 'builders'), env: opts.agentEnv, log });
       const signer = new GpgSigner({ keysDir: join(env.dataDir, 'keys') });
-      const queue = new RepoPublishQueue(
-        (req) => publishRepository(req, { resultsDir: env.results.root, signer, run: spawnRunner, clock: env.clock, resultsBaseUrl: env.config.RESULTS_BASE_URL }),
-        { concurrency: 2 },
-      );
-      publisher = queue;
-      // The request file goes only once a run that included it finished; a failed run
-      // keeps it for the next start (or the next request of that repository).
-      const queuePublish = (req: PublishRequestInput, done: () => void) =>
-        queue.request(req).then(done, (e: unknown) => log(`publish of ${req.owner}/${req.dirname}/${req.chroot} failed: ${(e as Error).message}`));
-      replay = () => {
-        for (const p of env.publishRequests.pending()) queuePublish(p.req, p.done);
-      };
+      const ledgerPublisher = new LedgerPublisher({
+        ledger: env.publishLedger,
+        clock: env.clock,
+        publish: (req) => publishRepository(req, { resultsDir: env.results.root, signer, run: spawnRunner, clock: env.clock, resultsBaseUrl: env.config.RESULTS_BASE_URL }),
+        concurrency: 2,
+        log,
+      });
+      publisher = ledgerPublisher;
+      const wakePublisher = async (repo: Parameters<LedgerPublisher['wake']>[0]) => ledgerPublisher.wake(repo);
       return {
         fleet,
-        publish: async (req) => {
-          queuePublish(req, env.publishRequests.record(req));
-        },
+        wakePublisher,
+        publish: ledgerPublishSink(env.publishLedger, wakePublisher, env.clock),
       };
     },
     settings: (s) => {
@@ -81,7 +77,7 @@ export function buildsPlugin(opts: BuildsPluginOptions = {}): LocalPlugin {
     },
     start: async (base) => {
       const app = base.app;
-      if (!fleet || !publisher || !replay) throw new Error('builds plugin: ports were not composed');
+      if (!fleet || !publisher) throw new Error('builds plugin: ports were not composed');
       const log = (m: string) => app.ports.log.info(m);
       // In-process wake-ups: coalesced so a burst of submits runs one pass.
       let scheduled: Promise<number> | null = null;
@@ -100,13 +96,13 @@ export function buildsPlugin(opts: BuildsPluginOptions = {}): LocalPlugin {
         results: base.env.results,
         dispatchNow,
         reapNow: () => app.reap(),
-        replayPublishRequests: replay,
+        replayPublishRequests: () => (publisher ? publisher.replay() : Promise.resolve(0)),
       };
       const unsubscribe = base.env.wakeups.on('dispatcher', () => {
         void dispatchNow().catch((e: unknown) => log(`dispatcher failed: ${(e as Error).message}`));
       });
       opts.onReady?.(sys);
-      sys.replayPublishRequests();
+      await sys.replayPublishRequests();
       // Pending work from before a restart: builders of the old process are gone, the
       // reaper requeues their tasks once their heartbeats are overdue.
       await sys.dispatchNow();
@@ -119,7 +115,7 @@ export function buildsPlugin(opts: BuildsPluginOptions = {}): LocalPlugin {
         clearInterval(timer);
         unsubscribe();
         await sys.fleet.stopAll();
-        await sys.publisher.idle();
+        await sys.publisher.stop();
       };
     },
   };

@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import { DurablePublishRequests } from '../adapters/durable-publish-requests.js';
 import { jsonLogger } from '../adapters/json-logger.js';
 import { JsonlEventSink } from '../adapters/jsonl-event-sink.js';
 import { LocalFleet } from '../adapters/local-fleet.js';
@@ -11,12 +10,14 @@ import { documentClient } from '../store/dynamo-client.js';
 import { DynamoActionStore } from '../store/dynamo-action-store.js';
 import { DynamoBuildStore } from '../store/dynamo-build-store.js';
 import { DynamoJobClaims } from '../store/dynamo-job-claims.js';
+import { DynamoPublishLedger } from '../store/dynamo-publish-ledger.js';
+import { ledgerPublishSink } from '../core/publish-ledger.js';
 import type { LocalWakeups } from './wakeups.js';
 
 /**
  * The local composition root's adapters: every port of functions/core/ports.ts on
- * one machine. DynamoDB Local for the stores, the data dir for results, events and
- * publish requests, child processes for builders, in-process wake-ups. Plugins
+ * one machine. DynamoDB Local for the stores and the publish ledger, the data dir for
+ * results and events, child processes for builders, in-process wake-ups. Plugins
  * (functions/local/*-plugin.ts) may bring their own adapter for a port (the builds
  * plugin's publisher and builders, a test's recorder); the service merges them over
  * these once, before `createApp`.
@@ -30,8 +31,8 @@ export interface LocalEnv {
   wakeups: LocalWakeups;
   log: Logger;
   results: LocalResultsStore;
-  /** Publish requests kept on disk until a publisher run that included them finished. */
-  publishRequests: DurablePublishRequests;
+  /** Publish requests, kept in the table until a publisher run that included them finished. */
+  publishLedger: DynamoPublishLedger;
 }
 
 export function localPorts(env: LocalEnv): Ports {
@@ -45,9 +46,11 @@ export function localPorts(env: LocalEnv): Ports {
     results: env.results,
     fleet: new LocalFleet({ apiUrl: env.url, workDir: join(env.dataDir, 'builders'), log: (m) => log.info(m) }),
     events: JsonlEventSink.inDataDir(env.dataDir),
-    // Without a publisher running (the builds plugin), a request waits on disk and is
-    // replayed when one starts, as an SQS message waits for its consumer.
-    publish: async (req) => void env.publishRequests.record(req),
+    // Without a publisher running (the builds plugin brings one), a request waits in
+    // the ledger and is replayed when one starts; the wake-up goes nowhere.
+    publish: ledgerPublishSink(env.publishLedger, async () => undefined, env.clock),
+    publishLedger: env.publishLedger,
+    wakePublisher: async () => undefined,
     wake: () => env.wakeups.fire('dispatcher'),
     wakeActions: () => env.wakeups.fire('actions'),
     clock: env.clock,
@@ -76,10 +79,10 @@ function withDispatch(s: AppSettings, config: Config): AppSettings {
   };
 }
 
-export function localEnvBase(dataDir: string, url: string, config: Config): Pick<LocalEnv, 'results' | 'publishRequests' | 'log'> {
+export function localEnvBase(dataDir: string, url: string, config: Config): Pick<LocalEnv, 'results' | 'publishLedger' | 'log'> {
   return {
     log: jsonLogger({ quiet: config.COPR_QUIET }),
     results: new LocalResultsStore(join(dataDir, 'results'), url),
-    publishRequests: new DurablePublishRequests(join(dataDir, 'publish-requests')),
+    publishLedger: new DynamoPublishLedger(documentClient(config.DYNAMODB_ENDPOINT, config.AWS_REGION), config.TABLE_NAME),
   };
 }

@@ -9,8 +9,10 @@ export interface CreaterepoPlan {
   dirname: string;
   adds: readonly string[];
   deletes: readonly string[];
-  /** Individual package paths to drop (prunerepo). */
+  /** Individual package paths to drop (prunerepo; packages gone from a partial mirror's bucket). */
   rpmsToRemove?: readonly string[];
+  /** Run even with nothing added or removed (comps changed, regenerate on a partial mirror). */
+  force?: boolean;
   full: boolean;
   devel: boolean;
   /** Whether the target repodata (public or devel) exists already. */
@@ -34,8 +36,8 @@ export interface CreaterepoPlan {
 const FIXED = ['--no-database', '--ignore-lock', '--local-sqlite', '--workers', '8', '--general-compress-type=gz'];
 
 /** True when createrepo_c has nothing to do (spec §4.9: skipped entirely). */
-export function createrepoNeeded(p: Pick<CreaterepoPlan, 'adds' | 'deletes' | 'rpmsToRemove' | 'full' | 'repodataExists'>): boolean {
-  return p.full || !p.repodataExists || p.adds.length > 0 || p.deletes.length > 0 || (p.rpmsToRemove?.length ?? 0) > 0;
+export function createrepoNeeded(p: Pick<CreaterepoPlan, 'adds' | 'deletes' | 'rpmsToRemove' | 'full' | 'repodataExists' | 'force'>): boolean {
+  return p.full || p.force === true || !p.repodataExists || p.adds.length > 0 || p.deletes.length > 0 || (p.rpmsToRemove?.length ?? 0) > 0;
 }
 
 /**

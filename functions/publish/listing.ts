@@ -58,6 +58,30 @@ export function renderIndexHtml(dirPath: string, entries: readonly ListingEntry[
   ].join('\n');
 }
 
+/**
+ * The entries of a listing `renderIndexHtml` wrote (the parent link left out), so a
+ * listing can be updated from a change without listing the directory again (the
+ * AWS publisher's bucket listings).
+ */
+export function parseIndexHtml(html: string): ListingEntry[] {
+  const out: ListingEntry[] = [];
+  for (const m of html.matchAll(/<tr><td><a href="([^"]+)">[^<]*<\/a><\/td><td>([^<]*)<\/td><td>(.*?)<\/td><\/tr>/g)) {
+    const href = m[1] ?? '';
+    if (href === '../') continue;
+    const isDir = href.endsWith('/');
+    let name: string;
+    try {
+      name = decodeURIComponent(isDir ? href.slice(0, -1) : href);
+    } catch {
+      continue;
+    }
+    const when = Date.parse(`${(m[2] ?? '').replace(' ', 'T')}Z`);
+    const size = Number(/title="(\d+) bytes"/.exec(m[3] ?? '')?.[1] ?? 0);
+    out.push({ name, isDir, size, mtimeMs: Number.isNaN(when) ? 0 : when });
+  }
+  return out;
+}
+
 /** Entries of a directory as listed: hidden files (staging dirs, pkglists) and index.html left out. */
 export async function readListingEntries(absDir: string): Promise<ListingEntry[]> {
   const out: ListingEntry[] = [];

@@ -19,6 +19,22 @@ export interface PublishDeps {
   clock: Clock;
   /** Public `<BACKEND_BASE_URL>/results`, needed only for devel repositories. */
   resultsBaseUrl?: string;
+  /**
+   * The chroot dir is a partial mirror (the AWS publisher's): it holds the repodata
+   * and the builds the request adds, not the packages already published. Those are
+   * kept from the old metadata and never re-scanned, so even `full` and `comps`
+   * runs recycle the package list; `removeRpms` (paths below the chroot dir) leave
+   * it. Needs existing repodata: without it the caller mirrors the whole chroot.
+   */
+  partialMirror?: { removeRpms: readonly string[] };
+}
+
+/** A partial mirror cannot fix metadata that lists a package with its pre-signing checksum. */
+export class NeedsFullMirror extends Error {
+  constructor(what: string) {
+    super(`publishing ${what} needs the whole chroot: its metadata lists packages signed only now`);
+    this.name = 'NeedsFullMirror';
+  }
 }
 
 export interface PublishOutcome {
@@ -48,8 +64,8 @@ async function rpmsIn(dir: string): Promise<string[]> {
 
 /**
  * One publishing run for `<owner>/<dirname>/<chroot>` (spec §4.9, DESIGN §3 Publish).
- * Callers must serialize runs per repository (RepoPublishQueue locally, SQS FIFO
- * message groups on AWS). Order matters and is the point of this function:
+ * Callers must serialize runs per repository (the publish ledger's lease, publish/publish-runs.ts).
+ * Order matters and is the point of this function:
  * sign → createrepo_c into staging → sign repomd.xml → swap in → pubkey → remove
  * deleted builds → listings. Deleted builds disappear from disk only after the
  * metadata that no longer names them is live.
@@ -92,6 +108,8 @@ export async function publishRepository(input: PublishRequestInput, deps: Publis
   const known = repodataExists ? await primaryHrefs(liveRepodata) : new Set<string>();
   const justSigned = new Set(signed);
   const stale = pkglist.some((e) => known.has(e) && justSigned.has(join(chrootDir, e)));
+  const partial = deps.partialMirror && repodataExists ? deps.partialMirror : undefined;
+  if (partial && stale) throw new NeedsFullMirror(`${req.owner}/${req.dirname}/${req.chroot}`);
   const staging = join(chrootDir, `.publish-${randomBytes(6).toString('hex')}`);
   const plan = {
     chrootDir,
@@ -100,7 +118,9 @@ export async function publishRepository(input: PublishRequestInput, deps: Publis
     dirname: req.dirname,
     adds,
     deletes: req.deletes,
-    full: req.full || req.comps === true || stale,
+    full: partial ? false : req.full || req.comps === true || stale,
+    force: partial ? req.full || req.comps === true : false,
+    rpmsToRemove: partial?.removeRpms ?? [],
     doStat: stale,
     devel: req.devel,
     repodataExists,

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { isValidChrootName, isValidOwnerName } from '../core/names.js';
+import { publishRepositoryKey } from '../core/publish-ledger.js';
 
 /** A build subdir inside a chroot dir, e.g. `00000012-hello`: one path segment. */
 const Subdir = z
@@ -12,7 +13,7 @@ const Dirname = z.string().regex(/^[\w.-]+(:[\w.-]+)*$/).refine((s) => !s.split(
 
 /**
  * One request to (re)publish the repository `<owner>/<dirname>/<chroot>` (or its
- * `devel/` repository). The same shape travels on the SQS FIFO publish queue.
+ * `devel/` repository), as the publish ledger keeps it (functions/core/publish-ledger.ts).
  */
 export const PublishRequest = z.object({
   owner: z.string().refine(isValidOwnerName, 'invalid owner'),
@@ -32,16 +33,19 @@ export const PublishRequest = z.object({
 export type PublishRequest = z.infer<typeof PublishRequest>;
 export type PublishRequestInput = z.input<typeof PublishRequest>;
 
+/** A repository as messages and container overrides name it (validated like a request's). */
+export const PublishRepositoryRef = PublishRequest.pick({ owner: true, dirname: true, chroot: true }).extend({ devel: z.boolean() });
+
 /** Requests with equal keys touch the same repodata and must not run concurrently. */
 export function repositoryKey(req: Pick<PublishRequest, 'owner' | 'dirname' | 'chroot' | 'devel'>): string {
-  return `${req.owner}/${req.dirname}/${req.chroot}${req.devel ? '/devel' : ''}`;
+  return publishRepositoryKey(req);
 }
 
 /**
  * Merges requests for one repository into one run: adds and deletes are unioned (a
  * subdir both added and deleted is deleted: the delete was requested after the build
- * finished), `full` and `comps` are OR-ed. Pure; used by the in-process queue and by
- * the SQS consumer that receives a batch of one message group.
+ * finished), `full` and `comps` are OR-ed. Pure; the publisher merges a repository's
+ * pending ledger entries with it (publish/publish-runs.ts).
  */
 export function mergeRequests(reqs: readonly PublishRequest[]): PublishRequest {
   const first = reqs[0];

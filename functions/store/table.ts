@@ -160,6 +160,26 @@ export const actionKeys = {
 };
 
 /** A project's signing key, sealed with KMS (AWS publisher only; locally keys stay in the data dir). */
+/**
+ * The publish ledger (functions/store/dynamo-publish-ledger.ts): per repository
+ * (`owner/dirname/chroot[/devel]`) a partition of requested changes and the lease of
+ * the one run allowed at a time. A pending entry also sits in the sparse
+ * `PUBLISH_PENDING` partition of GSI byCollection, ordered by when it was recorded,
+ * so maintenance finds entries left pending too long without a scan; marking an
+ * entry done removes it from there.
+ */
+export const publishKeys = {
+  partition: (repo: string) => `PUBLISH#${repo}`,
+  pending: (repo: string, recordedAt: number, id: string): Key => ({ pk: `PUBLISH#${repo}`, sk: `PENDING#${pad(recordedAt, 15)}#${id}` }),
+  pendingPrefix: 'PENDING#',
+  done: (repo: string, recordedAt: number, id: string): Key => ({ pk: `PUBLISH#${repo}`, sk: `DONE#${pad(recordedAt, 15)}#${id}` }),
+  lease: (repo: string): Key => ({ pk: `PUBLISH#${repo}`, sk: 'LEASE' }),
+  pendingIndexed: (repo: string, recordedAt: number, id: string) => ({ gsi2pk: 'PUBLISH_PENDING', gsi2sk: `${pad(recordedAt, 15)}#${repo}#${id}` }),
+  pendingCollection: 'PUBLISH_PENDING',
+  /** gsi2sk bound: entries recorded before `t`. */
+  recordedBefore: (t: number) => pad(t, 15),
+};
+
 export const signingKeyKey = (owner: string, project: string): Key => ({ pk: `SIGNKEY#${owner}/${project}`, sk: 'SEALED' });
 
 export function tableDefinition(tableName: string): CreateTableCommandInput {

@@ -10,7 +10,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
-import { Construct, type IConstruct } from 'constructs';
+import { Construct } from 'constructs';
 import { acknowledge, acknowledgeBucketGrant } from '../nag.js';
 
 /**
@@ -104,12 +104,14 @@ export class Publisher extends Construct {
     });
 
     const taskRole = this.taskDefinition.taskRole;
-    // The task touches only the sealed signing-key items (functions/aws/publisher-task.ts):
-    // a consistent Get, and a conditional Put for a project's first key. No queries, no deletes.
+    // The task touches the sealed signing-key items (a consistent Get, a conditional Put
+    // for a project's first key) and its repository's publish ledger (functions/store/
+    // dynamo-publish-ledger.ts): Query of the pending entries, Delete+Put moving them to
+    // done in one transaction, Update/Delete of its lease. Base table only, no index, no scan.
     taskRole.addToPrincipalPolicy(
       new iam.PolicyStatement({
-        sid: 'SealedSigningKeys',
-        actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+        sid: 'SealedSigningKeysAndPublishLedger',
+        actions: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
         resources: [props.table.tableArn],
       }),
     );
@@ -145,27 +147,12 @@ export class Publisher extends Construct {
   }
 
   /**
-   * RunTask on this task definition in this cluster, PassRole for its two roles, and
-   * DescribeTasks in this cluster (the trigger waits for the run to finish, which is
-   * what keeps runs of one repository from overlapping).
+   * RunTask on this task definition in this cluster and PassRole for its two roles.
+   * The trigger does not wait for the run (the publish ledger's lease keeps runs of
+   * one repository apart), so it needs no DescribeTasks.
    */
   grantRun(grantee: iam.IGrantable): void {
     this.taskDefinition.grantRun(grantee);
-    grantee.grantPrincipal.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['ecs:DescribeTasks'],
-        resources: ['*'],
-        conditions: { ArnEquals: { 'ecs:cluster': this.cluster.clusterArn } },
-      }),
-    );
-    const principal = grantee.grantPrincipal as iam.IPrincipal & Partial<IConstruct>;
-    const scope = principal.node ? (principal as IConstruct) : undefined;
-    if (scope) {
-      acknowledge(scope, {
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'ecs:DescribeTasks on task ARNs not known in advance; limited to this cluster by the ecs:cluster condition.',
-      });
-    }
   }
 
   /** Environment the publish trigger needs to start a task. */

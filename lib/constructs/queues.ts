@@ -28,8 +28,8 @@ export interface WorkQueue {
  * The three queues. Messages are wake-ups, never the source of truth (the
  * table is), so a message in a DLQ loses no work but says a consumer keeps failing.
  * - dispatch (standard): "there may be pending tasks", consumed by the dispatcher.
- * - publish (FIFO, message group = repository): createrepo requests, serialized per
- *   repository and parallel across repositories.
+ * - publish (FIFO, message group = repository): "this repository has pending publish
+ *   ledger entries", consumed by the publish trigger; the requests are in the table.
  * - actions (standard): delete / fork / regenerate.
  */
 export class Queues extends Construct {
@@ -46,8 +46,8 @@ export class Queues extends Construct {
     this.maxReceiveCount = props.maxReceiveCount ?? 5;
     // Visibility timeouts are 6x the consumer Lambda timeout (AWS guidance for SQS event sources).
     this.dispatch = this.workQueue('Dispatch', { visibilityTimeout: Duration.minutes(6), fifo: false });
-    // Longer than the publish trigger's timeout, which waits for its Fargate run.
-    this.publish = this.workQueue('Publish', { visibilityTimeout: Duration.minutes(15), fifo: true });
+    // The publish trigger returns within its 60 s timeout (it does not wait for Fargate).
+    this.publish = this.workQueue('Publish', { visibilityTimeout: Duration.minutes(6), fifo: true });
     this.actions = this.workQueue('Actions', { visibilityTimeout: Duration.minutes(30), fifo: false });
   }
 

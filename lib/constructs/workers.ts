@@ -122,14 +122,14 @@ export class Workers extends Construct {
       targets: [new targets.LambdaFunction(this.reaper.fn, { retryAttempts: 0 })],
     });
 
-    // Publish trigger: one FIFO message group per repository, so runs for one repository never overlap.
+    // Publish trigger: takes a repository's lease in the publish ledger and starts one
+    // Fargate run for it, without waiting for the run (functions/aws/publish-trigger.ts).
     this.publishTrigger = new CoprFunction(this, 'PublishTrigger', {
       entry: LAMBDA_HANDLERS.publishTrigger,
-      // Waits for the Fargate run it started (see functions/aws/publish-trigger.ts).
-      timeout: Duration.minutes(14),
+      timeout: Duration.seconds(60),
       logRetention,
       environment: publisher.runEnvironment(),
-    });
+    }).bindTable(table);
     publisher.grantRun(this.publishTrigger.fn);
     this.publishTrigger.fn.addEventSource(
       new SqsEventSource(queues.publish.queue, { batchSize: 10, reportBatchItemFailures: true }),

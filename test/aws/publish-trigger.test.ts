@@ -1,11 +1,15 @@
-import { DescribeTasksCommand, ECSClient, RunTaskCommand, type RunTaskCommandInput } from '@aws-sdk/client-ecs';
-import type { SQSRecord } from 'aws-lambda';
+import { ECSClient, RunTaskCommand, type RunTaskCommandInput } from '@aws-sdk/client-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { runPublishBatch, type PublisherTaskSettings } from '../../functions/aws/publish-trigger.js';
-import type { LogFields, Logger } from '../../functions/core/ports.js';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { runPublishBatch, type PublisherTaskSettings, type PublishTriggerDeps } from '../../functions/aws/publish-trigger.js';
+import type { LogFields, Logger, PublishRepository } from '../../functions/core/ports.js';
+import { documentClient } from '../../functions/store/dynamo-client.js';
+import { DynamoPublishLedger } from '../../functions/store/dynamo-publish-ledger.js';
+import { ensureTable } from '../../functions/store/table-admin.js';
+import { sqsRecord } from './sqs-record.js';
 
-// ECS cannot run here: RunTask/DescribeTasks are mocked like a Fargate task that has stopped.
+// ECS cannot run here: RunTask is mocked, and every call's exact input is asserted.
+// The ledger and its leases are real (DynamoDB Local).
 const ecsMock = mockClient(ECSClient);
 
 const settings: PublisherTaskSettings = {
@@ -15,136 +19,134 @@ const settings: PublisherTaskSettings = {
   subnets: ['subnet-a', 'subnet-b'],
   securityGroup: 'sg-1',
   assignPublicIp: 'DISABLED',
-  maxWaitSeconds: 60,
+  startLeaseMs: 600_000,
 };
 
-function record(messageId: string, body: unknown): SQSRecord {
-  const text = typeof body === 'string' ? body : JSON.stringify(body);
-  return {
-    messageId,
-    receiptHandle: `rh-${messageId}`,
-    body: text,
-    attributes: {
-      ApproximateReceiveCount: '1',
-      SentTimestamp: '1700000000000',
-      SenderId: 'AIDA',
-      ApproximateFirstReceiveTimestamp: '1700000000001',
-      MessageGroupId: 'g',
-      MessageDeduplicationId: messageId,
-    },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:us-east-1:111122223333:publish.fifo',
-    awsRegion: 'us-east-1',
-  };
-}
-
-/** RunTask starts one task per call, named after the repository; `exitCodes` decide how it ends. */
-function fakeEcs(exitCodes: (req: { owner: string; dirname: string }) => number) {
-  const started = new Map<string, number>();
-  ecsMock.on(RunTaskCommand).callsFake((input: RunTaskCommandInput) => {
-    const env = input.overrides?.containerOverrides?.[0]?.environment?.[0]?.value ?? 'null';
-    const req = JSON.parse(env) as { owner: string; dirname: string };
-    const arn = `arn:aws:ecs:us-east-1:111122223333:task/copr/${req.owner}-${req.dirname}`;
-    started.set(arn, exitCodes(req));
-    return { tasks: [{ taskArn: arn }], failures: [] };
-  });
-  ecsMock.on(DescribeTasksCommand).callsFake((input: { tasks: string[] }) => ({
-    tasks: input.tasks.map((arn) => ({
-      taskArn: arn,
-      lastStatus: 'STOPPED',
-      containers: [{ name: 'sidecar', exitCode: 0 }, { name: 'publisher', exitCode: started.get(arn) }],
-    })),
-  }));
-}
+const alice: PublishRepository = { owner: 'alice', dirname: 'proj', chroot: 'fedora-44-x86_64', devel: false };
+const bob: PublishRepository = { owner: 'bob', dirname: 'tools', chroot: 'epel-9-x86_64', devel: false };
 
 function runTaskInputs(): RunTaskCommandInput[] {
-  return ecsMock
-    .commandCalls(RunTaskCommand)
-    .map((c) => c.args[0].input)
-    .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+  return ecsMock.commandCalls(RunTaskCommand).map((c) => c.args[0].input);
+}
+
+/** The environment a RunTask gave the publisher container. */
+function envOf(input: RunTaskCommandInput): Record<string, string> {
+  const o = input.overrides?.containerOverrides?.[0];
+  expect(o?.name).toBe('publisher');
+  return Object.fromEntries((o?.environment ?? []).map((e) => [e.name ?? '', e.value ?? '']));
 }
 
 describe('Function: runPublishBatch', () => {
+  let ledger: DynamoPublishLedger;
+  let now = 1_800_000_000_000;
+  const clock = { now: () => now };
+  let deps: PublishTriggerDeps;
+  const quiet: Logger = { info: () => undefined, error: () => undefined };
+
+  beforeAll(async () => {
+    const db = documentClient(process.env.DYNAMODB_ENDPOINT);
+    const table = `trigger-${Date.now()}`;
+    await ensureTable(db, table);
+    ledger = new DynamoPublishLedger(db, table);
+    deps = { ecs: new ECSClient({ region: 'us-east-1' }), ledger, clock, settings, log: quiet };
+  });
   afterEach(() => {
     ecsMock.reset();
     vi.restoreAllMocks();
+    now += 3_600_000; // every test starts with all leases of the previous ones run out
   });
 
-  it('starts one Fargate run per repository with the merged request', async () => {
-    fakeEcs(() => 0);
-    const res = await runPublishBatch(new ECSClient({ region: 'us-east-1' }), settings, [
-      record('m1', { owner: 'alice', dirname: 'proj', chroot: 'fedora-44-x86_64', adds: ['00000002-b'] }),
-      record('m2', { owner: 'bob', dirname: 'tools', chroot: 'epel-9-x86_64', adds: ['00000003-c'] }),
-      record('m3', { owner: 'alice', dirname: 'proj', chroot: 'fedora-44-x86_64', adds: ['00000001-a'], deletes: ['00000000-z'] }),
+  it('takes the lease and starts one task per repository, without waiting for it, with only the repository and the holder', async () => {
+    ecsMock.on(RunTaskCommand).callsFake((input: RunTaskCommandInput) => ({ tasks: [{ taskArn: `arn:task/${envOf(input).PUBLISH_LEASE_HOLDER}` }], failures: [] }));
+    await ledger.record({ ...alice, adds: ['00000001-a'] }, now);
+    await ledger.record({ ...alice, adds: ['00000002-b'] }, now);
+    await ledger.record({ ...bob, adds: ['00000003-c'] }, now);
+    const res = await runPublishBatch(deps, [
+      sqsRecord('m1', { repository: alice }),
+      sqsRecord('m2', { repository: bob }),
+      sqsRecord('m3', { repository: alice }),
     ]);
     expect(res).toEqual({ batchItemFailures: [] });
 
-    const base = {
-      cluster: settings.cluster,
-      taskDefinition: settings.taskDefinition,
-      launchType: 'FARGATE',
-      count: 1,
-      networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-a', 'subnet-b'], securityGroups: ['sg-1'], assignPublicIp: 'DISABLED' } },
-    };
-    const env = (req: object) => ({ containerOverrides: [{ name: 'publisher', environment: [{ name: 'PUBLISH_REQUEST', value: JSON.stringify(req) }] }] });
-    expect(runTaskInputs()).toEqual([
-      {
-        ...base,
-        overrides: env({
-          owner: 'alice',
-          dirname: 'proj',
-          chroot: 'fedora-44-x86_64',
-          adds: ['00000001-a', '00000002-b'],
-          deletes: ['00000000-z'],
-          full: false,
-          devel: false,
-        }),
-      },
-      { ...base, overrides: env({ owner: 'bob', dirname: 'tools', chroot: 'epel-9-x86_64', adds: ['00000003-c'], deletes: [], full: false, devel: false }) },
-    ]);
-    // Each run is awaited until stopped and its exit code read.
-    const described = ecsMock.commandCalls(DescribeTasksCommand).map((c) => c.args[0].input);
-    expect(described.every((d) => d.cluster === settings.cluster)).toBe(true);
-    expect(new Set(described.flatMap((d) => d.tasks ?? []))).toEqual(
-      new Set(['arn:aws:ecs:us-east-1:111122223333:task/copr/alice-proj', 'arn:aws:ecs:us-east-1:111122223333:task/copr/bob-tools']),
-    );
+    const inputs = runTaskInputs();
+    expect(inputs).toHaveLength(2);
+    const byRepo = new Map(inputs.map((i) => [envOf(i).PUBLISH_REPOSITORY, i]));
+    for (const repo of [alice, bob]) {
+      const input = byRepo.get(JSON.stringify(repo));
+      expect(input).toEqual({
+        cluster: settings.cluster,
+        taskDefinition: settings.taskDefinition,
+        launchType: 'FARGATE',
+        count: 1,
+        networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-a', 'subnet-b'], securityGroups: ['sg-1'], assignPublicIp: 'DISABLED' } },
+        overrides: {
+          containerOverrides: [
+            {
+              name: 'publisher',
+              environment: [
+                { name: 'PUBLISH_REPOSITORY', value: JSON.stringify(repo) },
+                { name: 'PUBLISH_LEASE_HOLDER', value: expect.stringMatching(/^run-[0-9a-f-]{36}$/) },
+              ],
+            },
+          ],
+        },
+      });
+      // The lease is the task's now: held by the holder the container was given, for the start-up time.
+      expect(await ledger.leaseOf(repo)).toEqual({ holder: envOf(input!).PUBLISH_LEASE_HOLDER, until: now + settings.startLeaseMs });
+    }
   });
 
-  it("reports the records of a run that exited non-zero, and only those", async () => {
-    vi.spyOn(console, 'error').mockImplementation(() => {});
-    fakeEcs((req) => (req.owner === 'bob' ? 1 : 0));
-    const res = await runPublishBatch(new ECSClient({ region: 'us-east-1' }), settings, [
-      record('m1', { owner: 'bob', dirname: 'tools', chroot: 'epel-9-x86_64', adds: ['00000003-c'] }),
-      record('m2', { owner: 'alice', dirname: 'proj', chroot: 'fedora-44-x86_64', adds: ['00000001-a'] }),
-      record('m3', { owner: 'bob', dirname: 'tools', chroot: 'epel-9-x86_64', adds: ['00000004-d'] }),
-    ]);
-    expect(res.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(['m1', 'm3']);
+  it('starts nothing while a run holds the lease, and drops the wake-up (the run reads the ledger before it lets go)', async () => {
+    ecsMock.on(RunTaskCommand).resolves({ tasks: [{ taskArn: 'arn:task/x' }], failures: [] });
+    await ledger.record({ ...alice, adds: ['00000004-d'] }, now);
+    expect(await ledger.acquireLease(alice, 'run-busy', now, 60_000)).toBe(true);
+    const res = await runPublishBatch(deps, [sqsRecord('m1', { repository: alice })]);
+    expect(res).toEqual({ batchItemFailures: [] });
+    expect(runTaskInputs()).toHaveLength(0);
+    expect((await ledger.leaseOf(alice))?.holder).toBe('run-busy');
   });
 
-  it('fails the records when RunTask starts nothing', async () => {
+  it('starts nothing for a wake-up whose entries a run already published (a duplicate wake-up)', async () => {
+    ecsMock.on(RunTaskCommand).resolves({ tasks: [{ taskArn: 'arn:task/x' }], failures: [] });
+    const pending = await ledger.pending(alice, 100);
+    await ledger.markDone(alice, pending, now);
+    const res = await runPublishBatch(deps, [sqsRecord('dup', { repository: alice })]);
+    expect(res).toEqual({ batchItemFailures: [] });
+    expect(runTaskInputs()).toHaveLength(0);
+    // No lease taken for it: the (run-out) one of the previous run is all there is.
+    expect((await ledger.leaseOf(alice))?.holder).toBe('run-busy');
+  });
+
+  it('fails the records and lets the lease go when RunTask starts nothing', async () => {
     vi.spyOn(console, 'error').mockImplementation(() => {});
     ecsMock.on(RunTaskCommand).resolves({ tasks: [], failures: [{ reason: 'RESOURCE:ENI' }] });
-    const res = await runPublishBatch(new ECSClient({ region: 'us-east-1' }), settings, [
-      record('m1', { owner: 'alice', dirname: 'proj', chroot: 'fedora-44-x86_64', adds: ['00000001-a'] }),
-    ]);
-    expect(res.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }]);
-    expect(ecsMock.commandCalls(DescribeTasksCommand)).toHaveLength(0);
+    await ledger.record({ ...bob, adds: ['00000005-e'] }, now);
+    const res = await runPublishBatch(deps, [sqsRecord('m1', { repository: bob }), sqsRecord('m2', { repository: bob })]);
+    expect(res.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(['m1', 'm2']);
+    expect(runTaskInputs()).toHaveLength(1);
+    expect(await ledger.leaseOf(bob)).toBeNull();
+    expect((await ledger.pending(bob, 100)).map((e) => e.request.adds)).toContainEqual(['00000005-e']);
+  });
+
+  it('records a request sent before the ledger existed (in flight over a deploy), then starts its run', async () => {
+    ecsMock.on(RunTaskCommand).resolves({ tasks: [{ taskArn: 'arn:task/legacy' }], failures: [] });
+    const carol: PublishRepository = { owner: 'carol', dirname: 'old', chroot: 'fedora-44-x86_64', devel: false };
+    const res = await runPublishBatch(deps, [sqsRecord('legacy', { owner: 'carol', dirname: 'old', chroot: 'fedora-44-x86_64', adds: ['00000009-z'] })]);
+    expect(res).toEqual({ batchItemFailures: [] });
+    expect((await ledger.pending(carol, 10)).map((e) => e.request.adds)).toEqual([['00000009-z']]);
+    expect(runTaskInputs().map((i) => envOf(i).PUBLISH_REPOSITORY)).toEqual([JSON.stringify(carol)]);
   });
 
   it('drops malformed messages without failing them or starting anything', async () => {
     const logged: Array<LogFields | undefined> = [];
     const log: Logger = { info: () => undefined, error: (_msg, fields) => void logged.push(fields) };
-    fakeEcs(() => 0);
-    const res = await runPublishBatch(
-      new ECSClient({ region: 'us-east-1' }),
-      settings,
-      [record('bad-json', '{not json'), record('bad-shape', { owner: 'alice', dirname: '../etc', chroot: 'fedora-44-x86_64' })],
-      log,
-    );
+    ecsMock.on(RunTaskCommand).resolves({ tasks: [{ taskArn: 'arn:task/x' }], failures: [] });
+    const res = await runPublishBatch({ ...deps, log }, [
+      sqsRecord('bad-json', '{not json'),
+      sqsRecord('bad-shape', { repository: { owner: 'alice', dirname: '../etc', chroot: 'fedora-44-x86_64', devel: false } }),
+    ]);
     expect(res).toEqual({ batchItemFailures: [] });
-    expect(ecsMock.commandCalls(RunTaskCommand)).toHaveLength(0);
+    expect(runTaskInputs()).toHaveLength(0);
     expect(logged.map((f) => f?.message_id)).toEqual(['bad-json', 'bad-shape']);
   });
 });

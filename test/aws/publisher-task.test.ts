@@ -217,4 +217,33 @@ describe('Function: runPublisherTask', () => {
     expect(repomd).toContain('<data type="group">');
     await verifyRepomd(fetched.repodata, fetched.pubkey, join(tmp, 'gpg-comps'));
   });
+
+  it('regenerates and republishes comps on a metadata-only mirror: no published package is downloaded, gone ones leave, unlisted ones join', async () => {
+    const repo = `carol/regen/${CHROOT}`;
+    await upload(`${repo}/00000031-a`, [rpmA.rpm]);
+    await upload(`${repo}/00000032-b`, [rpmB.rpm]);
+    await runPublisherTask({ owner: 'carol', dirname: 'regen', chroot: CHROOT, adds: ['00000031-a', '00000032-b'] }, freshDeps());
+    // Behind the metadata's back: b's package vanished, a package nobody published appeared, comps changed.
+    await results.deletePrefix(`${repo}/00000032-b/`);
+    const { rpm: pkgc } = await buildRpm(tmp, 'pkgc');
+    await upload(`${repo}/00000033-c`, [pkgc]);
+    await results.put(`${repo}/comps.xml`, '<?xml version="1.0"?>\n<comps><group><id>g</id><name>G</name><description>d</description><packagelist><packagereq>pkga</packagereq></packagelist></group></comps>\n');
+    const fetched: string[] = [];
+    const counting = Object.create(results) as S3ResultsStore;
+    counting.get = async (key: string) => {
+      fetched.push(key);
+      return results.get(key);
+    };
+    const report = await runPublisherTask({ owner: 'carol', dirname: 'regen', chroot: CHROOT, full: true, comps: true }, { ...freshDeps(), results: counting });
+    expect(report.wholeChroot).toBe(false);
+    expect(fetched.filter((k) => k.endsWith('.rpm'))).toEqual([`${repo}/00000033-c/pkgc-1.0-1.noarch.rpm`]);
+    const out = await fetchRepo(repo, 'regen');
+    expect(await primaryLocations(out.repodata)).toEqual(['00000031-a/pkga-1.0-1.noarch.rpm', '00000033-c/pkgc-1.0-1.noarch.rpm']);
+    expect(await readFile(join(out.repodata, 'repomd.xml'), 'utf8')).toContain('<data type="group">');
+    await verifyRepomd(out.repodata, out.pubkey, join(tmp, 'gpg-regen'));
+    // The chroot listing was updated from the change (c joined), not rebuilt from a bucket listing.
+    const listing = (await results.get(`${repo}/index.html`))!.toString();
+    expect(listing).toContain('00000033-c/');
+    expect(listing).toContain('00000031-a/');
+  });
 });

@@ -4,7 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3ResultsStore } from '../../functions/aws/s3-results-store.js';
-import { sendPublish, sendWake } from '../../functions/aws/sqs-queues.js';
+import { sendPublishWake, sendWake } from '../../functions/aws/sqs-queues.js';
+import { systemClock } from '../../functions/core/ports.js';
+import { ledgerPublishSink } from '../../functions/core/publish-ledger.js';
+import { documentClient } from '../../functions/store/dynamo-client.js';
+import { DynamoPublishLedger } from '../../functions/store/dynamo-publish-ledger.js';
+import { ensureTable } from '../../functions/store/table-admin.js';
 import { startLocalAws, type Fauxqs } from './fauxqs.js';
 
 describe('AWS adapters on fauxqs: S3ResultsStore and the SQS queues', () => {
@@ -110,31 +115,33 @@ describe('Queues on fauxqs SQS', () => {
     expect(msgs.map((m) => JSON.parse(m.Body ?? ''))).toEqual([{ wake: 'api' }]);
   });
 
-  it('publishes to the FIFO queue grouped by repository and drops an identical duplicate', async () => {
-    const { queueUrl } = aws.server.createQueue('publish.fifo', { attributes: { FifoQueue: 'true' } });
-    const req = { owner: '@grp', dirname: 'proj:pr:7', chroot: 'fedora-44-x86_64', adds: ['00000001-a'] };
-    await sendPublish(aws.sqs, queueUrl, req);
-    await sendPublish(aws.sqs, queueUrl, { ...req }); // same body: deduplicated
-    await sendPublish(aws.sqs, queueUrl, { ...req, adds: ['00000002-b'] });
-    await sendPublish(aws.sqs, queueUrl, { ...req, devel: true });
+  it('publish requests: recorded in the ledger, then one wake-up each, grouped by repository; identical requests are not deduplicated away', async () => {
+    const { queueUrl } = aws.server.createQueue('publish.fifo', { attributes: { FifoQueue: 'true', ContentBasedDeduplication: 'true' } });
+    const db = documentClient(process.env.DYNAMODB_ENDPOINT);
+    const table = `sqs-ledger-${Date.now()}`;
+    await ensureTable(db, table);
+    const ledger = new DynamoPublishLedger(db, table);
+    const publish = ledgerPublishSink(ledger, (repo, ids) => sendPublishWake(aws.sqs, queueUrl, repo, ids), systemClock);
+    const req = { owner: '@grp', dirname: 'proj:pr:7', chroot: 'fedora-44-x86_64', adds: ['00000001-a'], devel: false };
+    await publish(req);
+    await publish({ ...req }); // the same request again (a resubmitted regenerate): kept
+    await publish({ ...req, adds: ['00000002-b'] });
+    await publish({ ...req, devel: true });
+
+    const repo = { owner: '@grp', dirname: 'proj:pr:7', chroot: 'fedora-44-x86_64', devel: false };
+    expect((await ledger.pending(repo, 10)).map((e) => e.request.adds)).toEqual([['00000001-a'], ['00000001-a'], ['00000002-b']]);
+    expect((await ledger.pending({ ...repo, devel: true }, 10)).map((e) => e.request.adds)).toEqual([['00000001-a']]);
 
     // A FIFO group hands out its next message only after the previous one is deleted.
-    const first = await receiveAll(queueUrl);
-    expect(first.map((m) => m.Attributes?.MessageGroupId).sort()).toEqual(['@grp/proj:pr:7/fedora-44-x86_64', '@grp/proj:pr:7/fedora-44-x86_64/devel']);
-    const msgs = [...first];
-    for (const m of first) await aws.sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle }));
-    msgs.push(...(await receiveAll(queueUrl)));
+    const msgs = [];
+    for (let round = 0; round < 4 && msgs.length < 4; round++) {
+      const got = await receiveAll(queueUrl);
+      msgs.push(...got);
+      for (const m of got) await aws.sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle }));
+    }
     const got = msgs.map((m) => ({ group: m.Attributes?.MessageGroupId, body: JSON.parse(m.Body ?? '') as unknown }));
-    expect(got).toHaveLength(3);
-    expect(got).toEqual(
-      expect.arrayContaining([
-        { group: '@grp/proj:pr:7/fedora-44-x86_64', body: req },
-        { group: '@grp/proj:pr:7/fedora-44-x86_64', body: { ...req, adds: ['00000002-b'] } },
-        { group: '@grp/proj:pr:7/fedora-44-x86_64/devel', body: { ...req, devel: true } },
-      ]),
-    );
-    // Within a group, FIFO order holds.
-    const plain = got.filter((g) => g.group === '@grp/proj:pr:7/fedora-44-x86_64').map((g) => (g.body as { adds: string[] }).adds[0]);
-    expect(plain).toEqual(['00000001-a', '00000002-b']);
+    // Four wake-ups although two bodies are identical: each carries its entry's id as deduplication id.
+    expect(got.filter((g) => g.group === '@grp/proj:pr:7/fedora-44-x86_64')).toEqual(Array.from({ length: 3 }, () => ({ group: '@grp/proj:pr:7/fedora-44-x86_64', body: { repository: repo } })));
+    expect(got.filter((g) => g.group === '@grp/proj:pr:7/fedora-44-x86_64/devel')).toEqual([{ group: '@grp/proj:pr:7/fedora-44-x86_64/devel', body: { repository: { ...repo, devel: true } } }]);
   });
 });

@@ -83,6 +83,7 @@ const EXPECTED_ENV: Record<string, string[]> = {
     'NODE_OPTIONS',
   ],
   [LAMBDA_HANDLERS.publishTrigger]: [
+    'TABLE_NAME',
     'PUBLISHER_CLUSTER_ARN',
     'PUBLISHER_TASK_DEFINITION_ARN',
     'PUBLISHER_CONTAINER_NAME',
@@ -547,10 +548,10 @@ describe('Publisher and keys', () => {
     );
   });
 
-  it('lets the publisher get/put table items, use the bucket with delete, and seal/open keys only with a project context', () => {
+  it('lets the publisher read and move its ledger entries and keys (item writes and queries, no scan, no index), use the bucket with delete, and seal/open keys only with a project context', () => {
     const taskRoleId = logicalId(s.stack.publisher.taskDefinition.taskRole);
     const table = grantsOf(taskRoleId, /^dynamodb:/);
-    expect(table.flatMap(actionsOf).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
+    expect(table.flatMap(actionsOf).sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
     for (const st of table) expect(st.Resource).toEqual(arnOf(s.stack.data.table));
     expect(actionsOfRole(s.template, taskRoleId)).toEqual(expect.arrayContaining(['s3:DeleteObject*', 's3:List*']));
 

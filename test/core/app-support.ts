@@ -16,6 +16,7 @@ import { documentClient } from '../../functions/store/dynamo-client.js';
 import { DynamoActionStore } from '../../functions/store/dynamo-action-store.js';
 import { DynamoBuildStore } from '../../functions/store/dynamo-build-store.js';
 import { DynamoJobClaims } from '../../functions/store/dynamo-job-claims.js';
+import { DynamoPublishLedger } from '../../functions/store/dynamo-publish-ledger.js';
 import { DynamoStore } from '../../functions/store/dynamo-store.js';
 import { ensureTable } from '../../functions/store/table-admin.js';
 
@@ -76,6 +77,8 @@ export async function coreHarness(opts: { chroots?: string[]; settings?: Partial
     fleet,
     events,
     publish: async (req) => void published.push(req),
+    publishLedger: new DynamoPublishLedger(db, table),
+    wakePublisher: async () => undefined,
     wake: async () => void wakes.dispatcher++,
     wakeActions: async () => void wakes.actions++,
     clock,

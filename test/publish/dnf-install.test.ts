@@ -3,7 +3,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GpgSigner } from '../../functions/publish/gpg-signer.js';
 import { CountingRunner } from '../../functions/publish/process-runner.js';
-import { RepoPublishQueue } from '../../functions/publish/publish-queue.js';
+import { systemClock } from '../../functions/core/ports.js';
+import { ledgerPublishSink } from '../../functions/core/publish-ledger.js';
+import { LedgerPublisher } from '../../functions/local/ledger-publisher.js';
+import { documentClient } from '../../functions/store/dynamo-client.js';
+import { DynamoPublishLedger } from '../../functions/store/dynamo-publish-ledger.js';
+import { ensureTable } from '../../functions/store/table-admin.js';
 import { publishRepository, type PublishDeps } from '../../functions/publish/publish-repo.js';
 import { referencedFiles } from '../../functions/publish/repodata-swap.js';
 import { renderRepoFile } from '../../functions/publish/repo-file.js';
@@ -126,7 +131,7 @@ describe('dnf end to end: publish, install, tamper, delete', () => {
     await expect(readFile(join(results, 'alice', 'proj', chroot, '00000001-hello', 'hello-1.0-1.noarch.rpm'))).rejects.toThrow();
   });
 
-  it('20 concurrent publish requests for one repository: all packages, fewer createrepo_c runs', async () => {
+  it('20 concurrent publish requests for one repository: all packages, fewer createrepo_c runs, ledger drained', async () => {
     const chrootDir = join(results, 'alice', 'proj', chroot);
     const names = Array.from({ length: 20 }, (_, i) => `pkg${String(i + 1).padStart(2, '0')}`);
     const built = await Promise.all(names.map((n) => buildRpm(tmp, n)));
@@ -134,8 +139,16 @@ describe('dnf end to end: publish, install, tamper, delete', () => {
     await Promise.all(subdirs.map((s, i) => placeBuild(chrootDir, s, [built[i]!.rpm])));
 
     const before = runner.count('createrepo_c');
-    const queue = new RepoPublishQueue((req) => publishRepository(req, deps), { concurrency: 4 });
-    await Promise.all(subdirs.map((s) => queue.request({ owner: 'alice', dirname: 'proj', chroot, adds: [s] })));
+    // Through the publish ledger, as the services publish: each request recorded, then a wake-up.
+    const db = documentClient(process.env.DYNAMODB_ENDPOINT);
+    const table = `dnf-ledger-${Date.now()}`;
+    await ensureTable(db, table);
+    const ledger = new DynamoPublishLedger(db, table);
+    const publisher = new LedgerPublisher({ ledger, clock: systemClock, publish: (req) => publishRepository(req, deps), concurrency: 4 });
+    const request = ledgerPublishSink(ledger, async (repo) => publisher.wake(repo), systemClock);
+    await Promise.all(subdirs.map((s) => request({ owner: 'alice', dirname: 'proj', chroot, adds: [s], devel: false })));
+    await publisher.idle();
+    expect(await ledger.pending({ owner: 'alice', dirname: 'proj', chroot, devel: false }, 10)).toEqual([]);
     const runs = runner.count('createrepo_c') - before;
     expect(runs).toBeGreaterThan(0);
     expect(runs).toBeLessThan(20);
@@ -148,5 +161,5 @@ describe('dnf end to end: publish, install, tamper, delete', () => {
     const res = await dnf('repoquery', '--available', '--qf', '%{name}');
     expect(res.ok, res.out).toBe(true);
     for (const n of names) expect(res.out).toContain(n);
-  });
+  }, 180_000);
 });

@@ -1,7 +1,7 @@
 import { mkdir, readFile, writeFile, access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderIndexHtml, writeListings, writeListingsTree } from '../../functions/publish/listing.js';
+import { parseIndexHtml, renderIndexHtml, writeListings, writeListingsTree } from '../../functions/publish/listing.js';
 import { listFiles, makeTmp, removeTmp, run, serveDir } from './helpers.js';
 
 describe('renderIndexHtml', () => {
@@ -19,6 +19,19 @@ describe('renderIndexHtml', () => {
     expect(html.indexOf('proj%3Apr%3A1/')).toBeLessThan(html.indexOf('x%3Cy'));
     expect(html).not.toMatch(/href="[^"]*:/);
     expect(html).toContain('<a href="../">../</a>');
+  });
+});
+
+describe('parseIndexHtml', () => {
+  it('reads back the entries renderIndexHtml wrote (names, kinds, sizes, times), without the parent link', () => {
+    const entries = [
+      { name: 'proj:pr:1', isDir: true, size: 0, mtimeMs: Date.UTC(2026, 4, 6, 7, 8, 9) },
+      { name: 'x<y>&"z" 1.rpm', isDir: false, size: 2048, mtimeMs: Date.UTC(2026, 0, 2, 3, 4, 5) },
+      { name: 'pubkey.gpg', isDir: false, size: 1, mtimeMs: 0 },
+    ];
+    const parsed = parseIndexHtml(renderIndexHtml('/a/', entries));
+    expect(parsed.sort((a, b) => a.name.localeCompare(b.name))).toEqual([...entries].sort((a, b) => a.name.localeCompare(b.name)));
+    expect(parseIndexHtml('<html>not a listing</html>')).toEqual([]);
   });
 });
 

@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GpgSigner } from '../../functions/publish/gpg-signer.js';
 import { CountingRunner } from '../../functions/publish/process-runner.js';
-import { RepoPublishQueue } from '../../functions/publish/publish-queue.js';
 import { publishRepository, type PublishDeps, type PublishOutcome } from '../../functions/publish/publish-repo.js';
 import type { PublishRequest } from '../../functions/publish/publish-request.js';
 import { referencedFiles, swapInRepodata } from '../../functions/publish/repodata-swap.js';
@@ -145,72 +144,5 @@ describe('Function: swapInRepodata', () => {
     } finally {
       await removeTmp(tmp);
     }
-  });
-});
-
-describe('Class: RepoPublishQueue', () => {
-  const req = (over: Partial<PublishRequest>): Partial<PublishRequest> & Pick<PublishRequest, 'owner' | 'dirname' | 'chroot'> => ({
-    owner: 'o', dirname: 'p', chroot: CHROOT, ...over,
-  });
-
-  it('serializes and merges per repository, runs repositories in parallel within the bound', async () => {
-    const seen: PublishRequest[] = [];
-    let active = 0;
-    let maxActive = 0;
-    const perRepoActive = new Map<string, number>();
-    const gates: (() => void)[] = [];
-    const queue = new RepoPublishQueue(
-      async (r) => {
-        const key = `${r.dirname}`;
-        perRepoActive.set(key, (perRepoActive.get(key) ?? 0) + 1);
-        expect(perRepoActive.get(key)).toBe(1);
-        active += 1;
-        maxActive = Math.max(maxActive, active);
-        seen.push(r);
-        await new Promise<void>((res) => gates.push(res));
-        active -= 1;
-        perRepoActive.set(key, perRepoActive.get(key)! - 1);
-        return { createrepoRan: true, signed: [], missingAdds: [], removed: [], finishedAt: seen.length } satisfies PublishOutcome;
-      },
-      { concurrency: 2 },
-    );
-    const waitFor = async (cond: () => boolean) => {
-      const deadline = Date.now() + 5000;
-      while (!cond()) {
-        if (Date.now() > deadline) throw new Error('timed out');
-        await new Promise((r) => setTimeout(r, 5));
-      }
-    };
-    const p1 = queue.request(req({ adds: ['1-a'] }));
-    const p2 = queue.request(req({ dirname: 'q', adds: ['1-x'] }));
-    const p3 = queue.request(req({ dirname: 'r', adds: ['1-y'] }));
-    await waitFor(() => seen.length === 2);
-    // While repo p runs, more requests for it pile up and are merged into one run.
-    const p4 = queue.request(req({ adds: ['2-b'] }));
-    const p5 = queue.request(req({ deletes: ['0-z'], full: true }));
-    gates.shift()!();
-    await waitFor(() => seen.length === 3);
-    expect(maxActive).toBe(2);
-    while (seen.length < 4 || gates.length > 0) {
-      gates.shift()?.();
-      await new Promise((r) => setTimeout(r, 5));
-    }
-    await Promise.all([p1, p2, p3, p4, p5]);
-    await queue.idle();
-    const forP = seen.filter((r) => r.dirname === 'p');
-    expect(forP).toHaveLength(2);
-    expect(forP[1]).toMatchObject({ adds: ['2-b'], deletes: ['0-z'], full: true });
-    expect(await p4).toBe(await p5);
-  });
-
-  it('a failing run rejects its requests and later requests still run', async () => {
-    let calls = 0;
-    const queue = new RepoPublishQueue(async () => {
-      calls += 1;
-      if (calls === 1) throw new Error('createrepo failed');
-      return { createrepoRan: true, signed: [], missingAdds: [], removed: [], finishedAt: 1 };
-    });
-    await expect(queue.request(req({ adds: ['1-a'] }))).rejects.toThrow('createrepo failed');
-    await expect(queue.request(req({ adds: ['1-a'] }))).resolves.toMatchObject({ createrepoRan: true });
   });
 });

@@ -1,0 +1,283 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { runPublisherTask } from '../functions/aws/publisher-task.js';
+import { S3ResultsStore } from '../functions/aws/s3-results-store.js';
+import type { SigningKeyStore } from '../functions/core/ports.js';
+import type { ResultsStore } from '../functions/core/results-store.js';
+import { GpgSigner } from '../functions/publish/gpg-signer.js';
+import { KmsKeyStore } from '../functions/publish/kms-key-store.js';
+import { spawnRunner } from '../functions/publish/process-runner.js';
+import { publishRepository } from '../functions/publish/publish-repo.js';
+import { fakeKms } from '../test/aws/fake-kms.js';
+import { startLocalAws } from '../test/aws/fauxqs.js';
+import { inParallel, kb, ms, ratio, tempDir, type BenchPart, type PartResult, type Table } from './harness.js';
+import { cloneRpm, rpmTemplate, type RpmTemplate } from './rpm-clone.js';
+
+/**
+ * Publish cost against repository size: adding one package to a repository of N
+ * packages (default 10,000; BENCH_PUBLISH_PACKAGES overrides), compared with one
+ * full `createrepo_c` of the same directory, on the local publisher
+ * (publishRepository on the results dir) and on the AWS publisher (runPublisherTask
+ * on fauxqs S3: metadata-only mirror, listings updated from the change). A second
+ * table repeats the AWS add on repositories of the same package count with tiny and
+ * with 256 KiB packages: the bytes a publish moves should not depend on the size of
+ * the packages already published. Packages are distinct valid RPMs cloned from one
+ * rpmbuild output (bench/rpm-clone.ts). KMS is the tests' fake (one Decrypt per run).
+ */
+const CHROOT = 'fedora-44-x86_64';
+const OWNER = 'bench';
+const PROJECT = 'p';
+const NAME_LEN = 'bp-t-000000'.length;
+
+function buildTemplates(work: string): { tiny: RpmTemplate; big: RpmTemplate } {
+  const top = join(work, 'rpmbuild');
+  mkdirSync(join(top, 'SPECS'), { recursive: true });
+  const spec = [
+    'Name: bp-t-000000',
+    'Version: 1',
+    'Release: 1',
+    'Summary: publish benchmark package',
+    'License: MIT',
+    'BuildArch: noarch',
+    'AutoReqProv: no',
+    '%description',
+    'tiny',
+    '%package -n bp-b-000000',
+    'Summary: publish benchmark package with a 256 KiB payload',
+    '%description -n bp-b-000000',
+    'big',
+    '%install',
+    'mkdir -p %{buildroot}/usr/share/bp',
+    'echo tiny > %{buildroot}/usr/share/bp/tiny',
+    'head -c 262144 /dev/urandom > %{buildroot}/usr/share/bp/big',
+    '%files',
+    '/usr/share/bp/tiny',
+    '%files -n bp-b-000000',
+    '/usr/share/bp/big',
+    '',
+  ].join('\n');
+  writeFileSync(join(top, 'SPECS', 'bp.spec'), spec);
+  execFileSync('rpmbuild', ['-bb', '--define', `_topdir ${top}`, '--define', '_binary_payload w0.ufdio', join(top, 'SPECS', 'bp.spec')], { stdio: 'ignore' });
+  const rpm = (n: string) => readFileSync(join(top, 'RPMS', 'noarch', `${n}-1-1.noarch.rpm`));
+  return { tiny: rpmTemplate(rpm('bp-t-000000'), 'bp-t-000000'), big: rpmTemplate(rpm('bp-b-000000'), 'bp-b-000000') };
+}
+
+const pkgName = (kind: string, i: number) => `bp-${kind}-${String(i).padStart(NAME_LEN - 5, '0')}`;
+const buildDir = (i: number, name: string) => `${String(i).padStart(8, '0')}-${name}`;
+
+/** Writes N cloned packages into `<chrootDir>/<build dir>/`. */
+function fillChroot(chrootDir: string, t: RpmTemplate, kind: string, n: number): void {
+  for (let i = 1; i <= n; i++) {
+    const name = pkgName(kind, i);
+    const dir = join(chrootDir, buildDir(i, name));
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, `${name}-1-1.noarch.rpm`), cloneRpm(t, name));
+  }
+}
+
+/** One full createrepo_c of the directory (what a publish would cost if it re-read everything). */
+function fullCreaterepo(chrootDir: string, out: string): number {
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(out, { recursive: true });
+  const t0 = performance.now();
+  execFileSync('createrepo_c', [chrootDir, '--no-database', '--workers', '8', '--general-compress-type=gz', '--outputdir', out], { stdio: 'ignore' });
+  return performance.now() - t0;
+}
+
+class MemorySigningKeys implements SigningKeyStore {
+  private readonly keys = new Map<string, unknown>();
+  async getSealed(owner: string, project: string): Promise<unknown> {
+    return this.keys.get(`${owner}/${project}`) ?? null;
+  }
+  async putSealedIfAbsent(owner: string, project: string, sealed: unknown): Promise<boolean> {
+    if (this.keys.has(`${owner}/${project}`)) return false;
+    this.keys.set(`${owner}/${project}`, sealed);
+    return true;
+  }
+}
+
+interface Traffic {
+  gets: number;
+  getBytes: number;
+  puts: number;
+  putBytes: number;
+  lists: number;
+  deletes: number;
+}
+
+/** The results store with every call counted: what a publisher run moves. */
+function counted(inner: ResultsStore): { store: ResultsStore; traffic: Traffic } {
+  const traffic: Traffic = { gets: 0, getBytes: 0, puts: 0, putBytes: 0, lists: 0, deletes: 0 };
+  const store: ResultsStore = {
+    put: async (k, d) => {
+      traffic.puts++;
+      traffic.putBytes += Buffer.byteLength(d);
+      await inner.put(k, d);
+    },
+    putFile: (k, p) => inner.putFile(k, p),
+    get: async (k) => {
+      const d = await inner.get(k);
+      traffic.gets++;
+      traffic.getBytes += d?.length ?? 0;
+      return d;
+    },
+    exists: (k) => inner.exists(k),
+    list: async (p) => {
+      traffic.lists++;
+      return inner.list(p);
+    },
+    deletePrefix: async (p) => {
+      traffic.deletes++;
+      await inner.deletePrefix(p);
+    },
+    uploadTarget: (k, c) => inner.uploadTarget(k, c),
+    writeLiveLogChunk: (k, a, o, d) => inner.writeLiveLogChunk(k, a, o, d),
+    dropLiveLogChunks: (k) => inner.dropLiveLogChunks(k),
+  };
+  return { store, traffic };
+}
+
+/** Every file below `root/<rel>` as bucket keys (relative paths). */
+function filesBelow(root: string, rel: string): string[] {
+  const out: string[] = [];
+  const walk = (r: string) => {
+    for (const e of readdirSync(join(root, r), { withFileTypes: true })) {
+      if (e.name.startsWith('.')) continue;
+      const p = `${r}/${e.name}`;
+      if (e.isDirectory()) walk(p);
+      else out.push(p);
+    }
+  };
+  walk(rel);
+  return out;
+}
+
+interface CaseResult {
+  n: number;
+  kind: string;
+  repoBytes: number;
+  fullMs: number;
+  localAddMs?: number;
+  awsAddMs: number;
+  traffic: Traffic;
+  addedBytes: number;
+}
+
+async function runCase(work: string, t: RpmTemplate, kind: string, n: number, withLocal: boolean): Promise<CaseResult> {
+  const root = join(work, `${kind}-${n}`, 'results');
+  const chrootRel = `${OWNER}/${PROJECT}/${CHROOT}`;
+  const chrootDir = join(root, chrootRel);
+  fillChroot(chrootDir, t, kind, n);
+  const repoBytes = filesBelow(root, chrootRel).reduce((s, k) => s + readFileSync(join(root, k)).length, 0);
+  const fullMs = fullCreaterepo(chrootDir, join(work, `${kind}-${n}`, 'full-out'));
+
+  // The repository as published so far: one full publish (signs nothing: the copies are "already published").
+  const signer = new GpgSigner({ keysDir: join(work, `${kind}-${n}`, 'keys'), keyLength: 2048 });
+  const deps = { resultsDir: root, signer, run: spawnRunner, clock: { now: () => Date.now() }, resultsBaseUrl: 'http://bench/results' };
+  await publishRepository({ owner: OWNER, dirname: PROJECT, chroot: CHROOT, full: true }, deps);
+
+  // The AWS bucket holds the same repository before the add.
+  const aws = await startLocalAws();
+  const kms = fakeKms('arn:aws:kms:us-east-1:111122223333:key/bench');
+  try {
+    aws.server.createBucket('results');
+    const bucket = new S3ResultsStore(aws.s3, 'results');
+    await inParallel(filesBelow(root, `${OWNER}/${PROJECT}`), 16, async (k) => bucket.put(k, readFileSync(join(root, k))));
+
+    const newName = pkgName('n', 1);
+    const newDir = buildDir(n + 1, newName);
+    const newRpm = cloneRpm(t, newName);
+    let localAddMs: number | undefined;
+    if (withLocal) {
+      mkdirSync(join(chrootDir, newDir), { recursive: true });
+      writeFileSync(join(chrootDir, newDir, `${newName}-1-1.noarch.rpm`), newRpm);
+      const t0 = performance.now();
+      await publishRepository({ owner: OWNER, dirname: PROJECT, chroot: CHROOT, adds: [newDir] }, deps);
+      localAddMs = performance.now() - t0;
+    }
+    await signer.close();
+
+    const signingKeys = new MemorySigningKeys();
+    const keys = new KmsKeyStore(kms.client, 'arn:aws:kms:us-east-1:111122223333:key/bench');
+    const task = (i: number, store: ResultsStore) => ({
+      results: store,
+      signingKeys,
+      keys,
+      signer: new GpgSigner({ keysDir: join(work, `${kind}-${n}`, `task-${i}`, 'keys'), keyLength: 2048 }),
+      run: spawnRunner,
+      clock: { now: () => Date.now() },
+      workDir: join(work, `${kind}-${n}`, `task-${i}`),
+      resultsBaseUrl: 'http://bench/results',
+    });
+    // Warm-up on another chroot of the project: creates and seals the project key, as the project's first publish did.
+    const warm = task(0, bucket);
+    await runPublisherTask({ owner: OWNER, dirname: PROJECT, chroot: 'epel-9-x86_64', full: true }, warm);
+    await warm.signer.close();
+
+    await bucket.put(`${chrootRel}/${newDir}/${newName}-1-1.noarch.rpm`, newRpm);
+    const { store, traffic } = counted(bucket);
+    const run = task(1, store);
+    const t0 = performance.now();
+    await runPublisherTask({ owner: OWNER, dirname: PROJECT, chroot: CHROOT, adds: [newDir] }, run);
+    const awsAddMs = performance.now() - t0;
+    await run.signer.close();
+    const primary = (await bucket.list(`${chrootRel}/repodata/`)).find((k) => k.includes('primary.xml'));
+    if (!primary || !(await bucket.get(primary))?.length) throw new Error('the AWS publish left no primary metadata');
+    return { n, kind, repoBytes, fullMs, localAddMs, awsAddMs, traffic, addedBytes: newRpm.length };
+  } finally {
+    kms.mock.restore();
+    await aws.stop();
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+export const publishPart: BenchPart = {
+  name: 'publish',
+  title: 'adding one package to a large repository, local and AWS publisher, against a full createrepo_c',
+  async run(): Promise<PartResult> {
+    const n = Number(process.env.BENCH_PUBLISH_PACKAGES ?? 10_000);
+    const sizeN = Math.min(n, 1000);
+    const work = tempDir('publish');
+    try {
+      const { tiny, big } = buildTemplates(work.path);
+      const main = await runCase(work.path, tiny, 't', n, true);
+      const small = await runCase(work.path, tiny, 't', sizeN, false);
+      const large = await runCase(work.path, big, 'b', sizeN, false);
+      const cost: Table = {
+        title: `add one package to a repository, against one full createrepo_c of it`,
+        head: ['path', 'packages', 'package size', 'add one: ms', 'full createrepo_c: ms', 'add / full'],
+        rows: [
+          ['local (publishRepository)', n, 'tiny', ms(main.localAddMs ?? NaN), ms(main.fullMs), ratio(main.localAddMs ?? NaN, main.fullMs)],
+          ['AWS (runPublisherTask on fauxqs S3)', n, 'tiny', ms(main.awsAddMs), ms(main.fullMs), ratio(main.awsAddMs, main.fullMs)],
+          ['AWS (runPublisherTask on fauxqs S3)', sizeN, 'tiny', ms(small.awsAddMs), ms(small.fullMs), ratio(small.awsAddMs, small.fullMs)],
+          ['AWS (runPublisherTask on fauxqs S3)', sizeN, '256 KiB', ms(large.awsAddMs), ms(large.fullMs), ratio(large.awsAddMs, large.fullMs)],
+        ],
+        notes: [
+          'add one: sign the new RPM, createrepo_c --update --recycle-pkglist --skip-stat with a one-line pkglist, sign repomd.xml, swap in, listings; AWS adds: download metadata and the new build, upload, listings from the change.',
+          'full createrepo_c: `createrepo_c <chroot> --no-database --workers 8 --general-compress-type=gz` into an empty output dir (every header read, every file checksummed).',
+        ],
+      };
+      const row = (c: CaseResult): (string | number)[] => [
+        c.kind === 'b' ? '256 KiB' : 'tiny',
+        c.n,
+        kb(c.repoBytes),
+        `${c.traffic.gets} / ${kb(c.traffic.getBytes - c.addedBytes)}`,
+        `${c.traffic.puts} / ${kb(c.traffic.putBytes - c.addedBytes)}`,
+        kb(c.addedBytes),
+        c.traffic.lists,
+        ms(c.awsAddMs),
+      ];
+      const bytes: Table = {
+        title: 'bytes one AWS publish moves, by size of the packages already published',
+        head: ['package size', 'packages', 'repository', 'GETs / bytes (without the new RPM)', 'PUTs / bytes (without the new RPM)', 'new RPM', 'LIST calls', 'ms'],
+        rows: [row(small), row(large), row(main)],
+        notes: ['GET and PUT bytes exclude the added package itself (downloaded once to sign it, uploaded once signed); the rest is metadata, listings and the public key.'],
+      };
+      return { tables: [cost, bytes] };
+    } finally {
+      work.remove();
+    }
+  },
+};
