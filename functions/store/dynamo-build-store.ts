@@ -427,36 +427,36 @@ export class DynamoBuildStore extends TableClient implements BuildStore {
     ]);
   }
 
+  /** Reaper: a silent task goes back to its owner's queue, counting an attempt. */
   async requeueTask(taskId: string, expectHeartbeat: number | null): Promise<boolean> {
-    const task = await this.getTask(taskId);
-    if (!task) return false;
-    const idx = bk.pendingTask(task.owner, taskPriority(task), task.build_id, task.task_id);
-    return this.write([
-      {
-        Update: {
-          TableName: this.table,
-          Key: bk.task(taskId),
-          // Only if no heartbeat arrived since the reaper looked.
-          ConditionExpression: '#s IN (:starting, :running) AND heartbeat_at = :hb',
-          UpdateExpression: 'SET #s = :pending, attempts = attempts + :one, gsi3pk = :p, gsi3sk = :sk REMOVE credential_hash, builder_id',
-          ExpressionAttributeNames: { '#s': 'state' },
-          ExpressionAttributeValues: {
-            ':starting': 'starting',
-            ':running': 'running',
-            ':hb': expectHeartbeat,
-            ':pending': 'pending',
-            ':one': 1,
-            ':p': idx.gsi3pk,
-            ':sk': idx.gsi3sk,
-          },
-        },
-      },
-      { Delete: { TableName: this.table, Key: bk.activeMarker(taskId) } },
-      this.ownerQueueUpdate(task.owner),
-    ]);
+    return this.backToPending(taskId, {
+      // Only if no heartbeat arrived since the reaper looked.
+      condition: '#s IN (:starting, :running) AND heartbeat_at = :hb',
+      set: 'attempts = attempts + :one',
+      values: { ':starting': 'starting', ':running': 'running', ':hb': expectHeartbeat, ':one': 1 },
+    });
   }
 
+  /** Dispatcher: a launch that failed gives its claim back without an attempt, not before `notBefore`. */
   async releaseLaunch(taskId: string, builderId: string, notBefore: number): Promise<boolean> {
+    return this.backToPending(
+      taskId,
+      {
+        // Only the claim this launch made: never a task a builder already reported on.
+        condition: '#s = :starting AND builder_id = :b',
+        set: 'not_before = :nb, launch_failures = if_not_exists(launch_failures, :zero) + :one',
+        values: { ':starting': 'starting', ':b': builderId, ':nb': notBefore, ':zero': 0, ':one': 1 },
+      },
+      [{ Delete: { TableName: this.table, Key: bk.builder(builderId) } }],
+    );
+  }
+
+  /** active → pending in one transaction: back in its owner's queue index, credential and ACTIVE marker gone. */
+  private async backToPending(
+    taskId: string,
+    change: { condition: string; set: string; values: Record<string, unknown> },
+    extra: TransactItems = [],
+  ): Promise<boolean> {
     const task = await this.getTask(taskId);
     if (!task) return false;
     const idx = bk.pendingTask(task.owner, taskPriority(task), task.build_id, task.task_id);
@@ -465,16 +465,14 @@ export class DynamoBuildStore extends TableClient implements BuildStore {
         Update: {
           TableName: this.table,
           Key: bk.task(taskId),
-          // Only the claim this launch made: never a task a builder already reported on.
-          ConditionExpression: '#s = :starting AND builder_id = :b',
-          UpdateExpression:
-            'SET #s = :pending, not_before = :nb, launch_failures = if_not_exists(launch_failures, :zero) + :one, gsi3pk = :p, gsi3sk = :sk REMOVE credential_hash, builder_id',
+          ConditionExpression: change.condition,
+          UpdateExpression: `SET #s = :pending, ${change.set}, gsi3pk = :p, gsi3sk = :sk REMOVE credential_hash, builder_id`,
           ExpressionAttributeNames: { '#s': 'state' },
-          ExpressionAttributeValues: { ':starting': 'starting', ':b': builderId, ':pending': 'pending', ':nb': notBefore, ':zero': 0, ':one': 1, ':p': idx.gsi3pk, ':sk': idx.gsi3sk },
+          ExpressionAttributeValues: { ...change.values, ':pending': 'pending', ':p': idx.gsi3pk, ':sk': idx.gsi3sk },
         },
       },
       { Delete: { TableName: this.table, Key: bk.activeMarker(taskId) } },
-      { Delete: { TableName: this.table, Key: bk.builder(builderId) } },
+      ...extra,
       this.ownerQueueUpdate(task.owner),
     ]);
   }
