@@ -176,7 +176,7 @@ async function main(): Promise<number> {
           const res = await dnf(work, `install-${Date.now()}`, reposdir, ['install', 'rehearsal-hello'], strict);
           if (res.ok) return res.out.split('\n').filter((l) => /Installed|Complete|Importing GPG/i.test(l)).join(' | ');
           last = res.out;
-          if (/GPG|signature|not signed/i.test(res.out) && !/Cannot download|404|No match/i.test(res.out)) throw new Error(res.out.slice(-1500));
+          if (/GPG|signature|not signed/i.test(res.out) && !/Cannot download|\b404\b|No match/i.test(res.out)) throw new Error(res.out.slice(-1500));
           return null;
         }, 4 * 60_000).catch((err: unknown) => {
           throw new Error(`${(err as Error).message}; last dnf answer:\n${last.slice(-1500)}`);

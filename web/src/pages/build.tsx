@@ -226,6 +226,17 @@ async function resubmit(b: Build, onError: (e: unknown) => void): Promise<void> 
 }
 
 /**
+ * The text of a log response. A `.log.gz` served with Content-Encoding arrives as text; one
+ * served as plain gzip bytes (a results host or mirror without that header) is unpacked here.
+ */
+async function logText(res: Response): Promise<string> {
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  if (bytes[0] !== 0x1f || bytes[1] !== 0x8b) return new TextDecoder().decode(bytes);
+  const unpacked = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
+  return new Response(unpacked).text();
+}
+
+/**
  * Follows `builder-live.log` under the chroot's result URL while the build runs
  * (re-reading it every few seconds), then shows the final log.
  */
@@ -245,7 +256,7 @@ function LiveLog({ chroot, resultUrl, state }: { chroot: string; resultUrl: stri
         try {
           const res = await fetch(`${resultUrl}${n}`, { cache: 'no-store' });
           if (res.ok) {
-            const body = await res.text();
+            const body = await logText(res);
             if (live) {
               setText(body);
               setError(null);
