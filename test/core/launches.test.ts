@@ -1,29 +1,15 @@
-import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { Build, Task } from '../../functions/core/build-model.js';
 import { newBuild, newTask } from '../../functions/core/builds.js';
 import { dispatch, dispatchPass, runDispatchPass, type DispatcherDeps, type Fleet } from '../../functions/core/dispatcher.js';
-import { documentClient } from '../../functions/store/dynamo-client.js';
 import { DynamoBuildStore } from '../../functions/store/dynamo-build-store.js';
-import { ensureTable } from '../../functions/store/table-admin.js';
+import { freshBuildStore, ManualClock } from '../support/build-store.js';
 
 /**
  * Launches against DynamoDB Local: bounded parallelism, the lease renewed per
  * claim, the deadline that leaves work pending, and failed launches that cost no
  * attempt and wait out a backoff. Every test gets its own table.
  */
-async function freshStore(): Promise<DynamoBuildStore> {
-  const db = documentClient(process.env.DYNAMODB_ENDPOINT);
-  const table = `t-${randomUUID()}`;
-  await ensureTable(db, table);
-  return new DynamoBuildStore(db, table);
-}
-
-class Clock {
-  constructor(public t = 1_000_000) {}
-  now = (): number => this.t;
-}
-
 /** A fleet whose launches run the given step (fail, advance the clock, wait on a gate). */
 class ScriptedFleet implements Fleet {
   launched: Task[] = [];
@@ -55,14 +41,14 @@ async function submit(builds: DynamoBuildStore, owner: string, now: number, arch
 
 const wide = { total: 100, perArch: {}, perOwner: 100, perSandbox: 100 };
 
-function deps(builds: DynamoBuildStore, fleet: Fleet, clock: Clock, over: Partial<DispatcherDeps> = {}): DispatcherDeps {
+function deps(builds: DynamoBuildStore, fleet: Fleet, clock: ManualClock, over: Partial<DispatcherDeps> = {}): DispatcherDeps {
   return { builds, fleet, clock, limits: wide, credentialTtlMs: 3_600_000, launchBackoff: { baseMs: 30_000, maxMs: 120_000 }, ...over };
 }
 
 describe('launches', () => {
   it('a launch failure does not consume an attempt, and its backoff is honoured', async () => {
-    const builds = await freshStore();
-    const clock = new Clock();
+    const builds = await freshBuildStore();
+    const clock = new ManualClock(1_000_000);
     const b = await submit(builds, 'quota', clock.t);
     const taskId = String(b.id);
     const failing = new ScriptedFleet(async () => {
@@ -103,8 +89,8 @@ describe('launches', () => {
   });
 
   it('launches in parallel, never more at once than the concurrency', async () => {
-    const builds = await freshStore();
-    const clock = new Clock();
+    const builds = await freshBuildStore();
+    const clock = new ManualClock(1_000_000);
     for (let i = 0; i < 12; i++) await submit(builds, `par${i % 4}`, clock.t);
     let release: () => void = () => undefined;
     const gate = new Promise<void>((r) => (release = r));
@@ -119,8 +105,8 @@ describe('launches', () => {
   });
 
   it('renews the lease before each claim and stops at the deadline with the rest unclaimed', async () => {
-    const builds = await freshStore();
-    const clock = new Clock();
+    const builds = await freshBuildStore();
+    const clock = new ManualClock(1_000_000);
     for (let i = 0; i < 8; i++) await submit(builds, 'slow', clock.t);
     const rivalAcquired: boolean[] = [];
     // Each launch takes 20 s of (simulated) time: far past the first 30 s lease by the end.

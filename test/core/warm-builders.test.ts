@@ -7,27 +7,14 @@ import { newBuild, newTask } from '../../functions/core/builds.js';
 import { dispatchPass, terminateStrays, type DispatcherDeps, type Fleet, type LaunchOptions } from '../../functions/core/dispatcher.js';
 import { CoprError } from '../../functions/core/errors.js';
 import { builderFinishing, nextTaskForBuilder, type NextTaskReply, type WarmDeps } from '../../functions/core/warm-builders.js';
-import { documentClient } from '../../functions/store/dynamo-client.js';
 import { DynamoBuildStore } from '../../functions/store/dynamo-build-store.js';
-import { ensureTable } from '../../functions/store/table-admin.js';
+import { freshBuildStore, ManualClock } from '../support/build-store.js';
 
 /**
  * Warm builders against DynamoDB Local: the dispatcher launches a builder with its
  * own credential, the builder finishes and asks for more, and only tasks of its
  * sandbox (Copr's isolation rule) ever come back. Every test has its own table.
  */
-async function freshStore(): Promise<DynamoBuildStore> {
-  const db = documentClient(process.env.DYNAMODB_ENDPOINT);
-  const table = `t-${randomUUID()}`;
-  await ensureTable(db, table);
-  return new DynamoBuildStore(db, table);
-}
-
-class Clock {
-  constructor(public t = 5_000_000) {}
-  now = (): number => this.t;
-}
-
 class WarmFleet implements Fleet {
   launches: Array<{ task: Task; builderId: string; options: LaunchOptions | undefined }> = [];
   async launch(task: Task, _credential: string, builderId: string, options?: LaunchOptions): Promise<void> {
@@ -50,7 +37,7 @@ async function submit(builds: DynamoBuildStore, owner: string, now: number, o: {
   return task;
 }
 
-function setup(builds: DynamoBuildStore, clock: Clock, reuse: ReuseRule = 'sandbox', total = 10) {
+function setup(builds: DynamoBuildStore, clock: ManualClock, reuse: ReuseRule = 'sandbox', total = 10) {
   const fleet = new WarmFleet();
   const warm = { reuse, idleMs: 300_000, pollMs: 5_000 };
   const wakes: number[] = [];
@@ -70,8 +57,8 @@ const taskIdOf = (r: NextTaskReply): string | null => r.task_id;
 
 describe('warm builders', () => {
   it('never takes a task of another owner, project or submitter under the sandbox rule, and does take a same-sandbox task', async () => {
-    const builds = await freshStore();
-    const clock = new Clock();
+    const builds = await freshBuildStore();
+    const clock = new ManualClock(5_000_000);
     const { fleet, dispatcher, warmDeps } = setup(builds, clock);
     const first = await submit(builds, 'alice', clock.t, { project: 'p' });
     expect(await dispatchPass(dispatcher)).toHaveLength(1);
@@ -105,8 +92,8 @@ describe('warm builders', () => {
   });
 
   it('the claim itself refuses a task of another sandbox, whatever the caller picked', async () => {
-    const builds = await freshStore();
-    const clock = new Clock();
+    const builds = await freshBuildStore();
+    const clock = new ManualClock(5_000_000);
     const { fleet, dispatcher, warmDeps } = setup(builds, clock);
     const first = await submit(builds, 'kim', clock.t);
     await dispatchPass(dispatcher);
@@ -120,8 +107,8 @@ describe('warm builders', () => {
   });
 
   it("under the owner rule takes the owner's other projects, never another owner's", async () => {
-    const builds = await freshStore();
-    const clock = new Clock();
+    const builds = await freshBuildStore();
+    const clock = new ManualClock(5_000_000);
     const { fleet, dispatcher, warmDeps } = setup(builds, clock, 'owner');
     const first = await submit(builds, 'dora', clock.t, { project: 'p' });
     await dispatchPass(dispatcher);
@@ -136,8 +123,8 @@ describe('warm builders', () => {
   });
 
   it('refuses a task credential, a user token or a forged builder credential', async () => {
-    const builds = await freshStore();
-    const clock = new Clock();
+    const builds = await freshBuildStore();
+    const clock = new ManualClock(5_000_000);
     const { fleet, dispatcher, warmDeps } = setup(builds, clock);
     await submit(builds, 'gil', clock.t);
     await dispatchPass(dispatcher);
@@ -148,8 +135,8 @@ describe('warm builders', () => {
   });
 
   it('stops after its idle period and no longer counts against the limits', async () => {
-    const builds = await freshStore();
-    const clock = new Clock();
+    const builds = await freshBuildStore();
+    const clock = new ManualClock(5_000_000);
     const { fleet, dispatcher, warmDeps } = setup(builds, clock, 'sandbox', 1);
     const first = await submit(builds, 'hal', clock.t);
     await dispatchPass(dispatcher);
@@ -172,8 +159,8 @@ describe('warm builders', () => {
   });
 
   it('an idle builder gets the work of its sandbox before a cold launch', async () => {
-    const builds = await freshStore();
-    const clock = new Clock();
+    const builds = await freshBuildStore();
+    const clock = new ManualClock(5_000_000);
     const { fleet, dispatcher, warmDeps } = setup(builds, clock, 'sandbox', 5);
     const first = await submit(builds, 'jo', clock.t);
     await dispatchPass(dispatcher);
@@ -186,8 +173,8 @@ describe('warm builders', () => {
   });
 
   it('gives its slot to starved work of another owner at its next task boundary', async () => {
-    const builds = await freshStore();
-    const clock = new Clock();
+    const builds = await freshBuildStore();
+    const clock = new ManualClock(5_000_000);
     const { fleet, dispatcher, warmDeps, wakes } = setup(builds, clock, 'sandbox', 1);
     const first = await submit(builds, 'hog', clock.t);
     await submit(builds, 'hog', clock.t); // more of the same sandbox queued
