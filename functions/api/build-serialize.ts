@@ -2,6 +2,7 @@ import { SRPM_CHROOT, type Build, type BuildChroot, type Nevra } from '../core/b
 import { buildState, endedOn, startedOn } from '../core/build-state.js';
 import { srpmResultPrefix } from '../core/results-store.js';
 import { projectResultsUrl } from '../core/build-config.js';
+import type { ApiBuild, ApiBuildChroot } from './wire-types.js';
 
 /**
  * Wire shapes of Build, BuildChroot and NEVRA (spec §2.4, §2.5). `resultsBaseUrl`
@@ -32,7 +33,7 @@ export function sourceResultUrl(resultsBaseUrl: string, build: Build): string | 
   return `${resultsBaseUrl}/${srpmResultPrefix(build.ownername, build.project_dirname, build.id)}/`;
 }
 
-export function buildChrootToApi(resultsBaseUrl: string, build: Pick<Build, 'ownername' | 'project_dirname'>, c: BuildChroot) {
+export function buildChrootToApi(resultsBaseUrl: string, build: Pick<Build, 'ownername' | 'project_dirname'>, c: BuildChroot): ApiBuildChroot {
   return {
     name: c.name,
     state: c.state,
@@ -49,7 +50,7 @@ function sourcePackageUrl(build: Build): string | null {
   return typeof url === 'string' ? url : null;
 }
 
-export function buildToApi(resultsBaseUrl: string, build: Build, chroots: BuildChroot[]) {
+export function buildToApi(resultsBaseUrl: string, build: Build, chroots: BuildChroot[]): ApiBuild {
   return {
     id: build.id,
     state: buildState(build, chroots),
@@ -68,4 +69,3 @@ export function buildToApi(resultsBaseUrl: string, build: Build, chroots: BuildC
   };
 }
 
-export type ApiBuild = ReturnType<typeof buildToApi>;

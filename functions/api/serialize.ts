@@ -1,13 +1,14 @@
 import type { Config } from '../config.js';
 import type { Package, Project, ProjectChroot } from '../core/model.js';
+import type { ApiPackage, ApiProject, ApiProjectChroot } from './wire-types.js';
 
-/** Wire shapes of the APIv3 objects (spec §2). Every key is always present. */
+/** Wire shapes of the APIv3 objects (spec §2, types in wire-types.ts). Every key is always present. */
 
 export function projectRepoUrl(config: Config, owner: string, dirname: string): string {
   return `${config.RESULTS_BASE_URL}/${owner}/${dirname}`;
 }
 
-export function projectToApi(config: Config, p: Project, chroots: ProjectChroot[]) {
+export function projectToApi(config: Config, p: Project, chroots: ProjectChroot[]): ApiProject {
   const repoUrl = projectRepoUrl(config, p.ownername, p.name);
   const chroot_repos: Record<string, string> = {};
   for (const c of [...chroots].sort((a, b) => a.mock_chroot.localeCompare(b.mock_chroot))) {
@@ -41,7 +42,7 @@ export function projectToApi(config: Config, p: Project, chroots: ProjectChroot[
   };
 }
 
-export function projectChrootToApi(c: ProjectChroot) {
+export function projectChrootToApi(c: ProjectChroot): ApiProjectChroot {
   return {
     mock_chroot: c.mock_chroot,
     ownername: c.ownername,
@@ -76,7 +77,7 @@ export function sourceDictToApi(source: Record<string, unknown>): Record<string,
   return out;
 }
 
-export function packageToApi(p: Package, builds: { latest: unknown; latest_succeeded: unknown }) {
+export function packageToApi(p: Package, builds: ApiPackage['builds']): ApiPackage {
   return {
     id: p.id,
     name: p.name,
