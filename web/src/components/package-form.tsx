@@ -16,6 +16,7 @@ import {
 } from '../package-source.js';
 import type { Package, Project } from '../types.js';
 import { Field, Notice } from './ui.js';
+import { useSubmit } from '../use-submit.js';
 
 /**
  * Adds a package (no `pkg`) or edits one: a source type, that type's fields and the
@@ -30,9 +31,8 @@ export function PackageForm({ project, pkg, onSaved }: { project: Project; pkg?:
   const [values, setValues] = useState<FormValues>(() => initialValues(startType, pkg));
   const [name, setName] = useState(pkg?.name ?? '');
   const [webhook, setWebhook] = useState(pkg?.auto_rebuild ?? false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, run } = useSubmit();
   const [done, setDone] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
   const prefix = editing ? 'pe' : 'pa';
   const message = error ? errorText(error) : '';
   const invalid = fieldsInError(message);
@@ -46,20 +46,14 @@ export function PackageForm({ project, pkg, onSaved }: { project: Project; pkg?:
 
   const submit = async (e: Event) => {
     e.preventDefault();
-    setBusy(true);
-    setError(null);
     setDone(null);
     const n = name.trim();
     const path = [editing ? 'package/edit' : 'package/add', project.ownername, project.name, n, type].map((s, i) => (i === 0 ? s : encodeURIComponent(s))).join('/');
-    try {
+    await run(async () => {
       const saved = await api<Package>('POST', path, { body: requestBody(type, n, values, webhook) });
       setDone(editing ? 'Package saved.' : `Package ${saved.name} added.`);
       onSaved(saved);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   const control = (f: SourceField) => {

@@ -4,6 +4,7 @@ import { login, useSession } from '../auth.js';
 import { CopyBlock, ErrorMessage } from '../components/ui.js';
 import { useTitle } from '../title.js';
 import type { ApiToken } from '../types.js';
+import { useSubmit } from '../use-submit.js';
 
 /** The `~/.config/copr` file copr-cli reads (spec §1.2). */
 export function coprConfig(t: ApiToken, username: string, url: string): string {
@@ -18,18 +19,11 @@ export function ApiPage() {
   useTitle('API');
   const session = useSession();
   const [token, setToken] = useState<ApiToken | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useSubmit();
   const issue = async () => {
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       setToken(await api<ApiToken>('POST', 'api-token'));
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <>

@@ -5,6 +5,7 @@ import { ErrorMessage } from '../components/ui.js';
 import { ownerPath } from '../paths.js';
 import { navigate } from '../router.js';
 import type { Project } from '../types.js';
+import { useSubmit } from '../use-submit.js';
 
 export function DeleteProjectPage({ owner, project }: { owner: string; project: string }) {
   return (
@@ -17,19 +18,12 @@ export function DeleteProjectPage({ owner, project }: { owner: string; project: 
 /** Copr's delete page: a confirmation checkbox, then `DELETE /api_3/project/delete/<o>/<p>`. */
 function DeleteForm({ project: p }: { project: Project }) {
   const [verify, setVerify] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, run } = useSubmit();
   const submit = async () => {
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       await api('DELETE', `project/delete/${encodeURIComponent(p.ownername)}/${encodeURIComponent(p.name)}`, { body: { verify: true } });
       navigate(ownerPath(p.ownername));
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <form

@@ -1,8 +1,8 @@
-import { useState } from 'preact/hooks';
 import { api, ApiError, get } from '../api.js';
 import { ProjectFrame, type ProjectView } from '../components/project-frame.js';
 import { CopyBlock, ErrorMessage, Loading, Notice } from '../components/ui.js';
 import { useLoad } from '../use-api.js';
+import { useSubmit } from '../use-submit.js';
 
 interface Secret {
   id: number;
@@ -42,24 +42,17 @@ function Integrations({ view }: { view: ProjectView }) {
     },
     [p.full_name, view.session?.username],
   );
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useSubmit();
   if (!view.session) return <Notice>Log in to see this project's webhook URLs.</Notice>;
   if (secret.error) return <ErrorMessage error={secret.error} />;
   if (secret.loading && !secret.data) return <Loading what="Loading integrations" />;
   if (!secret.data) return <Notice>Only those who may edit this project see its webhook URLs.</Notice>;
 
   const generate = async () => {
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       await api('POST', `webhook/generate/${encodeURIComponent(p.ownername)}/${encodeURIComponent(p.name)}`);
       secret.reload();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   const value = secret.data.webhook_secret;
   const base = `${location.origin}/webhooks`;

@@ -6,6 +6,7 @@ import { ErrorMessage, Field } from '../components/ui.js';
 import { buildPath } from '../paths.js';
 import { navigate } from '../router.js';
 import type { Build, Paginated } from '../types.js';
+import { useSubmit } from '../use-submit.js';
 
 type Source = 'url' | 'upload' | 'scm' | 'pypi' | 'rubygems';
 const SOURCES: Array<[Source, string]> = [
@@ -34,8 +35,7 @@ function NewBuild({ view }: { view: ProjectView }) {
   const [timeout, setTimeoutValue] = useState('');
   const [background, setBackground] = useState(false);
   const [progress, setProgress] = useState<number | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useSubmit();
   const v = (k: string) => values[k] ?? '';
   const input = (k: string, label: string, opts: { required?: boolean; hint?: string; url?: boolean } = {}) => (
     <Field id={`b-${k}`} label={label} hint={opts.hint}>
@@ -54,8 +54,6 @@ function NewBuild({ view }: { view: ProjectView }) {
 
   const submit = async (e: Event) => {
     e.preventDefault();
-    setBusy(true);
-    setError(null);
     const common = {
       ownername: p.ownername,
       projectname: p.name,
@@ -64,7 +62,7 @@ function NewBuild({ view }: { view: ProjectView }) {
       timeout: timeout ? Number(timeout) : null,
       background,
     };
-    try {
+    await run(async () => {
       let build: Build | undefined;
       if (source === 'url') {
         const r = await api<Paginated<Build>>('POST', 'build/create/url', { body: { ...common, pkgs: v('pkgs').split(/\s+/).filter(Boolean) } });
@@ -85,11 +83,7 @@ function NewBuild({ view }: { view: ProjectView }) {
         build = await api<Build>('POST', 'build/create/rubygems', { body: { ...common, gem_name: v('gem_name') } });
       }
       if (build) navigate(buildPath(build.ownername, build.projectname, build.id));
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (

@@ -7,6 +7,7 @@ import { projectPath } from '../paths.js';
 import { navigate } from '../router.js';
 import { useTitle } from '../title.js';
 import type { Project } from '../types.js';
+import { useSubmit } from '../use-submit.js';
 
 export function NewProjectPage() {
   useTitle('New project');
@@ -14,8 +15,7 @@ export function NewProjectPage() {
   const [name, setName] = useState('');
   const [owner, setOwner] = useState(session?.username ?? '');
   const [fields, setFields] = useState(fieldsOf(null));
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useSubmit();
   if (!session) {
     return (
       <>
@@ -31,16 +31,11 @@ export function NewProjectPage() {
   }
   const submit = async (e: Event) => {
     e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       const ownername = owner.trim() || session.username;
       const p = await api<Project>('POST', `project/add/${encodeURIComponent(ownername)}`, { body: { name: name.trim(), ...bodyOf(fields, 'additional_repos') } });
       navigate(projectPath(p.ownername, p.name));
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
+    });
   };
   return (
     <>

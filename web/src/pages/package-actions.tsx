@@ -9,6 +9,7 @@ import { useCanEdit } from '../permissions.js';
 import { Link, navigate } from '../router.js';
 import type { Build, Package } from '../types.js';
 import { useLoad } from '../use-api.js';
+import { useSubmit } from '../use-submit.js';
 
 /** Copr's `.../package/<name>/rebuild`: rebuild from the stored source, in chosen chroots. */
 export function PackageRebuildPage({ owner, project, name }: { owner: string; project: string; name: string }) {
@@ -38,23 +39,16 @@ function Rebuild({ view, name }: { view: ProjectView; name: string }) {
   const pkg = usePackage(view, name);
   const chroots = Object.keys(p.chroot_repos).sort();
   const [selected, setSelected] = useState<Set<string>>(() => new Set(chroots));
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, run } = useSubmit();
   if (pkg.error) return <ErrorMessage error={pkg.error} />;
   if (!pkg.data) return <Loading what="Loading package" />;
   if (!view.canBuild) return <Notice>You may not build in this project.</Notice>;
   if (pkg.data.source_type === 'unset') return <Notice>No source is set for this package; set one on its edit page first.</Notice>;
   const submit = async () => {
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       const b = await api<Build>('POST', 'package/build', { body: { ownername: p.ownername, projectname: p.name, package_name: name, project_dirname: p.name, chroots: [...selected].sort() } });
       navigate(buildPath(b.ownername, b.projectname, b.id));
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <form

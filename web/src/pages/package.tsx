@@ -1,5 +1,4 @@
 import { Fragment } from 'preact';
-import { useState } from 'preact/hooks';
 import { api, get } from '../api.js';
 import { PackageForm } from '../components/package-form.js';
 import { ProjectFrame, type ProjectView } from '../components/project-frame.js';
@@ -10,6 +9,7 @@ import { useCanEdit } from '../permissions.js';
 import { Link, navigate } from '../router.js';
 import type { Build, Package, Paginated } from '../types.js';
 import { useLoad } from '../use-api.js';
+import { useSubmit } from '../use-submit.js';
 
 export function PackagePage({ owner, project, name }: { owner: string; project: string; name: string }) {
   return (
@@ -23,24 +23,17 @@ function PackageDetail({ view, name }: { view: ProjectView; name: string }) {
   const p = view.project;
   const pkg = useLoad(() => get<Package>('package', { ownername: p.ownername, projectname: p.name, packagename: name, with_latest_build: true, with_latest_succeeded_build: true }), [p.full_name, name]);
   const builds = useLoad(async () => (await get<Paginated<Build>>('build/list', { ownername: p.ownername, projectname: p.name, packagename: name, limit: 20, order: 'id', order_type: 'DESC' })).items, [p.full_name, name]);
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useSubmit();
   const canEdit = useCanEdit(view.session, p.ownername, p.name);
   if (pkg.error) return <ErrorMessage error={pkg.error} />;
   if (!pkg.data) return <Loading what="Loading package" />;
   const source = Object.entries(pkg.data.source_dict ?? {});
 
   const rebuild = async () => {
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       const b = await api<Build>('POST', 'package/build', { body: { ownername: p.ownername, projectname: p.name, package_name: name, project_dirname: p.name } });
       navigate(buildPath(b.ownername, b.projectname, b.id));
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (

@@ -7,6 +7,7 @@ import { ownerPath, projectPath } from '../paths.js';
 import { navigate } from '../router.js';
 import type { Permission, Project } from '../types.js';
 import { useLoad } from '../use-api.js';
+import { useSubmit } from '../use-submit.js';
 
 export function SettingsPage({ owner, project }: { owner: string; project: string }) {
   return (
@@ -23,24 +24,15 @@ export function SettingsPage({ owner, project }: { owner: string; project: strin
   );
 }
 
+/** A form action that also says what it did once it succeeded. */
 function useAction() {
-  const [error, setError] = useState<unknown>(null);
+  const submission = useSubmit();
   const [done, setDone] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
   const run = async (ok: string, f: () => Promise<unknown>) => {
-    setBusy(true);
-    setError(null);
     setDone(null);
-    try {
-      await f();
-      setDone(ok);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    if (await submission.run(f)) setDone(ok);
   };
-  return { error, done, busy, run };
+  return { error: submission.error, busy: submission.busy, done, run };
 }
 
 const base = (p: Project) => `${encodeURIComponent(p.ownername)}/${encodeURIComponent(p.name)}`;
