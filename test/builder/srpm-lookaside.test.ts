@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -143,6 +144,38 @@ describe('SRPM stage with a lookaside cache', () => {
       expect(ports.liveLog()).not.toContain('git archive');
     } finally {
       await own.close();
+    }
+  });
+
+  it('distgit with a CentOS-style layout: SPECS/, SOURCES/, .<name>.metadata with sha1 lines, {refspec}/{hash} URLs', async () => {
+    const repo = join(root, 'centos-like', 'hello-lookaside');
+    mkdirSync(join(repo, 'SPECS'), { recursive: true });
+    execFileSync('cp', [join(fx.repo, 'hello-lookaside.spec'), join(repo, 'SPECS')]);
+    const conf = Buffer.from('greeting=hello\n');
+    const sha1 = (b: Buffer) => createHash('sha1').update(b).digest('hex');
+    writeFileSync(join(repo, '.hello-lookaside.metadata'), `${sha1(fx.tarball.bytes)} SOURCES/${fx.tarball.name}\n${sha1(conf)} SOURCES/hello-lookaside.conf\n`);
+    git(repo, 'init', '-q', '-b', 'c9s');
+    git(repo, 'add', '-A');
+    git(repo, 'commit', '-q', '-m', 'centos-like');
+    const cache = join(root, 'centos-cache');
+    mkdirSync(join(cache, 'sources', 'hello-lookaside', 'c9s'), { recursive: true });
+    for (const bytes of [fx.tarball.bytes, conf]) writeFileSync(join(cache, 'sources', 'hello-lookaside', 'c9s', sha1(bytes)), bytes);
+    const centos = await startServer(cache);
+    try {
+      const instances = localInstance(centos.url, {
+        lookaside_uri_pattern: 'sources/{name}/{refspec}/{hash}',
+        sources_file: '.{name}.metadata',
+        specs: 'SPECS',
+        sources: 'SOURCES',
+        default_sum: 'sha1',
+      });
+      const ports = portsWith(join(root, 'centos-run'), instances);
+      const outcome = await runTask(srpmTask('distgit', { clone_url: repo }), ports.deps);
+      expect(outcome.fail_reason, ports.liveLog()).toBeUndefined();
+      expect(centos.requests.sort()).toEqual([`GET /sources/hello-lookaside/c9s/${sha1(conf)}`, `GET /sources/hello-lookaside/c9s/${sha1(fx.tarball.bytes)}`].sort());
+      expect(srpmFiles(ports.resultDir).files).toEqual(['hello-lookaside-1.0.tar.gz', 'hello-lookaside.conf', 'hello-lookaside.spec']);
+    } finally {
+      await centos.close();
     }
   });
 

@@ -16,6 +16,7 @@ export async function srpmFromDistgit(ctx: StageContext, task: SrpmTask, source:
   const repo = await cloneAt(ctx, src.clone_url, src.committish, 'distgit');
   const instance = lookasideFor(ctx, src.clone_url);
   const specDir = insideRepo(repo, instance?.specs ?? '.', 'distgit: the spec directory');
+  if (!existsSync(specDir)) throw new BuildFailedError(`distgit: the repository has no ${instance?.specs ?? '.'} directory (instance ${instance?.name ?? 'none'})`);
   const named = task.package_name ? `${task.package_name}.spec` : null;
   const spec = await locateSpec(specDir, named && existsSync(join(specDir, named)) ? named : null, 'distgit');
   const sourcesRel = instance?.sources ?? '.';
