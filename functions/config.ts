@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import * as z from 'zod';
+import { DistgitInstanceSchema, distgitInstancesWith } from './core/sources.js';
 
 /**
  * Runtime configuration, read once from the environment and validated. The CDK
@@ -56,6 +57,22 @@ const Env = z.object({
       }
     }),
   BUILDER_SUBNETS: z.string().default('').transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean)),
+  /**
+   * DistGit instances beyond (or replacing, by name) upstream's fedora, centos and
+   * centos-stream: JSON list of {name, priority, clone_url, package_uri, namespaced_package_uri}.
+   * Builders find the lookaside cache of an instance by its clone URL (COPR_DISTGIT_LOOKASIDE).
+   */
+  DISTGIT_INSTANCES: z
+    .string()
+    .default('[]')
+    .transform((s, ctx) => {
+      try {
+        return distgitInstancesWith(z.array(DistgitInstanceSchema).parse(JSON.parse(s)));
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: `must be a JSON list of DistGit instances: ${(err as Error).message}` });
+        return z.NEVER;
+      }
+    }),
   /** Value of the `copr:builder` tag on this deployment's builder instances. */
   BUILDER_TAG_VALUE: z.string().default('copr'),
   /** Builders running at once (the dispatcher's total limit). */

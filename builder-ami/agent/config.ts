@@ -1,6 +1,7 @@
 // Agent settings that differ between the dev machine, tests and the builder AMI.
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_MAX_DOWNLOAD_BYTES } from './download.js';
+import { DEFAULT_LOOKASIDE_INSTANCES, type LookasideInstance } from './lookaside-config.js';
 
 export interface AgentConfig {
   /** Cap for any single download (SRPM, sdist, gem, spec). */
@@ -24,6 +25,8 @@ export interface AgentConfig {
    * `scm` builds with the tito methods fail with a reason where it is missing.
    */
   titoDir: string;
+  /** DistGit instances and their lookaside caches, for `sources` files (lookaside-config.ts). */
+  distgitLookaside: readonly LookasideInstance[];
 }
 
 export const DEFAULT_AGENT_CONFIG: AgentConfig = {
@@ -35,4 +38,5 @@ export const DEFAULT_AGENT_CONFIG: AgentConfig = {
   vendor: null,
   // From a checkout: <repo>/.builder-tools/tito (not there in the AMI's agent bundle).
   titoDir: fileURLToPath(new URL('../../.builder-tools/tito', import.meta.url)),
+  distgitLookaside: DEFAULT_LOOKASIDE_INSTANCES,
 };

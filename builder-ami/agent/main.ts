@@ -12,6 +12,7 @@ import { HEARTBEAT_SECONDS } from '../../functions/core/builder-protocol.js';
 import { runAgent } from './agent.js';
 import { DEFAULT_AGENT_CONFIG } from './config.js';
 import { DEFAULT_RETRY_POLICY } from './http-retry.js';
+import { LookasideInstancesSchema } from './lookaside-config.js';
 import type { Sandbox } from './sandbox.js';
 import { createBwrapSandbox } from './sandbox-bwrap.js';
 import { createMockSandbox } from './sandbox-mock.js';
@@ -38,6 +39,19 @@ const EnvSchema = z.object({
   COPR_BUILDER_VENDOR: z.string().min(1).optional(),
   /** Where scripts/ensure-tito.sh installed tito (the bundled agent cannot find it by its own path). */
   COPR_TITO_DIR: z.string().min(1).optional(),
+  // JSON list of DistGit instances with their lookaside caches; replaces the defaults.
+  COPR_DISTGIT_LOOKASIDE: z
+    .string()
+    .optional()
+    .transform((s, ctx) => {
+      if (s === undefined || s === '') return undefined;
+      try {
+        return LookasideInstancesSchema.parse(JSON.parse(s));
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: `COPR_DISTGIT_LOOKASIDE: ${(err as Error).message}` });
+        return z.NEVER;
+      }
+    }),
   // Per-attempt timeout and total retry time of calls to the service (http-retry.ts).
   COPR_API_TIMEOUT_SECONDS: z.coerce.number().positive().default(DEFAULT_RETRY_POLICY.attemptTimeoutMs / 1000),
   COPR_API_RETRY_BUDGET_SECONDS: z.coerce.number().positive().default(DEFAULT_RETRY_POLICY.totalBudgetMs / 1000),
@@ -86,6 +100,7 @@ async function main(): Promise<void> {
         allowLocalGitSources: env.COPR_ALLOW_LOCAL_GIT === '1',
         vendor: env.COPR_BUILDER_VENDOR ?? null,
         ...(env.COPR_TITO_DIR ? { titoDir: env.COPR_TITO_DIR } : {}),
+        ...(env.COPR_DISTGIT_LOOKASIDE ? { distgitLookaside: env.COPR_DISTGIT_LOOKASIDE } : {}),
       },
     });
     process.stderr.write(`copr-builder-agent: task ${id} ${outcome.status}${outcome.fail_reason ? `: ${outcome.fail_reason}` : ''}\n`);

@@ -12,8 +12,10 @@ import { loadCoprTargets } from './project-chroots.js';
  * `/backend/get-build-task/<build>-<chroot>` and `/backend/get-srpm-build-task/<build>`
  * (spec §4.3, §4.4): what a builder got, so users and scripts can check a build's
  * timeout, network, isolation, repos and source after submitting it, and reproduce it.
- * Our builders run from the SRPM rather than a dist-git clone, so an RPM task names
- * `srpm_url` where upstream's names `git_repo`/`git_hash`.
+ * Upstream's RPM task names the dist-git repository the SRPM was imported into (`git_repo`)
+ * and the import's commit (`git_hash`), for every source type. There is no dist-git import
+ * here: builders take the SRPM stage's result, so `git_repo` is that SRPM's results URL and
+ * `git_hash` is null (upstream's value too before its import has finished).
  */
 export interface TaskViewDeps {
   store: Store;
@@ -99,7 +101,8 @@ export async function rpmTaskView(deps: TaskViewDeps, buildId: number, chrootNam
     memory_reqs: MEMORY_REQS,
     timeout: build.timeout,
     enable_net: build.enable_net,
-    srpm_url: build.srpm_url,
+    git_repo: build.srpm_url,
+    git_hash: null,
     package_name: build.package_name,
     package_version: build.pkg_version,
     uses_devel_repo: project.devel_mode,

@@ -4,7 +4,7 @@ import { fnmatchRegex } from './fnmatch.js';
 import type { Caller, Package, Project } from './model.js';
 import { assertNameLength, assertPackageName } from './names.js';
 import { AlreadyExists, type Store } from './ports.js';
-import { isPackageSourceType, mergeStoredSource, normaliseSource, type PackageSourceType } from './sources.js';
+import { isPackageSourceType, mergeStoredSource, normaliseSource, type DistgitInstance, type PackageSourceType } from './sources.js';
 import { activeChrootNames } from './usable-chroots.js';
 
 /**
@@ -80,9 +80,15 @@ export async function parseChrootDenylist(store: Store, project: Project, raw: s
 }
 
 
-async function buildSource(store: Store, type: PackageSourceType, name: string, input: Record<string, unknown>) {
+/** Deployment settings source validation needs. */
+export interface PackageSourceSettings {
+  /** The DistGit instances offered (default: upstream's). */
+  distgitInstances?: readonly DistgitInstance[];
+}
+
+async function buildSource(store: Store, type: PackageSourceType, name: string, input: Record<string, unknown>, settings: PackageSourceSettings) {
   const activeChroots = type === 'custom' ? [...(await activeChrootNames(store))] : undefined;
-  return normaliseSource(type, input, { packageName: name, activeChroots });
+  return normaliseSource(type, input, { packageName: name, activeChroots, distgitInstances: settings.distgitInstances });
 }
 
 /** The project, once the caller may edit its packages. */
@@ -97,11 +103,19 @@ async function editablePackage(store: Store, caller: Caller, owner: string, proj
   return { project, current: await loadPackage(store, project, name) };
 }
 
-export async function addPackage(store: Store, caller: Caller, owner: string, projectname: string, name: string, input: PackageInput): Promise<Package> {
+export async function addPackage(
+  store: Store,
+  caller: Caller,
+  owner: string,
+  projectname: string,
+  name: string,
+  input: PackageInput,
+  settings: PackageSourceSettings = {},
+): Promise<Package> {
   const project = await editableProject(store, caller, owner, projectname);
   const type = checkSourceType(input.sourceType ?? '');
   assertPackageName(name);
-  const source_dict = await buildSource(store, type, name, input.source);
+  const source_dict = await buildSource(store, type, name, input.source, settings);
   const denylist = await parseChrootDenylist(store, project, input.settings.chroot_denylist ?? '');
   if (await store.getPackage(owner, projectname, name)) throw duplicate(project, name);
   const pkg: Package = {
@@ -135,13 +149,21 @@ function duplicate(project: Project, name: string) {
  * values. The stored source is merged only when the source type stays the same;
  * switching type starts from the new type's defaults.
  */
-export async function editPackage(store: Store, caller: Caller, owner: string, projectname: string, name: string, input: PackageInput): Promise<Package> {
+export async function editPackage(
+  store: Store,
+  caller: Caller,
+  owner: string,
+  projectname: string,
+  name: string,
+  input: PackageInput,
+  settings: PackageSourceSettings = {},
+): Promise<Package> {
   const { project, current } = await editablePackage(store, caller, owner, projectname, name);
   // python-copr formats a missing source type into the URL as the string `None`.
   const requested = input.sourceType === undefined || input.sourceType === 'None' ? current.source_type : input.sourceType;
   const type = checkSourceType(requested);
   const merged = type === current.source_type ? mergeStoredSource(current.source_dict, input.source) : input.source;
-  const source_dict = await buildSource(store, type, name, merged);
+  const source_dict = await buildSource(store, type, name, merged, settings);
   const s = input.settings;
   const next: Package = {
     ...current,

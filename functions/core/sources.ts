@@ -172,15 +172,17 @@ export const DistgitSource = z.object({
 
 // ---- DistGit instances ---------------------------------------------------------------
 
-export interface DistgitInstance {
-  name: string;
+export const DistgitInstanceSchema = z.object({
+  name: z.string().max(100).regex(/^[\w.-]+$/),
   /** Highest wins as the default instance. */
-  priority: number;
-  clone_url: string;
+  priority: z.number().int(),
+  clone_url: z.string().url(),
   /** Path under clone_url; `{pkgname}` and (when namespaces are supported) `{namespace}`. */
-  package_uri: string;
-  namespaced_package_uri: string | null;
-}
+  package_uri: z.string().min(1),
+  namespaced_package_uri: z.string().min(1).nullable().default(null),
+});
+
+export type DistgitInstance = z.infer<typeof DistgitInstanceSchema>;
 
 /** The instances upstream Copr offers; forks live under a namespace such as `forks/jdoe`. */
 export const DISTGIT_INSTANCES: readonly DistgitInstance[] = [
@@ -207,12 +209,28 @@ export const DISTGIT_INSTANCES: readonly DistgitInstance[] = [
   },
 ];
 
-export function defaultDistgitInstance(): DistgitInstance {
-  return [...DISTGIT_INSTANCES].sort((a, b) => b.priority - a.priority)[0]!;
+/**
+ * The instances a deployment offers: upstream's, with `extra` (the DISTGIT_INSTANCES setting)
+ * replacing one of the same name or added, as an admin adds a DistGit instance upstream.
+ */
+export function distgitInstancesWith(extra: readonly DistgitInstance[]): DistgitInstance[] {
+  const names = new Set(extra.map((i) => i.name));
+  return [...DISTGIT_INSTANCES.filter((i) => !names.has(i.name)), ...extra];
 }
 
-export function distgitCloneUrl(instanceName: string | undefined, pkgname: string, namespace?: string): string {
-  const inst = instanceName === undefined ? defaultDistgitInstance() : DISTGIT_INSTANCES.find((i) => i.name === instanceName);
+export function defaultDistgitInstance(instances: readonly DistgitInstance[] = DISTGIT_INSTANCES): DistgitInstance {
+  const [first] = [...instances].sort((a, b) => b.priority - a.priority);
+  if (!first) throw new Error('no DistGit instance is configured');
+  return first;
+}
+
+export function distgitCloneUrl(
+  instanceName: string | undefined,
+  pkgname: string,
+  namespace?: string,
+  instances: readonly DistgitInstance[] = DISTGIT_INSTANCES,
+): string {
+  const inst = instanceName === undefined ? defaultDistgitInstance(instances) : instances.find((i) => i.name === instanceName);
   if (!inst) throw fieldError('distgit', `DistGit instance '${instanceName}' does not exist`);
   if (!isValidPackageName(pkgname)) throw fieldError('package_name', `Invalid package name '${pkgname}'`);
   let uri = inst.package_uri;
@@ -230,6 +248,8 @@ export interface SourceOptions {
   packageName?: string;
   /** Custom: the chroots a script may run in; `fedora-latest-<arch>` is always allowed. */
   activeChroots?: readonly string[];
+  /** DistGit: the instances offered (default: upstream's). */
+  distgitInstances?: readonly DistgitInstance[];
 }
 
 function remapPaths(err: ZodError, sentAs: Record<string, string>): ZodError {
@@ -288,10 +308,11 @@ export function normaliseSource(
       const s = parseIn(DistgitSource, r);
       const pkg = opts.packageName ?? (typeof r.fields.package_name === 'string' ? r.fields.package_name : '');
       if (pkg === '') throw fieldError('package_name', 'This field is required.');
-      const out: Record<string, unknown> = { clone_url: distgitCloneUrl(s.distgit, pkg, s.namespace || undefined) };
+      const instances = opts.distgitInstances ?? DISTGIT_INSTANCES;
+      const out: Record<string, unknown> = { clone_url: distgitCloneUrl(s.distgit, pkg, s.namespace || undefined, instances) };
       // The instance is always named (upstream stores its default, `fedora`); the other
       // optional keys are stored only when set (the builder falls back to defaults).
-      out.distgit = s.distgit ?? defaultDistgitInstance().name;
+      out.distgit = s.distgit ?? defaultDistgitInstance(instances).name;
       if (s.namespace) out.namespace = s.namespace;
       if (s.committish) out.committish = s.committish;
       return out;

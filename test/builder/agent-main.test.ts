@@ -169,6 +169,25 @@ describe('builder agent process', () => {
     expect(api.calls.filter((c) => c === 'GET /backend/builder/task')).toHaveLength(3);
   });
 
+  it('refuses to start with a malformed COPR_DISTGIT_LOOKASIDE, naming the problem', async () => {
+    api = await startFakeApi(TOKEN, join(root, 'srpms'));
+    const credentialFile = join(root, 'credential-lookaside');
+    writeFileSync(credentialFile, `${TOKEN}\n`);
+    const bad = JSON.stringify([{ name: 'x', clone_hostnames: ['h'], lookaside_location: 'https://h', lookaside_uri_pattern: '{nme}/{filename}' }]);
+    const child = spawn(
+      join(REPO_ROOT, 'node_modules', '.bin', 'tsx'),
+      ['builder-ami/agent/main.ts', '--api', api.url, '--task', '31-fedora-41-x86_64', '--credential-file', credentialFile],
+      { cwd: REPO_ROOT, env: { ...process.env, COPR_WORK_ROOT: root, COPR_DISTGIT_LOOKASIDE: bad }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/bad environment: .*COPR_DISTGIT_LOOKASIDE: .*unknown placeholder in lookaside_uri_pattern/s);
+    // It never asked for its task.
+    expect(api.calls).toEqual([]);
+  });
+
   it('fails at once on a 4xx (bad credential) without starting the build', async () => {
     api = await startFakeApi(TOKEN, join(root, 'srpms'));
     api.setTask(rpmTask(api, 'hello-noarch-1.0-1.src.rpm'));

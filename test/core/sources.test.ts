@@ -3,6 +3,7 @@ import { ZodError } from 'zod';
 import { CoprError } from '../../functions/core/errors.js';
 import { fnmatch, matchAny } from '../../functions/core/fnmatch.js';
 import { formatZodError } from '../../functions/api/error-mapping.js';
+import { loadConfig } from '../../functions/config.js';
 import {
   distgitCloneUrl,
   mergeStoredSource,
@@ -164,6 +165,27 @@ describe('normaliseSource: distgit', () => {
     expect(errorOf('distgit', { distgit: 'centos-stream', namespace: 'forks/a' }, { packageName: 'x' })).toMatch(/^namespace:/);
     expect(errorOf('distgit', {})).toBe('package_name: This field is required.');
     expect(() => distgitCloneUrl(undefined, 'a/b')).toThrow(/package_name/);
+  });
+
+  it('DISTGIT_INSTANCES adds an instance (or replaces one by name); the highest priority is the default', () => {
+    const config = loadConfig(
+      {},
+      {
+        DISTGIT_INSTANCES: JSON.stringify([
+          { name: 'local', priority: 200, clone_url: 'http://127.0.0.1:9999', package_uri: 'git/{pkgname}.git' },
+          { name: 'centos', priority: 50, clone_url: 'https://git.example.org', package_uri: 'rpms/{pkgname}' },
+        ]),
+      },
+    );
+    expect(config.DISTGIT_INSTANCES.map((i) => i.name)).toEqual(['fedora', 'centos-stream', 'local', 'centos']);
+    const distgitInstances = config.DISTGIT_INSTANCES;
+    expect(normaliseSource('distgit', { package_name: 'hello' }, { distgitInstances })).toEqual({
+      clone_url: 'http://127.0.0.1:9999/git/hello.git',
+      distgit: 'local',
+    });
+    expect(normaliseSource('distgit', { package_name: 'tar', distgit: 'centos' }, { distgitInstances }).clone_url).toBe('https://git.example.org/rpms/tar');
+    expect(errorOf('distgit', { distgit: 'local', namespace: 'forks/a' }, { packageName: 'x', distgitInstances })).toMatch(/^namespace: .*'local' does not support namespaces/);
+    expect(() => loadConfig({}, { DISTGIT_INSTANCES: '[{"name": "x"}]' })).toThrow(/DISTGIT_INSTANCES/);
   });
 });
 

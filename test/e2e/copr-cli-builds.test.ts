@@ -270,8 +270,12 @@ describe('build options are visible after submit', () => {
       without_opts: [],
       sandbox: 'alice/demo--alice',
       storage: 0,
+      // Upstream's dist-git keys; no SRPM yet, so no stand-in URL either (as before an import).
+      git_repo: null,
+      git_hash: null,
     });
     expect(task).not.toHaveProperty('bootstrap');
+    expect(task).not.toHaveProperty('srpm_url');
     expect(task.repos).toEqual([
       { id: 'copr_base', name: 'Copr repository', baseurl: `${env.url}/results/alice/demo/${CHROOT}/`, priority: null, module_hotfixes: null, repo_gpgcheck: false },
     ]);
@@ -279,6 +283,14 @@ describe('build options are visible after submit', () => {
     expect(await waitForCliStatus(alice, id, 60_000)).toBe('failed');
     expect((await fetch(`${env.url}/backend/get-build-task/${id}-${CHROOT}`)).status).toBe(200);
   }, 90_000);
+
+  it('a built task names the SRPM it was built from as git_repo, where upstream names its dist-git import', async () => {
+    expect(await waitForCliStatus(alice, helloId, 180_000)).toBe('succeeded');
+    const task = (await (await fetch(`${env.url}/backend/get-build-task/${helloId}-${CHROOT}`)).json()) as Record<string, unknown>;
+    const srpm = `${env.url}/results/alice/demo/srpm-builds/${String(helloId).padStart(8, '0')}/hello-cli-1.0-1.src.rpm`;
+    expect(task).toMatchObject({ git_repo: srpm, git_hash: null, package_name: 'hello-cli', package_version: '1.0-1' });
+    expect((await fetch(srpm)).status).toBe(200);
+  }, 200_000);
 
   it('unknown tasks: 404 with the backend protocol\'s message', async () => {
     for (const path of ['get-build-task/999999-fedora-44-x86_64', 'get-build-task/nonsense', `get-build-task/${helloId}-epel-9-x86_64`, 'get-srpm-build-task/999999']) {

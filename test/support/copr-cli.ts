@@ -71,17 +71,27 @@ export function runCoprCli(configPath: string, args: string[], home: string, opt
  * cancel and delete without racing a builder). `web`: serve the dashboard shell from
  * `distDir` (tests give a small index.html).
  */
-export async function startCliEnv(opts: { builds?: boolean; maxBuilders?: number; web?: { distDir: string } } = {}): Promise<CliEnv> {
+export async function startCliEnv(
+  opts: {
+    builds?: boolean;
+    maxBuilders?: number;
+    web?: { distDir: string };
+    /** Service settings (functions/config.ts), e.g. DISTGIT_INSTANCES. */
+    env?: Record<string, string>;
+    /** Builder agent settings (builder-ami/agent/main.ts), e.g. COPR_DISTGIT_LOOKASIDE. */
+    agentEnv?: Record<string, string>;
+  } = {},
+): Promise<CliEnv> {
   if (!existsSync(COPR_CLI)) throw new Error(`${COPR_CLI} is missing: run scripts/ensure-py.sh (npm test does)`);
   process.env.COPR_QUIET = '1';
   const work = await mkdtemp(join(tmpdir(), 'copr-cli-e2e-'));
   let builds: LocalBuildSystem | null = null;
   const plugins: LocalPlugin[] = [];
   if (opts.builds) {
-    plugins.push(buildsPlugin({ maxBuilders: opts.maxBuilders ?? 2, reapEveryMs: 500, onReady: (s) => (builds = s) }), actionsPlugin({ pollMs: 500 }));
+    plugins.push(buildsPlugin({ maxBuilders: opts.maxBuilders ?? 2, reapEveryMs: 500, agentEnv: opts.agentEnv, onReady: (s) => (builds = s) }), actionsPlugin({ pollMs: 500 }));
   }
   if (opts.web) plugins.push(webPlugin({ distDir: opts.web.distDir }));
-  const t = await startTestService({ plugins });
+  const t = await startTestService({ plugins, env: opts.env });
   const url = t.service.url;
   return {
     t,

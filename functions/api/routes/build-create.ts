@@ -174,7 +174,10 @@ function createFromSource(type: PackageSourceType) {
     const raw = jsonBody(req);
     const body = OptionsBody.parse(raw);
     const checked = await ctx.app.builds.check(req.caller, body.ownername, body.projectname, optionsOf(body));
-    const dict = normaliseSource(type, raw, { activeChroots: [...(await activeChrootNames(ctx.store))] });
+    const dict = normaliseSource(type, raw, {
+      activeChroots: [...(await activeChrootNames(ctx.store))],
+      distgitInstances: ctx.config.DISTGIT_INSTANCES,
+    });
     return buildView(ctx, await ctx.app.builds.submit(checked, { source_type: type, source_dict: dict }));
   };
 }

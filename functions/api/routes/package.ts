@@ -105,13 +105,17 @@ function packageInput(req: RouteRequest): PackageInput {
 
 async function addPackageRoute(req: AuthedRequest, ctx: AppContext) {
   const p = req.params;
-  const pkg = await addPackage(ctx.store, req.caller, p.ownername!, p.projectname!, p.package_name!, packageInput(req));
+  const pkg = await addPackage(ctx.store, req.caller, p.ownername!, p.projectname!, p.package_name!, packageInput(req), {
+    distgitInstances: ctx.config.DISTGIT_INSTANCES,
+  });
   return packageView(ctx, pkg);
 }
 
 async function editPackageRoute(req: AuthedRequest, ctx: AppContext) {
   const p = req.params;
-  const pkg = await editPackage(ctx.store, req.caller, p.ownername!, p.projectname!, p.package_name!, packageInput(req));
+  const pkg = await editPackage(ctx.store, req.caller, p.ownername!, p.projectname!, p.package_name!, packageInput(req), {
+    distgitInstances: ctx.config.DISTGIT_INSTANCES,
+  });
   return packageView(ctx, pkg);
 }
 
