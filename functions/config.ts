@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import * as z from 'zod';
+import { LookasideInstancesSchema } from '../builder-ami/agent/lookaside-config.js';
 import { DistgitInstanceSchema, distgitInstancesWith } from './core/sources.js';
 
 /**
@@ -70,6 +71,23 @@ const Env = z.object({
         return distgitInstancesWith(z.array(DistgitInstanceSchema).parse(JSON.parse(s)));
       } catch (err) {
         ctx.addIssue({ code: 'custom', message: `must be a JSON list of DistGit instances: ${(err as Error).message}` });
+        return z.NEVER;
+      }
+    }),
+  /**
+   * AWS builders: their DistGit instances with lookaside caches, the agent's
+   * COPR_DISTGIT_LOOKASIDE (docs/builder.md), passed in each builder's user data; checked
+   * here so a bad value fails the dispatcher's start, not every build. '' = the agent's defaults.
+   */
+  BUILDER_DISTGIT_LOOKASIDE: z
+    .string()
+    .default('')
+    .transform((s, ctx) => {
+      if (s === '') return s;
+      try {
+        return JSON.stringify(LookasideInstancesSchema.parse(JSON.parse(s)));
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: `must be a JSON list of lookaside caches: ${(err as Error).message}` });
         return z.NEVER;
       }
     }),

@@ -167,6 +167,7 @@ export class CoprStack extends Stack {
       .setEnv('BUILDER_REUSE', s.builderReuse)
       .setEnv('BUILDER_IDLE_SECONDS', String(s.builderIdleSeconds));
     if (this.auth.jwksUri !== undefined) apiFn.setEnv('OIDC_JWKS_URI', this.auth.jwksUri);
+    if (s.distgitInstances !== undefined) apiFn.setEnv('DISTGIT_INSTANCES', JSON.stringify(s.distgitInstances));
 
     this.workers = new Workers(this, 'Workers', {
       table: this.data.table,
@@ -181,6 +182,7 @@ export class CoprStack extends Stack {
       builderInstanceTypes: s.builderInstanceTypes,
       builderReuse: s.builderReuse,
       builderIdleSeconds: s.builderIdleSeconds,
+      ...(s.distgitLookaside ? { distgitLookaside: JSON.stringify(s.distgitLookaside) } : {}),
       logRetention,
     });
 

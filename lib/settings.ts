@@ -1,4 +1,6 @@
 import * as z from 'zod';
+import { LookasideInstancesSchema } from '../builder-ami/agent/lookaside-config.js';
+import { DistgitInstanceSchema } from '../functions/core/sources.js';
 
 /**
  * Deployment settings, read from CDK context (`cdk.json` or `-c key=value`) and
@@ -80,6 +82,13 @@ const Settings = z
     builderReuse: z.enum(['off', 'sandbox', 'owner']).default('sandbox'),
     /** A warm builder without work terminates after this many seconds. */
     builderIdleSeconds: z.coerce.number().int().min(0).max(3600).default(300),
+    /**
+     * DistGit instances beyond upstream's fedora, centos-stream and centos (the service's
+     * DISTGIT_INSTANCES), as a JSON list; a same-named entry replaces one of those.
+     */
+    distgitInstances: jsonObject(z.array(DistgitInstanceSchema)).optional(),
+    /** The builders' DistGit lookaside caches (COPR_DISTGIT_LOOKASIDE, docs/builder.md), as a JSON list. */
+    distgitLookaside: jsonObject(LookasideInstancesSchema).optional(),
     /** Existing VPC; when absent the stack creates one with public subnets and no NAT. */
     vpcId: ec2Id('vpc').optional(),
     /** Subnets of `vpcId` for builders and the publisher task. */
@@ -123,6 +132,8 @@ export const CONTEXT_KEYS = [
   'builderInstanceTypes',
   'builderReuse',
   'builderIdleSeconds',
+  'distgitInstances',
+  'distgitLookaside',
   'vpcId',
   'subnetIds',
   'assignPublicIp',

@@ -15,11 +15,14 @@ COPR_TASK_ID=@@COPR_TASK_ID@@
 COPR_TASK_CREDENTIAL=@@COPR_TASK_CREDENTIAL@@
 COPR_BUILDER_CREDENTIAL=@@COPR_BUILDER_CREDENTIAL@@
 COPR_IDLE_SECONDS=@@COPR_IDLE_SECONDS@@
+# The deployment's DistGit lookaside caches (docs/builder.md); empty keeps the agent's defaults.
+COPR_DISTGIT_LOOKASIDE=@@COPR_DISTGIT_LOOKASIDE@@
 
 if [ "${COPR_BOOTSTRAP_DRY_RUN:-}" = 1 ]; then
   # For tests of the rendering: show what the agent would get, change nothing.
   printf '%s\n' "$COPR_API_URL" "$COPR_TASK_ID" "$COPR_TASK_CREDENTIAL"
   if [ -n "$COPR_BUILDER_CREDENTIAL" ]; then printf '%s\n' "$COPR_BUILDER_CREDENTIAL" "$COPR_IDLE_SECONDS"; fi
+  if [ -n "$COPR_DISTGIT_LOOKASIDE" ]; then printf '%s\n' "$COPR_DISTGIT_LOOKASIDE"; fi
   exit 0
 fi
 
@@ -63,6 +66,7 @@ runuser -u "$AGENT_USER" -- env \
   COPR_BUILDER_SANDBOX=mock \
   COPR_WORK_ROOT=/var/lib/copr-builder \
   COPR_ALIVE_FILE="$ALIVE" \
+  COPR_DISTGIT_LOOKASIDE="$COPR_DISTGIT_LOOKASIDE" \
   HOME=/var/lib/copr-builder \
   node "$AGENT_DIR/agent.mjs" \
     --api "$COPR_API_URL" \

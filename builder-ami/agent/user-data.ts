@@ -10,6 +10,8 @@ export interface BootstrapValues {
   /** Warm builders: the builder credential (next-task calls) and the idle period in seconds. */
   builderCredential?: string;
   idleSeconds?: number;
+  /** JSON list of DistGit instances and their lookaside caches (COPR_DISTGIT_LOOKASIDE); empty: the agent's defaults. */
+  distgitLookaside?: string;
 }
 
 export const BOOTSTRAP_SCRIPT_PATH = fileURLToPath(new URL('./ec2-bootstrap.sh', import.meta.url));
@@ -26,5 +28,6 @@ export function renderUserData(values: BootstrapValues, template = readFileSync(
     .replace('@@COPR_TASK_ID@@', () => shellWord(values.taskId))
     .replace('@@COPR_TASK_CREDENTIAL@@', () => shellWord(values.credential))
     .replace('@@COPR_BUILDER_CREDENTIAL@@', () => shellWord(values.builderCredential ?? ''))
-    .replace('@@COPR_IDLE_SECONDS@@', () => shellWord(String(values.idleSeconds ?? 0)));
+    .replace('@@COPR_IDLE_SECONDS@@', () => shellWord(String(values.idleSeconds ?? 0)))
+    .replace('@@COPR_DISTGIT_LOOKASIDE@@', () => shellWord(values.distgitLookaside ?? ''));
 }

@@ -15,5 +15,6 @@ export function awsFleet(config: Config): Ec2Fleet {
     instanceTypes: config.BUILDER_INSTANCE_TYPES,
     apiUrl: config.FRONTEND_URL,
     deployment: config.BUILDER_TAG_VALUE,
+    distgitLookaside: config.BUILDER_DISTGIT_LOOKASIDE,
   });
 }

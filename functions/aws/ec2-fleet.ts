@@ -21,6 +21,8 @@ export interface Ec2FleetOptions {
   launchTemplates: Record<string, string>;
   subnets: string[];
   apiUrl: string;
+  /** The builders' DistGit lookaside caches, JSON (COPR_DISTGIT_LOOKASIDE); empty: the agent's defaults. */
+  distgitLookaside?: string;
   /** Tag value identifying this deployment's builders (`copr:builder`). */
   deployment: string;
   /** Instance types per architecture, preferred first (overriding the template's type). */
@@ -96,6 +98,7 @@ export class Ec2Fleet implements Fleet {
       apiUrl: this.opts.apiUrl,
       taskId: task.task_id,
       credential,
+      distgitLookaside: this.opts.distgitLookaside ?? '',
       ...(options.warm ? { builderCredential: options.warm.builderCredential, idleSeconds: options.warm.idleSeconds } : {}),
     });
     let last: Error | null = null;

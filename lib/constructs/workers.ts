@@ -33,6 +33,8 @@ export interface WorkersProps {
   readonly builderReuse?: 'off' | 'sandbox' | 'owner';
   /** Idle period of a warm builder, in seconds. @default 300 */
   readonly builderIdleSeconds?: number;
+  /** The builders' DistGit lookaside caches as JSON (COPR_DISTGIT_LOOKASIDE); absent: the agent's defaults. */
+  readonly distgitLookaside?: string;
   /** @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
   /** How often the reaper looks for silent builders. @default Duration.minutes(1) */
@@ -82,6 +84,8 @@ export class Workers extends Construct {
       .setEnv('BUILDER_INSTANCE_TYPES', JSON.stringify(props.builderInstanceTypes ?? {}))
       .setEnv('BUILDER_REUSE', props.builderReuse ?? 'sandbox')
       .setEnv('BUILDER_IDLE_SECONDS', String(props.builderIdleSeconds ?? 300))
+      // Rendered into each builder's user data (the agent's COPR_DISTGIT_LOOKASIDE).
+      .setEnv('BUILDER_DISTGIT_LOOKASIDE', props.distgitLookaside ?? '')
       // Launch requests repeat the deployment tag (request tags replace the template's).
       .setEnv('BUILDER_TAG_VALUE', builders.tagValue);
     builders.grantLaunch(this.dispatcher.fn);

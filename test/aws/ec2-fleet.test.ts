@@ -140,6 +140,7 @@ describe('Class: Ec2Fleet', () => {
         deployment: 'prod',
         instanceTypes: { x86_64: ['c7i.xlarge', 'c6i.xlarge'] },
         capacityCooloffMs: 60_000,
+        distgitLookaside: '[{"name":"mine"}]',
         now: () => clock,
       });
     const placement = (i: { InstanceType?: string; SubnetId?: string; ClientToken?: string }) => [i.InstanceType, i.SubnetId, i.ClientToken];
@@ -162,6 +163,7 @@ describe('Class: Ec2Fleet', () => {
       const userData = Buffer.from(inputs[0]!.UserData ?? '', 'base64').toString('utf8');
       expect(userData).toContain("COPR_BUILDER_CREDENTIAL='b1.secret'\n");
       expect(userData).toContain("COPR_IDLE_SECONDS='300'\n");
+      expect(userData).toContain("COPR_DISTGIT_LOOKASIDE='[{\"name\":\"mine\"}]'\n");
     });
 
     it('avoids placements that failed recently, and tries them again after the cool-off', async () => {

@@ -12,6 +12,14 @@ describe('EC2 bootstrap user data', () => {
     expect(out).toBe(`${values.apiUrl}\n${values.taskId}\n${values.credential}\n`);
   });
 
+  it("hands the deployment's lookaside caches to the agent, verbatim", () => {
+    const distgitLookaside = JSON.stringify([{ name: 'mine', lookaside_uri_pattern: "it's/{name}" }]);
+    const script = renderUserData({ apiUrl: 'a', taskId: 'b', credential: 'c', distgitLookaside });
+    const out = execFileSync('bash', ['-c', script], { env: { ...process.env, COPR_BOOTSTRAP_DRY_RUN: '1' }, encoding: 'utf8' });
+    expect(out).toBe(`a\nb\nc\n${distgitLookaside}\n`);
+    expect(script).toContain('COPR_DISTGIT_LOOKASIDE="$COPR_DISTGIT_LOOKASIDE" \\\n');
+  });
+
   it('shuts the instance down when it exits', () => {
     expect(renderUserData({ apiUrl: 'a', taskId: 'b', credential: 'c' })).toMatch(/trap '.*shutdown -h now' EXIT/);
   });

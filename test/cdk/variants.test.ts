@@ -7,6 +7,18 @@ import { parseSettings } from '../../lib/settings.js';
 import { resourcesOf, type Synthesized, synthStack } from './synth.js';
 
 const ctx = (values: Record<string, unknown>) => (key: string) => values[key];
+const DISTGIT = { name: 'mine', priority: 10, clone_url: 'https://git.example.org', package_uri: 'rpms/{pkgname}' };
+const LOOKASIDE = {
+  name: 'mine',
+  clone_hostnames: ['git.example.org'],
+  lookaside_location: 'https://git.example.org',
+  lookaside_uri_pattern: 'repo/pkgs/{name}/{filename}/{hashtype}/{hash}/{filename}',
+};
+const envOf = (s: Synthesized, entry: string) =>
+  (
+    Object.values(resourcesOf(s.template, 'AWS::Lambda::Function')).find((f) => f.Metadata?.[ENTRY_METADATA_KEY] === entry)?.Properties
+      ?.Environment as { Variables: Record<string, unknown> }
+  ).Variables;
 
 describe('parseSettings', () => {
   it('defaults to a cheap dev stage', () => {
@@ -33,6 +45,10 @@ describe('parseSettings', () => {
     expect(() => parseSettings(ctx({ vpcId: 'vpc-1' }))).toThrow(/vpcId and subnetIds go together/);
     expect(() => parseSettings(ctx({ oidcIssuer: 'https://id.example.org' }))).toThrow(/oidcAudience/);
     expect(() => parseSettings(ctx({ builderAmiIds: '{not json' }))).toThrow(/Invalid CDK context/);
+    expect(() => parseSettings(ctx({ distgitInstances: '[{"name": "x"}]' }))).toThrow(/distgitInstances/);
+    expect(() => parseSettings(ctx({ distgitLookaside: JSON.stringify([{ ...LOOKASIDE, lookaside_uri_pattern: '{nope}' }]) }))).toThrow(
+      /distgitLookaside/,
+    );
   });
 
   it('refuses a log retention CloudWatch does not offer', () => {
@@ -55,6 +71,9 @@ describe('prod with an external issuer, an existing VPC, fixed AMIs, spot and do
         builderAmiIds: { x86_64: 'ami-0123456789abcdef0', aarch64: 'ami-0fedcba9876543210' },
         webDomain: { name: 'copr.example.org', certificateArn: 'arn:aws:acm:us-east-1:111111111111:certificate/w' },
         resultsDomain: { name: 'download.example.org', certificateArn: 'arn:aws:acm:us-east-1:111111111111:certificate/r' },
+        // As `-c key=value` passes them: JSON text.
+        distgitInstances: JSON.stringify([DISTGIT]),
+        distgitLookaside: JSON.stringify([LOOKASIDE]),
       },
     );
   });
@@ -87,6 +106,12 @@ describe('prod with an external issuer, an existing VPC, fixed AMIs, spot and do
       FRONTEND_URL: 'https://copr.example.org',
       RESULTS_BASE_URL: 'https://download.example.org',
     });
+  });
+
+  it('offers its own DistGit instance to the API and its lookaside cache to the builders', () => {
+    expect(JSON.parse(String(envOf(s, 'functions/handlers/api.ts').DISTGIT_INSTANCES))).toEqual([expect.objectContaining(DISTGIT)]);
+    const lookaside: unknown = JSON.parse(String(envOf(s, 'functions/handlers/dispatcher.ts').BUILDER_DISTGIT_LOOKASIDE));
+    expect(lookaside).toEqual([expect.objectContaining(LOOKASIDE)]);
   });
 
   it('uses the given VPC and subnets without creating a network', () => {
