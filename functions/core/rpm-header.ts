@@ -43,6 +43,8 @@ const MAX_DATA = 0x0fffffff;
 
 const TAG = { name: 1000, version: 1001, release: 1002, epoch: 1003, arch: 1022, sourcerpm: 1044, sourcepackage: 1106 } as const;
 const TYPE_INT32 = 4;
+/** RPM_I18NSTRING_TYPE, the highest data type rpm knows. */
+const MAX_TYPE = 9;
 const TYPE_STRING = 6;
 
 async function readExactly(read: ByteReader, offset: number, length: number, what: string): Promise<Buffer> {
@@ -66,12 +68,14 @@ async function readHeaderBlock(read: ByteReader, offset: number, what: string): 
   const dataSize = intro.readUInt32BE(12);
   if (count === 0 || count > MAX_ENTRIES || dataSize > MAX_DATA) throw new RpmHeaderError(`the ${what} has impossible sizes`);
   const body = await readExactly(read, offset + HEADER_INTRO, count * ENTRY_SIZE + dataSize, what);
-  return {
-    entries: body.subarray(0, count * ENTRY_SIZE),
-    data: body.subarray(count * ENTRY_SIZE),
-    count,
-    size: HEADER_INTRO + count * ENTRY_SIZE + dataSize,
-  };
+  const entries = body.subarray(0, count * ENTRY_SIZE);
+  // Like rpm's own header check: every entry has a known type and its data inside the header.
+  for (let at = 0; at < entries.length; at += ENTRY_SIZE) {
+    const tag = entries.readUInt32BE(at);
+    if (entries.readUInt32BE(at + 4) > MAX_TYPE) throw new RpmHeaderError(`header tag ${tag} has an unknown type`);
+    if (entries.readUInt32BE(at + 8) > dataSize) throw new RpmHeaderError(`header tag ${tag} points outside the header`);
+  }
+  return { entries, data: body.subarray(count * ENTRY_SIZE), count, size: HEADER_INTRO + count * ENTRY_SIZE + dataSize };
 }
 
 /** The entry of `tag`, or null; its type and data offset are checked against the block. */

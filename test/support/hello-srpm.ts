@@ -21,12 +21,15 @@ export interface HelloOptions {
   padBytes?: number;
   /** BuildArch (default noarch): binary packages of another arch for the upload checks. */
   buildArch?: string;
+  /** An Epoch tag (the header check reads it). */
+  epoch?: number;
 }
 
 export function helloSpec(name: string, opts: HelloOptions = {}): string {
   return [
     `Name: ${name}`,
     `Version: ${opts.version ?? '1.0'}`,
+    ...(opts.epoch !== undefined ? [`Epoch: ${opts.epoch}`] : []),
     'Release: 1%{?dist}',
     `Summary: ${name} ${opts.purpose ?? 'for the tests'}`,
     'License: MIT',
