@@ -122,7 +122,7 @@ describe('copr-cli uploadrpm', () => {
     expect(installed).toContain('hello from uploaded-tool');
   }, 200_000);
 
-  it('without -r, an arch-specific RPM goes to the chroots of its arch only', async () => {
+  it('without -r, an arch-specific RPM goes to the chroots of its arch only; delete-build removes it', async () => {
     const rpm = await makeHelloRpm(work, 'arm-tool', { buildArch: 'aarch64' });
     const r = await alice.run(['uploadrpm', 'bins', rpm, '--nowait']);
     expect(r.code, r.stderr).toBe(0);
@@ -132,6 +132,12 @@ describe('copr-cli uploadrpm', () => {
     await expect
       .poll(() => repoPackages(join(resultsRoot(), 'alice', 'bins', ARM, 'repodata')), { timeout: 60_000, interval: 500 })
       .toContain('arm-tool-1.0-1.aarch64.rpm');
+    // delete-build takes it out of the repository again, as for any built package.
+    const del = await alice.run(['delete-build', String(id)]);
+    expect(del.code, del.stderr).toBe(0);
+    await expect
+      .poll(() => repoPackages(join(resultsRoot(), 'alice', 'bins', ARM, 'repodata')), { timeout: 60_000, interval: 500 })
+      .not.toContain('arm-tool-1.0-1.aarch64.rpm');
   });
 
   it('refuses an arch the chroot does not take, an SRPM and a file that is no RPM, changing nothing', async () => {

@@ -5,7 +5,7 @@ import { checkUploadedRpm, rpmUploadChroots, type UploadedRpm } from '../../core
 import type { AppContext } from '../context.js';
 import { multipartBody, type UploadedFile } from '../input.js';
 import type { AuthedRequest, Route } from '../router.js';
-import { checkInlineUploadSize } from '../uploads.js';
+import { checkInlineUploadSize, rpmUploadTooLargeMessage } from '../uploads.js';
 import { buildView, DEFAULT_MAX_UPLOAD_BYTES, optionsOf, OptionsBody } from './build-create.js';
 
 /**
@@ -49,7 +49,7 @@ async function headerOf(file: UploadedFile): Promise<RpmHeaderInfo> {
 function createFromRpmUpload(maxUploadBytes: number) {
   return async (req: AuthedRequest, ctx: AppContext) => {
     const limit = Math.min(maxUploadBytes, ctx.config.MAX_UPLOAD_BYTES);
-    checkInlineUploadSize(req.body.length, req.headers['content-length'], limit, ctx.config.FRONTEND_URL);
+    checkInlineUploadSize(req.body.length, req.headers['content-length'], limit, ctx.config.FRONTEND_URL, rpmUploadTooLargeMessage);
     const form = await multipartBody(req, { maxFileBytes: limit, maxFiles: 1 });
     const body = OptionsBody.parse(form.json);
     const file = form.files.find((f) => f.field === 'pkgs');
