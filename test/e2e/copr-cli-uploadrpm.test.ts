@@ -101,7 +101,7 @@ describe('copr-cli uploadrpm', () => {
     expect(existsSync(join(resultsRoot(), 'alice', 'bins', ARM, `${String(id).padStart(8, '0')}-uploaded-tool`))).toBe(false);
 
     const repodata = join(resultsRoot(), 'alice', 'bins', X86, 'repodata');
-    await expect.poll(() => repoPackages(repodata), { timeout: 60_000, interval: 500 }).toContain('uploaded-tool-1.0-1.noarch.rpm');
+    await expect.poll(() => repoPackages(repodata), { timeout: 180_000, interval: 500 }).toContain('uploaded-tool-1.0-1.noarch.rpm');
     // Signed with the project's key: rpm names the key that pubkey.gpg holds.
     const pubkey = join(work, 'bins-pubkey.gpg');
     await writeFile(pubkey, Buffer.from(await (await fetch(`${env.url}/results/alice/bins/pubkey.gpg`)).arrayBuffer()));
@@ -120,7 +120,7 @@ describe('copr-cli uploadrpm', () => {
     expect(res.ok, res.out).toBe(true);
     const installed = await readFile(join(res.root, 'usr', 'bin', 'uploaded-tool'), 'utf8');
     expect(installed).toContain('hello from uploaded-tool');
-  }, 200_000);
+  }, 400_000);
 
   it('without -r, an arch-specific RPM goes to the chroots of its arch only; delete-build removes it', async () => {
     const rpm = await makeHelloRpm(work, 'arm-tool', { buildArch: 'aarch64' });
@@ -130,15 +130,15 @@ describe('copr-cli uploadrpm', () => {
     const build = (await alice.api.get<ApiBuild>(`build/${id}`)).body;
     expect(build).toMatchObject({ state: 'succeeded', chroots: [ARM], source_package: { name: 'arm-tool', version: '1.0-1' } });
     await expect
-      .poll(() => repoPackages(join(resultsRoot(), 'alice', 'bins', ARM, 'repodata')), { timeout: 60_000, interval: 500 })
+      .poll(() => repoPackages(join(resultsRoot(), 'alice', 'bins', ARM, 'repodata')), { timeout: 180_000, interval: 500 })
       .toContain('arm-tool-1.0-1.aarch64.rpm');
     // delete-build takes it out of the repository again, as for any built package.
     const del = await alice.run(['delete-build', String(id)]);
     expect(del.code, del.stderr).toBe(0);
     await expect
-      .poll(() => repoPackages(join(resultsRoot(), 'alice', 'bins', ARM, 'repodata')), { timeout: 60_000, interval: 500 })
+      .poll(() => repoPackages(join(resultsRoot(), 'alice', 'bins', ARM, 'repodata')), { timeout: 180_000, interval: 500 })
       .not.toContain('arm-tool-1.0-1.aarch64.rpm');
-  });
+  }, 400_000);
 
   it('refuses an arch the chroot does not take, an SRPM and a file that is no RPM, changing nothing', async () => {
     const before = await snapshot();
@@ -169,7 +169,7 @@ describe('copr-cli uploadrpm', () => {
     const denied = await carol.run(['uploadrpm', 'alice/bins', await makeHelloRpm(work, 'not-yours'), '--nowait']);
     expect(denied.code, denied.stderr).toBe(7);
     expect(await snapshot()).toBe(before);
-  });
+  }, 300_000);
 
   it('the raw API answers a refused upload with 400 in Copr\'s error shape', async () => {
     const form = multipart(
