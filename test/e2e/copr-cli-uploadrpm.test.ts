@@ -30,7 +30,7 @@ beforeAll(async () => {
   work = await mkdtemp(join(env.work, 'rpms-'));
   const created = await alice.run(['create', 'bins', '--chroot', X86, '--chroot', ARM]);
   if (created.code !== 0) throw new Error(`copr-cli create failed: ${created.stderr}`);
-}, 60_000);
+}, 180_000);
 
 afterAll(async () => {
   await env?.stop();
