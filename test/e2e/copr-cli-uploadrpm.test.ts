@@ -107,8 +107,12 @@ describe('copr-cli uploadrpm', () => {
     await writeFile(pubkey, Buffer.from(await (await fetch(`${env.url}/results/alice/bins/pubkey.gpg`)).arrayBuffer()));
     const fpr = /^fpr:+([0-9A-F]{40}):/m.exec((await run('gpg', ['--show-keys', '--with-colons', pubkey])).stdout)?.[1];
     expect(fpr).toBeDefined();
-    const sig = await run('rpm', ['-qp', '--qf', '%{SIGPGP:pgpsig}|%{RSAHEADER:pgpsig}\n', join(dir, 'uploaded-tool-1.0-1.noarch.rpm')]);
-    expect(sig.stdout.toLowerCase()).toContain(`key id ${(fpr ?? 'none').slice(-16).toLowerCase()}`);
+    // Polled: the project's first (full-scan) publish may list the file before the upload's own run signs it.
+    const signature = async () =>
+      (await run('rpm', ['-qp', '--qf', '%{SIGPGP:pgpsig}|%{RSAHEADER:pgpsig}\n', join(dir, 'uploaded-tool-1.0-1.noarch.rpm')])).stdout.toLowerCase();
+    await expect.poll(signature, { timeout: 180_000, interval: 500 }).toContain(`key id ${(fpr ?? 'none').slice(-16).toLowerCase()}`);
+    // The run that signed it has finished (metadata with the signed checksum, listings).
+    await env.builds?.publisher.idle();
 
     const reposdir = join(work, 'repos');
     await mkdir(reposdir, { recursive: true });
