@@ -4,7 +4,7 @@ import { Aws, CfnOutput, Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { AccessLogs } from './constructs/access-logs.js';
-import { API_PAGE_PATTERNS, API_PATH_PATTERNS, Api, UPLOAD_PATH } from './constructs/api.js';
+import { API_PAGE_PATTERNS, API_PATH_PATTERNS, Api, RPM_UPLOAD_PATH, UPLOAD_PATH } from './constructs/api.js';
 import { Auth } from './constructs/auth.js';
 import { BuilderImage } from './constructs/builder-image.js';
 import { Bootstrap } from './constructs/bootstrap.js';
@@ -21,7 +21,7 @@ import { Web } from './constructs/web.js';
 import { Workers } from './constructs/workers.js';
 import { bundleAgent } from './agent-bundle.js';
 import { repoPath } from './handlers.js';
-import { INLINE_UPLOAD_LIMIT_BYTES, uploadTooLargeMessage } from '../functions/api/uploads.js';
+import { INLINE_UPLOAD_LIMIT_BYTES, rpmUploadTooLargeMessage, uploadTooLargeMessage } from '../functions/api/uploads.js';
 import { buildWebDist, DEFAULT_WEB_DIST, ensureWebDist } from './web-dist.js';
 import {
   ARCHES,
@@ -82,11 +82,10 @@ export class CoprStack extends Stack {
         domainName: this.api.endpointDomain,
         pathPatterns: API_PATH_PATTERNS,
         pagePatterns: API_PAGE_PATTERNS,
-        upload: {
-          path: UPLOAD_PATH,
-          limitBytes: INLINE_UPLOAD_LIMIT_BYTES,
-          message: uploadTooLargeMessage(INLINE_UPLOAD_LIMIT_BYTES),
-        },
+        uploads: [
+          { path: UPLOAD_PATH, limitBytes: INLINE_UPLOAD_LIMIT_BYTES, message: uploadTooLargeMessage(INLINE_UPLOAD_LIMIT_BYTES) },
+          { path: RPM_UPLOAD_PATH, limitBytes: INLINE_UPLOAD_LIMIT_BYTES, message: rpmUploadTooLargeMessage(INLINE_UPLOAD_LIMIT_BYTES) },
+        ],
       },
       domain: s.webDomain,
     });

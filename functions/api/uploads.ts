@@ -40,11 +40,25 @@ export function uploadTooLargeMessage(limitBytes: number, frontendUrl?: string):
   );
 }
 
-/** Refuses an inline upload whose body exceeds the limit, before parsing it. */
-export function checkInlineUploadSize(bodyBytes: number, contentLength: string | undefined, limitBytes: number, frontendUrl: string): void {
+/**
+ * The 413 of a binary RPM upload (copr-cli uploadrpm): it has no upload slot, so the
+ * limit is the way.
+ */
+export function rpmUploadTooLargeMessage(limitBytes: number): string {
+  return `The upload is larger than this server's limit of ${sizeText(limitBytes)} for built RPMs sent through the API (copr-cli uploadrpm).`;
+}
+
+/** Refuses an inline upload whose body exceeds the limit, before parsing it (`message`: the SRPM one by default). */
+export function checkInlineUploadSize(
+  bodyBytes: number,
+  contentLength: string | undefined,
+  limitBytes: number,
+  frontendUrl: string,
+  message: (limitBytes: number, frontendUrl: string) => string = uploadTooLargeMessage,
+): void {
   const declared = contentLength !== undefined && /^\d+$/.test(contentLength) ? Number(contentLength) : 0;
   if (Math.max(bodyBytes, declared) > limitBytes) {
-    throw new CoprError('payload-too-large', uploadTooLargeMessage(limitBytes, frontendUrl));
+    throw new CoprError('payload-too-large', message(limitBytes, frontendUrl));
   }
 }
 

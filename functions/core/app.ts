@@ -1,4 +1,5 @@
 import type { Action, EnqueueDeps } from './action-ports.js';
+import { publishUploadedRpm, type UploadedRpm } from './rpm-upload.js';
 import { DEFAULT_RUNNER_SETTINGS, runDueActions, type RunnerSettings, type RunReport } from './action-runner.js';
 import type { Build, BuildChroot } from './build-model.js';
 import { HEARTBEAT_TIMEOUT_MS, type TaskInput } from './builder-protocol.js';
@@ -93,6 +94,8 @@ export interface App {
     check(caller: Caller, owner: string, project: string, options: BuildOptions, denylist?: string[]): Promise<CheckedSubmission>;
     /** Writes a checked submission (`check` is the only way to get one). */
     submit(checked: CheckedSubmission, source: BuildSource): Promise<Build>;
+    /** A build of an uploaded binary RPM, published at once (functions/core/rpm-upload.ts). */
+    publishRpm(checked: CheckedSubmission, rpm: UploadedRpm, chroots: readonly string[]): Promise<Build>;
     rebuildPackage(caller: Caller, owner: string, project: string, packageName: string, options: BuildOptions): Promise<Build>;
     resubmit(caller: Caller, id: number, overrides: BuildOptions): Promise<Build>;
     cancel(caller: Caller, id: number): Promise<Build>;
@@ -218,6 +221,7 @@ export function createApp(ports: Ports, settings: AppSettings): App {
     builds: {
       check: (caller, owner, project, options, denylist) => checkSubmission(lifecycle, caller, owner, project, options, denylist),
       submit: (checked, source) => submitChecked(lifecycle, checked, source),
+      publishRpm: (checked, rpm, chroots) => publishUploadedRpm(lifecycle, checked, rpm, chroots),
       rebuildPackage: (caller, owner, project, name, options) => rebuildPackage(lifecycle, caller, owner, project, name, options),
       resubmit: (caller, id, overrides) => resubmitBuild(lifecycle, caller, id, overrides),
       cancel: (caller, id) => cancelBuild(lifecycle, caller, id),

@@ -1,11 +1,12 @@
 import { buildRepos, sanitizeRepoId, type Repo } from './build-config.js';
 import type { BuildStore } from './build-ports.js';
-import { SRPM_CHROOT, taskIdOf, type Build } from './build-model.js';
+import { resultDirName, SRPM_CHROOT, taskIdOf, type Build } from './build-model.js';
 import type { Project, ProjectChroot } from './model.js';
 import { SOURCE_TYPE_IDS } from './model.js';
 import { parseChrootName } from './names.js';
 import type { Store } from './ports.js';
 import { loadCoprTargets } from './project-chroots.js';
+import { rpmResultPrefix } from './results-store.js';
 
 /**
  * Read-only views of a build's tasks in the shape Copr's frontend publishes them at
@@ -103,6 +104,7 @@ export async function rpmTaskView(deps: TaskViewDeps, buildId: number, chrootNam
     enable_net: build.enable_net,
     git_repo: build.srpm_url,
     git_hash: null,
+    ...prebuiltRpms(deps, build, chrootName),
     package_name: build.package_name,
     package_version: build.pkg_version,
     uses_devel_repo: project.devel_mode,
@@ -114,6 +116,17 @@ export async function rpmTaskView(deps: TaskViewDeps, buildId: number, chrootNam
     repo_priority: project.repo_priority,
     storage: STORAGE_IDS[project.storage],
   };
+}
+
+/**
+ * An uploaded RPM's task names the package instead of an SRPM (upstream's
+ * `prebuilt_rpm_urls`); here it is the published copy in the chroot's result dir.
+ */
+function prebuiltRpms(deps: TaskViewDeps, build: Build, chroot: string): { prebuilt_rpm_urls?: string[] } {
+  const pkg = build.source_dict.pkg;
+  if (build.source_type !== 'rpm_upload' || typeof pkg !== 'string') return {};
+  const dir = rpmResultPrefix(build.ownername, build.project_dirname, chroot, resultDirName(build.id, build.package_name));
+  return { prebuilt_rpm_urls: [`${deps.resultsBaseUrl}/${dir}/${pkg}`] };
 }
 
 function distributions(chroots: string[]): string[] {

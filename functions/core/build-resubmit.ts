@@ -31,6 +31,8 @@ export async function rebuildPackage(deps: BuildDeps, caller: Caller, owner: str
 /** A new build from the same source and options; `overrides` win (dashboard, copr-cli resubmit). */
 export async function resubmitBuild(deps: BuildDeps, caller: Caller, id: number, overrides: BuildOptions): Promise<Build> {
   const old = await loadBuild(deps.builds, id);
+  // Its file went into the result dirs, not into a source: nothing to build again.
+  if (old.source_type === 'rpm_upload') throw badRequest(`Build ${id} is an uploaded RPM; upload the package again to publish it anew`);
   const oldChroots = (await deps.builds.listBuildChroots(id)).map((c) => c.name);
   const options: BuildOptions = {
     project_dirname: old.project_dirname,

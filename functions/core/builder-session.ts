@@ -69,6 +69,8 @@ export async function taskJson(deps: LifecycleDeps, ctx: TaskContext): Promise<T
   if (task.kind === 'srpm') {
     // Submission refuses packages without a source, so a build always has one.
     if (build.source_type === 'unset') throw new CoprError('server-error', `Build ${build.id} has no source`);
+    // An uploaded binary RPM (functions/core/rpm-upload.ts) is published without any builder task.
+    if (build.source_type === 'rpm_upload') throw new CoprError('server-error', `Build ${build.id} is an uploaded RPM and has no SRPM stage`);
     const projectChroots = (await deps.store.listProjectChroots(project.ownername, project.name)).map((c) => c.mock_chroot);
     const custom = build.source_type === 'custom' ? build.source_dict.chroot : null;
     return {

@@ -94,7 +94,7 @@ export interface MockChroot {
   comment: string;
 }
 
-export type SourceType = 'unset' | 'link' | 'upload' | 'pypi' | 'rubygems' | 'scm' | 'custom' | 'distgit';
+export type SourceType = 'unset' | 'link' | 'upload' | 'pypi' | 'rubygems' | 'scm' | 'custom' | 'distgit' | 'rpm_upload';
 
 export const SOURCE_TYPE_IDS: Record<SourceType, number> = {
   unset: 0,
@@ -105,6 +105,8 @@ export const SOURCE_TYPE_IDS: Record<SourceType, number> = {
   scm: 8,
   custom: 9,
   distgit: 10,
+  // Not in Copr's BuildSourceEnum as we know it: the next free number, ours (copr-cli uploadrpm)
+  rpm_upload: 11,
 };
 
 export interface Package {

@@ -151,7 +151,7 @@ async function finishSrpm(deps: LifecycleDeps, ctx: TaskContext, status: string,
   await deps.builds.sourceEnded(build.id, { status: 'succeeded', endedOn: now });
 }
 
-async function ensurePackage(deps: LifecycleDeps, project: Project, name: string, build: Build): Promise<Package | null> {
+export async function ensurePackage(deps: LifecycleDeps, project: Project, name: string, build: Build): Promise<Package | null> {
   const found = await deps.store.getPackage(project.ownername, project.name, name);
   if (found) return found;
   const pkg: Package = {

@@ -57,6 +57,9 @@ export const API_PATH_PATTERNS = ['/api_3*', ...API_PAGE_PATTERNS, '/backend/*',
 /** The inline SRPM upload (multipart through the API); larger ones are refused at the edge. */
 export const UPLOAD_PATH = '/api_3/build/create/upload';
 
+/** The inline binary RPM upload (copr-cli uploadrpm), limited the same way. */
+export const RPM_UPLOAD_PATH = '/api_3/build/create/rpm-upload';
+
 export interface ApiProps {
   /** @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;

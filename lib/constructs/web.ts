@@ -24,11 +24,11 @@ export interface WebProps {
     /** Those of them that are dashboard pages the API renders (their `/coprs/` becomes `/coprs`). */
     readonly pagePatterns?: readonly string[];
     /**
-     * The inline upload path and its limit: bigger requests never reach the API
+     * The inline upload paths and their limits: bigger requests never reach the API
      * (API Gateway and Lambda would answer with their own error body), so the edge
      * answers with Copr's JSON error shape instead.
      */
-    readonly upload?: { readonly path: string; readonly limitBytes: number; readonly message: string };
+    readonly uploads?: ReadonlyArray<{ readonly path: string; readonly limitBytes: number; readonly message: string }>;
   };
   /** Custom domain. @default - the *.cloudfront.net name */
   readonly domain?: CdnDomain;
@@ -44,7 +44,7 @@ const SPA_FALLBACK = `function handler(event) {
 }`;
 
 /**
- * Viewer-request function of the inline upload path: a declared body larger than
+ * Viewer-request function of an inline upload path: a declared body larger than
  * the limit gets a 413 in Copr's error shape (`{"output":"notok","error":...}`).
  */
 export function uploadLimitFunction(limitBytes: number, message: string): string {
@@ -107,14 +107,15 @@ export class Web extends Construct {
         allowedMethods: cloudfront.AllowedMethods.ALLOW_ALL,
         viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
       };
-      const upload = props.api.upload;
-      if (upload !== undefined) {
-        // Listed first: more specific than /api_3*, and CloudFront takes the first match.
+      // Listed first: more specific than /api_3*, and CloudFront takes the first match.
+      (props.api.uploads ?? []).forEach((upload, i) => {
+        // The first keeps the function's original id, so existing stacks update it in place.
+        const id = i === 0 ? 'UploadLimit' : `UploadLimit${i + 1}`;
         additionalBehaviors[upload.path] = {
           ...apiBehavior,
-          functionAssociations: [viewerRequestFunction(this, 'UploadLimit', uploadLimitFunction(upload.limitBytes, upload.message))],
+          functionAssociations: [viewerRequestFunction(this, id, uploadLimitFunction(upload.limitBytes, upload.message))],
         };
-      }
+      });
       const pages = props.api.pagePatterns ?? [];
       const pageBehavior: cloudfront.BehaviorOptions | undefined =
         pages.length === 0 ? undefined : { ...apiBehavior, functionAssociations: [viewerRequestFunction(this, 'CoprsRoot', COPRS_ROOT_FUNCTION)] };

@@ -363,6 +363,7 @@ describe('Results and web', () => {
     const behaviors = (web?.Properties?.DistributionConfig as { CacheBehaviors: Behavior[] }).CacheBehaviors;
     expect(behaviors.map((b) => b.PathPattern).sort()).toEqual([
       '/api_3*',
+      '/api_3/build/create/rpm-upload',
       '/api_3/build/create/upload',
       '/backend/*',
       '/coprs',

@@ -343,6 +343,18 @@ describe('SRPM upload limit at the edge and in the API', () => {
     // Same origin as the rest of the API.
     expect(b.TargetOriginId).toBe(behaviorFor(web(), '/api_3/build/create/url').TargetOriginId);
   });
+
+  it('answers oversized binary RPM uploads (copr-cli uploadrpm) the same way, naming that command', () => {
+    const b = behaviorFor(web(), '/api_3/build/create/rpm-upload');
+    expect(b.PathPattern).toBe('/api_3/build/create/rpm-upload');
+    const handler = viewerFunction(b);
+    const big = handler(viewerEvent('/api_3/build/create/rpm-upload', { 'content-length': String(INLINE_UPLOAD_LIMIT_BYTES + 1) }));
+    expect(big.statusCode).toBe(413);
+    const body = JSON.parse(String((big.body as { data: string }).data)) as { output: string; error: string };
+    expect(body).toEqual({ output: 'notok', error: "The upload is larger than this server's limit of 4 MiB for built RPMs sent through the API (copr-cli uploadrpm)." });
+    expect(handler(viewerEvent('/api_3/build/create/rpm-upload', { 'content-length': '1000' }))).toMatchObject({ uri: '/api_3/build/create/rpm-upload' });
+    expect(b.TargetOriginId).toBe(behaviorFor(web(), '/api_3/build/create/url').TargetOriginId);
+  });
 });
 
 describe('CloudFront: /coprs pages and .repo files to the API, the other dashboard pages to the bucket', () => {

@@ -1,8 +1,12 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Route } from '../../functions/api/router.js';
 import type { PermissionValue } from '../../functions/core/model.js';
 import { newRecorder, recordingBuildsPlugin, type Recorder } from '../api/build-support.js';
 import { createProject, createProjectBody, multipart, type CoprClient } from '../support/copr-client.js';
+import { makeHelloRpm } from '../support/hello-srpm.js';
 import { startTestService, type TestService } from '../support/service.js';
 import { apiEvent, fillPath, mutatingRoutes, newTally, report, tableSnapshot } from './battery-support.js';
 import { basic } from './raw-http.js';
@@ -83,6 +87,7 @@ const RULE_OF: Record<string, Rule> = {
   'POST /api_3/build/create/url': 'build',
   'POST /api_3/build/create/upload': 'build',
   'POST /api_3/build/create/uploaded': 'build',
+  'POST /api_3/build/create/rpm-upload': 'build',
   'POST /api_3/build/upload-slot': 'build',
   'POST /api_3/build/create/scm': 'build',
   'POST /api_3/build/create/pypi': 'build',
@@ -112,6 +117,8 @@ let buildId = 0;
 let coprId = 0;
 let seq = 0;
 let gm: CoprClient;
+/** A real binary RPM (rpmbuild -bb): an allowed caller's rpm-upload must pass every check but authorization. */
+let rpmBytes: Buffer = Buffer.alloc(0);
 
 const OPTIONS = { ownername: '@team', projectname: 'm', project_dirname: 'm', chroots: null, background: false };
 
@@ -159,6 +166,10 @@ function requestFor(route: Route, who: Identity): { path: string; query?: string
       return { path, ...json({ ...OPTIONS, pkgs: ['https://example.com/a-1-1.src.rpm'] }) };
     case 'POST /api_3/build/create/upload': {
       const m = multipart([{ field: 'pkgs', filename: 'a-1-1.src.rpm', contentType: 'application/x-rpm', data: Buffer.from('srpm') }], OPTIONS);
+      return { path, contentType: m.contentType, body: m.body };
+    }
+    case 'POST /api_3/build/create/rpm-upload': {
+      const m = multipart([{ field: 'pkgs', filename: 'authz-tool-1.0-1.noarch.rpm', contentType: 'application/x-rpm', data: rpmBytes }], OPTIONS);
       return { path, contentType: m.contentType, body: m.body };
     }
     case 'POST /api_3/build/upload-slot':
@@ -212,6 +223,9 @@ async function newBuild() {
 }
 
 beforeAll(async () => {
+  const rpmDir = await mkdtemp(join(tmpdir(), 'authz-rpm-'));
+  rpmBytes = await readFile(await makeHelloRpm(rpmDir, 'authz-tool'));
+  await rm(rpmDir, { recursive: true, force: true });
   t = await startTestService({ plugins: [recordingBuildsPlugin(rec)] });
   gm = await t.user('gm', { groups: ['team'] });
   const users: Array<[Identity, string, { admin?: boolean; groups?: string[] }]> = [

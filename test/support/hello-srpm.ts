@@ -19,16 +19,22 @@ export interface HelloOptions {
   progressSeconds?: number;
   /** Incompressible padding as a Source0, so the SRPM is this much larger (upload limits). */
   padBytes?: number;
+  /** BuildArch (default noarch): binary packages of another arch for the upload checks. */
+  buildArch?: string;
+  /** An Epoch tag (the header check reads it). */
+  epoch?: number;
 }
 
 export function helloSpec(name: string, opts: HelloOptions = {}): string {
   return [
     `Name: ${name}`,
     `Version: ${opts.version ?? '1.0'}`,
+    ...(opts.epoch !== undefined ? [`Epoch: ${opts.epoch}`] : []),
     'Release: 1%{?dist}',
     `Summary: ${name} ${opts.purpose ?? 'for the tests'}`,
     'License: MIT',
-    'BuildArch: noarch',
+    // A binary arch comes from `rpmbuild --target` (BuildArch names only arches this host can build).
+    ...(opts.buildArch === undefined || opts.buildArch === 'noarch' ? ['BuildArch: noarch'] : []),
     'AutoReq: no',
     ...(opts.padBytes ? ['Source0: padding.bin'] : []),
     '%description',
@@ -58,4 +64,23 @@ export async function makeHelloSrpm(dir: string, name: string, opts: HelloOption
   await promisify(execFile)('rpmbuild', ['-bs', ...define(`_topdir ${top}`), ...define(`_sourcedir ${top}`), ...define(`_srcrpmdir ${dir}`), ...define('dist %{nil}'), spec]);
   await rm(top, { recursive: true, force: true });
   return join(dir, `${name}-${opts.version ?? '1.0'}-1.src.rpm`);
+}
+
+/**
+ * Builds the binary `<name>-<version>-1.<arch>.rpm` into `dir` with rpmbuild -bb (what
+ * copr-cli uploadrpm sends); returns its path. The payload is a shell script, so any
+ * BuildArch builds on this host.
+ */
+export async function makeHelloRpm(dir: string, name: string, opts: HelloOptions = {}): Promise<string> {
+  const top = join(dir, `.top-bin-${name}`);
+  await mkdir(top, { recursive: true });
+  const spec = join(top, `${name}.spec`);
+  await writeFile(spec, helloSpec(name, opts));
+  const define = (macro: string) => ['--define', macro];
+  await promisify(execFile)('rpmbuild', [
+    '-bb', ...(opts.buildArch && opts.buildArch !== 'noarch' ? ['--target', opts.buildArch] : []), ...define(`_topdir ${top}`), ...define(`_rpmdir ${dir}`), ...define('_build_name_fmt %%{NAME}-%%{VERSION}-%%{RELEASE}.%%{ARCH}.rpm'),
+    ...define('dist %{nil}'), ...define('_build_id_links none'), spec,
+  ]);
+  await rm(top, { recursive: true, force: true });
+  return join(dir, `${name}-${opts.version ?? '1.0'}-1.${opts.buildArch ?? 'noarch'}.rpm`);
 }

@@ -13,7 +13,8 @@ import { checkInlineUploadSize, newUploadKey, parseUploadId } from '../uploads.j
 
 /**
  * Submitting builds (spec §2.4): check-before-build, create/{url,upload,scm,pypi,
- * rubygems,custom,distgit}, package/build and resubmit. Every endpoint validates
+ * rubygems,custom,distgit}, package/build and resubmit; create/rpm-upload is in
+ * build-rpm-upload.ts. Every endpoint validates
  * the whole request before anything is written or stored.
  */
 
@@ -22,7 +23,7 @@ const CHROOT_PATTERNS = zStringList.pipe(z.array(z.string().min(1).max(100)).max
 const BUILD_ID = zIntLike.pipe(z.number().int().positive());
 
 /** Common build options; unknown keys (`progress_callback`) are dropped by zod. */
-const OptionsBody = z.object({
+export const OptionsBody = z.object({
   ownername: NAME,
   projectname: NAME,
   project_dirname: z.string().max(300).optional(),
@@ -37,9 +38,9 @@ const OptionsBody = z.object({
   after_build_id: BUILD_ID.optional(),
   with_build_id: BUILD_ID.optional(),
 });
-type OptionsBody = z.infer<typeof OptionsBody>;
+export type OptionsBody = z.infer<typeof OptionsBody>;
 
-function optionsOf(b: Partial<OptionsBody>): BuildOptions {
+export function optionsOf(b: Partial<OptionsBody>): BuildOptions {
   const o: BuildOptions = {
     project_dirname: b.project_dirname,
     chroots: b.chroots,

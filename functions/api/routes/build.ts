@@ -12,6 +12,7 @@ import { pageResult, paginate, parsePage, type Orderable } from '../pagination.j
 import type { AuthedRequest, Route, RouteRequest } from '../router.js';
 import { sourceDictToApi } from '../serialize.js';
 import { buildCreateRoutes, buildView, parseBuildId } from './build-create.js';
+import { rpmUploadRoute } from './build-rpm-upload.js';
 
 /** Build reads, cancel and delete (spec §2.4), plus the dashboard's queue view. */
 
@@ -173,4 +174,5 @@ export const buildRoutes: Route[] = [
   { method: 'DELETE', path: '/api_3/build/delete/{id}', auth: true, handler: deleteBuildRoute },
   { method: 'GET', path: '/api_3/status/queue', handler: statusQueue },
   ...buildCreateRoutes(),
+  rpmUploadRoute(),
 ];
