@@ -95,7 +95,7 @@ describe('copr-cli uploadrpm', () => {
     // Copr's read-only task view names the package where other builds name an SRPM.
     const task = (await (await fetch(`${env.url}/backend/get-build-task/${id}-${X86}`)).json()) as { prebuilt_rpm_urls?: string[] };
     const rpmUrl = `${env.url}/results/alice/bins/${X86}/${String(id).padStart(8, '0')}-uploaded-tool/uploaded-tool-1.0-1.noarch.rpm`;
-    expect(task).toMatchObject({ srpm_url: null, package_name: 'uploaded-tool', package_version: '1.0-1', prebuilt_rpm_urls: [rpmUrl] });
+    expect(task).toMatchObject({ git_repo: null, git_hash: null, package_name: 'uploaded-tool', package_version: '1.0-1', prebuilt_rpm_urls: [rpmUrl] });
     expect((await fetch(rpmUrl)).status).toBe(200);
     // Only the chroot asked for; the aarch64 repository does not get it.
     expect(existsSync(join(resultsRoot(), 'alice', 'bins', ARM, `${String(id).padStart(8, '0')}-uploaded-tool`))).toBe(false);
