@@ -1,3 +1,4 @@
+import type { KeysetListing, PageCursors } from './keyset-pages.js';
 import type { ActionStore } from './action-ports.js';
 import type { BuildStore } from './build-ports.js';
 import type { Fleet } from './dispatcher.js';
@@ -61,6 +62,12 @@ export interface Store {
   getProjectById(id: number): Promise<Project | null>;
   listProjectsByOwner(owner: string): Promise<Project[]>;
   listAllProjects(): Promise<Project[]>;
+  /** project/list in id order as keyset pages: one owner's projects, or all (owner null). */
+  projectPages(owner: string | null, descending: boolean): KeysetListing<Project>;
+  /** package/list of one project as keyset pages, by package id or by name. */
+  packagePages(project: Project, order: 'id' | 'name', descending: boolean): KeysetListing<Package>;
+  /** The cursors every keyset listing of the table records (functions/core/keyset-pages.ts). */
+  readonly pageCursors: PageCursors;
   /** Projects whose search tokens include every token (tokens are lower case words). */
   findProjectsByTokens(tokens: string[]): Promise<Project[]>;
   /** Creates the project with its chroots; AlreadyExists if owner/name is taken. */

@@ -10,7 +10,9 @@ import type { Group, MockChroot, Package, Project, ProjectChroot, ProjectPermiss
 import { AlreadyExists, NotFoundInStore, type Store } from '../core/ports.js';
 import { projectSearchTokens } from '../core/search.js';
 import { batchDelete, batchWrite, isConditionFailure, plainItem, TableClient, type Item } from './dynamo-ops.js';
-import { INDEX, keys, type Key } from './table.js';
+import type { KeysetListing, PageCursors } from '../core/keyset-pages.js';
+import { bumpListGeneration, DynamoKeysetListing, DynamoPageCursors, listGeneration } from './dynamo-keyset.js';
+import { INDEX, keys, listScopes, type Key } from './table.js';
 
 
 const NOT_EXISTS = 'attribute_not_exists(pk)';
@@ -198,7 +200,7 @@ export class DynamoStore extends TableClient implements Store {
   private projectItem(p: Project): Item {
     return {
       ...keys.project(p.ownername, p.name),
-      ...keys.projectByOwner(p.ownername, p.name),
+      ...keys.projectByOwner(p.ownername, p.id),
       ...keys.projectInCollection(p.id),
       entity: 'project',
       ...p,
@@ -263,6 +265,28 @@ export class DynamoStore extends TableClient implements Store {
 
   listAllProjects(): Promise<Project[]> {
     return this.queryIndex<Project>(INDEX.byCollection, keys.allProjectsPartition);
+  }
+
+  projectPages(owner: string | null, descending: boolean): KeysetListing<Project> {
+    const dir = descending ? 'DESC' : 'ASC';
+    if (owner === null) {
+      return new DynamoKeysetListing<Project>(
+        this.db, this.table, `PROJECTS#${dir}`,
+        { index: INDEX.byCollection, partition: keys.allProjectsPartition, descending },
+        (p) => keys.projectInCollection(p.id).gsi2sk,
+        () => listGeneration(this.db, this.table, listScopes.allProjects),
+      );
+    }
+    return new DynamoKeysetListing<Project>(
+      this.db, this.table, `OWNER#${owner}#${dir}`,
+      { index: INDEX.byParent, partition: keys.ownerProjectsPartition(owner), descending },
+      (p) => keys.projectByOwnerSort(p.id),
+      () => listGeneration(this.db, this.table, listScopes.ownerProjects(owner)),
+    );
+  }
+
+  get pageCursors(): PageCursors {
+    return new DynamoPageCursors(this.db, this.table);
   }
 
   async findProjectsByTokens(tokens: string[]): Promise<Project[]> {
@@ -330,7 +354,15 @@ export class DynamoStore extends TableClient implements Store {
     const project = await this.getProject(owner, name);
     const items = await this.queryPartition(keys.projectPartition(owner, name));
     const tokenKeys = project ? projectSearchTokens(project).map((t) => keys.searchToken(t, owner, name)) : [];
+    // project/list cursors stop being trusted: before (a crash mid-delete) and after (a page read racing it).
+    await this.bumpProjectLists(owner);
     await this.batchDelete([...tokenKeys, ...items.map((i) => ({ pk: String(i.pk), sk: String(i.sk) }))]);
+    await this.bumpProjectLists(owner);
+  }
+
+  private async bumpProjectLists(owner: string): Promise<void> {
+    await bumpListGeneration(this.db, this.table, listScopes.ownerProjects(owner));
+    await bumpListGeneration(this.db, this.table, listScopes.allProjects);
   }
 
   // ---- project chroots -----------------------------------------------------------------
@@ -355,7 +387,31 @@ export class DynamoStore extends TableClient implements Store {
   // ---- packages --------------------------------------------------------------------------
 
   private packageItem(p: Package): Item {
-    return { ...keys.package(p.ownername, p.projectname, p.name), entity: 'package', ...p };
+    return { ...keys.package(p.ownername, p.projectname, p.name), ...keys.packageOfProject(p.ownername, p.projectname, p.id), entity: 'package', ...p };
+  }
+
+  /**
+   * By id: the project's packages index (gsi1). By name: the project's own partition,
+   * whose package keys are `PACKAGE#<name>` (the same order as upstream's for
+   * the ASCII names packages have).
+   */
+  packagePages(project: Project, order: 'id' | 'name', descending: boolean): KeysetListing<Package> {
+    const generation = () => listGeneration(this.db, this.table, listScopes.projectPackages(project.ownername, project.name));
+    const name = `PKG#${project.id}#${order}#${descending ? 'DESC' : 'ASC'}`;
+    if (order === 'id') {
+      return new DynamoKeysetListing<Package>(
+        this.db, this.table, name,
+        { index: INDEX.byParent, partition: keys.projectPackagesPartition(project.ownername, project.name), descending },
+        (p) => keys.packageOfProject(p.ownername, p.projectname, p.id).gsi1sk,
+        generation,
+      );
+    }
+    return new DynamoKeysetListing<Package>(
+      this.db, this.table, name,
+      { partition: keys.projectPartition(project.ownername, project.name), prefix: keys.packagePrefix, descending },
+      (p) => keys.package(p.ownername, p.projectname, p.name).sk,
+      generation,
+    );
   }
 
   getPackage(owner: string, project: string, name: string): Promise<Package | null> {
@@ -386,7 +442,10 @@ export class DynamoStore extends TableClient implements Store {
   }
 
   async deletePackage(owner: string, project: string, name: string): Promise<void> {
+    // package/list cursors stop being trusted, before and after (see deleteProject).
+    await bumpListGeneration(this.db, this.table, listScopes.projectPackages(owner, project));
     await this.db.send(new DeleteCommand({ TableName: this.table, Key: keys.package(owner, project, name) }));
+    await bumpListGeneration(this.db, this.table, listScopes.projectPackages(owner, project));
   }
 
   // ---- permissions -----------------------------------------------------------------------

@@ -6,7 +6,7 @@ import type { Project } from '../../core/model.js';
 import type { AppContext } from '../context.js';
 import { toFormFieldNames } from '../form-fields.js';
 import { jsonBody, queryValue, requiredQuery, zBool, zIntLike, zStringList } from '../input.js';
-import { pageResult, paginate, parsePage, type Orderable } from '../pagination.js';
+import { indexedPage, pageResult, paginate, parsePage, type Orderable } from '../pagination.js';
 import type { AuthedRequest, Route, RouteRequest } from '../router.js';
 import { projectToApi } from '../serialize.js';
 
@@ -79,9 +79,19 @@ async function getProject(req: RouteRequest, ctx: AppContext) {
   return projectView(ctx, p);
 }
 
+/**
+ * In id order (the default) pages come from keyset cursors over the owner's projects
+ * index (by id) or the collection of all projects: a page's reads do not grow with
+ * the offset or the number of projects. Other columns sort in memory.
+ */
 async function listProjects(req: RouteRequest, ctx: AppContext) {
   const page = parsePage(req);
   const owner = queryValue(req, 'ownername');
+  if (page.order === 'id') {
+    const listing = ctx.store.projectPages(owner || null, page.order_type === 'DESC');
+    const items = await indexedPage(ctx.store.pageCursors, listing, page);
+    return pageResult(await Promise.all(items.map((p) => projectView(ctx, p))), page);
+  }
   const all = owner ? await ctx.store.listProjectsByOwner(owner) : await ctx.store.listAllProjects();
   const items = paginate(all, page, projectOrder, 'Copr');
   return pageResult(await Promise.all(items.map((p) => projectView(ctx, p))), page);
