@@ -1,17 +1,12 @@
 import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { summaryChroots, type Build, type BuildState } from '../core/build-model.js';
+import { summaryChroots, type Build, type BuildState, type ChrootView } from '../core/build-model.js';
 import type { BuildListing, BuildPageIndex, BuildRange } from '../core/build-pages.js';
 import { buildState } from '../core/build-state.js';
 import type { KeysetListing } from '../core/keyset-pages.js';
-import type { Item } from './dynamo-ops.js';
+import { plainItem, type Item } from './dynamo-ops.js';
 import { bumpListGeneration, DynamoKeysetListing, DynamoPageCursors, listGeneration } from './dynamo-keyset.js';
 import { buildKeys as bk, INDEX, keys, listScopes, pad, pageKeys } from './table.js';
 
-/** A build item's state from its own summary (build-model.ts); one without a summary counts as having no chroots. */
-function itemState(item: Item): BuildState {
-  const b = item as unknown as Build;
-  return buildState(b, summaryChroots(b) ?? []);
-}
 
 /**
  * build/list keyset pages (functions/core/build-pages.ts) on the project-builds index
@@ -23,8 +18,16 @@ export class DynamoBuildPages implements BuildPageIndex {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly table: string,
+    /** A build's chroots from their own items: for builds stored before summaries. */
+    private readonly readChroots: (id: number) => Promise<ChrootView[]>,
   ) {
     this.cursors = new DynamoPageCursors(db, table);
+  }
+
+  /** A build item's state from its own summary (build-model.ts), or from its chroots when it has none. */
+  private async itemState(item: Item): Promise<BuildState> {
+    const b = plainItem<Build>(item) as Build;
+    return buildState(b, summaryChroots(b) ?? (await this.readChroots(b.id)));
   }
 
   private listingOf(name: string, l: BuildRange, status: BuildState | null): DynamoKeysetListing<Build> {
@@ -37,7 +40,7 @@ export class DynamoBuildPages implements BuildPageIndex {
         partition: bk.projectBuildsPartition(l.ownername, l.projectname),
         descending: l.descending,
         ...(l.packageName === null ? {} : { filter: { expression: 'package_name = :n', values: { ':n': l.packageName } } }),
-        ...(status === null ? {} : { match: (i: Item) => itemState(i) === status }),
+        ...(status === null ? {} : { match: async (i: Item) => (await this.itemState(i)) === status }),
       },
       (b) => pad(b.id),
       () => listGeneration(this.db, this.table, listScopes.projectBuilds(l.ownername, l.projectname)),

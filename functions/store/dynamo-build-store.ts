@@ -30,7 +30,7 @@ export class DynamoBuildStore extends TableClient implements BuildStore {
 
   constructor(db: DynamoDBDocumentClient, table: string) {
     super(db, table);
-    this.pages = new DynamoBuildPages(db, table);
+    this.pages = new DynamoBuildPages(db, table, (id) => this.listBuildChroots(id));
   }
 
   private async write(items: TransactItems): Promise<boolean> {

@@ -25,7 +25,7 @@ export interface IndexRange {
   /** A filter DynamoDB evaluates (Limit counts items before it). */
   filter?: { expression: string; names?: Record<string, string>; values: Record<string, unknown> };
   /** A filter only code can decide (a derived state): the items are read whole to decide. */
-  match?: (item: Item) => boolean;
+  match?: (item: Item) => boolean | Promise<boolean>;
 }
 
 export class DynamoKeysetListing<T> implements KeysetListing<T> {
@@ -95,7 +95,11 @@ export class DynamoKeysetListing<T> implements KeysetListing<T> {
       filteredChunk = Math.min(filteredChunk * 2, WALK_CHUNK);
       const res = await this.db.send(new QueryCommand({ ...input, TableName: this.table, Limit: chunk, ExclusiveStartKey: start }));
       const items = (res.Items ?? []) as Item[];
-      out.push(...(this.range.match ? items.filter(this.range.match) : items));
+      const match = this.range.match;
+      if (match) {
+        const keep = await Promise.all(items.map(async (i) => match(i)));
+        out.push(...items.filter((_, n) => keep[n]));
+      } else out.push(...items);
       start = res.LastEvaluatedKey;
     } while (start && out.length < want);
     return out.slice(0, want);
