@@ -32,6 +32,13 @@ import type { ResultsStore } from './results-store.js';
  */
 export type { ActionStore, BuildStore, EventSink, Fleet, JobClaims, ResultsStore };
 
+/** A project as a search hit names it (its row is read for the answer). */
+export interface ProjectRef {
+  ownername: string;
+  name: string;
+  project_id: number;
+}
+
 /**
  * The store port: every read and write the domain needs, named for intent. The
  * DynamoDB adapter is functions/store/dynamo-store.ts (single-table model in
@@ -66,6 +73,8 @@ export interface Store {
   projectPages(owner: string | null, descending: boolean): KeysetListing<Project>;
   /** package/list of one project as keyset pages, by package id or by name. */
   packagePages(project: Project, order: 'id' | 'name', descending: boolean): KeysetListing<Package>;
+  /** project/search in id order as keyset pages: the projects having every token (lower case words, at least one). */
+  searchPages(tokens: string[], descending: boolean): KeysetListing<ProjectRef>;
   /** The cursors every keyset listing of the table records (functions/core/keyset-pages.ts). */
   readonly pageCursors: PageCursors;
   /** Projects whose search tokens include every token (tokens are lower case words). */

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   DeleteCommand,
   GetCommand,
@@ -7,12 +8,12 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { Group, MockChroot, Package, Project, ProjectChroot, ProjectPermission, User } from '../core/model.js';
-import { AlreadyExists, NotFoundInStore, type Store } from '../core/ports.js';
+import { AlreadyExists, NotFoundInStore, type ProjectRef, type Store } from '../core/ports.js';
 import { projectSearchTokens } from '../core/search.js';
 import { batchDelete, batchWrite, isConditionFailure, plainItem, TableClient, type Item } from './dynamo-ops.js';
 import type { KeysetListing, PageCursors } from '../core/keyset-pages.js';
 import { bumpListGeneration, DynamoKeysetListing, DynamoPageCursors, listGeneration } from './dynamo-keyset.js';
-import { INDEX, keys, listScopes, type Key } from './table.js';
+import { INDEX, keys, listScopes, pad, type Key } from './table.js';
 
 
 const NOT_EXISTS = 'attribute_not_exists(pk)';
@@ -209,8 +210,9 @@ export class DynamoStore extends TableClient implements Store {
 
   private searchItems(p: Project): Item[] {
     return projectSearchTokens(p).map((t) => ({
-      ...keys.searchToken(t, p.ownername, p.name),
+      ...keys.searchToken(t, p.id),
       entity: 'search-token',
+      project_id: p.id,
       ownername: p.ownername,
       name: p.name,
     }));
@@ -285,6 +287,30 @@ export class DynamoStore extends TableClient implements Store {
     );
   }
 
+  /**
+   * Walks the first token's entries in project id order; an entry is a hit when every
+   * other token has an entry for the same project (one GetItem each). Deleted projects
+   * and edits that drop tokens bump the all-projects generation these pages check.
+   */
+  searchPages(tokens: string[], descending: boolean): KeysetListing<ProjectRef> {
+    const [first = '', ...others] = tokens;
+    const name = `SEARCH#${createHash('sha256').update(tokens.join(' ')).digest('hex').slice(0, 32)}#${descending ? 'DESC' : 'ASC'}`;
+    const inEvery = async (item: Item) => {
+      for (const t of others) {
+        const res = await this.db.send(new GetCommand({ TableName: this.table, Key: { pk: keys.searchTokenPartition(t), sk: String(item.sk) }, ProjectionExpression: 'pk' }));
+        if (!res.Item) return false;
+      }
+      return true;
+    };
+    return new DynamoKeysetListing<ProjectRef>(
+      this.db, this.table, name,
+      { partition: keys.searchTokenPartition(first), descending, ...(others.length ? { match: inEvery } : {}) },
+      (r) => pad(r.project_id),
+      () => listGeneration(this.db, this.table, listScopes.allProjects),
+      (i) => ({ ownername: String(i.ownername), name: String(i.name), project_id: Number(i.project_id) }),
+    );
+  }
+
   get pageCursors(): PageCursors {
     return new DynamoPageCursors(this.db, this.table);
   }
@@ -295,7 +321,7 @@ export class DynamoStore extends TableClient implements Store {
     let names: Set<string> | undefined;
     for (const token of tokens) {
       const items = await this.queryPartition(keys.searchTokenPartition(token));
-      const found = new Set(items.map((i) => String(i.sk)));
+      const found = new Set(items.map((i) => `${String(i.ownername)}/${String(i.name)}`));
       const prev: Set<string> | undefined = names;
       names = prev === undefined ? found : new Set([...prev].filter((n) => found.has(n)));
       if (names.size === 0) return [];
@@ -346,14 +372,16 @@ export class DynamoStore extends TableClient implements Store {
     const oldTokens = new Set(projectSearchTokens(before));
     const newTokens = new Set(projectSearchTokens(project));
     const stale = [...oldTokens].filter((t) => !newTokens.has(t));
-    await this.batchDelete(stale.map((t) => keys.searchToken(t, project.ownername, project.name)));
+    // A project leaving a token's listing moves the search pages after it.
+    if (stale.length > 0) await bumpListGeneration(this.db, this.table, listScopes.allProjects);
+    await this.batchDelete(stale.map((t) => keys.searchToken(t, project.id)));
     await this.writeSearchItems(this.searchItems(project).filter((i) => !oldTokens.has(String(i.pk).slice(7))));
   }
 
   async deleteProject(owner: string, name: string): Promise<void> {
     const project = await this.getProject(owner, name);
     const items = await this.queryPartition(keys.projectPartition(owner, name));
-    const tokenKeys = project ? projectSearchTokens(project).map((t) => keys.searchToken(t, owner, name)) : [];
+    const tokenKeys = project ? projectSearchTokens(project).map((t) => keys.searchToken(t, project.id)) : [];
     // project/list cursors stop being trusted: before (a crash mid-delete) and after (a page read racing it).
     await this.bumpProjectLists(owner);
     await this.batchDelete([...tokenKeys, ...items.map((i) => ({ pk: String(i.pk), sk: String(i.sk) }))]);

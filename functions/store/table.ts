@@ -66,10 +66,10 @@ export const keys = {
   /** The comps.xml uploaded for one project chroot (kept apart: it can be large). */
   comps: inProject('COMPS#'),
 
-  /** Search index entry: one item per (token, project). */
-  searchToken: (token: string, owner: string, project: string) => ({
+  /** Search index entry: one item per (token, project), by project id (project/search pages in id order). */
+  searchToken: (token: string, projectId: number) => ({
     pk: `SEARCH#${token}`,
-    sk: `${owner}/${project}`,
+    sk: pad(projectId),
   }),
   searchTokenPartition: (token: string) => `SEARCH#${token}`,
 };

@@ -79,6 +79,8 @@ beforeAll(async () => {
   await store.importProjects(
     Array.from({ length: PROJECTS }, (_, i) => ({
       ...projectDefaults(i % 3 === 0 ? 'bob' : OWNER, `p-${String(PROJECTS - i).padStart(3, '0')}`, 1_800_000_000, 1000 + i),
+      // Search words: every project has `common`, every other one also `rare`.
+      description: i % 2 === 0 ? 'common rare' : 'common',
     })),
   );
   // Package names sort differently from their ids.
@@ -131,6 +133,22 @@ describe('keyset pages of every list endpoint', { timeout: 180_000 }, () => {
         // Without a limit: the same list, the same objects.
         const whole = await alice.get<ListPage<{ id: number }>>('project/list', { ...(ownername ? { ownername } : {}), order_type });
         expect(whole.body.items).toEqual(got.items);
+      }
+    }
+  });
+
+  it('project/search by one word and by several, in both orders', async () => {
+    for (const query of ['common', 'rare alice', 'alice common rare']) {
+      for (const order_type of ['ASC', 'DESC'] as const) {
+        // Without a limit every hit is read and sorted in memory: the reference answer.
+        const whole = await alice.get<ListPage<{ id: number; full_name: string }>>('project/search', { query, order_type });
+        expect(whole.body.items.length).toBeGreaterThan(8);
+        const got = await walk<{ id: number }>('project/search', { query, order_type }, 4);
+        expect(got.items).toEqual(whole.body.items);
+        if (query === 'common') {
+          // One word: the generation, the cursor, 4 entries, 4 project rows and their chroots (none).
+          expectFlat(got.reads, 2 + 4 + 4);
+        }
       }
     }
   });

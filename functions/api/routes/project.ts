@@ -97,9 +97,22 @@ async function listProjects(req: RouteRequest, ctx: AppContext) {
   return pageResult(await Promise.all(items.map((p) => projectView(ctx, p))), page);
 }
 
+/**
+ * With `limit` in id order, pages come from keyset cursors over the first word's
+ * search entries (by project id), each checked against the other words: a page's
+ * reads grow with how rare a hit is among the first word's entries, not with the
+ * offset. Otherwise every hit is read and sorted in memory.
+ */
 async function searchProjects(req: RouteRequest, ctx: AppContext) {
   const page = parsePage(req);
   const tokens = tokenize(requiredQuery(req, 'query'));
+  if (page.limit !== null && page.order === 'id' && tokens.length > 0) {
+    const refs = await indexedPage(ctx.store.pageCursors, ctx.store.searchPages(tokens, page.order_type === 'DESC'), page);
+    // A hit whose project was deleted since its entry was read is left out.
+    const rows = await Promise.all(refs.map((r) => ctx.store.getProject(r.ownername, r.name)));
+    const found = rows.filter((p): p is Project => p !== null);
+    return pageResult(await Promise.all(found.map((p) => projectView(ctx, p))), page);
+  }
   const found = await ctx.store.findProjectsByTokens(tokens);
   const items = paginate(found, page, projectOrder, 'Copr');
   return pageResult(await Promise.all(items.map((p) => projectView(ctx, p))), page);
