@@ -203,6 +203,22 @@ describe('keyset pages of every list endpoint', { timeout: 180_000 }, () => {
     }
   });
 
+  it('chroots added after the SRPM stage join the summary once; a repeated report resets nothing', async () => {
+    const id = 95_000;
+    await builds.seedBuilds([{ build: newBuild(id, OWNER, 'summary-only', { source_status: 'succeeded' }), chroots: [] }]);
+    expect((await createProject(alice, OWNER, 'summary-only', { chroots: [CHROOT] })).status).toBe(200);
+    await builds.createBuildChroots([newBuildChroot(id, CHROOT, 'waiting')]);
+    expect(await builds.chrootQueued(id, CHROOT, `${id}-x`)).toBe(true);
+    // The SRPM stage reports again, with one chroot more.
+    await builds.createBuildChroots([newBuildChroot(id, CHROOT, 'waiting'), newBuildChroot(id, 'fedora-43-x86_64', 'waiting')]);
+    expect((await builds.getBuild(id))?.chroot_summary).toEqual({
+      [CHROOT]: { state: 'pending', started_on: null, ended_on: null },
+      'fedora-43-x86_64': { state: 'waiting', started_on: null, ended_on: null },
+    });
+    const listed = await alice.get<ListPage<unknown>>('build/list', { ownername: OWNER, projectname: 'summary-only', limit: 5 });
+    expect(listed.body.items).toEqual([(await alice.get(`build/${id}`)).body]);
+  });
+
   it('build/list?status= and every page answer as the build itself, through chroot transitions', async () => {
     // 40 builds of two chroots, moved by the store's own transitions into mixed states.
     const ids = Array.from({ length: 40 }, (_, i) => 60_000 + i);
