@@ -372,10 +372,14 @@ export class DynamoStore extends TableClient implements Store {
     const oldTokens = new Set(projectSearchTokens(before));
     const newTokens = new Set(projectSearchTokens(project));
     const stale = [...oldTokens].filter((t) => !newTokens.has(t));
-    // A project leaving a token's listing moves the search pages after it.
-    if (stale.length > 0) await bumpListGeneration(this.db, this.table, listScopes.allProjects);
+    const added = this.searchItems(project).filter((i) => !oldTokens.has(String(i.pk).slice(7)));
+    // A project leaving or joining a word's listing moves the search pages after it:
+    // their cursors stop being trusted (before: a crash; after: a racing page).
+    const moved = stale.length > 0 || added.length > 0;
+    if (moved) await bumpListGeneration(this.db, this.table, listScopes.allProjects);
     await this.batchDelete(stale.map((t) => keys.searchToken(t, project.id)));
-    await this.writeSearchItems(this.searchItems(project).filter((i) => !oldTokens.has(String(i.pk).slice(7))));
+    await this.writeSearchItems(added);
+    if (moved) await bumpListGeneration(this.db, this.table, listScopes.allProjects);
   }
 
   async deleteProject(owner: string, name: string): Promise<void> {
@@ -424,7 +428,8 @@ export class DynamoStore extends TableClient implements Store {
    * the ASCII names packages have).
    */
   packagePages(project: Project, order: 'id' | 'name', descending: boolean): KeysetListing<Package> {
-    const generation = () => listGeneration(this.db, this.table, listScopes.projectPackages(project.ownername, project.name));
+    const scope = order === 'id' ? listScopes.projectPackages : listScopes.projectPackageNames;
+    const generation = () => listGeneration(this.db, this.table, scope(project.ownername, project.name));
     const name = `PKG#${project.id}#${order}#${descending ? 'DESC' : 'ASC'}`;
     if (order === 'id') {
       return new DynamoKeysetListing<Package>(
@@ -451,8 +456,12 @@ export class DynamoStore extends TableClient implements Store {
     return items.map((i) => plainItem<Package>(i)!);
   }
 
-  createPackage(pkg: Package): Promise<void> {
-    return this.putPackage(pkg, NOT_EXISTS, () => new AlreadyExists(`Package ${pkg.name}`));
+  async createPackage(pkg: Package): Promise<void> {
+    // New ids only append to the id order; by name the package lands anywhere, so the
+    // name pages' cursors stop being trusted (before: a crash; after: a racing page).
+    await bumpListGeneration(this.db, this.table, listScopes.projectPackageNames(pkg.ownername, pkg.projectname));
+    await this.putPackage(pkg, NOT_EXISTS, () => new AlreadyExists(`Package ${pkg.name}`));
+    await bumpListGeneration(this.db, this.table, listScopes.projectPackageNames(pkg.ownername, pkg.projectname));
   }
 
   updatePackage(pkg: Package): Promise<void> {
@@ -471,9 +480,14 @@ export class DynamoStore extends TableClient implements Store {
 
   async deletePackage(owner: string, project: string, name: string): Promise<void> {
     // package/list cursors stop being trusted, before and after (see deleteProject).
-    await bumpListGeneration(this.db, this.table, listScopes.projectPackages(owner, project));
+    await this.bumpPackageLists(owner, project);
     await this.db.send(new DeleteCommand({ TableName: this.table, Key: keys.package(owner, project, name) }));
+    await this.bumpPackageLists(owner, project);
+  }
+
+  private async bumpPackageLists(owner: string, project: string): Promise<void> {
     await bumpListGeneration(this.db, this.table, listScopes.projectPackages(owner, project));
+    await bumpListGeneration(this.db, this.table, listScopes.projectPackageNames(owner, project));
   }
 
   // ---- permissions -----------------------------------------------------------------------

@@ -245,4 +245,6 @@ export const listScopes = {
   ownerProjects: (owner: string) => `PROJECTS#${owner}`,
   allProjects: 'PROJECTS',
   projectPackages: (owner: string, project: string) => `PACKAGES#${owner}/${project}`,
+  /** By name a new package lands anywhere in the listing: bumped by creations too. */
+  projectPackageNames: (owner: string, project: string) => `PACKAGENAMES#${owner}/${project}`,
 };

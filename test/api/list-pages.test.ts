@@ -174,6 +174,17 @@ describe('keyset pages of every list endpoint', { timeout: 180_000 }, () => {
     const whole = await alice.get<ListPage<{ name: string }>>('package/list', { ...base });
     expect(after.body.items).toEqual(whole.body.items.slice(30, 35));
     expect(after.body.items.map((p) => p.name)).not.toContain(victim);
+    // A new package sorts by name before the pages already served: their cursors are dropped too.
+    const byName = { ...base, order: 'name', limit: 5, offset: 30 };
+    expect((await alice.get('package/list', byName)).status).toBe(200);
+    await store.createPackage({
+      id: 999, name: 'aaa-first', ownername: OWNER, projectname: PROJECT, source_type: 'unset', source_dict: {},
+      auto_rebuild: false, max_builds: null, timeout: null, chroot_denylist: [],
+    });
+    const shifted = await alice.get<ListPage<{ name: string }>>('package/list', byName);
+    const wholeByName = await alice.get<ListPage<{ name: string }>>('package/list', { ...base, order: 'name' });
+    expect(wholeByName.body.items[0]?.name).toBe('aaa-first');
+    expect(shifted.body.items).toEqual(wholeByName.body.items.slice(30, 35));
   });
 
   it('project actions by id', async () => {
