@@ -256,6 +256,9 @@ describe('keyset pages of every list endpoint', { timeout: 180_000 }, () => {
     // One build stored before summaries existed: its transitions still work, and lists read its chroots.
     const legacy = ids[7] ?? 0;
     await meter.db.send(new UpdateCommand({ TableName: t.service.config.TABLE_NAME, Key: buildKeys.build(legacy), UpdateExpression: 'REMOVE chroot_summary' }));
+    expect(await builds.chrootFinished(legacy, CHROOT, { state: 'succeeded', endedOn: 1_800_000_500, failReason: null, packages: [], resultDir: `${legacy}-mixed` })).toBe(true);
+    expect(await builds.chrootFinished(legacy, CHROOT, { state: 'failed', endedOn: 1, failReason: null, packages: [], resultDir: 'x' })).toBe(false);
+    expect((await builds.getBuild(legacy))?.chroot_summary).toBeUndefined();
 
     // The reference: each build as GET /build/{id} answers it (from its build chroot items).
     const single = new Map<number, unknown>();
