@@ -18,6 +18,8 @@ type TransactItems = NonNullable<ConstructorParameters<typeof TransactWriteComma
 
 /** The build chroot fields the build item's summary mirrors. */
 const SUMMARY_FIELDS: ReadonlySet<string> = new Set(['state', 'started_on', 'ended_on']);
+/** Tries of a chroot transition whose transaction lost a conflict on its build item (backoff with jitter). */
+const CONFLICT_ATTEMPTS = 8;
 
 
 /** Queue priority inside one owner's partition: SRPM before RPM, normal before background. */
@@ -95,15 +97,20 @@ export class DynamoBuildStore extends TableClient implements BuildStore {
    * before summaries) gets the chroot write alone.
    */
   private async withSummary(chrootWrite: TransactItems[number], summary: TransactItems[number]): Promise<'done' | 'refused'> {
-    try {
-      await this.db.send(new TransactWriteCommand({ TransactItems: [chrootWrite, summary] }));
-      return 'done';
-    } catch (err) {
-      if ((err as Error).name !== 'TransactionCanceledException') throw err;
-      const reasons = (err as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
-      if (reasons[0]?.Code === 'ConditionalCheckFailed') return 'refused';
-      if (reasons[1]?.Code !== 'ConditionalCheckFailed') throw err;
-      return (await this.write([chrootWrite])) ? 'done' : 'refused';
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.db.send(new TransactWriteCommand({ TransactItems: [chrootWrite, summary] }));
+        return 'done';
+      } catch (err) {
+        if ((err as Error).name !== 'TransactionCanceledException') throw err;
+        const reasons = (err as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
+        if (reasons[0]?.Code === 'ConditionalCheckFailed') return 'refused';
+        if (reasons[1]?.Code === 'ConditionalCheckFailed') return (await this.write([chrootWrite])) ? 'done' : 'refused';
+        // Two chroots of one build moving at once both write the build item: DynamoDB
+        // cancels one transaction with TransactionConflict. Nothing was written; again.
+        if (!reasons.some((r) => r.Code === 'TransactionConflict') || attempt >= CONFLICT_ATTEMPTS) throw err;
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 25 * 2 ** attempt));
+      }
     }
   }
 
@@ -236,15 +243,14 @@ export class DynamoBuildStore extends TableClient implements BuildStore {
 
   async createBuildChroots(chroots: BuildChroot[]): Promise<void> {
     // One conditional put each: a repeated SRPM report never resets a chroot that moved on.
-    // The summary entry is added in the same transaction, only if the chroot is new.
-    await Promise.all(
-      chroots.map((c) =>
-        this.withSummary(
-          { Put: { TableName: this.table, Item: this.chrootItem(c), ConditionExpression: 'attribute_not_exists(pk)' } },
-          this.summaryUpdate(c.build_id, c.name, { state: c.state, started_on: c.started_on, ended_on: c.ended_on }, true),
-        ),
-      ),
-    );
+    // The summary entry is added in the same transaction, only if the chroot is new; one
+    // after the other, since each writes the build item (in parallel they would conflict).
+    for (const c of chroots) {
+      await this.withSummary(
+        { Put: { TableName: this.table, Item: this.chrootItem(c), ConditionExpression: 'attribute_not_exists(pk)' } },
+        this.summaryUpdate(c.build_id, c.name, { state: c.state, started_on: c.started_on, ended_on: c.ended_on }, true),
+      );
+    }
   }
 
   chrootQueued(id: number, chroot: string, resultDir: string): Promise<boolean> {

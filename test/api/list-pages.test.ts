@@ -117,10 +117,10 @@ beforeAll(async () => {
     };
     await actions.createAction(a);
   }
-}, 120_000);
+}, 300_000);
 afterAll(() => t.stop());
 
-describe('keyset pages of every list endpoint', { timeout: 180_000 }, () => {
+describe('keyset pages of every list endpoint', { timeout: 300_000 }, () => {
   it('project/list of one owner and of everyone, in both orders', async () => {
     for (const ownername of [OWNER, undefined]) {
       const all = ownername ? await store.listProjectsByOwner(ownername) : await store.listAllProjects();
@@ -228,6 +228,17 @@ describe('keyset pages of every list endpoint', { timeout: 180_000 }, () => {
     });
     const listed = await alice.get<ListPage<unknown>>('build/list', { ownername: OWNER, projectname: 'summary-only', limit: 5 });
     expect(listed.body.items).toEqual([(await alice.get(`build/${id}`)).body]);
+  });
+
+  it('chroots of one build moving at once all reach the summary', async () => {
+    const id = 96_000;
+    const names = Array.from({ length: 12 }, (_, i) => `fedora-${30 + i}-x86_64`);
+    await builds.seedBuilds([{ build: newBuild(id, OWNER, PROJECT, { source_status: 'succeeded' }), chroots: names.map((n) => newBuildChroot(id, n, 'waiting')) }]);
+    // Each transition also writes the build item: concurrent ones conflict there and are retried.
+    expect(await Promise.all(names.map((n) => builds.chrootQueued(id, n, `${id}-c`)))).toEqual(names.map(() => true));
+    const summary = (await builds.getBuild(id))?.chroot_summary ?? {};
+    expect(Object.keys(summary).sort()).toEqual(names);
+    expect(Object.values(summary).every((c) => c.state === 'pending')).toBe(true);
   });
 
   it('build/list?status= and every page answer as the build itself, through chroot transitions', async () => {
