@@ -1,4 +1,4 @@
-import { SRPM_CHROOT, type Build, type BuildChroot, type Nevra } from '../core/build-model.js';
+import { SRPM_CHROOT, type Build, type BuildChroot, type ChrootView, type Nevra } from '../core/build-model.js';
 import { buildState, endedOn, startedOn } from '../core/build-state.js';
 import { srpmResultPrefix } from '../core/results-store.js';
 import { projectResultsUrl } from '../core/build-config.js';
@@ -50,7 +50,7 @@ function sourcePackageUrl(build: Build): string | null {
   return typeof url === 'string' ? url : null;
 }
 
-export function buildToApi(resultsBaseUrl: string, build: Build, chroots: BuildChroot[]): ApiBuild {
+export function buildToApi(resultsBaseUrl: string, build: Build, chroots: ChrootView[]): ApiBuild {
   return {
     id: build.id,
     state: buildState(build, chroots),

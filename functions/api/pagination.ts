@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { serverError } from '../core/errors.js';
+import { allOfListing, keysetPage, type KeysetListing, type PageCursors } from '../core/keyset-pages.js';
 import type { ApiRequest } from './request.js';
 
 /**
@@ -42,8 +43,8 @@ export interface Paginated<R> {
 
 /**
  * Sorts by an allowed column and slices the page: for lists that are read whole
- * anyway (one partition, or bounded). `build/list` with a limit in id order does not
- * come here: it is served by keyset pages of the builds index (core/build-pages.ts).
+ * anyway (bounded, or no `limit`) or ordered by a column no index holds. The orders
+ * an index holds (id, and name for packages) are served by `indexedPage`.
  */
 export function paginate<T>(all: T[], page: Page, orderable: Orderable<T>, tableName: string): T[] {
   const key = orderable[page.order];
@@ -62,4 +63,13 @@ export function paginate<T>(all: T[], page: Page, orderable: Orderable<T>, table
 
 export function pageResult<R>(items: R[], page: Page): Paginated<R> {
   return { items, meta: page };
+}
+
+/**
+ * A page of a listing an index orders (core/keyset-pages.ts): with `limit`, keyset
+ * cursors (the page's reads do not grow with its offset or the listing's size);
+ * without, the whole listing from `offset`, read in chunks.
+ */
+export function indexedPage<T>(cursors: PageCursors, listing: KeysetListing<T>, page: Page): Promise<T[]> {
+  return page.limit === null ? allOfListing(listing, page.offset) : keysetPage(cursors, listing, page.offset, page.limit);
 }

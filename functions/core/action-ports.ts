@@ -1,3 +1,4 @@
+import type { KeysetListing } from './keyset-pages.js';
 import type { Ports } from './ports.js';
 
 /**
@@ -75,6 +76,8 @@ export interface ActionStore {
   getAction(id: number): Promise<Action | null>;
   /** Every action of one project (also after the project was deleted), by id. */
   listProjectActions(owner: string, project: string): Promise<Action[]>;
+  /** The same in id order as keyset pages (actions are never deleted: no generation to check). */
+  actionPages(owner: string, project: string, descending: boolean): KeysetListing<Action>;
   /** Pending actions due at `now` and running ones whose lease has ended, oldest first. */
   listDueActions(now: number, limit: number): Promise<Action[]>;
   /**

@@ -61,6 +61,33 @@ export interface Build {
   source_started_on: number | null;
   source_ended_on: number | null;
   fail_reason: string | null;
+  /**
+   * What a build listing shows of each build chroot, by chroot name: kept on the build
+   * item by the same transactions that create and move the chroots (the store), so
+   * `build/list` reads one item per build. Absent on builds stored before it existed.
+   */
+  chroot_summary?: Record<string, ChrootSummary>;
+}
+
+/** The part of a build chroot a build's API object derives from (state, start, end). */
+export type ChrootSummary = Pick<BuildChroot, 'state' | 'started_on' | 'ended_on'>;
+export type ChrootView = ChrootSummary & Pick<BuildChroot, 'name'>;
+
+/** The build chroots as the build item summarises them (by name), or null when it does not. */
+export function summaryChroots(build: Pick<Build, 'chroot_summary'>): ChrootView[] | null {
+  const s = build.chroot_summary;
+  if (!s) return null;
+  return Object.keys(s)
+    .sort()
+    .flatMap((name) => {
+      const c = s[name];
+      return c ? [{ name, state: c.state, started_on: c.started_on ?? null, ended_on: c.ended_on ?? null }] : [];
+    });
+}
+
+/** The summary of a build's chroots, as the store writes it with the build. */
+export function chrootSummaryOf(chroots: BuildChroot[]): Record<string, ChrootSummary> {
+  return Object.fromEntries(chroots.map((c) => [c.name, { state: c.state, started_on: c.started_on, ended_on: c.ended_on }]));
 }
 
 export interface BuildChroot {

@@ -21,7 +21,8 @@ export interface BuildStore {
   /** Writes a new build, its chroots and its first tasks in one transaction. */
   createBuild(build: Build, chroots: BuildChroot[], tasks: Task[], blockedOn: number | null): Promise<void>;
   getBuild(id: number): Promise<Build | null>;
-  listBuildChroots(id: number): Promise<BuildChroot[]>;
+  /** The build's chroots by name; with `names` (from the build's summary) only the chroots from the first to the last of them. */
+  listBuildChroots(id: number, names?: { first: string; last: string }): Promise<BuildChroot[]>;
   getBuildChroot(id: number, chroot: string): Promise<BuildChroot | null>;
   listProjectBuilds(owner: string, project: string): Promise<Build[]>;
   /** Keyset pages of a project's builds (build/list with limit/offset), bounded reads per page. */

@@ -1,16 +1,17 @@
 import type { BuildStore } from './build-ports.js';
-import type { Build, BuildChroot } from './build-model.js';
+import { summaryChroots, type Build, type ChrootView } from './build-model.js';
 import { buildState } from './build-state.js';
 
 /**
  * The read side of builds other resources embed: a package's latest and latest
  * succeeded build (package `builds`, spec §2.6). Reads by the project-builds index
- * only (no Scan); states are derived from the build chroots (spec §3.2).
+ * only (no Scan); states are derived from the chroot summary on each build item (spec §3.2).
  */
 
 export interface BuildWithChroots {
   build: Build;
-  chroots: BuildChroot[];
+  /** As the build item summarises them (builds stored before summaries: read from their items). */
+  chroots: ChrootView[];
 }
 
 /** Builds read per step while looking for a package's latest builds. */
@@ -40,9 +41,9 @@ export async function latestBuildsOfPackage(
 ): Promise<{ latest: BuildWithChroots | null; latest_succeeded: BuildWithChroots | null }> {
   let latest: BuildWithChroots | null = null;
   let succeeded: BuildWithChroots | null = null;
-  // Chroots are loaded lazily: usually the newest build or the one before settles both.
+  // The build items carry their chroots' summary: no other read per build passed.
   for await (const build of packageBuildsNewestFirst(builds, owner, project, packageName)) {
-    const chroots = await builds.listBuildChroots(build.id);
+    const chroots = summaryChroots(build) ?? (await builds.listBuildChroots(build.id));
     latest ??= { build, chroots };
     if (buildState(build, chroots) === 'succeeded') {
       succeeded = { build, chroots };

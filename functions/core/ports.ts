@@ -1,3 +1,4 @@
+import type { KeysetListing, PageCursors } from './keyset-pages.js';
 import type { ActionStore } from './action-ports.js';
 import type { BuildStore } from './build-ports.js';
 import type { Fleet } from './dispatcher.js';
@@ -31,6 +32,13 @@ import type { ResultsStore } from './results-store.js';
  */
 export type { ActionStore, BuildStore, EventSink, Fleet, JobClaims, ResultsStore };
 
+/** A project as a search hit names it (its row is read for the answer). */
+export interface ProjectRef {
+  ownername: string;
+  name: string;
+  project_id: number;
+}
+
 /**
  * The store port: every read and write the domain needs, named for intent. The
  * DynamoDB adapter is functions/store/dynamo-store.ts (single-table model in
@@ -61,6 +69,14 @@ export interface Store {
   getProjectById(id: number): Promise<Project | null>;
   listProjectsByOwner(owner: string): Promise<Project[]>;
   listAllProjects(): Promise<Project[]>;
+  /** project/list in id order as keyset pages: one owner's projects, or all (owner null). */
+  projectPages(owner: string | null, descending: boolean): KeysetListing<Project>;
+  /** package/list of one project as keyset pages, by package id or by name. */
+  packagePages(project: Project, order: 'id' | 'name', descending: boolean): KeysetListing<Package>;
+  /** project/search in id order as keyset pages: the projects having every token (lower case words, at least one). */
+  searchPages(tokens: string[], descending: boolean): KeysetListing<ProjectRef>;
+  /** The cursors every keyset listing of the table records (functions/core/keyset-pages.ts). */
+  readonly pageCursors: PageCursors;
   /** Projects whose search tokens include every token (tokens are lower case words). */
   findProjectsByTokens(tokens: string[]): Promise<Project[]>;
   /** Creates the project with its chroots; AlreadyExists if owner/name is taken. */

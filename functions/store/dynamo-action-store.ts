@@ -1,6 +1,8 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Action, ActionData, ActionStore } from '../core/action-ports.js';
 import { isConditionFailure, plainItem, TableClient, type Item } from './dynamo-ops.js';
+import type { KeysetListing } from '../core/keyset-pages.js';
+import { DynamoKeysetListing } from './dynamo-keyset.js';
 import { actionKeys as ak, INDEX } from './table.js';
 
 
@@ -25,6 +27,17 @@ export class DynamoActionStore extends TableClient implements ActionStore {
 
   listProjectActions(owner: string, project: string): Promise<Action[]> {
     return this.queryIndex<Action>(INDEX.byParent, ak.projectActionsPartition(owner, project));
+  }
+
+  actionPages(owner: string, project: string, descending: boolean): KeysetListing<Action> {
+    return new DynamoKeysetListing<Action>(
+      this.db,
+      this.table,
+      `ACT#${owner}/${project}#${descending ? 'DESC' : 'ASC'}`,
+      { index: INDEX.byParent, partition: ak.projectActionsPartition(owner, project), descending },
+      (a) => ak.actionOfProject(a.ownername, a.projectname, a.id).gsi1sk,
+      async () => 0,
+    );
   }
 
   async listDueActions(now: number, limit: number): Promise<Action[]> {

@@ -9,12 +9,17 @@ import {
 import type { BuildStore, ChrootOutcome } from '../core/build-ports.js';
 import type { BuilderRecord } from '../core/builder-pool.js';
 import * as builders from './dynamo-builders.js';
-import { FINISHED_STATES, type Build, type BuildChroot, type BuildState, type Task } from '../core/build-model.js';
+import { chrootSummaryOf, FINISHED_STATES, type Build, type BuildChroot, type BuildState, type ChrootSummary, type Task } from '../core/build-model.js';
 import { DynamoBuildPages } from './dynamo-build-pages.js';
 import { batchDelete, batchGet, batchWrite, isConditionFailure, plainItem, TableClient, type Item } from './dynamo-ops.js';
 import { ACTIVE_SHARDS, buildKeys as bk, INDEX, type Key } from './table.js';
 
 type TransactItems = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>;
+
+/** The build chroot fields the build item's summary mirrors. */
+const SUMMARY_FIELDS: ReadonlySet<string> = new Set(['state', 'started_on', 'ended_on']);
+/** Tries of a chroot transition whose transaction lost a conflict on its build item (backoff with jitter). */
+const CONFLICT_ATTEMPTS = 8;
 
 
 /** Queue priority inside one owner's partition: SRPM before RPM, normal before background. */
@@ -27,7 +32,7 @@ export class DynamoBuildStore extends TableClient implements BuildStore {
 
   constructor(db: DynamoDBDocumentClient, table: string) {
     super(db, table);
-    this.pages = new DynamoBuildPages(db, table);
+    this.pages = new DynamoBuildPages(db, table, (id) => this.listBuildChroots(id));
   }
 
   private async write(items: TransactItems): Promise<boolean> {
@@ -42,8 +47,71 @@ export class DynamoBuildStore extends TableClient implements BuildStore {
 
   // ---- items --------------------------------------------------------------------------
 
-  private buildItem(b: Build): Item {
-    return { ...bk.build(b.id), ...bk.buildOfProject(b.ownername, b.projectname, b.id), ...bk.buildInCollection(b.id), entity: 'build', ...b };
+  /** The build item carries its chroots' summary (build-model.ts), written with the chroots. */
+  private buildItem(b: Build, chroots: BuildChroot[]): Item {
+    return {
+      ...bk.build(b.id),
+      ...bk.buildOfProject(b.ownername, b.projectname, b.id),
+      ...bk.buildInCollection(b.id),
+      entity: 'build',
+      ...b,
+      chroot_summary: chrootSummaryOf(chroots),
+    };
+  }
+
+  /**
+   * Mirrors a change of one build chroot into its build's summary. Conditional on the
+   * summary existing: a build stored before summaries has none, and its transaction
+   * must then fail on this item alone (see `withSummary`).
+   */
+  private summaryUpdate(id: number, chroot: string, set: Partial<ChrootSummary>, whole: boolean): TransactItems[number] {
+    const fields = Object.entries(set).filter(([k]) => SUMMARY_FIELDS.has(k));
+    const names: Record<string, string> = { '#cs': 'chroot_summary', '#c': chroot };
+    const values: Record<string, unknown> = {};
+    let expr: string;
+    if (whole) {
+      expr = 'SET #cs.#c = :whole';
+      values[':whole'] = set;
+    } else {
+      expr = `SET ${fields.map((_, i) => `#cs.#c.#f${i} = :f${i}`).join(', ')}`;
+      fields.forEach(([k, v], i) => {
+        names[`#f${i}`] = k;
+        values[`:f${i}`] = v;
+      });
+    }
+    return {
+      Update: {
+        TableName: this.table,
+        Key: bk.build(id),
+        ConditionExpression: whole ? 'attribute_exists(#cs)' : 'attribute_exists(#cs.#c)',
+        UpdateExpression: expr,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      },
+    };
+  }
+
+  /**
+   * Runs a chroot write and its summary update in one transaction. 'refused' = the
+   * chroot's own condition failed (nothing written); a build without a summary (stored
+   * before summaries) gets the chroot write alone.
+   */
+  private async withSummary(chrootWrite: TransactItems[number], summary: TransactItems[number]): Promise<'done' | 'refused'> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.db.send(new TransactWriteCommand({ TransactItems: [chrootWrite, summary] }));
+        return 'done';
+      } catch (err) {
+        if ((err as Error).name !== 'TransactionCanceledException') throw err;
+        const reasons = (err as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
+        if (reasons[0]?.Code === 'ConditionalCheckFailed') return 'refused';
+        if (reasons[1]?.Code === 'ConditionalCheckFailed') return (await this.write([chrootWrite])) ? 'done' : 'refused';
+        // Two chroots of one build moving at once both write the build item: DynamoDB
+        // cancels one transaction with TransactionConflict. Nothing was written; again.
+        if (!reasons.some((r) => r.Code === 'TransactionConflict') || attempt >= CONFLICT_ATTEMPTS) throw err;
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 25 * 2 ** attempt));
+      }
+    }
   }
 
   private chrootItem(c: BuildChroot): Item {
@@ -74,7 +142,7 @@ export class DynamoBuildStore extends TableClient implements BuildStore {
     // Outside the transaction: concurrent builds of one directory would conflict on it.
     if (build.project_dirname !== build.projectname) await this.pages.recordDir(build.ownername, build.projectname, build.project_dirname);
     const items: TransactItems = [
-      { Put: { TableName: this.table, Item: this.buildItem(build), ConditionExpression: 'attribute_not_exists(pk)' } },
+      { Put: { TableName: this.table, Item: this.buildItem(build, chroots), ConditionExpression: 'attribute_not_exists(pk)' } },
       ...chroots.map((c) => ({ Put: { TableName: this.table, Item: this.chrootItem(c) } })),
     ];
     for (const t of tasks) {
@@ -93,11 +161,19 @@ export class DynamoBuildStore extends TableClient implements BuildStore {
     return plainItem<Build>(res.Item);
   }
 
-  async listBuildChroots(id: number): Promise<BuildChroot[]> {
-    const items = await this.queryAll({
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
-      ExpressionAttributeValues: { ':pk': bk.buildPartition(id), ':p': bk.buildChrootPrefix },
-    });
+  async listBuildChroots(id: number, names?: { first: string; last: string }): Promise<BuildChroot[]> {
+    const items = await this.queryAll(
+      names
+        ? {
+            // A page of build-chroot/list: the chroot keys between two names, nothing else of the build.
+            KeyConditionExpression: 'pk = :pk AND sk BETWEEN :a AND :b',
+            ExpressionAttributeValues: { ':pk': bk.buildPartition(id), ':a': bk.buildChroot(id, names.first).sk, ':b': bk.buildChroot(id, names.last).sk },
+          }
+        : {
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
+            ExpressionAttributeValues: { ':pk': bk.buildPartition(id), ':p': bk.buildChrootPrefix },
+          },
+    );
     return items.map((i) => plainItem<BuildChroot>(i)!);
   }
 
@@ -167,15 +243,14 @@ export class DynamoBuildStore extends TableClient implements BuildStore {
 
   async createBuildChroots(chroots: BuildChroot[]): Promise<void> {
     // One conditional put each: a repeated SRPM report never resets a chroot that moved on.
-    await Promise.all(
-      chroots.map(async (c) => {
-        try {
-          await this.db.send(new PutCommand({ TableName: this.table, Item: this.chrootItem(c), ConditionExpression: 'attribute_not_exists(pk)' }));
-        } catch (err) {
-          if (!isConditionFailure(err)) throw err;
-        }
-      }),
-    );
+    // The summary entry is added in the same transaction, only if the chroot is new; one
+    // after the other, since each writes the build item (in parallel they would conflict).
+    for (const c of chroots) {
+      await this.withSummary(
+        { Put: { TableName: this.table, Item: this.chrootItem(c), ConditionExpression: 'attribute_not_exists(pk)' } },
+        this.summaryUpdate(c.build_id, c.name, { state: c.state, started_on: c.started_on, ended_on: c.ended_on }, true),
+      );
+    }
   }
 
   chrootQueued(id: number, chroot: string, resultDir: string): Promise<boolean> {
@@ -208,20 +283,27 @@ export class DynamoBuildStore extends TableClient implements BuildStore {
     });
   }
 
-  /** One transition of a build chroot: `set` is written only while its state is one of `from`. */
+  /**
+   * One transition of a build chroot: `set` is written only while its state is one of
+   * `from`, and what of it the build's summary holds is written to the build in the
+   * same transaction, so the summary never shows a transition that did not happen.
+   */
   private async moveChroot(id: number, chroot: string, from: BuildState[], set: Partial<BuildChroot>): Promise<boolean> {
     const entries = Object.entries(set);
-    const res = await this.update({
-      Key: bk.buildChroot(id, chroot),
-      ConditionExpression: `#state IN (${from.map((_, i) => `:from${i}`).join(', ')})`,
-      UpdateExpression: `SET ${entries.map((_, i) => `#k${i} = :v${i}`).join(', ')}`,
-      ExpressionAttributeNames: { '#state': 'state', ...Object.fromEntries(entries.map(([k], i) => [`#k${i}`, k])) },
-      ExpressionAttributeValues: {
-        ...Object.fromEntries(from.map((s, i) => [`:from${i}`, s])),
-        ...Object.fromEntries(entries.map(([, v], i) => [`:v${i}`, v])),
+    const move: TransactItems[number] = {
+      Update: {
+        TableName: this.table,
+        Key: bk.buildChroot(id, chroot),
+        ConditionExpression: `#state IN (${from.map((_, i) => `:from${i}`).join(', ')})`,
+        UpdateExpression: `SET ${entries.map((_, i) => `#k${i} = :v${i}`).join(', ')}`,
+        ExpressionAttributeNames: { '#state': 'state', ...Object.fromEntries(entries.map(([k], i) => [`#k${i}`, k])) },
+        ExpressionAttributeValues: {
+          ...Object.fromEntries(from.map((s, i) => [`:from${i}`, s])),
+          ...Object.fromEntries(entries.map(([, v], i) => [`:v${i}`, v])),
+        },
       },
-    });
-    return res !== null;
+    };
+    return (await this.withSummary(move, this.summaryUpdate(id, chroot, set, false))) === 'done';
   }
 
   async deleteBuild(id: number): Promise<void> {
@@ -243,7 +325,7 @@ export class DynamoBuildStore extends TableClient implements BuildStore {
 
   /** Writes builds and their chroots by batch writes, without tasks: seeding for the benchmark and tests. */
   async seedBuilds(entries: Array<{ build: Build; chroots: BuildChroot[] }>): Promise<void> {
-    const items = entries.flatMap((e) => [this.buildItem(e.build), ...e.chroots.map((c) => this.chrootItem(c))]);
+    const items = entries.flatMap((e) => [this.buildItem(e.build, e.chroots), ...e.chroots.map((c) => this.chrootItem(c))]);
     await batchWrite(this.db, this.table, items.map((Item) => ({ PutRequest: { Item } })));
   }
 

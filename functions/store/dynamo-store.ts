@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   DeleteCommand,
   GetCommand,
@@ -7,10 +8,12 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { Group, MockChroot, Package, Project, ProjectChroot, ProjectPermission, User } from '../core/model.js';
-import { AlreadyExists, NotFoundInStore, type Store } from '../core/ports.js';
+import { AlreadyExists, NotFoundInStore, type ProjectRef, type Store } from '../core/ports.js';
 import { projectSearchTokens } from '../core/search.js';
 import { batchDelete, batchWrite, isConditionFailure, plainItem, TableClient, type Item } from './dynamo-ops.js';
-import { INDEX, keys, type Key } from './table.js';
+import type { KeysetListing, PageCursors } from '../core/keyset-pages.js';
+import { bumpListGeneration, DynamoKeysetListing, DynamoPageCursors, listGeneration } from './dynamo-keyset.js';
+import { INDEX, keys, listScopes, pad, type Key } from './table.js';
 
 
 const NOT_EXISTS = 'attribute_not_exists(pk)';
@@ -198,7 +201,7 @@ export class DynamoStore extends TableClient implements Store {
   private projectItem(p: Project): Item {
     return {
       ...keys.project(p.ownername, p.name),
-      ...keys.projectByOwner(p.ownername, p.name),
+      ...keys.projectByOwner(p.ownername, p.id),
       ...keys.projectInCollection(p.id),
       entity: 'project',
       ...p,
@@ -207,8 +210,9 @@ export class DynamoStore extends TableClient implements Store {
 
   private searchItems(p: Project): Item[] {
     return projectSearchTokens(p).map((t) => ({
-      ...keys.searchToken(t, p.ownername, p.name),
+      ...keys.searchToken(t, p.id),
       entity: 'search-token',
+      project_id: p.id,
       ownername: p.ownername,
       name: p.name,
     }));
@@ -265,13 +269,59 @@ export class DynamoStore extends TableClient implements Store {
     return this.queryIndex<Project>(INDEX.byCollection, keys.allProjectsPartition);
   }
 
+  projectPages(owner: string | null, descending: boolean): KeysetListing<Project> {
+    const dir = descending ? 'DESC' : 'ASC';
+    if (owner === null) {
+      return new DynamoKeysetListing<Project>(
+        this.db, this.table, `PROJECTS#${dir}`,
+        { index: INDEX.byCollection, partition: keys.allProjectsPartition, descending },
+        (p) => keys.projectInCollection(p.id).gsi2sk,
+        () => listGeneration(this.db, this.table, listScopes.allProjects),
+      );
+    }
+    return new DynamoKeysetListing<Project>(
+      this.db, this.table, `OWNER#${owner}#${dir}`,
+      { index: INDEX.byParent, partition: keys.ownerProjectsPartition(owner), descending },
+      (p) => keys.projectByOwnerSort(p.id),
+      () => listGeneration(this.db, this.table, listScopes.ownerProjects(owner)),
+    );
+  }
+
+  /**
+   * Walks the first token's entries in project id order; an entry is a hit when every
+   * other token has an entry for the same project (one GetItem each). Deleted projects
+   * and edits that drop tokens bump the all-projects generation these pages check.
+   */
+  searchPages(tokens: string[], descending: boolean): KeysetListing<ProjectRef> {
+    const [first = '', ...others] = tokens;
+    const name = `SEARCH#${createHash('sha256').update(tokens.join(' ')).digest('hex').slice(0, 32)}#${descending ? 'DESC' : 'ASC'}`;
+    const inEvery = async (item: Item) => {
+      for (const t of others) {
+        const res = await this.db.send(new GetCommand({ TableName: this.table, Key: { pk: keys.searchTokenPartition(t), sk: String(item.sk) }, ProjectionExpression: 'pk' }));
+        if (!res.Item) return false;
+      }
+      return true;
+    };
+    return new DynamoKeysetListing<ProjectRef>(
+      this.db, this.table, name,
+      { partition: keys.searchTokenPartition(first), descending, ...(others.length ? { match: inEvery } : {}) },
+      (r) => pad(r.project_id),
+      () => listGeneration(this.db, this.table, listScopes.allProjects),
+      (i) => ({ ownername: String(i.ownername), name: String(i.name), project_id: Number(i.project_id) }),
+    );
+  }
+
+  get pageCursors(): PageCursors {
+    return new DynamoPageCursors(this.db, this.table);
+  }
+
   async findProjectsByTokens(tokens: string[]): Promise<Project[]> {
     if (tokens.length === 0) return [];
     // Query the partition of each token and intersect; then fetch the projects.
     let names: Set<string> | undefined;
     for (const token of tokens) {
       const items = await this.queryPartition(keys.searchTokenPartition(token));
-      const found = new Set(items.map((i) => String(i.sk)));
+      const found = new Set(items.map((i) => `${String(i.ownername)}/${String(i.name)}`));
       const prev: Set<string> | undefined = names;
       names = prev === undefined ? found : new Set([...prev].filter((n) => found.has(n)));
       if (names.size === 0) return [];
@@ -322,15 +372,29 @@ export class DynamoStore extends TableClient implements Store {
     const oldTokens = new Set(projectSearchTokens(before));
     const newTokens = new Set(projectSearchTokens(project));
     const stale = [...oldTokens].filter((t) => !newTokens.has(t));
-    await this.batchDelete(stale.map((t) => keys.searchToken(t, project.ownername, project.name)));
-    await this.writeSearchItems(this.searchItems(project).filter((i) => !oldTokens.has(String(i.pk).slice(7))));
+    const added = this.searchItems(project).filter((i) => !oldTokens.has(String(i.pk).slice(7)));
+    // A project leaving or joining a word's listing moves the search pages after it:
+    // their cursors stop being trusted (before: a crash; after: a racing page).
+    const moved = stale.length > 0 || added.length > 0;
+    if (moved) await bumpListGeneration(this.db, this.table, listScopes.allProjects);
+    await this.batchDelete(stale.map((t) => keys.searchToken(t, project.id)));
+    await this.writeSearchItems(added);
+    if (moved) await bumpListGeneration(this.db, this.table, listScopes.allProjects);
   }
 
   async deleteProject(owner: string, name: string): Promise<void> {
     const project = await this.getProject(owner, name);
     const items = await this.queryPartition(keys.projectPartition(owner, name));
-    const tokenKeys = project ? projectSearchTokens(project).map((t) => keys.searchToken(t, owner, name)) : [];
+    const tokenKeys = project ? projectSearchTokens(project).map((t) => keys.searchToken(t, project.id)) : [];
+    // project/list cursors stop being trusted: before (a crash mid-delete) and after (a page read racing it).
+    await this.bumpProjectLists(owner);
     await this.batchDelete([...tokenKeys, ...items.map((i) => ({ pk: String(i.pk), sk: String(i.sk) }))]);
+    await this.bumpProjectLists(owner);
+  }
+
+  private async bumpProjectLists(owner: string): Promise<void> {
+    await bumpListGeneration(this.db, this.table, listScopes.ownerProjects(owner));
+    await bumpListGeneration(this.db, this.table, listScopes.allProjects);
   }
 
   // ---- project chroots -----------------------------------------------------------------
@@ -355,7 +419,32 @@ export class DynamoStore extends TableClient implements Store {
   // ---- packages --------------------------------------------------------------------------
 
   private packageItem(p: Package): Item {
-    return { ...keys.package(p.ownername, p.projectname, p.name), entity: 'package', ...p };
+    return { ...keys.package(p.ownername, p.projectname, p.name), ...keys.packageOfProject(p.ownername, p.projectname, p.id), entity: 'package', ...p };
+  }
+
+  /**
+   * By id: the project's packages index (gsi1). By name: the project's own partition,
+   * whose package keys are `PACKAGE#<name>` (the same order as upstream's for
+   * the ASCII names packages have).
+   */
+  packagePages(project: Project, order: 'id' | 'name', descending: boolean): KeysetListing<Package> {
+    const scope = order === 'id' ? listScopes.projectPackages : listScopes.projectPackageNames;
+    const generation = () => listGeneration(this.db, this.table, scope(project.ownername, project.name));
+    const name = `PKG#${project.id}#${order}#${descending ? 'DESC' : 'ASC'}`;
+    if (order === 'id') {
+      return new DynamoKeysetListing<Package>(
+        this.db, this.table, name,
+        { index: INDEX.byParent, partition: keys.projectPackagesPartition(project.ownername, project.name), descending },
+        (p) => keys.packageOfProject(p.ownername, p.projectname, p.id).gsi1sk,
+        generation,
+      );
+    }
+    return new DynamoKeysetListing<Package>(
+      this.db, this.table, name,
+      { partition: keys.projectPartition(project.ownername, project.name), prefix: keys.packagePrefix, descending },
+      (p) => keys.package(p.ownername, p.projectname, p.name).sk,
+      generation,
+    );
   }
 
   getPackage(owner: string, project: string, name: string): Promise<Package | null> {
@@ -367,8 +456,12 @@ export class DynamoStore extends TableClient implements Store {
     return items.map((i) => plainItem<Package>(i)!);
   }
 
-  createPackage(pkg: Package): Promise<void> {
-    return this.putPackage(pkg, NOT_EXISTS, () => new AlreadyExists(`Package ${pkg.name}`));
+  async createPackage(pkg: Package): Promise<void> {
+    // New ids only append to the id order; by name the package lands anywhere, so the
+    // name pages' cursors stop being trusted (before: a crash; after: a racing page).
+    await bumpListGeneration(this.db, this.table, listScopes.projectPackageNames(pkg.ownername, pkg.projectname));
+    await this.putPackage(pkg, NOT_EXISTS, () => new AlreadyExists(`Package ${pkg.name}`));
+    await bumpListGeneration(this.db, this.table, listScopes.projectPackageNames(pkg.ownername, pkg.projectname));
   }
 
   updatePackage(pkg: Package): Promise<void> {
@@ -386,7 +479,15 @@ export class DynamoStore extends TableClient implements Store {
   }
 
   async deletePackage(owner: string, project: string, name: string): Promise<void> {
+    // package/list cursors stop being trusted, before and after (see deleteProject).
+    await this.bumpPackageLists(owner, project);
     await this.db.send(new DeleteCommand({ TableName: this.table, Key: keys.package(owner, project, name) }));
+    await this.bumpPackageLists(owner, project);
+  }
+
+  private async bumpPackageLists(owner: string, project: string): Promise<void> {
+    await bumpListGeneration(this.db, this.table, listScopes.projectPackages(owner, project));
+    await bumpListGeneration(this.db, this.table, listScopes.projectPackageNames(owner, project));
   }
 
   // ---- permissions -----------------------------------------------------------------------

@@ -43,8 +43,9 @@ export const keys = {
 
   project: (owner: string, name: string): Key => ({ pk: projectPk(owner, name), sk: 'PROFILE' }),
   projectPartition: projectPk,
-  /** GSI byParent: projects of one owner, by name. */
-  projectByOwner: (owner: string, name: string) => ({ gsi1pk: `OWNER#${owner}`, gsi1sk: `PROJECT#${name}` }),
+  /** GSI byParent: projects of one owner, by id (project/list pages in id order, keyset-pages.ts). */
+  projectByOwner: (owner: string, id: number) => ({ gsi1pk: `OWNER#${owner}`, gsi1sk: `PROJECT#${pad(id)}` }),
+  projectByOwnerSort: (id: number) => `PROJECT#${pad(id)}`,
   ownerProjectsPartition: (owner: string) => `OWNER#${owner}`,
   /** GSI byCollection: every project, by id. */
   projectInCollection: (id: number) => ({ gsi2pk: 'PROJECTS', gsi2sk: pad(id) }),
@@ -55,6 +56,9 @@ export const keys = {
 
   package: inProject('PACKAGE#'),
   packagePrefix: 'PACKAGE#',
+  /** GSI byParent: packages of one project by id (package/list pages in id order). */
+  packageOfProject: (owner: string, project: string, id: number) => ({ gsi1pk: `PROJECT#${owner}#${project}#PACKAGES`, gsi1sk: pad(id) }),
+  projectPackagesPartition: (owner: string, project: string) => `PROJECT#${owner}#${project}#PACKAGES`,
 
   permission: inProject('PERM#'),
   permissionPrefix: 'PERM#',
@@ -62,10 +66,10 @@ export const keys = {
   /** The comps.xml uploaded for one project chroot (kept apart: it can be large). */
   comps: inProject('COMPS#'),
 
-  /** Search index entry: one item per (token, project). */
-  searchToken: (token: string, owner: string, project: string) => ({
+  /** Search index entry: one item per (token, project), by project id (project/search pages in id order). */
+  searchToken: (token: string, projectId: number) => ({
     pk: `SEARCH#${token}`,
-    sk: `${owner}/${project}`,
+    sk: pad(projectId),
   }),
   searchTokenPartition: (token: string) => `SEARCH#${token}`,
 };
@@ -222,14 +226,25 @@ export const maintenanceKeys = {
 };
 
 /**
- * `build/list` page cursors (functions/core/build-pages.ts): one small item per
- * (listing, offset), and the project's list generation they are checked against.
+ * Keyset page cursors of the list endpoints (functions/core/keyset-pages.ts): one
+ * small item per (listing, offset), and the list generations they are checked against.
  */
 export const pageKeys = {
   cursor: (listing: string, offset: number): Key => ({ pk: `PAGES#${listing}`, sk: pad(offset) }),
   cursorPartition: (listing: string) => `PAGES#${listing}`,
-  listGeneration: (owner: string, project: string): Key => ({ pk: projectPk(owner, project), sk: 'BUILDLISTGEN' }),
+  /** Bumped by every deletion of an item of the listings of `scope` (a project's builds, an owner's projects, ...). */
+  generation: (scope: string): Key => ({ pk: `LISTGEN#${scope}`, sk: 'GEN' }),
   /** A directory other than the project's own that builds were submitted to (`proj:pr:7`). */
   projectDir: (owner: string, project: string, dirname: string): Key => ({ pk: projectPk(owner, project), sk: `DIR#${dirname}` }),
   projectDirPrefix: 'DIR#',
+};
+
+/** The generation scopes of the listings (pageKeys.generation). */
+export const listScopes = {
+  projectBuilds: (owner: string, project: string) => `BUILDS#${owner}/${project}`,
+  ownerProjects: (owner: string) => `PROJECTS#${owner}`,
+  allProjects: 'PROJECTS',
+  projectPackages: (owner: string, project: string) => `PACKAGES#${owner}/${project}`,
+  /** By name a new package lands anywhere in the listing: bumped by creations too. */
+  projectPackageNames: (owner: string, project: string) => `PACKAGENAMES#${owner}/${project}`,
 };

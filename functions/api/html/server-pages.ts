@@ -1,4 +1,4 @@
-import type { Build, BuildChroot } from '../../core/build-model.js';
+import { summaryChroots, type Build, type BuildChroot } from '../../core/build-model.js';
 import type { BuildStore } from '../../core/build-ports.js';
 import type { Project, ProjectChroot } from '../../core/model.js';
 import { ownerUrlPart, parseChrootName } from '../../core/names.js';
@@ -64,7 +64,8 @@ function repoFileLink(p: Project, chroot: ProjectChroot): string {
 async function buildRows(ctx: AppContext, builds: BuildStore, builds_: Build[]): Promise<string[][]> {
   return Promise.all(
     builds_.map(async (b) => {
-      const api = buildToApi(ctx.config.RESULTS_BASE_URL, b, await builds.listBuildChroots(b.id));
+      // The build item's chroot summary is enough for a row (older builds: their chroots).
+      const api = buildToApi(ctx.config.RESULTS_BASE_URL, b, summaryChroots(b) ?? (await builds.listBuildChroots(b.id)));
       return [
         link(buildPath(b.ownername, b.projectname, b.id), String(b.id)),
         esc(api.source_package.name ?? ''),

@@ -1,6 +1,6 @@
 import type { Action } from '../../core/action-ports.js';
 import type { AppContext } from '../context.js';
-import { pageResult, paginate, parsePage, type Orderable } from '../pagination.js';
+import { indexedPage, pageResult, paginate, parsePage, type Orderable } from '../pagination.js';
 import type { Route, RouteRequest } from '../router.js';
 
 /**
@@ -37,9 +37,16 @@ const actionOrder: Orderable<Action> = {
   state: (a) => a.state,
 };
 
+/** In id order (the default) a page is read by keyset cursors over the project's actions index; other columns sort in memory. */
 async function listActions(req: RouteRequest, ctx: AppContext) {
   const page = parsePage(req);
-  const all = await ctx.app.actions.list(req.params.ownername!, req.params.projectname!);
+  const owner = req.params.ownername!;
+  const project = req.params.projectname!;
+  if (page.order === 'id') {
+    const listing = ctx.app.ports.actions.actionPages(owner, project, page.order_type === 'DESC');
+    return pageResult((await indexedPage(ctx.store.pageCursors, listing, page)).map(actionToApi), page);
+  }
+  const all = await ctx.app.actions.list(owner, project);
   return pageResult(paginate(all, page, actionOrder, 'Action').map(actionToApi), page);
 }
 

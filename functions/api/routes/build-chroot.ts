@@ -1,7 +1,7 @@
 import { loadProject } from '../../core/access.js';
 import { projectChrootBuildConfig } from '../../core/build-config.js';
 import { newProjectChroot } from '../../core/projects.js';
-import type { Build, BuildChroot } from '../../core/build-model.js';
+import { summaryChroots, type Build, type BuildChroot } from '../../core/build-model.js';
 import { loadBuild } from '../../core/builds.js';
 import { badRequest, notFound } from '../../core/errors.js';
 import type { ProjectChroot } from '../../core/model.js';
@@ -43,13 +43,33 @@ async function getBuildChroot(req: RouteRequest, ctx: AppContext) {
 }
 
 /** Build chroots have no id column; every accepted order sorts by name (upstream ignores `order=name`). */
-const chrootOrder: Orderable<BuildChroot> = { id: (c) => c.name, name: (c) => c.name };
+const chrootOrder: Orderable<Pick<BuildChroot, 'name'>> = { id: (c) => c.name, name: (c) => c.name };
 
+/**
+ * The build item names its chroots (its summary, build-model.ts), so the page's names
+ * are known before any chroot is read: the page is one Query of the chroots from its
+ * first name to its last, whatever the offset. A build stored before summaries
+ * existed is read whole and sliced.
+ */
 async function listBuildChroots(req: RouteRequest, ctx: AppContext) {
   const page = parsePage(req);
   const build = await loadBuildOf(req, ctx);
-  const all = await ctx.app.ports.builds.listBuildChroots(build.id);
-  const items = paginate(all, page, chrootOrder, 'BuildChroot');
+  const named = summaryChroots(build);
+  let items: BuildChroot[];
+  if (named && chrootOrder[page.order]) {
+    const names = paginate(named, page, chrootOrder, 'BuildChroot').map((c) => c.name);
+    const first = names[0];
+    const last = names.at(-1);
+    if (first === undefined || last === undefined) items = [];
+    else {
+      const ascending = first <= last;
+      const got = await ctx.app.ports.builds.listBuildChroots(build.id, ascending ? { first, last } : { first: last, last: first });
+      const byName = new Map(got.map((c) => [c.name, c]));
+      items = names.flatMap((n) => byName.get(n) ?? []);
+    }
+  } else {
+    items = paginate(await ctx.app.ports.builds.listBuildChroots(build.id), page, chrootOrder, 'BuildChroot');
+  }
   return pageResult(
     items.map((c) => buildChrootToApi(ctx.config.RESULTS_BASE_URL, build, c)),
     page,

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { loadProject } from '../../core/access.js';
-import { SRPM_CHROOT, STATUS, type Build, type BuildChroot, type Task } from '../../core/build-model.js';
+import { SRPM_CHROOT, STATUS, summaryChroots, type Build, type BuildChroot, type BuildState, type ChrootView, type Task } from '../../core/build-model.js';
+import { allOfListing } from '../../core/keyset-pages.js';
 import { buildPage } from '../../core/build-pages.js';
 import { buildState } from '../../core/build-state.js';
 import { loadBuild } from '../../core/builds.js';
@@ -27,34 +28,36 @@ async function getBuild(req: RouteRequest, ctx: AppContext) {
   return buildToApi(ctx.config.RESULTS_BASE_URL, build, chroots);
 }
 
-interface Row {
-  build: Build;
-  chroots: BuildChroot[] | null;
-}
-
-const buildOrder: Orderable<Row> = {
-  id: (r) => r.build.id,
-  submitted_on: (r) => r.build.submitted_on,
-  is_background: (r) => (r.build.is_background ? 1 : 0),
+const buildOrder: Orderable<Build> = {
+  id: (b) => b.id,
+  submitted_on: (b) => b.submitted_on,
+  is_background: (b) => (b.is_background ? 1 : 0),
 };
 
+/** What the API object needs of a build's chroots: the build item's summary, or (builds stored before it) a Query. */
+async function chrootsOf(ctx: AppContext, build: Build): Promise<ChrootView[]> {
+  return summaryChroots(build) ?? (await ctx.app.ports.builds.listBuildChroots(build.id));
+}
+
 /**
- * `limit` in id order (what copr-cli and python-copr send) is served by keyset pages
- * of the project-builds index (core/build-pages.ts): each page reads `limit` builds
- * whatever its offset. Everything else reads the project's builds and sorts in memory:
- * no limit (the answer is the whole project anyway), another order column, or
- * `status`, which filters on the derived state before paging (upstream filtered
- * after; this is the reliable form) and so must look at every build's chroots.
+ * In id order (what copr-cli and python-copr send, with `limit` or without) the
+ * answer comes from keyset pages of the project-builds index (core/build-pages.ts):
+ * a page reads `limit` build items whatever its offset, and each build item carries
+ * its chroots' summary, so that is the page's only read. `status` filters on the
+ * state derived from the summary before paging (upstream filtered after; this is
+ * the reliable form). Another order column reads the project's builds and sorts in
+ * memory.
  */
 async function listBuilds(req: RouteRequest, ctx: AppContext) {
   const page = parsePage(req);
   const builds = ctx.app.ports.builds;
   const project = await loadProject(ctx.store, requiredQuery(req, 'ownername'), requiredQuery(req, 'projectname'));
   const packagename = queryValue(req, 'packagename') || null;
-  const status = queryValue(req, 'status');
-  if (status && !Object.hasOwn(STATUS, status)) throw badRequest(`status: Not a valid choice: ${status}`);
-  const toApi = async (r: Row) => buildToApi(ctx.config.RESULTS_BASE_URL, r.build, r.chroots ?? (await builds.listBuildChroots(r.build.id)));
-  if (!status && page.order === 'id' && page.limit !== null) {
+  const raw = queryValue(req, 'status');
+  if (raw && !Object.hasOwn(STATUS, raw)) throw badRequest(`status: Not a valid choice: ${raw}`);
+  const status = raw ? (raw as BuildState) : null;
+  const toApi = async (build: Build) => buildToApi(ctx.config.RESULTS_BASE_URL, build, await chrootsOf(ctx, build));
+  if (page.order === 'id') {
     const listing = {
       ownername: project.ownername,
       projectname: project.name,
@@ -62,17 +65,19 @@ async function listBuilds(req: RouteRequest, ctx: AppContext) {
       packageName: packagename,
       descending: page.order_type === 'DESC',
     };
-    const got = await buildPage(builds.pages, listing, page.offset, page.limit);
-    return pageResult(await Promise.all(got.map((build) => toApi({ build, chroots: null }))), page);
+    const got =
+      page.limit === null
+        ? await allOfListing(builds.pages.listing(listing, status), page.offset)
+        : await buildPage(builds.pages, listing, page.offset, page.limit, status);
+    return pageResult(await Promise.all(got.map(toApi)), page);
   }
   let all = await builds.listProjectBuilds(project.ownername, project.name);
   if (packagename) all = all.filter((b) => b.package_name === packagename);
-  let rows: Row[] = all.map((build) => ({ build, chroots: null }));
   if (status) {
-    rows = await Promise.all(rows.map(async (r) => ({ build: r.build, chroots: await builds.listBuildChroots(r.build.id) })));
-    rows = rows.filter((r) => r.chroots !== null && buildState(r.build, r.chroots) === status);
+    const states = await Promise.all(all.map(async (b) => buildState(b, await chrootsOf(ctx, b))));
+    all = all.filter((_, i) => states[i] === status);
   }
-  const items = paginate(rows, page, buildOrder, 'Build');
+  const items = paginate(all, page, buildOrder, 'Build');
   return pageResult(await Promise.all(items.map(toApi)), page);
 }
 
@@ -87,7 +92,7 @@ async function listRecentBuilds(req: RouteRequest, ctx: AppContext) {
   if (!(limit > 0)) throw badRequest(`limit: must be a number from 1 to ${RECENT_MAX}`);
   const builds = ctx.app.ports.builds;
   const recent = await builds.listRecentBuilds(limit);
-  const items = await Promise.all(recent.map(async (b) => buildToApi(ctx.config.RESULTS_BASE_URL, b, await builds.listBuildChroots(b.id))));
+  const items = await Promise.all(recent.map(async (b) => buildToApi(ctx.config.RESULTS_BASE_URL, b, await chrootsOf(ctx, b))));
   return { items, meta: { limit, offset: 0, order: 'id', order_type: 'DESC' } };
 }
 

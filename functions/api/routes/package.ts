@@ -15,7 +15,7 @@ import type { BuildWithChroots } from '../../core/build-views.js';
 import { buildToApi } from '../build-serialize.js';
 import type { AppContext } from '../context.js';
 import { jsonBody, queryBool, requiredQuery, zBool, zIntLike } from '../input.js';
-import { pageResult, paginate, parsePage, type Orderable } from '../pagination.js';
+import { indexedPage, pageResult, paginate, parsePage, type Orderable } from '../pagination.js';
 import type { AuthedRequest, Route, RouteRequest } from '../router.js';
 import { packageToApi } from '../serialize.js';
 
@@ -69,9 +69,21 @@ async function getPackageRoute(req: RouteRequest, ctx: AppContext) {
   return packageView(ctx, pkg, buildFlags(req));
 }
 
+/**
+ * With `limit` in id or name order (copr-cli sends limit=1000 in id order) a page is
+ * read by keyset cursors (core/keyset-pages.ts): its reads do not grow with the
+ * offset or the number of packages. Without `limit` the whole list is the answer
+ * (refused above MAX_UNPAGINATED_PACKAGES, as upstream).
+ */
 async function listPackagesRoute(req: RouteRequest, ctx: AppContext) {
   const page = parsePage(req);
   const project = await loadProject(ctx.store, requiredQuery(req, 'ownername'), requiredQuery(req, 'projectname'));
+  const flags = buildFlags(req);
+  if (page.limit !== null && (page.order === 'id' || page.order === 'name')) {
+    const listing = ctx.store.packagePages(project, page.order, page.order_type === 'DESC');
+    const items = await indexedPage(ctx.store.pageCursors, listing, page);
+    return pageResult(await Promise.all(items.map((p) => packageView(ctx, p, flags))), page);
+  }
   const all = await ctx.store.listPackages(project.ownername, project.name);
   if (page.limit === null && all.length > MAX_UNPAGINATED_PACKAGES) {
     throw new CoprError(
@@ -80,7 +92,6 @@ async function listPackagesRoute(req: RouteRequest, ctx: AppContext) {
     );
   }
   const items = paginate(all, page, packageOrder, 'Package');
-  const flags = buildFlags(req);
   return pageResult(await Promise.all(items.map((p) => packageView(ctx, p, flags))), page);
 }
 

@@ -6,7 +6,7 @@ import type { Project } from '../../core/model.js';
 import type { AppContext } from '../context.js';
 import { toFormFieldNames } from '../form-fields.js';
 import { jsonBody, queryValue, requiredQuery, zBool, zIntLike, zStringList } from '../input.js';
-import { pageResult, paginate, parsePage, type Orderable } from '../pagination.js';
+import { indexedPage, pageResult, paginate, parsePage, type Orderable } from '../pagination.js';
 import type { AuthedRequest, Route, RouteRequest } from '../router.js';
 import { projectToApi } from '../serialize.js';
 
@@ -79,17 +79,40 @@ async function getProject(req: RouteRequest, ctx: AppContext) {
   return projectView(ctx, p);
 }
 
+/**
+ * In id order (the default) pages come from keyset cursors over the owner's projects
+ * index (by id) or the collection of all projects: a page's reads do not grow with
+ * the offset or the number of projects. Other columns sort in memory.
+ */
 async function listProjects(req: RouteRequest, ctx: AppContext) {
   const page = parsePage(req);
   const owner = queryValue(req, 'ownername');
+  if (page.order === 'id') {
+    const listing = ctx.store.projectPages(owner || null, page.order_type === 'DESC');
+    const items = await indexedPage(ctx.store.pageCursors, listing, page);
+    return pageResult(await Promise.all(items.map((p) => projectView(ctx, p))), page);
+  }
   const all = owner ? await ctx.store.listProjectsByOwner(owner) : await ctx.store.listAllProjects();
   const items = paginate(all, page, projectOrder, 'Copr');
   return pageResult(await Promise.all(items.map((p) => projectView(ctx, p))), page);
 }
 
+/**
+ * With `limit` in id order, pages come from keyset cursors over the first word's
+ * search entries (by project id), each checked against the other words: a page's
+ * reads grow with how rare a hit is among the first word's entries, not with the
+ * offset. Otherwise every hit is read and sorted in memory.
+ */
 async function searchProjects(req: RouteRequest, ctx: AppContext) {
   const page = parsePage(req);
   const tokens = tokenize(requiredQuery(req, 'query'));
+  if (page.limit !== null && page.order === 'id' && tokens.length > 0) {
+    const refs = await indexedPage(ctx.store.pageCursors, ctx.store.searchPages(tokens, page.order_type === 'DESC'), page);
+    // A hit whose project was deleted since its entry was read is left out.
+    const rows = await Promise.all(refs.map((r) => ctx.store.getProject(r.ownername, r.name)));
+    const found = rows.filter((p): p is Project => p !== null);
+    return pageResult(await Promise.all(found.map((p) => projectView(ctx, p))), page);
+  }
   const found = await ctx.store.findProjectsByTokens(tokens);
   const items = paginate(found, page, projectOrder, 'Copr');
   return pageResult(await Promise.all(items.map((p) => projectView(ctx, p))), page);
