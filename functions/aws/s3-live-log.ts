@@ -1,6 +1,6 @@
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { gunzipSync } from 'node:zlib';
 import { LIVE_LOG_NAME, liveLogChunkPrefix, parseLiveLogChunkKey } from '../core/results-store.js';
+import { packedLogView } from './s3-packed-log.js';
 
 /**
  * `builder-live.log` of a running build on the results CDN. Builders ship only the new
@@ -48,7 +48,8 @@ export async function liveLogView(s3: S3Client, bucket: string, logKey: string, 
     run.push(c);
     end += c.size;
   }
-  if (run.length === 0) return finishedLogView(s3, bucket, logKey, maxBytes);
+  // A finished build keeps only builder-live.log.gz (core/backend-log.ts), as Copr's does.
+  if (run.length === 0) return packedLogView(s3, bucket, logKey, maxBytes);
   let from = run.length;
   let bytes = 0;
   while (from > 0 && bytes + (run[from - 1]?.size ?? 0) <= maxBytes) bytes += run[--from]?.size ?? 0;
@@ -59,25 +60,6 @@ export async function liveLogView(s3: S3Client, bucket: string, logKey: string, 
   const skipped = run[from]?.offset ?? 0;
   const note = skipped > 0 ? `[... the first ${skipped} bytes are not shown here; the complete log is in place once the build ends]\n` : '';
   return { status: 200, body: note + Buffer.concat(parts).toString('utf8') };
-}
-
-/**
- * A finished build keeps only `builder-live.log.gz` (core/backend-log.ts), as Copr's does;
- * the plain name still answers with its text, as the local results server does. A log
- * longer than `maxBytes` shows its tail.
- */
-async function finishedLogView(s3: S3Client, bucket: string, logKey: string, maxBytes: number): Promise<LiveLogResponse> {
-  let packed: Buffer;
-  try {
-    packed = await getBytes(s3, bucket, `${logKey}.gz`);
-  } catch (err) {
-    if ((err as Error).name === 'NoSuchKey') return { status: 404, body: 'Not found\n' };
-    throw err;
-  }
-  const text = gunzipSync(packed);
-  if (text.length <= maxBytes) return { status: 200, body: text.toString('utf8') };
-  const skipped = text.length - maxBytes;
-  return { status: 200, body: `[... the first ${skipped} bytes are not shown here; the complete log is ${logKey.split('/').pop() ?? ''}.gz]\n${text.subarray(skipped).toString('utf8')}` };
 }
 
 async function getBytes(s3: S3Client, bucket: string, key: string): Promise<Buffer> {
