@@ -109,6 +109,14 @@ describe('copr-cli build from an SRPM upload', () => {
     expect(configs).toContain('configs/child.cfg');
   }, 150_000);
 
+  it("the SRPM stage's dir holds the SRPM, spec, results.json, success and the two gzipped logs", async () => {
+    const dir = `${env.url}/results/alice/demo/srpm-builds/${String(helloId).padStart(8, '0')}/`;
+    const listing = async () => [...(await (await fetch(dir)).text()).matchAll(/href="([^"/]+)"/g)].map((m) => m[1]).sort();
+    await expect
+      .poll(listing, { timeout: 30_000, interval: 300 })
+      .toEqual(['backend.log.gz', 'builder-live.log.gz', 'hello-cli-1.0-1.src.rpm', 'hello-cli.spec', 'results.json', 'success']);
+  });
+
   it('download-build --logs fetches the gzipped logs only, as from Copr', async () => {
     const dest = join(work, 'download-logs');
     const r = await alice.run(['download-build', String(helloId), '-r', CHROOT, '--logs', '--dest', dest], { timeoutMs: 120_000 });
@@ -127,6 +135,11 @@ describe('copr-cli build from an SRPM upload', () => {
     const id = createdBuildId(r.stdout);
     expect(await waitForCliStatus(alice, id, 180_000)).toBe('failed');
     const dir = `${env.url}/results/alice/demo/srpm-builds/${String(id).padStart(8, '0')}`;
+    // The task's close gzips the live log a moment after the state reads failed
+    // (core/task-outcome.ts); then, as in Copr, only the .gz is left.
+    const listing = async () => [...(await (await fetch(`${dir}/`)).text()).matchAll(/href="([^"/]+)"/g)].map((m) => m[1]).sort();
+    await expect.poll(listing, { timeout: 30_000, interval: 300 }).toEqual(['backend.log.gz', 'builder-live.log.gz']);
+    // The plain name still answers, with the .gz text.
     const live = await (await fetch(`${dir}/builder-live.log`)).text();
     expect(live).toContain('error: srpmfail-marker spec refused');
     // The gzipped copy the monitor's url_build_log names once the build ended (served with
