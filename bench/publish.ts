@@ -128,6 +128,10 @@ function counted(inner: ResultsStore): { store: ResultsStore; traffic: Traffic }
       traffic.lists++;
       return inner.list(p);
     },
+    delete: async (k) => {
+      traffic.deletes++;
+      await inner.delete(k);
+    },
     deletePrefix: async (p) => {
       traffic.deletes++;
       await inner.deletePrefix(p);

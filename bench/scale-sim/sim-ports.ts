@@ -32,6 +32,9 @@ export class MemoryResults implements ResultsStore {
   async list(prefix: string): Promise<string[]> {
     return [...this.keys].filter((k) => k.startsWith(prefix));
   }
+  async delete(key: string): Promise<void> {
+    this.keys.delete(key);
+  }
   async deletePrefix(prefix: string): Promise<void> {
     for (const k of [...this.keys]) if (k.startsWith(prefix)) this.keys.delete(k);
   }

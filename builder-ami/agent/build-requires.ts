@@ -126,6 +126,8 @@ export function unmetMessage(unmet: readonly string[]): string {
 export interface InstalledDeps {
   env: Record<string, string>;
   macroFiles: string[];
+  /** The downloaded package files unpacked into the buildroot (for installed_pkgs.log). */
+  packageFiles: string[];
 }
 
 /** Downloads and unpacks the planned packages into `<workDir>/buildrequires/root`. */
@@ -135,8 +137,10 @@ async function installPackages(ctx: StageContext, toInstall: BuildDepsPlan['toIn
   const rpms = join(base, 'rpms');
   await mkdir(root, { recursive: true });
   await mkdir(rpms, { recursive: true });
+  const packageFiles: string[] = [];
   for (const { pkg } of toInstall) {
     const file = join(rpms, `${pkg.name}-${pkg.evr.replace(':', '_')}.${pkg.arch}.rpm`);
+    packageFiles.push(file);
     await downloadFile(pkg.url, file, { fetch: ctx.fetch, signal: ctx.signal, maxBytes: ctx.config.maxDownloadBytes });
     const script = 'cd "$2" && rpm2cpio "$1" | cpio -idm --quiet --no-absolute-filenames';
     const argv = ctx.sandbox.commandArgv({ argv: ['bash', '-c', script, 'unpack', file, root], cwd: base, workDir: ctx.workDir, enableNet: false, chroot: null });
@@ -157,7 +161,7 @@ async function installPackages(ctx: StageContext, toInstall: BuildDepsPlan['toIn
   const expected = join(await realpath(root), 'usr/lib/rpm/macros.d');
   const names = real === expected ? await readdir(macroDir) : [];
   const macroFiles = names.filter((f) => f.startsWith('macros.')).sort().map((f) => join(macroDir, f));
-  return { env, macroFiles };
+  return { env, macroFiles, packageFiles };
 }
 
 /**
@@ -175,7 +179,7 @@ export async function prepareBuildDeps(ctx: StageContext, requirements: readonly
     ctx.log(`${unmetMessage(plan.unmet)}\n`);
     throw new BuildFailedError(`unmet BuildRequires: ${unmetMessage(plan.unmet).replaceAll('\n', '; ')}`);
   }
-  if (plan.toInstall.length === 0) return { env: {}, macroFiles: [] };
+  if (plan.toInstall.length === 0) return { env: {}, macroFiles: [], packageFiles: [] };
   return installPackages(ctx, plan.toInstall);
 }
 

@@ -17,6 +17,8 @@ import type { RpmTask } from './task.js';
 export interface LocalBuildSetup {
   macroFiles: string[];
   env: Record<string, string>;
+  /** Packages unpacked into the buildroot from the build's repositories. */
+  packageFiles: string[];
 }
 
 /** The Fedora version (or EL major) dnf's $releasever stands for in this chroot. */
@@ -39,7 +41,7 @@ export async function prepareLocalBuild(
   chroot: ChrootInfo,
   defines: Record<string, string>,
 ): Promise<LocalBuildSetup> {
-  if (ctx.sandbox.installsBuildroot) return { macroFiles: [], env: {} };
+  if (ctx.sandbox.installsBuildroot) return { macroFiles: [], env: {}, packageFiles: [] };
   // The spec is evaluated with the Fedora-like macros (debuginfo ones make no difference there).
   const queryMacros = await writeFedoraMacros(join(ctx.workDir, 'fedora-macros-query'), { debuginfo: false });
   const specDir = join(ctx.workDir, 'spec-for-deps');
@@ -58,5 +60,5 @@ export async function prepareLocalBuild(
     arch: chroot.arch === 'i386' ? 'i686' : chroot.arch,
     releasever: releasever(chroot, ctx.config.rawhideVersion),
   });
-  return { macroFiles: [fedoraMacros, ...deps.macroFiles], env: deps.env };
+  return { macroFiles: [fedoraMacros, ...deps.macroFiles], env: deps.env, packageFiles: deps.packageFiles };
 }

@@ -1,7 +1,10 @@
 // The agent core: one task in, one outcome out. Ports (sandbox, upload, log, fetch, abort
 // signal) are injected so the same code runs as a local child process and on the AMI.
+import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
 import * as z from 'zod';
 import { DEFAULT_AGENT_CONFIG, type AgentConfig } from './config.js';
 import type { FetchFn } from './download.js';
@@ -10,7 +13,7 @@ import { BuildFailedError, TaskAbortedError } from './errors.js';
 import { coprBuildMacros } from './fedora-macros.js';
 import { createPathScrubber, type PathScrubber } from './log-scrub.js';
 import { assertShippable } from './result-file-guard.js';
-import { metaResultFiles } from './result-extras.js';
+import { gzippedName, metaResultFiles } from './result-extras.js';
 import { runRpmStage } from './rpm-stage.js';
 import type { Sandbox } from './sandbox.js';
 import type { StageContext } from './stage-context.js';
@@ -75,12 +78,20 @@ async function uploadAll(ship: Shipper, files: readonly ResultFile[], uploaded: 
   for (const file of files) {
     await assertShippable(file.localFile, ship.deps.workDir);
     let local = file.localFile;
-    if (file.relativePath.endsWith('.log')) {
-      local = join(ship.metaDir, `shipped-${file.relativePath.replaceAll('/', '_')}`);
+    let name = file.relativePath;
+    if (name.endsWith('.log')) {
+      local = join(ship.metaDir, `shipped-${name.replaceAll('/', '_')}`);
       await ship.scrubber.scrubFile(file.localFile, local);
     }
-    await ship.deps.upload(file.relativePath, local);
-    uploaded.push(file.relativePath);
+    // Copr's result dir has build.log.gz, root.log.gz, …: gzipped here, after the scrub.
+    const gz = gzippedName(name);
+    if (gz !== null) {
+      await pipeline(createReadStream(local), createGzip(), createWriteStream(`${local}.gz`));
+      local = `${local}.gz`;
+      name = gz;
+    }
+    await ship.deps.upload(name, local);
+    uploaded.push(name);
   }
 }
 
@@ -170,7 +181,7 @@ export async function runTask(input: TaskInput | Task, deps: AgentDeps): Promise
   return { status: 'succeeded', results: stage.results, srpm_filename: stage.srpmFilename, uploaded };
 }
 
-/** Uploads what helps a human see why (build.log, root.log, the live log); no `success` file. */
+/** Uploads what helps a human see why (build.log.gz, root.log.gz, the live log); no `success` file. */
 async function finishFailed(
   ship: Shipper,
   liveLog: string,
@@ -178,7 +189,8 @@ async function finishFailed(
   status: 'failed' | 'canceled',
   reason: string,
 ): Promise<TaskOutcome> {
-  // build.log, root.log, hw_info.log, configs.tar.gz: whichever the stage got to write.
+  // build.log, root.log, state.log, hw_info.log, installed_pkgs.log, configs.tar.gz:
+  // whichever the stage got to write.
   const logs: ResultFile[] = metaResultFiles(ship.metaDir);
   logs.push({ relativePath: LIVE_LOG, localFile: liveLog });
   let failReason = reason;

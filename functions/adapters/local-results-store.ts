@@ -71,6 +71,10 @@ export class LocalResultsStore implements ResultsStore {
     return filesUnder(this.root, this.pathOf(prefix));
   }
 
+  async delete(key: string): Promise<void> {
+    await rm(this.pathOf(key), { force: true });
+  }
+
   async deletePrefix(prefix: string): Promise<void> {
     if (prefix.replace(/\/+$/, '') === '') throw new Error('refusing to delete the whole results root');
     await rm(this.pathOf(prefix), { recursive: true, force: true });

@@ -1,5 +1,6 @@
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { LIVE_LOG_NAME, liveLogChunkPrefix, parseLiveLogChunkKey } from '../core/results-store.js';
+import { packedLogView } from './s3-packed-log.js';
 
 /**
  * `builder-live.log` of a running build on the results CDN. Builders ship only the new
@@ -47,7 +48,8 @@ export async function liveLogView(s3: S3Client, bucket: string, logKey: string, 
     run.push(c);
     end += c.size;
   }
-  if (run.length === 0) return { status: 404, body: 'Not found\n' };
+  // A finished build keeps only builder-live.log.gz (core/backend-log.ts), as Copr's does.
+  if (run.length === 0) return packedLogView(s3, bucket, logKey, maxBytes);
   let from = run.length;
   let bytes = 0;
   while (from > 0 && bytes + (run[from - 1]?.size ?? 0) <= maxBytes) bytes += run[--from]?.size ?? 0;

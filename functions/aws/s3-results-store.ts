@@ -1,4 +1,5 @@
 import {
+  DeleteObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -83,6 +84,10 @@ export class S3ResultsStore implements ResultsStore {
     return keys.sort();
   }
 
+  async delete(key: string): Promise<void> {
+    await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+  }
+
   async deletePrefix(prefix: string): Promise<void> {
     if (prefix.replace(/\/+$/, '') === '') throw new Error('refusing to delete the whole bucket');
     const keys = await this.list(prefix);
@@ -93,9 +98,19 @@ export class S3ResultsStore implements ResultsStore {
     }
   }
 
+  /**
+   * A builder's `build.log.gz` goes straight to S3, so the object headers are signed into
+   * its URL and handed to the builder to send: the log is then served as text like the
+   * ones the service writes itself.
+   */
   async uploadTarget(key: string): Promise<UploadTarget> {
-    const url = await getSignedUrl(this.s3, new PutObjectCommand({ Bucket: this.bucket, Key: key }), { expiresIn: this.uploadTtlSeconds });
-    return { url, method: 'PUT', headers: {} };
+    const extra = objectHeaders(key);
+    const command = new PutObjectCommand({ Bucket: this.bucket, Key: key, ...extra });
+    const url = await getSignedUrl(this.s3, command, { expiresIn: this.uploadTtlSeconds });
+    const headers: Record<string, string> = {};
+    if (extra.ContentType !== undefined) headers['content-type'] = extra.ContentType;
+    if (extra.ContentEncoding !== undefined) headers['content-encoding'] = extra.ContentEncoding;
+    return { url, method: 'PUT', headers };
   }
 
   directUploadTarget(key: string): Promise<UploadTarget> {

@@ -16,7 +16,7 @@ const LIVE_LOG = 'builder-live.log';
 
 export interface BackendLogDeps {
   builds: Pick<BuildStore, 'getBuild' | 'getBuildChroot'>;
-  results: Pick<ResultsStore, 'put' | 'get'>;
+  results: Pick<ResultsStore, 'put' | 'get' | 'delete'>;
   clock: Clock;
   log: Logger;
 }
@@ -65,9 +65,12 @@ export async function renderBackendLog(deps: BackendLogDeps, task: Task, build: 
 /**
  * Writes the task's backend.log.gz, and builder-live.log.gz from the builder's final live
  * log: Copr gzips both when a task ends, and its clients ask for the `.gz` names then (the
- * monitor's `url_build_log`, `copr-cli download-build --logs`). The plain live log stays
- * for readers that followed it. Never fails the close step: the logs explain a result,
- * they are not one (an unreachable results store is logged and the close goes on).
+ * monitor's `url_build_log`, `copr-cli download-build --logs`). As in Copr, the plain live
+ * log then goes (a finished result dir holds the `.gz` only); readers still asking for
+ * `builder-live.log` get the `.gz` text from the results host (functions/local/results-mount.ts,
+ * functions/aws/s3-live-log.ts). Written again (a retried report), the plain log is gone and
+ * the `.gz` stays as it was. Never fails the close step: the logs explain a result, they
+ * are not one (an unreachable results store is logged and the close goes on).
  */
 export async function writeBackendLog(deps: BackendLogDeps, task: Task, build: Build, outcome: string): Promise<void> {
   const prefix = resultPrefix(task, build);
@@ -75,7 +78,10 @@ export async function writeBackendLog(deps: BackendLogDeps, task: Task, build: B
     const text = await renderBackendLog(deps, task, build, outcome);
     await deps.results.put(`${prefix}/${BACKEND_LOG}`, gzipSync(text));
     const live = await deps.results.get(`${prefix}/${LIVE_LOG}`);
-    if (live) await deps.results.put(`${prefix}/${LIVE_LOG}.gz`, gzipSync(live));
+    if (live) {
+      await deps.results.put(`${prefix}/${LIVE_LOG}.gz`, gzipSync(live));
+      await deps.results.delete(`${prefix}/${LIVE_LOG}`);
+    }
   } catch (err) {
     deps.log.error('backend.log.gz not written', { build_id: build.id, task_id: task.task_id, error: err instanceof Error ? err.message : String(err) });
   }

@@ -17,6 +17,8 @@ export interface ResultsStore {
   exists(key: string): Promise<boolean>;
   list(prefix: string): Promise<string[]>;
   deletePrefix(prefix: string): Promise<void>;
+  /** Removes the one object `key` (none there: nothing happens); unlike deletePrefix, `a.log` spares `a.log.gz`. */
+  delete(key: string): Promise<void>;
   /** Where a builder holding `credential` PUTs the file for `key`. */
   uploadTarget(key: string, credential: string): Promise<UploadTarget>;
   /**

@@ -43,8 +43,9 @@ export async function onFinished(deps: LifecycleDeps, ctx: TaskContext, report: 
  * this order:
  * 1. the outcome is recorded (the chroot's or the source stage's final state, the RPM
  *    tasks an SRPM stage owes); skipped when it already was (`recorded` null);
- * 2. what follows from it is asked for: a publish of a succeeded chroot, batch builds
- *    waiting for a finished build released, the task's backend.log.gz written;
+ * 2. what follows from it: the task's backend.log.gz written (and the live log gzipped),
+ *    then a publish of a succeeded chroot asked for (its listing sees those files), batch
+ *    builds waiting for a finished build released;
  * 3. the task is closed (a conditional write: false when it already was);
  * 4. the `build.finished` notification and a dispatcher wake-up.
  * Steps 1 and 2 are safe to repeat (states only move forward, tasks and publishes
@@ -60,13 +61,13 @@ export async function closeTask(
   recorded: { reason: string | null; report: FinishReport } | null,
 ): Promise<boolean> {
   const { task, build, project } = ctx;
-  if (project) {
-    if (recorded) await recordOutcome(deps, { task, build, project }, status, recorded.reason, recorded.report);
-    if (task.kind === 'rpm') await publishIfSucceeded(deps, task, { build, project });
-  }
-  await releaseIfBuildFinished(deps, build.id);
-  // Before the close, like the publish: a crash after it would leave the result dir without it.
+  if (project && recorded) await recordOutcome(deps, { task, build, project }, status, recorded.reason, recorded.report);
+  // Before the close, like the publish: a crash after it would leave the result dir without
+  // it. And before the publish, whose listing of the result dir must show the final files
+  // (builder-live.log.gz in place of builder-live.log).
   await writeBackendLog(deps, task, build, status);
+  if (project && task.kind === 'rpm') await publishIfSucceeded(deps, task, { build, project });
+  await releaseIfBuildFinished(deps, build.id);
   if (!(await deps.builds.finishTask(task.task_id, status, ['starting', 'running']))) return false; // closed already
   await notify(deps, task, () => buildFinishedEvent(task, status, deps.clock.now()));
   await deps.wake();

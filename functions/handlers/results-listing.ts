@@ -4,12 +4,14 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { loadConfig } from '../config.js';
 import { resultsListing } from '../aws/s3-listing.js';
 import { isLiveLogPath, liveLogKeyOf, liveLogView } from '../aws/s3-live-log.js';
+import { packedLogKeyOf, packedLogView } from '../aws/s3-packed-log.js';
 
 /**
  * Directory URLs (`.../`) of the results CloudFront distribution, through a
  * function URL that only CloudFront may call (origin access control): the
  * publisher's index.html, or a live listing for builds no publish has listed.
- * Also the fallback of `builder-live.log` while S3 has only its chunks (a running build).
+ * Also the fallback of `builder-live.log` while S3 has only its chunks (a running build),
+ * and of any `<name>.log` a result dir keeps only as `<name>.log.gz` (a finished build).
  */
 const config = loadConfig();
 const s3 = new S3Client({});
@@ -27,6 +29,14 @@ export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredRe
     // The log grows with every heartbeat: never kept by CloudFront.
     const liveHeaders: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' };
     return { statusCode: live.status, headers: liveHeaders, body: live.body };
+  }
+  if (event.rawPath.endsWith('.log')) {
+    // Only a `.log` S3 lacks comes here (lib/constructs/results.ts LOG_PATH): its .gz, unpacked.
+    const key = packedLogKeyOf(event.rawPath);
+    const log = key === null ? { status: 404, body: 'Not found\n' } : await packedLogView(s3, bucket, key);
+    // A finished build's log does not change again; a miss may be a log still to come.
+    const cache = log.status === 200 ? 'max-age=86400' : 'max-age=10';
+    return { statusCode: log.status, headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': cache }, body: log.body };
   }
   const res = await resultsListing(s3, bucket, event.rawPath);
   const headers: Record<string, string> = {

@@ -40,6 +40,12 @@ export const PACKAGE_PATH = '*.rpm';
  */
 export const LIVE_LOG_PATH = '*/builder-live.log*';
 export const LIVE_LOG_FALLBACK_STATUS = [403, 404];
+/**
+ * Other logs by their plain name (`build.log`): a finished result dir keeps them gzipped
+ * only, as Copr's does, so a miss on S3 falls over to the listing function, which answers
+ * with the unpacked `.gz` (functions/aws/s3-packed-log.ts), as the local results server does.
+ */
+export const LOG_PATH = '*.log';
 /** Directory URLs: served by the listing function (publisher's index.html or a live listing). */
 export const DIRECTORY_PATH = '*/';
 /** Other HTML (index.html asked for by name) changes on every publish. */
@@ -163,6 +169,7 @@ export class Results extends Construct {
     const additionalBehaviors: Record<string, cloudfront.BehaviorOptions> = {
       [UPLOADS_PATH]: behavior(cloudfront.CachePolicy.CACHING_DISABLED, s3Origin, { id: 'DenyUploads', code: DENY_UPLOADS }),
       [LIVE_LOG_PATH]: behavior(cloudfront.CachePolicy.CACHING_DISABLED, liveLogOrigin),
+      [LOG_PATH]: behavior(finishedFilePolicy, liveLogOrigin),
       [REPO_METADATA_PATH]: behavior(metadataPolicy),
       [PACKAGE_PATH]: behavior(signedPackagePolicy),
       [DIRECTORY_PATH]: behavior(listingPolicy, listingOrigin),

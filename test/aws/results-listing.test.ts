@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gzipSync } from 'node:zlib';
 import { resultsListing } from '../../functions/aws/s3-listing.js';
 import { S3ResultsStore } from '../../functions/aws/s3-results-store.js';
 import { isLiveLogPath, liveLogKeyOf, liveLogView } from '../../functions/aws/s3-live-log.js';
+import { packedLogKeyOf, packedLogView } from '../../functions/aws/s3-packed-log.js';
 import { startLocalAws, type Fauxqs } from './fauxqs.js';
 
 /**
@@ -114,6 +116,26 @@ describe('live log chunks on S3 (fauxqs)', () => {
     await store.dropLiveLogChunks(key);
     expect(await store.list(`${dir}/`)).toEqual([key]);
     expect((await liveLogView(aws.s3, 'results', key)).status).toBe(404);
+  });
+
+  it("answers a finished build's builder-live.log with the text of its builder-live.log.gz, as the local results server does", async () => {
+    // What closing the task leaves (core/backend-log.ts): the .gz only, as in Copr.
+    await store.put(`${key}.gz`, gzipSync('line 1\nline 2\nBuild succeeded\n'));
+    await store.delete(key);
+    expect(await store.list(`${dir}/`)).toEqual([`${key}.gz`]);
+    expect(await liveLogView(aws.s3, 'results', key)).toEqual({ status: 200, body: 'line 1\nline 2\nBuild succeeded\n' });
+    const tail = await liveLogView(aws.s3, 'results', key, 16);
+    expect(tail).toEqual({ status: 200, body: '[... the first 14 bytes are not shown here; the complete log is builder-live.log.gz]\nBuild succeeded\n' });
+  });
+
+  it("answers any other log's plain name with its .gz unpacked, and only inside result dirs", async () => {
+    await store.put(`${dir}/build.log.gz`, gzipSync('Wrote: hello.rpm\n'));
+    expect(packedLogKeyOf(`/${dir}/build.log`)).toBe(`${dir}/build.log`);
+    expect(await packedLogView(aws.s3, 'results', `${dir}/build.log`)).toEqual({ status: 200, body: 'Wrote: hello.rpm\n' });
+    expect((await packedLogView(aws.s3, 'results', `${dir}/root.log`)).status).toBe(404);
+    for (const bad of ['/_uploads/x/build.log', `/${dir}/../x/build.log`, `/${dir}/.hidden/build.log`, `/${dir}/build.log.gz`, '/build.log', `/${dir}/.log`]) {
+      expect(packedLogKeyOf(bad), bad).toBeNull();
+    }
   });
 
   it('answers only for builder-live.log paths that name no hidden or escaping segment', () => {

@@ -37,6 +37,21 @@ describe('S3ResultsStore object headers on moto', () => {
     expect(gunzipSync((await store.get(key)) ?? Buffer.alloc(0)).toString()).toBe('backend says hello\n');
   });
 
+  it("gives a builder's gzipped log the same headers through its presigned upload URL", async () => {
+    const key = 'alice/proj/fedora-44-x86_64/00000001-a/build.log.gz';
+    const target = await store.uploadTarget(key);
+    expect(target.headers).toEqual({ 'content-type': 'text/plain; charset=utf-8', 'content-encoding': 'gzip' });
+    // What the builder's api-client does with it: PUT the bytes with the headers given.
+    const put = await fetch(target.url, { method: target.method, headers: target.headers, body: new Uint8Array(gzipSync('rpmbuild says hello\n')) });
+    expect(put.status, await put.text()).toBe(200);
+    const head = await s3.send(new HeadObjectCommand({ Bucket: 'results', Key: key }));
+    expect(head.ContentType).toBe('text/plain; charset=utf-8');
+    expect(head.ContentEncoding).toBe('gzip');
+    expect(gunzipSync((await store.get(key)) ?? Buffer.alloc(0)).toString()).toBe('rpmbuild says hello\n');
+    // Other files keep a bare upload.
+    expect((await store.uploadTarget('alice/proj/fedora-44-x86_64/00000001-a/a-1-1.noarch.rpm')).headers).toEqual({});
+  });
+
   it('leaves other objects without an encoding', async () => {
     const key = 'alice/proj/fedora-44-x86_64/00000001-a/hello-1-1.noarch.rpm';
     await store.put(key, Buffer.from([0xed, 0xab, 0xee, 0xdb]));

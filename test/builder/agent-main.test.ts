@@ -84,7 +84,7 @@ describe('builder agent process', () => {
       },
     });
     expect([...api.uploads.keys()].sort()).toEqual(
-      ['build.log', 'root.log', 'hw_info.log', 'configs.tar.gz', 'builder-live.log', 'hello-noarch-1.0-1.fc41.noarch.rpm', 'hello-noarch-1.0-1.fc41.src.rpm', 'hello-noarch.spec', 'results.json', 'success'].sort(),
+      ['build.log.gz', 'root.log.gz', 'state.log.gz', 'hw_info.log.gz', 'installed_pkgs.log', 'configs.tar.gz', 'builder-live.log', 'hello-noarch-1.0-1.fc41.noarch.rpm', 'hello-noarch-1.0-1.fc41.src.rpm', 'hello-noarch.spec', 'results.json', 'success'].sort(),
     );
     expect(api.putOrder.at(-1)).toBe('success');
     expect(api.uploads.get('builder-live.log')?.toString()).toContain('Build succeeded');

@@ -1,12 +1,13 @@
 // Shared test helpers for the builder agent: temp dirs, SRPMs made at test time from the
 // fixture specs, a static/JSON HTTP server on 127.0.0.1, and local ports for runTask.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, createReadStream, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, createReadStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
 import type { AgentDeps } from '../../builder-ami/agent/run-task.js';
 import { createBwrapSandbox } from '../../builder-ami/agent/sandbox-bwrap.js';
 
@@ -119,4 +120,9 @@ export function localPorts(root: string): LocalPorts {
 /** NEVRA.arch of a package file, read with rpm. */
 export function rpmQuery(file: string, qf = '%{NAME}-%{VERSION}-%{RELEASE}.%{ARCH}'): string {
   return execFileSync('rpm', ['-qp', '--nosignature', '--qf', qf, file], { encoding: 'utf8' });
+}
+
+/** The text of a log the agent ships gzipped, as Copr does (`build.log` → `build.log.gz`). */
+export function readGzLog(resultDir: string, name: string): string {
+  return gunzipSync(readFileSync(join(resultDir, `${name}.gz`))).toString('utf8');
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTask } from '../../builder-ami/agent/run-task.js';
 import type { TaskInput } from '../../builder-ami/agent/task.js';
-import { localPorts, makeSrpm, removeDir, rpmQuery, startServer, tempDir, type TestServer } from './helpers.js';
+import { localPorts, readGzLog, makeSrpm, removeDir, rpmQuery, startServer, tempDir, type TestServer } from './helpers.js';
 
 /**
  * Local (bwrap) builds that do only what they can do faithfully: the ELF machine check,
@@ -80,8 +80,8 @@ describe('honest local builds', { timeout: 120_000 }, () => {
     const live = ports.liveLog();
     expect(live).toContain('BuildRequires: gcc: host tool /usr/bin/gcc');
     // The buildroot preparation is root.log's, the rpmbuild run build.log's (as with mock).
-    expect(readFileSync(join(ports.resultDir, 'root.log'), 'utf8')).toMatch(/^Resolving 2 build requirement\(s\)[^]*BuildRequires: make: host tool \/usr\/bin\/make\n/);
-    expect(readFileSync(join(ports.resultDir, 'build.log'), 'utf8')).toContain('Wrote: ');
+    expect(readGzLog(ports.resultDir, 'root.log')).toMatch(/^Resolving 2 build requirement\(s\)[^]*BuildRequires: make: host tool \/usr\/bin\/make\n/);
+    expect(readGzLog(ports.resultDir, 'build.log')).toContain('Wrote: ');
     expect(live).toContain('BuildRequires: make: host tool /usr/bin/make');
     expect(live).toMatch(/Architecture check passed: \d+ ELF object\(s\) in 3 package\(s\) match x86_64/);
   });
@@ -135,7 +135,7 @@ describe('honest local builds', { timeout: 120_000 }, () => {
     expect(live).toContain("No matching package to install: 'no-such-package-xyz'");
     expect(live).not.toContain('rpmbuild -ra');
     // root.log says it too, as mock's would.
-    expect(readFileSync(join(ports.resultDir, 'root.log'), 'utf8')).toContain("No matching package to install: 'no-such-package-xyz'");
+    expect(readGzLog(ports.resultDir, 'root.log')).toContain("No matching package to install: 'no-such-package-xyz'");
   });
 
   it("satisfies a BuildRequires from the project's repository (dep-a built and published, then dep-b)", async () => {
@@ -156,6 +156,9 @@ describe('honest local builds', { timeout: 120_000 }, () => {
     const outcome = await runTask(rpmTask('fedora-44-x86_64', `${server.url}/srpms/dep-b-1.0-1.src.rpm`, { repos }), b.deps);
     expect(outcome.fail_reason).toBeUndefined();
     expect(b.liveLog()).toContain('BuildRequires: dep-a >= 1.0: installing dep-a-1.2-1.fc44.noarch from repository copr_base');
+    // installed_pkgs.log lists it as mock's package_state does: NEVRA, build time, size, sigmd5.
+    const installed = readFileSync(join(b.resultDir, 'installed_pkgs.log'), 'utf8');
+    expect(installed).toMatch(/^dep-a-1\.2-1\.fc44\.noarch \d+ \d+ [0-9a-f]{32} installed\n$/);
     const generated = join(root, 'dep-b-unpacked');
     mkdirSync(generated);
     execFileSync('bash', ['-c', `rpm2cpio "${join(b.resultDir, 'dep-b-1.0-1.fc44.noarch.rpm')}" | cpio -idm --quiet`], { cwd: generated });

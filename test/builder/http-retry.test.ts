@@ -159,7 +159,7 @@ describe('builder agent against a throttled, flapping service', { timeout: 120_0
     const final = api.uploads.get('builder-live.log') ?? Buffer.alloc(0);
     expect(final.subarray(0, api.liveLog.length).equals(api.liveLog)).toBe(true);
     // Every result file arrived despite the throttled first upload.
-    expect([...api.uploads.keys()]).toEqual(expect.arrayContaining(['build.log', 'builder-live.log', 'results.json', 'success']));
+    expect([...api.uploads.keys()]).toEqual(expect.arrayContaining(['build.log.gz', 'builder-live.log', 'results.json', 'success']));
   });
 
   it('gives up cleanly when the service stays down past the budget', async () => {

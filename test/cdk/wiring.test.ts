@@ -443,6 +443,18 @@ describe('results CDN: CORS, no stale signed RPMs or live logs, listings, privat
     expect(origin(fallback)?.OriginAccessControlId).toBeDefined();
   });
 
+  it("serves a finished build's logs by their plain names too: S3 first, then the listing function (the unpacked .gz)", () => {
+    const live = behaviorFor(results(), `${build}/builder-live.log`);
+    for (const name of ['build.log', 'root.log', 'backend.log']) {
+      const b = behaviorFor(results(), `${build}/${name}`);
+      expect(b.TargetOriginId, name).toBe(live.TargetOriginId);
+      // Written once, like the other files of a finished build.
+      expect(policy(b), name).toEqual(policy(behaviorFor(results(), `${build}/results.json`)));
+    }
+    // The gzipped files themselves come straight from S3.
+    expect(behaviorFor(results(), `${build}/build.log.gz`)).toBe(results().DefaultCacheBehavior);
+  });
+
   it('revalidates RPMs (re-uploaded once signed) and repodata every time', () => {
     for (const p of [`${build}/hello-1-1.fc44.x86_64.rpm`, `${build}/hello-1-1.fc44.src.rpm`, '/alice/hello/fedora-44-x86_64/repodata/repomd.xml']) {
       const ttl = policy(behaviorFor(results(), p));

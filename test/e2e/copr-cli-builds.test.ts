@@ -60,37 +60,70 @@ describe('copr-cli build from an SRPM upload', () => {
     expect(rows).toContainEqual({ id: helloId, name: 'hello-cli', state: 'succeeded' });
   });
 
-  it('download-build fetches the RPMs, the SRPM and the logs through wget -r', async () => {
+  it("download-build fetches Copr's result dir: packages, spec, gzipped logs, package list, configs", async () => {
+    const dir = `${env.url}/results/alice/demo/${CHROOT}/${String(helloId).padStart(8, '0')}-hello-cli/`;
+    // The chroot reads succeeded once its outcome is recorded; the task's close then gzips
+    // the live log (core/task-outcome.ts). Copr's finished dir has only the .gz.
+    await expect
+      .poll(async () => {
+        const html = await (await fetch(dir)).text();
+        return html.includes('href="builder-live.log.gz"') && !html.includes('href="builder-live.log"');
+      }, { timeout: 60_000, interval: 500 })
+      .toBe(true);
     const dest = join(work, 'download');
     const r = await alice.run(['download-build', String(helloId), '-r', CHROOT, '--dest', dest], { timeoutMs: 120_000 });
     expect(r.code, r.stderr).toBe(0);
     const files = await readdir(join(dest, CHROOT));
-    expect(files, files.join(' ')).toContain('hello-cli-1.0-1.fc44.noarch.rpm');
-    expect(files).toContain('hello-cli-1.0-1.fc44.src.rpm');
-    // Copr's layout (docs/builder.md): packages, spec, results.json, success, the builder's logs
-    // (builder-live.log, build.log, root.log, hw_info.log), configs.tar.gz, and the service's
-    // backend.log.gz and builder-live.log.gz, written when the task closed.
-    expect([...files].sort()).toEqual(
+    // Copr's RPM result dir (copr-rpmbuild with mock, copr-backend's logs; docs/builder.md).
+    expect([...files].sort(), files.join(' ')).toEqual(
       [
         'backend.log.gz',
-        'build.log',
-        'builder-live.log',
+        'build.log.gz',
         'builder-live.log.gz',
         'configs.tar.gz',
         'hello-cli-1.0-1.fc44.noarch.rpm',
         'hello-cli-1.0-1.fc44.src.rpm',
         'hello-cli.spec',
-        'hw_info.log',
-        // copr-cli passes wget `--reject '"index.html*"'` with the quotes, which match nothing.
+        'hw_info.log.gz',
+        // copr-cli passes wget `--reject '"index.html*"'` with the quotes, which match nothing
+        // (so upstream's listing comes along too).
         'index.html',
+        'installed_pkgs.log',
         'results.json',
-        'root.log',
+        'root.log.gz',
+        'state.log.gz',
         'success',
       ].sort(),
     );
-    const backendLog = gunzipSync(await readFile(join(dest, CHROOT, 'backend.log.gz'))).toString('utf8');
+    const text = async (name: string) => gunzipSync(await readFile(join(dest, CHROOT, name))).toString('utf8');
+    const backendLog = await text('backend.log.gz');
     expect(backendLog).toContain(`Task ${helloId}-${CHROOT}: RPM stage in ${CHROOT} of build ${helloId} in alice/demo`);
     expect(backendLog).toContain('Worker finished the task: succeeded\n');
+    expect(await text('builder-live.log.gz')).toContain('Build succeeded\n');
+    expect(await text('build.log.gz')).toContain('Wrote: ');
+    expect(await text('hw_info.log.gz')).toMatch(/^CPU info:/);
+    const state = await text('state.log.gz');
+    expect(state).toMatch(/ - Start: rpmbuild hello-cli-1\.0-1\.src\.rpm\n/);
+    expect(state).toMatch(/ - Finish: RPM stage of \d+-fedora-44-x86_64 in fedora-44-x86_64\n$/);
+    const configs = (await run('tar', ['-tzf', join(dest, CHROOT, 'configs.tar.gz')])).stdout.split('\n');
+    expect(configs).toContain('configs/child.cfg');
+  }, 150_000);
+
+  it("the SRPM stage's dir holds the SRPM, spec, results.json, success and the two gzipped logs", async () => {
+    const dir = `${env.url}/results/alice/demo/srpm-builds/${String(helloId).padStart(8, '0')}/`;
+    const listing = async () => [...(await (await fetch(dir)).text()).matchAll(/href="([^"/]+)"/g)].map((m) => m[1]).sort();
+    await expect
+      .poll(listing, { timeout: 30_000, interval: 300 })
+      .toEqual(['backend.log.gz', 'builder-live.log.gz', 'hello-cli-1.0-1.src.rpm', 'hello-cli.spec', 'results.json', 'success']);
+  });
+
+  it('download-build --logs fetches the gzipped logs only, as from Copr', async () => {
+    const dest = join(work, 'download-logs');
+    const r = await alice.run(['download-build', String(helloId), '-r', CHROOT, '--logs', '--dest', dest], { timeoutMs: 120_000 });
+    expect(r.code, r.stderr).toBe(0);
+    expect((await readdir(join(dest, CHROOT))).sort()).toEqual(
+      ['backend.log.gz', 'build.log.gz', 'builder-live.log.gz', 'hw_info.log.gz', 'root.log.gz', 'state.log.gz'].sort(),
+    );
   }, 150_000);
 
   it('a spec whose SRPM stage fails shows rpmbuild\'s error in builder-live.log and the reason in backend.log.gz', async () => {
@@ -102,6 +135,11 @@ describe('copr-cli build from an SRPM upload', () => {
     const id = createdBuildId(r.stdout);
     expect(await waitForCliStatus(alice, id, 180_000)).toBe('failed');
     const dir = `${env.url}/results/alice/demo/srpm-builds/${String(id).padStart(8, '0')}`;
+    // The task's close gzips the live log a moment after the state reads failed
+    // (core/task-outcome.ts); then, as in Copr, only the .gz is left.
+    const listing = async () => [...(await (await fetch(`${dir}/`)).text()).matchAll(/href="([^"/]+)"/g)].map((m) => m[1]).sort();
+    await expect.poll(listing, { timeout: 30_000, interval: 300 }).toEqual(['backend.log.gz', 'builder-live.log.gz']);
+    // The plain name still answers, with the .gz text.
     const live = await (await fetch(`${dir}/builder-live.log`)).text();
     expect(live).toContain('error: srpmfail-marker spec refused');
     // The gzipped copy the monitor's url_build_log names once the build ended (served with

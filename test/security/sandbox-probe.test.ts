@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTask } from '../../builder-ami/agent/run-task.js';
-import { localPorts, removeDir, startServer, tempDir, type TestServer } from '../builder/helpers.js';
+import { localPorts, readGzLog, removeDir, startServer, tempDir, type TestServer } from '../builder/helpers.js';
 import {
   connectCmd,
   countingListener,
@@ -118,7 +118,7 @@ describe('builder sandbox probe', { timeout: 120_000 }, () => {
     const ports = localPorts(paths().me);
     const outcome = await runTask(rpmTask(`${server.url}/${name}-1-1.src.rpm`, { enable_net: enableNet }), ports.deps);
     expect(outcome.fail_reason).toBeUndefined();
-    const log = readFileSync(join(ports.resultDir, 'build.log'), 'utf8');
+    const log = readGzLog(ports.resultDir, 'build.log');
     return { probes: parseProbes(log), log };
   }
 

@@ -6,7 +6,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTask } from '../../builder-ami/agent/run-task.js';
-import { localPorts, removeDir, startServer, tempDir, type TestServer } from '../builder/helpers.js';
+import { localPorts, readGzLog, removeDir, startServer, tempDir, type TestServer } from '../builder/helpers.js';
 import { rpmTask, specWithBuild, srpmFromSpecText } from './sandbox-helpers.js';
 
 describe('build results and logs', { timeout: 120_000 }, () => {
@@ -42,15 +42,14 @@ describe('build results and logs', { timeout: 120_000 }, () => {
     expect(outcome.fail_reason).toBe('rpmbuild failed: no space left on device on the builder (disk full), see build.log');
     const live = readFileSync(join(ports.resultDir, 'builder-live.log'), 'utf8');
     expect(live).toContain('Build failed: rpmbuild failed: no space left on device on the builder (disk full)');
-    expect(readFileSync(join(ports.resultDir, 'build.log'), 'utf8')).toContain('No space left on device');
+    expect(readGzLog(ports.resultDir, 'build.log')).toContain('No space left on device');
   });
 
   it('shipped logs show placeholders, not the builder\'s host paths', async () => {
     const ports = localPorts(join(root, 'paths'));
     const outcome = await runTask(rpmTask(`${server.url}/show-paths-1-1.src.rpm`), ports.deps);
     expect(outcome.fail_reason).toBeUndefined();
-    for (const name of ['build.log', 'builder-live.log']) {
-      const text = readFileSync(join(ports.resultDir, name), 'utf8');
+    for (const text of [readGzLog(ports.resultDir, 'build.log'), readFileSync(join(ports.resultDir, 'builder-live.log'), 'utf8')]) {
       expect(text).toContain('cwd is <builddir>/out/rpmbuild/BUILD');
       expect(text).not.toContain(root);
     }

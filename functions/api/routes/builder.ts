@@ -126,10 +126,12 @@ export const builderRoutes: Route[] = [
       const body = FinishedReportSchema.parse(jsonBody(req));
       await ctx.app.builder.finished(t, body);
       // The complete live log was uploaded before the outcome: its chunks are spare now.
-      // A failure leaves hidden chunks that go with the result dir.
+      // Closing the task may already have replaced it with builder-live.log.gz
+      // (core/backend-log.ts). A failure leaves hidden chunks that go with the result dir.
       const live = `${taskResultPrefix(t)}/${LIVE_LOG_NAME}`;
       const results = ctx.app.ports.results;
-      if (await results.exists(live).catch(() => false)) await results.dropLiveLogChunks(live).catch(() => undefined);
+      const complete = async (key: string) => results.exists(key).catch(() => false);
+      if ((await complete(live)) || (await complete(`${live}.gz`))) await results.dropLiveLogChunks(live).catch(() => undefined);
       return {};
     },
   },
