@@ -1,6 +1,7 @@
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { LIVE_LOG_NAME, liveLogChunkPrefix, parseLiveLogChunkKey } from '../core/results-store.js';
 import { packedLogView } from './s3-packed-log.js';
+import { resultKeyOf } from './result-key.js';
 
 /**
  * `builder-live.log` of a running build on the results CDN. Builders ship only the new
@@ -74,14 +75,6 @@ export function isLiveLogPath(rawPath: string): boolean {
 
 /** The bucket key of a `.../builder-live.log` request path, or null for any other path. */
 export function liveLogKeyOf(rawPath: string): string | null {
-  let rel: string;
-  try {
-    rel = decodeURIComponent(rawPath).replace(/^\/+/, '');
-  } catch {
-    return null;
-  }
-  const segments = rel.split('/');
-  if (segments.length < 2 || segments[segments.length - 1] !== LIVE_LOG_NAME) return null;
-  if (rel.includes('\0') || segments.some((s) => s === '' || s === '..' || s.startsWith('.') || s.startsWith('_'))) return null;
-  return rel;
+  const k = resultKeyOf(rawPath);
+  return k && k.name === LIVE_LOG_NAME ? k.key : null;
 }

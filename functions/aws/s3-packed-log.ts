@@ -1,5 +1,6 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { gunzipSync } from 'node:zlib';
+import { resultKeyOf } from './result-key.js';
 
 /**
  * `<name>.log` of a result dir that keeps only `<name>.log.gz`, as Copr's does (the
@@ -32,20 +33,8 @@ export async function packedLogView(s3: S3Client, bucket: string, logKey: string
   return { status: 200, body: `[... the first ${skipped} bytes are not shown here; the complete log is ${name}.gz]\n${text.subarray(skipped).toString('utf8')}` };
 }
 
-/**
- * The bucket key of a `.../<name>.log` request path inside a result dir, or null: hidden,
- * escaping and upload paths (`_uploads/`) never reach the bucket through here.
- */
+/** The bucket key of a `.../<name>.log` request path inside a result dir, or null (result-key.ts). */
 export function packedLogKeyOf(rawPath: string): string | null {
-  let rel: string;
-  try {
-    rel = decodeURIComponent(rawPath).replace(/^\/+/, '');
-  } catch {
-    return null;
-  }
-  const segments = rel.split('/');
-  const name = segments[segments.length - 1] ?? '';
-  if (segments.length < 2 || !name.endsWith('.log') || name === '.log') return null;
-  if (rel.includes('\0') || segments.some((s) => s === '' || s === '..' || s.startsWith('.') || s.startsWith('_'))) return null;
-  return rel;
+  const k = resultKeyOf(rawPath);
+  return k && k.name.endsWith('.log') ? k.key : null;
 }

@@ -71,6 +71,7 @@ const EXPECTED_ENV: Record<string, string[]> = {
     'BUILDER_INSTANCE_TYPES',
     'BUILDER_REUSE',
     'BUILDER_IDLE_SECONDS',
+    'BUILDER_DISTGIT_LOOKASIDE',
     'NODE_OPTIONS',
   ],
   [LAMBDA_HANDLERS.reaper]: [
