@@ -67,7 +67,7 @@ async function rpmsIn(dir: string): Promise<string[]> {
  * One publishing run for `<owner>/<dirname>/<chroot>` (spec §4.9, DESIGN §3 Publish).
  * Callers must serialize runs per repository (the publish ledger's lease, publish/publish-runs.ts).
  * Order matters and is the point of this function:
- * sign → createrepo_c into staging → sign repomd.xml → swap in → pubkey → remove
+ * sign → new metadata into staging (appended, or createrepo_c) → sign repomd.xml → swap in → pubkey → remove
  * deleted builds → listings. Deleted builds disappear from disk only after the
  * metadata that no longer names them is live.
  */
@@ -208,9 +208,12 @@ export async function publishRepository(input: PublishRequestInput, deps: Publis
 
   // 5. Browsable listings for what changed, up to <owner>/<dirname>.
   const rel = (...p: string[]) => [req.owner, req.dirname, req.chroot, ...p].join('/');
-  for (const sub of adds) await writeListingsTree(deps.resultsDir, rel(sub));
-  if (await exists(liveRepodata)) await writeListings(deps.resultsDir, req.devel ? rel('devel', 'repodata') : rel('repodata'));
-  else await writeListings(deps.resultsDir, rel());
+  // The build dirs' own trees are listed whole; the chroot dir and its parents once,
+  // from their previous listings with the names this run changed.
+  for (const sub of adds) await writeListingsTree(deps.resultsDir, rel(sub), { parents: false });
+  const touched = { touched: [...adds, ...req.deletes] };
+  if (await exists(liveRepodata)) await writeListings(deps.resultsDir, req.devel ? rel('devel', 'repodata') : rel('repodata'), touched);
+  else await writeListings(deps.resultsDir, rel(), touched);
 
   return { createrepoRan, signed, missingAdds, removed, finishedAt: deps.clock.now() };
 }
