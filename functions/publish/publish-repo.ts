@@ -4,7 +4,7 @@ import { basename, dirname, join } from 'node:path';
 import type { Clock } from '../core/ports.js';
 import { createrepoArgs, isFullRun, legacyChecksums } from './createrepo.js';
 import { listedAmong } from './primary-hrefs.js';
-import { appendableRepomd, appendPackages, makeAppendable } from './repodata-append.js';
+import { appendableRepomd, appendPackages, makeAppendable, NotAppendable } from './repodata-append.js';
 import { writeListings, writeListingsTree } from './listing.js';
 import type { ProcessRunner } from './process-runner.js';
 import { PublishRequest, type PublishRequestInput } from './publish-request.js';
@@ -129,10 +129,12 @@ export async function publishRepository(input: PublishRequestInput, deps: Publis
   let appended = false;
 
   // 2a. A run that only adds packages the metadata lacks: append their entries
-  // (repodata-append.ts). Packages it lists already are not added again.
+  // (repodata-append.ts). Packages it lists already are not added again. Metadata of
+  // a shape the append does not expect goes to createrepo_c (2b), which rewrites it.
   const onlyAdds = !req.full && req.comps !== true && req.deletes.length === 0 && (partial?.removeRpms.length ?? 0) === 0;
   if (repodataExists && onlyAdds && !stale && !legacyChecksums(req.chroot) && (await appendableRepomd(liveRepodata))) {
     const fresh = pkglist.filter((e) => !known.has(e));
+    appended = true;
     if (fresh.length > 0) {
       const scratch = join(staging, 'added');
       const args = createrepoArgs({ ...common, adds, deletes: [], full: false, repodataExists: false, compsExists: false, outputDir: scratch });
@@ -147,11 +149,13 @@ export async function publishRepository(input: PublishRequestInput, deps: Publis
         await appendPackages({ liveDir: liveRepodata, addedDir: join(scratch, 'repodata'), outDir: stagedRepodata, nowSec: Math.floor(deps.clock.now() / 1000) });
         await deps.signer.signDetached(req.owner, project, join(stagedRepodata, 'repomd.xml'));
         await swapInRepodata(stagedRepodata, liveRepodata);
+      } catch (err) {
+        if (!(err instanceof NotAppendable)) throw err;
+        appended = false;
       } finally {
         await rm(staging, { recursive: true, force: true });
       }
     }
-    appended = true;
   }
 
   // 2b. Anything else: createrepo_c into a staging dir inside the chroot dir (same filesystem).
@@ -185,7 +189,9 @@ export async function publishRepository(input: PublishRequestInput, deps: Publis
       createrepoRan = true;
       const stagedRepodata = join(staging, 'repodata');
       // Written once here, so the next add appends instead of running createrepo_c.
-      await makeAppendable(stagedRepodata);
+      await makeAppendable(stagedRepodata).catch((err: unknown) => {
+        if (!(err instanceof NotAppendable)) throw err;
+      });
       await deps.signer.signDetached(req.owner, project, join(stagedRepodata, 'repomd.xml'));
       await swapInRepodata(stagedRepodata, liveRepodata);
     } finally {

@@ -26,6 +26,14 @@ const KEPT_TYPES = new Set(['group', 'group_gz']);
 /** Above this share of appended bytes in the body, the body is compressed again as one member. */
 const MAX_APPENDED_SHARE = 0.25;
 
+/** The metadata does not have the shape an append needs; createrepo_c rewrites it instead. */
+export class NotAppendable extends Error {
+  constructor(what: string) {
+    super(what);
+    this.name = 'NotAppendable';
+  }
+}
+
 export interface AppendableRepomd {
   xml: string;
   entries: Map<string, RepomdEntry>;
@@ -103,7 +111,7 @@ async function writeParts(dir: string, type: string, parts: ReadonlyArray<Buffer
 
 function parseDocument(gz: Buffer, what: string) {
   const doc = splitDocument(gunzipSync(gz).toString('utf8'));
-  if (!doc) throw new Error(`${what} is not a createrepo metadata document`);
+  if (!doc) throw new NotAppendable(`${what} is not a createrepo metadata document`);
   return doc;
 }
 
@@ -116,20 +124,25 @@ function parseDocument(gz: Buffer, what: string) {
 export async function makeAppendable(repodataDir: string): Promise<boolean> {
   const repomd = await appendableRepomd(repodataDir);
   if (!repomd) return false;
-  const changed = new Map<string, RepomdEntry>();
+  // Every file is taken apart before any is written: a document of another shape
+  // (NotAppendable) leaves createrepo_c's files as they are.
+  const planned: Array<{ entry: RepomdEntry; path: string; parts: Buffer[] }> = [];
   for (const type of SPLICED_TYPES) {
-    const e = repomd.entries.get(type);
-    if (!e) return false;
-    const path = fileOf(repodataDir, e);
+    const entry = repomd.entries.get(type);
+    if (!entry) return false;
+    const path = fileOf(repodataDir, entry);
     if (await readLayout(path)) continue;
     const doc = parseDocument(await readFile(path), path);
     const footer = member(doc.footer);
-    const parts = [headerMember(doc.header, { footerLength: footer.length, appended: 0 }), ...(doc.body ? [member(doc.body)] : []), footer];
-    const written = await writeParts(repodataDir, type, parts);
-    if (written.name !== e.href.slice(e.href.lastIndexOf('/') + 1)) await rm(path, { force: true });
-    changed.set(type, { ...e, checksum: written.checksum, size: written.size, href: `repodata/${written.name}` });
+    planned.push({ entry, path, parts: [headerMember(doc.header, { footerLength: footer.length, appended: 0 }), ...(doc.body ? [member(doc.body)] : []), footer] });
+  }
+  const changed = new Map<string, RepomdEntry>();
+  for (const { entry, parts } of planned) {
+    const written = await writeParts(repodataDir, entry.type, parts);
+    changed.set(entry.type, { ...entry, checksum: written.checksum, size: written.size, href: `repodata/${written.name}` });
   }
   if (changed.size > 0) await writeFile(join(repodataDir, 'repomd.xml'), rewriteRepomd(repomd.xml, changed));
+  for (const { entry, path } of planned) if (changed.get(entry.type)?.href !== entry.href) await rm(path, { force: true });
   return true;
 }
 
@@ -147,14 +160,14 @@ export interface AppendInput {
 /** Appends the packages of `addedDir` to the live metadata; writes only the changed files and repomd.xml into `outDir`. */
 export async function appendPackages(input: AppendInput): Promise<void> {
   const live = await appendableRepomd(input.liveDir);
-  if (!live) throw new Error(`${input.liveDir} cannot take appended packages`);
+  if (!live) throw new NotAppendable(`${input.liveDir} cannot take appended packages`);
   const addedList = parseRepomd(await readFile(join(input.addedDir, 'repomd.xml'), 'utf8'));
-  if (!addedList) throw new Error(`unreadable repomd.xml in ${input.addedDir}`);
+  if (!addedList) throw new NotAppendable(`unreadable repomd.xml in ${input.addedDir}`);
   const changed = new Map<string, RepomdEntry>();
   for (const type of SPLICED_TYPES) {
     const le = live.entries.get(type);
     const ae = addedList.find((e) => e.type === type);
-    if (!le || !ae) throw new Error(`no ${type} metadata to append`);
+    if (!le || !ae) throw new NotAppendable(`no ${type} metadata to append`);
     const added = parseDocument(await readFile(fileOf(input.addedDir, ae)), `${type} of the added packages`);
     const path = fileOf(input.liveDir, le);
     const layout = await readLayout(path);

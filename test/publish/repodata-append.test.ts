@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
 import { cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GpgSigner } from '../../functions/publish/gpg-signer.js';
 import { CountingRunner } from '../../functions/publish/process-runner.js';
 import { publishRepository, type PublishDeps } from '../../functions/publish/publish-repo.js';
 import { parseRepomd } from '../../functions/publish/repomd-entries.js';
 import { readLayout } from '../../functions/publish/spliced-gzip.js';
-import { appendPackages, makeAppendable } from '../../functions/publish/repodata-append.js';
+import { appendPackages, makeAppendable, NotAppendable } from '../../functions/publish/repodata-append.js';
 import { renderRepoFile } from '../../functions/publish/repo-file.js';
 import { buildRpm, makeTmp, placeBuild, primaryLocations, removeTmp, run, serveDir } from './helpers.js';
 
@@ -243,4 +243,44 @@ describe('appending many times', () => {
       await removeTmp(tmp);
     }
   }, 180_000);
+});
+
+describe('metadata the append does not understand', () => {
+  it('goes to createrepo_c, which rewrites it; the file layout is then appendable', async () => {
+    const tmp = await makeTmp('append-odd');
+    const signer = new GpgSigner({ keysDir: join(tmp, 'keys'), keyLength: 2048 });
+    try {
+      const results = join(tmp, 'results');
+      const chrootDir = join(results, 'erin', 'p', 'fedora-41-x86_64');
+      const repodata = join(chrootDir, 'repodata');
+      const runner = new CountingRunner();
+      const deps: PublishDeps = { resultsDir: results, signer, run: runner, clock: { now: () => Date.now() } };
+      const [one, two] = await Promise.all([buildRpm(tmp, 'oddone'), buildRpm(tmp, 'oddtwo')]);
+      await placeBuild(chrootDir, '00000301-oddone', [one.rpm]);
+      await placeBuild(chrootDir, '00000302-oddtwo', [two.rpm]);
+      await publishRepository({ owner: 'erin', dirname: 'p', chroot: 'fedora-41-x86_64', adds: ['00000301-oddone'] }, deps);
+
+      // Another tool's primary: one gzip member, and a root element without a `packages` count.
+      const files = await metadataFiles(repodata);
+      const primary = files.find((f) => f.type === 'primary')!;
+      const xml = gunzipSync(await readFile(primary.path)).toString('utf8').replace(/ packages="\d+"/, '');
+      const odd = gzipSync(xml);
+      const sum = createHash('sha256').update(odd).digest('hex');
+      await writeFile(join(repodata, `${sum}-primary.xml.gz`), odd);
+      const repomd = await readFile(join(repodata, 'repomd.xml'), 'utf8');
+      await writeFile(join(repodata, 'repomd.xml'), repomd.replaceAll(primary.checksum, sum).replace(`<size>${primary.size}</size>`, `<size>${odd.length}</size>`));
+      const before = (await readdir(repodata)).sort();
+      await expect(makeAppendable(repodata)).rejects.toBeInstanceOf(NotAppendable);
+      expect((await readdir(repodata)).sort()).toEqual(before);
+
+      await publishRepository({ owner: 'erin', dirname: 'p', chroot: 'fedora-41-x86_64', adds: ['00000302-oddtwo'] }, deps);
+      expect(runner.calls.filter((c) => c.name === 'createrepo_c').at(-1)?.args).toContain('--update');
+      await expectConsistent(repodata, 2);
+      for (const f of await metadataFiles(repodata)) expect(await readLayout(f.path), f.type).not.toBeNull();
+      expect(await primaryLocations(repodata)).toEqual(['00000301-oddone/oddone-1.0-1.noarch.rpm', '00000302-oddtwo/oddtwo-1.0-1.noarch.rpm']);
+    } finally {
+      await signer.close();
+      await removeTmp(tmp);
+    }
+  }, 120_000);
 });
