@@ -16,10 +16,11 @@ import { projectOfDirname } from '../publish/signer.js';
 /**
  * One publishing run in the Fargate task, on a metadata-only mirror of the
  * repository: it downloads the current `repodata/` and the added build dirs, never
- * the RPMs already published. `createrepo_c --update --skip-stat --recycle-pkglist`
- * keeps the old packages' entries from the old metadata without reading their files
- * (verified with createrepo_c 0.17), so a run costs the new builds plus metadata,
- * not the repository's bytes. Uploads go in reader-safe order: package files, then
+ * the RPMs already published. An add appends the new builds' entries to the old
+ * metadata files (publish/repodata-append.ts); other runs use `createrepo_c --update
+ * --skip-stat --recycle-pkglist`, which keeps the old packages' entries from the old
+ * metadata without reading their files (verified with createrepo_c 0.17). Either way a
+ * run costs the new builds plus metadata, not the repository's bytes. Uploads go in reader-safe order: package files, then
  * metadata files, repomd.xml last; deleted builds go only after that.
  */
 export interface PublisherTaskDeps {

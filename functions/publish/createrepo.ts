@@ -35,6 +35,9 @@ export interface CreaterepoPlan {
 
 const FIXED = ['--no-database', '--ignore-lock', '--local-sqlite', '--workers', '8', '--general-compress-type=gz'];
 
+/** EL5's yum reads only SHA-1 metadata and MD5 package checksums (upstream copr-repo). */
+export const legacyChecksums = (chroot: string): boolean => /^(epel|rhel)-5-/.test(chroot);
+
 /** True when createrepo_c has nothing to do (spec §4.9: skipped entirely). */
 export function createrepoNeeded(p: Pick<CreaterepoPlan, 'adds' | 'deletes' | 'rpmsToRemove' | 'full' | 'repodataExists' | 'force'>): boolean {
   return p.full || p.force === true || !p.repodataExists || p.adds.length > 0 || p.deletes.length > 0 || (p.rpmsToRemove?.length ?? 0) > 0;
@@ -60,7 +63,7 @@ export function createrepoArgs(p: CreaterepoPlan): string[] | null {
   if (!createrepoNeeded(p)) return null;
   const full = isFullRun(p);
   const args = [p.chrootDir, ...FIXED.slice(0, 3), '--cachedir', p.cachedir ?? '/tmp/', ...FIXED.slice(3)];
-  if (/^(epel|rhel)-5-/.test(p.chroot)) args.push('-s', 'sha', '--checksum', 'md5');
+  if (legacyChecksums(p.chroot)) args.push('-s', 'sha', '--checksum', 'md5');
   if (p.compsExists) args.push('--groupfile', posix.join(p.chrootDir, 'comps.xml'));
   if (p.repodataExists) {
     args.push('--update');

@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { access, copyFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Clock } from '../core/ports.js';
-import { createrepoArgs, isFullRun } from './createrepo.js';
-import { primaryHrefs } from './primary-hrefs.js';
+import { createrepoArgs, isFullRun, legacyChecksums } from './createrepo.js';
+import { listedAmong } from './primary-hrefs.js';
+import { appendableRepomd, appendPackages, makeAppendable, NotAppendable } from './repodata-append.js';
 import { writeListings, writeListingsTree } from './listing.js';
 import type { ProcessRunner } from './process-runner.js';
 import { PublishRequest, type PublishRequestInput } from './publish-request.js';
@@ -66,7 +67,7 @@ async function rpmsIn(dir: string): Promise<string[]> {
  * One publishing run for `<owner>/<dirname>/<chroot>` (spec §4.9, DESIGN §3 Publish).
  * Callers must serialize runs per repository (the publish ledger's lease, publish/publish-runs.ts).
  * Order matters and is the point of this function:
- * sign → createrepo_c into staging → sign repomd.xml → swap in → pubkey → remove
+ * sign → new metadata into staging (appended, or createrepo_c) → sign repomd.xml → swap in → pubkey → remove
  * deleted builds → listings. Deleted builds disappear from disk only after the
  * metadata that no longer names them is live.
  */
@@ -98,43 +99,79 @@ export async function publishRepository(input: PublishRequestInput, deps: Publis
   const signed = await rpmsNotSignedBy(deps.run, toSign, key.fingerprint);
   await deps.signer.signRpms(req.owner, project, signed);
 
-  // 2. createrepo_c into a staging dir inside the chroot dir (same filesystem).
+  // 2. New metadata, written into a staging dir inside the chroot dir (same filesystem).
   const repoRoot = req.devel ? join(chrootDir, 'devel') : chrootDir;
   const liveRepodata = join(repoRoot, 'repodata');
   const repodataExists = await exists(join(liveRepodata, 'repomd.xml'));
   // A package the metadata already lists that was signed only now (a regenerate scan
   // took it before its own publish) is listed there with its old checksum, and
   // --recycle-pkglist would list it twice: re-read the directory instead (full, stat).
-  const known = repodataExists ? await primaryHrefs(liveRepodata) : new Set<string>();
+  const known = repodataExists ? await listedAmong(liveRepodata, pkglist) : new Set<string>();
   const justSigned = new Set(signed);
   const stale = pkglist.some((e) => known.has(e) && justSigned.has(join(chrootDir, e)));
   const partial = deps.partialMirror && repodataExists ? deps.partialMirror : undefined;
   if (partial && stale) throw new NeedsFullMirror(`${req.owner}/${req.dirname}/${req.chroot}`);
+  if (req.devel && !deps.resultsBaseUrl) throw new Error('devel publishing needs resultsBaseUrl');
   const staging = join(chrootDir, `.publish-${randomBytes(6).toString('hex')}`);
-  const plan = {
+  const common = {
     chrootDir,
     chroot: req.chroot,
     owner: req.owner,
     dirname: req.dirname,
+    devel: req.devel,
+    resultsBaseUrl: deps.resultsBaseUrl ?? '',
+    pkglistPath: join(staging, 'pkglist'),
+    // createrepo_c's checksum cache, inside the (never served) dot-dir of the results
+    // root instead of upstream's /tmp, so it neither litters nor leaks between services.
+    cachedir: join(deps.resultsDir, '.createrepo-cache'),
+  };
+  let createrepoRan = false;
+  let appended = false;
+
+  // 2a. A run that only adds packages the metadata lacks: append their entries
+  // (repodata-append.ts). Packages it lists already are not added again. Metadata of
+  // a shape the append does not expect goes to createrepo_c (2b), which rewrites it.
+  const onlyAdds = !req.full && req.comps !== true && req.deletes.length === 0 && (partial?.removeRpms.length ?? 0) === 0;
+  if (repodataExists && onlyAdds && !stale && !legacyChecksums(req.chroot) && (await appendableRepomd(liveRepodata))) {
+    const fresh = pkglist.filter((e) => !known.has(e));
+    appended = true;
+    if (fresh.length > 0) {
+      const scratch = join(staging, 'added');
+      const args = createrepoArgs({ ...common, adds, deletes: [], full: false, repodataExists: false, compsExists: false, outputDir: scratch });
+      if (!args) throw new Error('createrepo_c of the added packages was skipped');
+      await mkdir(join(staging, 'repodata'), { recursive: true });
+      await mkdir(scratch);
+      try {
+        await writeFile(common.pkglistPath, fresh.map((l) => `${l}\n`).join(''));
+        await deps.run.run('createrepo_c', args);
+        createrepoRan = true;
+        const stagedRepodata = join(staging, 'repodata');
+        await appendPackages({ liveDir: liveRepodata, addedDir: join(scratch, 'repodata'), outDir: stagedRepodata, nowSec: Math.floor(deps.clock.now() / 1000) });
+        await deps.signer.signDetached(req.owner, project, join(stagedRepodata, 'repomd.xml'));
+        await swapInRepodata(stagedRepodata, liveRepodata);
+      } catch (err) {
+        if (!(err instanceof NotAppendable)) throw err;
+        appended = false;
+      } finally {
+        await rm(staging, { recursive: true, force: true });
+      }
+    }
+  }
+
+  // 2b. Anything else: createrepo_c into a staging dir inside the chroot dir (same filesystem).
+  const plan = {
+    ...common,
     adds,
     deletes: req.deletes,
     full: partial ? false : req.full || req.comps === true || stale,
     force: partial ? req.full || req.comps === true : false,
     rpmsToRemove: partial?.removeRpms ?? [],
     doStat: stale,
-    devel: req.devel,
     repodataExists,
     compsExists: await exists(join(chrootDir, 'comps.xml')),
-    resultsBaseUrl: deps.resultsBaseUrl ?? '',
-    pkglistPath: join(staging, 'pkglist'),
     outputDir: staging,
-    // createrepo_c's checksum cache, inside the (never served) dot-dir of the results
-    // root instead of upstream's /tmp, so it neither litters nor leaks between services.
-    cachedir: join(deps.resultsDir, '.createrepo-cache'),
   };
-  if (req.devel && !deps.resultsBaseUrl) throw new Error('devel publishing needs resultsBaseUrl');
-  const args = createrepoArgs(plan);
-  let createrepoRan = false;
+  const args = appended ? null : createrepoArgs(plan);
   if (args) {
     await mkdir(staging, { recursive: true });
     try {
@@ -151,6 +188,10 @@ export async function publishRepository(input: PublishRequestInput, deps: Publis
       await deps.run.run('createrepo_c', args);
       createrepoRan = true;
       const stagedRepodata = join(staging, 'repodata');
+      // Written once here, so the next add appends instead of running createrepo_c.
+      await makeAppendable(stagedRepodata).catch((err: unknown) => {
+        if (!(err instanceof NotAppendable)) throw err;
+      });
       await deps.signer.signDetached(req.owner, project, join(stagedRepodata, 'repomd.xml'));
       await swapInRepodata(stagedRepodata, liveRepodata);
     } finally {
@@ -173,9 +214,12 @@ export async function publishRepository(input: PublishRequestInput, deps: Publis
 
   // 5. Browsable listings for what changed, up to <owner>/<dirname>.
   const rel = (...p: string[]) => [req.owner, req.dirname, req.chroot, ...p].join('/');
-  for (const sub of adds) await writeListingsTree(deps.resultsDir, rel(sub));
-  if (await exists(liveRepodata)) await writeListings(deps.resultsDir, req.devel ? rel('devel', 'repodata') : rel('repodata'));
-  else await writeListings(deps.resultsDir, rel());
+  // The build dirs' own trees are listed whole; the chroot dir and its parents once,
+  // from their previous listings with the names this run changed.
+  for (const sub of adds) await writeListingsTree(deps.resultsDir, rel(sub), { parents: false });
+  const touched = { touched: [...adds, ...req.deletes] };
+  if (await exists(liveRepodata)) await writeListings(deps.resultsDir, req.devel ? rel('devel', 'repodata') : rel('repodata'), touched);
+  else await writeListings(deps.resultsDir, rel(), touched);
 
   return { createrepoRan, signed, missingAdds, removed, finishedAt: deps.clock.now() };
 }

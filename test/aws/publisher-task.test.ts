@@ -7,6 +7,8 @@ import { S3ResultsStore } from '../../functions/aws/s3-results-store.js';
 import { GpgSigner } from '../../functions/publish/gpg-signer.js';
 import { KmsKeyStore } from '../../functions/publish/kms-key-store.js';
 import { spawnRunner } from '../../functions/publish/process-runner.js';
+import { parseRepomd } from '../../functions/publish/repomd-entries.js';
+import { readLayout } from '../../functions/publish/spliced-gzip.js';
 import { documentClient } from '../../functions/store/dynamo-client.js';
 import { ensureTable } from '../../functions/store/table-admin.js';
 import { signingKeyKey } from '../../functions/store/table.js';
@@ -132,6 +134,11 @@ describe('Function: runPublisherTask', () => {
       '00000002-b/pkgb-1.0-1.src.rpm',
     ]);
     expect(await readFile(join(two.repodata, 'repomd.xml'), 'utf8')).not.toBe(firstRepomd);
+    // The add was appended to the old metadata (repodata-append.ts), not a createrepo_c --update:
+    // the new entry has no open-checksum, and the file is in the appendable layout.
+    const primary = parseRepomd(await readFile(join(two.repodata, 'repomd.xml'), 'utf8'))?.find((e) => e.type === 'primary');
+    expect(primary?.openChecksum).toBeUndefined();
+    expect((await readLayout(join(two.repodata, primary!.href.slice('repodata/'.length))))?.packages).toBe(4);
     await verifyRepomd(two.repodata, two.pubkey, join(tmp, 'gpg-two'));
     expect(await checksig(`${REPO}/00000002-b/pkgb-1.0-1.noarch.rpm`, two.pubkey, 'b')).toMatch(
       /Header V4 RSA\/SHA\d+ Signature, key ID [0-9a-f]+: OK/,

@@ -95,3 +95,36 @@ describe('writeListings', () => {
     expect(got).toEqual(want);
   });
 });
+
+describe('writeListings from the previous listings', () => {
+  it('updates parents from their index.html: new and touched names are read, vanished ones leave, others stay as listed', async () => {
+    const tmp = await makeTmp('listing-touched');
+    try {
+      const chroot = join(tmp, 'o', 'p', 'fedora-41-x86_64');
+      for (const d of ['00000001-a', '00000002-b', 'repodata']) await mkdir(join(chroot, d), { recursive: true });
+      await writeFile(join(chroot, 'repodata', 'repomd.xml'), 'one');
+      await writeListings(tmp, 'o/p/fedora-41-x86_64/repodata', { touched: [] });
+      const names = async (rel: string) => parseIndexHtml(await readFile(join(tmp, rel, 'index.html'), 'utf8')).map((e) => e.name).sort();
+      expect(await names('o/p/fedora-41-x86_64')).toEqual(['00000001-a', '00000002-b', 'repodata']);
+
+      // A listed entry that is not touched keeps what the old listing said (no stat): mark it.
+      const index = join(chroot, 'index.html');
+      await writeFile(index, (await readFile(index, 'utf8')).replace(/(href="00000002-b\/">00000002-b\/<\/a><\/td><td>)[^<]*/, '$12001-01-01 00:00:00'));
+      // A build dir that appeared without a publish of its own, one that went, one this run added.
+      await mkdir(join(chroot, '00000003-c'));
+      await mkdir(join(chroot, '00000004-d'));
+      await removeTmp(join(chroot, '00000001-a'));
+      await writeFile(join(chroot, 'repodata', 'repomd.xml'), 'two, longer');
+      await writeListings(tmp, 'o/p/fedora-41-x86_64/repodata', { touched: ['00000004-d'] });
+      expect(await names('o/p/fedora-41-x86_64')).toEqual(['00000002-b', '00000003-c', '00000004-d', 'repodata']);
+      const entries = parseIndexHtml(await readFile(index, 'utf8'));
+      expect(entries.find((e) => e.name === '00000002-b')?.mtimeMs).toBe(Date.UTC(2001, 0, 1));
+      expect(entries.find((e) => e.name === '00000004-d')?.mtimeMs).toBeGreaterThan(Date.UTC(2020, 0, 1));
+      // The dir named by the caller is listed whole: repomd.xml's new size shows.
+      const repodata = parseIndexHtml(await readFile(join(chroot, 'repodata', 'index.html'), 'utf8'));
+      expect(repodata.find((e) => e.name === 'repomd.xml')?.size).toBe('two, longer'.length);
+    } finally {
+      await removeTmp(tmp);
+    }
+  });
+});
