@@ -33,6 +33,27 @@ export function objectHeaders(key: string): { ContentType?: string; ContentEncod
   return key.endsWith('.log.gz') ? { ContentType: 'text/plain; charset=utf-8', ContentEncoding: 'gzip' } : {};
 }
 
+/** Content types of the files a builder uploads, by name; anything else is plain bytes. */
+const UPLOAD_TYPES: ReadonlyArray<readonly [suffix: string, type: string]> = [
+  ['.rpm', 'application/x-rpm'],
+  ['.log', 'text/plain; charset=utf-8'],
+  ['.spec', 'text/plain; charset=utf-8'],
+  ['.json', 'application/json'],
+  ['.tar.gz', 'application/gzip'],
+];
+
+/**
+ * The headers of a builder's upload: always a Content-Type, so every file is served as
+ * what it is, and so an empty file (an empty `installed_pkgs.log`, `success`) is a plain
+ * empty PUT that every S3 implementation takes (the rehearsal's S3 answered 500 to one
+ * without a type, and the builder retried it until its budget ran out).
+ */
+export function uploadHeaders(key: string): { ContentType: string; ContentEncoding?: string } {
+  const own = objectHeaders(key);
+  if (own.ContentType !== undefined) return { ...own, ContentType: own.ContentType };
+  return { ContentType: UPLOAD_TYPES.find(([suffix]) => key.endsWith(suffix))?.[1] ?? 'application/octet-stream' };
+}
+
 export class S3ResultsStore implements ResultsStore {
   constructor(
     private readonly s3: S3Client,
@@ -104,11 +125,10 @@ export class S3ResultsStore implements ResultsStore {
    * ones the service writes itself.
    */
   async uploadTarget(key: string): Promise<UploadTarget> {
-    const extra = objectHeaders(key);
+    const extra = uploadHeaders(key);
     const command = new PutObjectCommand({ Bucket: this.bucket, Key: key, ...extra });
     const url = await getSignedUrl(this.s3, command, { expiresIn: this.uploadTtlSeconds });
-    const headers: Record<string, string> = {};
-    if (extra.ContentType !== undefined) headers['content-type'] = extra.ContentType;
+    const headers: Record<string, string> = { 'content-type': extra.ContentType };
     if (extra.ContentEncoding !== undefined) headers['content-encoding'] = extra.ContentEncoding;
     return { url, method: 'PUT', headers };
   }

@@ -48,8 +48,25 @@ describe('S3ResultsStore object headers on moto', () => {
     expect(head.ContentType).toBe('text/plain; charset=utf-8');
     expect(head.ContentEncoding).toBe('gzip');
     expect(gunzipSync((await store.get(key)) ?? Buffer.alloc(0)).toString()).toBe('rpmbuild says hello\n');
-    // Other files keep a bare upload.
-    expect((await store.uploadTarget('alice/proj/fedora-44-x86_64/00000001-a/a-1-1.noarch.rpm')).headers).toEqual({});
+    // Other files are typed by name, never encoded.
+    expect((await store.uploadTarget('alice/proj/fedora-44-x86_64/00000001-a/a-1-1.noarch.rpm')).headers).toEqual({ 'content-type': 'application/x-rpm' });
+  });
+
+  it('types every upload, so an empty file is a plain empty PUT (an empty installed_pkgs.log, success)', async () => {
+    for (const [name, type] of [
+      ['installed_pkgs.log', 'text/plain; charset=utf-8'],
+      ['success', 'application/octet-stream'],
+      ['results.json', 'application/json'],
+      ['configs.tar.gz', 'application/gzip'],
+    ] as const) {
+      const key = `alice/proj/fedora-44-x86_64/00000001-a/${name}`;
+      const target = await store.uploadTarget(key);
+      expect(target.headers).toEqual({ 'content-type': type });
+      const put = await fetch(target.url, { method: target.method, headers: target.headers, body: new Uint8Array(0) });
+      expect(put.status, await put.text()).toBe(200);
+      const head = await s3.send(new HeadObjectCommand({ Bucket: 'results', Key: key }));
+      expect([head.ContentType, head.ContentLength]).toEqual([type, 0]);
+    }
   });
 
   it('leaves other objects without an encoding', async () => {
