@@ -16,6 +16,8 @@ import { simulate, type SimResult, type Strategy } from './scale-sim/simulate.js
  *   SCALE_SIM_STRATEGIES  cold,warm (default both; warm needs the next-task protocol)
  *   SCALE_SIM_REAL_EVERY  real heartbeat/upload-url request at most every N simulated
  *                         seconds per builder, the rest counted with its footprint (default 240; 0 = all real)
+ *   SCALE_SIM_TRANSPORT   lean (default: the same DynamoDB requests posted directly, bench/scale-sim/lean-dynamo.ts)
+ *                         or sdk (through the AWS SDK's middleware stack, as the deployed functions send them)
  */
 const env = (name: string, fallback: string) => process.env[name] ?? fallback;
 
@@ -28,6 +30,7 @@ function config() {
     fleets: env('SCALE_SIM_FLEETS', '200,1000').split(',').map(Number),
     strategies: env('SCALE_SIM_STRATEGIES', 'cold,warm').split(',') as Strategy[],
     realEvery: Number(env('SCALE_SIM_REAL_EVERY', '240')),
+    transport: env('SCALE_SIM_TRANSPORT', 'lean') === 'sdk' ? ('sdk' as const) : ('lean' as const),
   };
 }
 
@@ -170,9 +173,14 @@ export const scaleSimPart: BenchPart = {
               fleet,
               strategy,
               realEverySeconds: cfg.realEvery,
+              transport: cfg.transport,
               onProgress: (line) => process.stderr.write(`${label}: ${line}\n`),
             });
             scenarios.push({ label, result });
+            // Where the table work went (which part sent which commands): what bounds the run's wall time here.
+            const by = [...result.db.sentBy].sort((a, b) => b[1] - a[1]);
+            process.stderr.write(`${label}: table commands by part, ${num(result.db.sent)} in all, wall ${num(result.wallMs / 1000)} s\n`);
+            for (const [k, n] of by) process.stderr.write(`${label}:   ${k.padEnd(40)} ${num(n).padStart(10)}\n`);
           } catch (err) {
             if (strategy !== 'warm') throw err;
             scenarios.push({ label, result: null, unavailable: `warm: not available (${(err as Error).message})` });
