@@ -82,6 +82,8 @@ const Env = z.object({
    */
   BUILDER_REUSE: z.enum(['off', 'sandbox', 'owner']).default('sandbox'),
   BUILDER_IDLE_SECONDS: z.coerce.number().int().nonnegative().default(300),
+  /** The idle period when no task of the builder's sandbox is queued at all (capped at BUILDER_IDLE_SECONDS). */
+  BUILDER_EMPTY_IDLE_SECONDS: z.coerce.number().int().nonnegative().default(60),
   /** Builder launches in flight at once in one dispatch pass. */
   DISPATCH_LAUNCH_CONCURRENCY: z.coerce.number().int().positive().max(100).default(16),
   /** Publisher (Fargate) task to run createrepo in. */

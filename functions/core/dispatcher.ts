@@ -93,6 +93,20 @@ export interface PassReport {
   cutShort: boolean;
 }
 
+/** Owner queue heads a pass reads at once. */
+const OWNER_READS_IN_FLIGHT = 8;
+
+/** `fn` over `items` with at most `n` calls in flight; results in the order of `items`. */
+async function mapBounded<T, R>(items: T[], n: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let i = next++; i < items.length; i = next++) out[i] = await fn(items[i] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
+  return out;
+}
+
 /** Backoff after the n-th consecutive launch failure of a task. */
 export function launchBackoffMs(failures: number, backoff: { baseMs: number; maxMs: number }): number {
   return Math.min(backoff.maxMs, backoff.baseMs * 2 ** Math.max(0, failures - 1));
@@ -147,9 +161,12 @@ export async function runDispatchPass(deps: DispatcherDeps, opts: PassOptions = 
   const now0 = clock.now();
   const idle = warm ? await builds.listIdleBuilders(now0) : [];
   const owners = await builds.listPendingOwners();
+  // The queue heads are independent reads: a few at a time, so a pass over 50 owners
+  // does not wait for 50 round trips one after the other (order kept).
+  const heads = await mapBounded(owners, OWNER_READS_IN_FLIGHT, (o) => builds.listPendingTasks(o.owner, deps.headSize ?? 20));
   const queues: OwnerQueue[] = [];
-  for (const o of owners) {
-    const tasks = await builds.listPendingTasks(o.owner, deps.headSize ?? 20);
+  for (const [i, o] of owners.entries()) {
+    const tasks = heads[i] ?? [];
     if (tasks.length === 0) await builds.retireOwner(o.owner, o.epoch);
     else queues.push({ owner: o.owner, lastServed: o.last_served, tasks });
   }
