@@ -86,6 +86,8 @@ const Env = z.object({
   BUILDER_EMPTY_IDLE_SECONDS: z.coerce.number().int().nonnegative().default(60),
   /** Builder launches in flight at once in one dispatch pass. */
   DISPATCH_LAUNCH_CONCURRENCY: z.coerce.number().int().positive().max(100).default(16),
+  /** Failed launches in a row after which a task fails with the launch error (backoff 30 s doubling to 15 min in between). */
+  DISPATCH_LAUNCH_MAX_FAILURES: z.coerce.number().int().positive().default(24),
   /** Publisher (Fargate) task to run createrepo in. */
   PUBLISHER_CLUSTER_ARN: z.string().optional(),
   PUBLISHER_TASK_DEFINITION_ARN: z.string().optional(),

@@ -73,6 +73,7 @@ export function awsSettings(config: Config): AppSettings {
       ...s.dispatch,
       limits: { ...s.dispatch.limits, perOwner: Math.max(1, Math.ceil(config.MAX_BUILDERS / 2)) },
       launchConcurrency: config.DISPATCH_LAUNCH_CONCURRENCY,
+      launchMaxFailures: config.DISPATCH_LAUNCH_MAX_FAILURES,
       warm: {
         ...s.dispatch.warm,
         reuse: config.BUILDER_REUSE,
