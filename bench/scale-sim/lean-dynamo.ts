@@ -121,6 +121,12 @@ export class DynamoError extends Error {
   }
 }
 
+const MAX_ATTEMPTS = 5;
+const transient = (err: unknown): boolean => {
+  const e = err as NodeJS.ErrnoException;
+  return e.code === 'ECONNRESET' || e.code === 'EPIPE' || e.message === 'socket hang up';
+};
+
 /**
  * A `send` for the DocumentClient commands above over plain HTTP; `fallback` (the
  * SDK's own send) for the others.
@@ -169,7 +175,19 @@ export function leanSend(endpoint: string, fallback: (cmd: Command) => Promise<A
     const codec = CODECS[name];
     if (!codec) return fallback(cmd);
     const op = OPERATIONS[name] ?? name.slice(0, -'Command'.length);
-    const { status, json } = await post(op, JSON.stringify(codec.in(cmd.input)));
+    const body = JSON.stringify(codec.in(cmd.input));
+    let answer: { status: number; json: Wire } | null = null;
+    for (let attempt = 1; answer === null; attempt++) {
+      try {
+        answer = await post(op, body);
+      } catch (err) {
+        // A kept-alive socket the server closed meanwhile ("socket hang up", ECONNRESET):
+        // retried as the SDK's retry strategy does with such transient errors.
+        if (attempt >= MAX_ATTEMPTS || !transient(err)) throw err;
+        await new Promise((r) => setTimeout(r, 20 * attempt));
+      }
+    }
+    const { status, json } = answer;
     if (status !== 200) {
       const type = String(json.__type ?? 'UnknownError');
       const err = new DynamoError(type.slice(type.lastIndexOf('#') + 1), String(json.message ?? json.Message ?? type));
