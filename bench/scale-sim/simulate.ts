@@ -61,6 +61,8 @@ export interface SimOptions {
   maxSimSeconds?: number;
   /** Submissions in flight at once (wall-clock concurrency, not simulated). */
   submitConcurrency?: number;
+  /** Warm builders' idle period when nothing of their sandbox is queued (null: the stack's default). */
+  emptyIdleSeconds?: number | null;
   /** How table commands travel: the SDK, or the same requests posted directly (lean-dynamo.ts; default). */
   transport?: 'sdk' | 'lean';
   onProgress?: (line: string) => void;
@@ -141,6 +143,7 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
     maxSimSeconds: opts.maxSimSeconds ?? 3 * 86_400,
     submitConcurrency: opts.submitConcurrency ?? 16,
     transport: opts.transport ?? 'lean',
+    emptyIdleSeconds: opts.emptyIdleSeconds ?? null,
     model: { ...DEFAULT_BUILDER_MODEL, ...opts.model },
   };
   const progress = opts.onProgress ?? (() => undefined);
@@ -196,6 +199,7 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
     MAX_BUILDERS: String(options.fleet),
     RESULTS_BASE_URL: 'https://results.invalid/results',
     ...(options.strategy === 'cold' ? { BUILDER_REUSE: 'off' } : {}),
+    ...(options.emptyIdleSeconds === null ? {} : { BUILDER_EMPTY_IDLE_SECONDS: String(options.emptyIdleSeconds) }),
   });
   const app = createApp(ports, awsSettings(config));
   fleetSettings.launchConcurrency = app.settings.dispatch.launchConcurrency;
