@@ -16,6 +16,10 @@ import { simulate, type SimResult, type Strategy } from './scale-sim/simulate.js
  *   SCALE_SIM_STRATEGIES  cold,warm (default both; warm needs the next-task protocol)
  *   SCALE_SIM_REAL_EVERY  real heartbeat/upload-url request at most every N simulated
  *                         seconds per builder, the rest counted with its footprint (default 240; 0 = all real)
+ *   SCALE_SIM_EMPTY_IDLE_SECONDS  warm builders' idle period when nothing of their sandbox is queued
+ *                         (default: the stack's BUILDER_EMPTY_IDLE_SECONDS; 300 = the whole idle period, as before)
+ *   SCALE_SIM_TRANSPORT   lean (default: the same DynamoDB requests posted directly, bench/scale-sim/lean-dynamo.ts)
+ *                         or sdk (through the AWS SDK's middleware stack, as the deployed functions send them)
  */
 const env = (name: string, fallback: string) => process.env[name] ?? fallback;
 
@@ -28,6 +32,8 @@ function config() {
     fleets: env('SCALE_SIM_FLEETS', '200,1000').split(',').map(Number),
     strategies: env('SCALE_SIM_STRATEGIES', 'cold,warm').split(',') as Strategy[],
     realEvery: Number(env('SCALE_SIM_REAL_EVERY', '240')),
+    transport: env('SCALE_SIM_TRANSPORT', 'lean') === 'sdk' ? ('sdk' as const) : ('lean' as const),
+    emptyIdle: process.env.SCALE_SIM_EMPTY_IDLE_SECONDS === undefined ? null : Number(process.env.SCALE_SIM_EMPTY_IDLE_SECONDS),
   };
 }
 
@@ -80,7 +86,7 @@ function tables(scenarios: Scenario[], cfg: ReturnType<typeof config>): Table[] 
     notes: [
       'Workload: 37 owners with one build each (submitted at random within 2 h), 3 mass-rebuild owners with 50/25/15% of the rest from t=0, 10 medium owners with the last 10% in one batch each within the first hour; batches are submitted at 10 builds/s per owner; seeded.',
       'Durations (seeded log-normal): EC2 boot + agent start median 60 s; SRPM stage 15 s setup + median 45 s; RPM stage buildroot init median 90 s + build median 180 s (long tail, cap 2 h); 3% SRPM and 8% RPM failures.',
-      'Limits as the stack sets them (functions/aws/compose.ts awsSettings): total = fleet, per owner = half the fleet. RunInstances takes 1 simulated second inside the dispatcher invocation (up to DISPATCH_LAUNCH_CONCURRENCY in flight). Cold = BUILDER_REUSE=off, warm = the stack default (sandbox reuse, 300 s idle).',
+      `Limits as the stack sets them (functions/aws/compose.ts awsSettings): total = fleet, per owner = half the fleet. RunInstances takes 1 simulated second inside the dispatcher invocation (up to DISPATCH_LAUNCH_CONCURRENCY in flight). Cold = BUILDER_REUSE=off, warm = the stack default (sandbox reuse, 300 s idle, 60 s when nothing of its sandbox is queued)${cfg.emptyIdle === null ? '' : `; here ${cfg.emptyIdle} s when nothing of its sandbox is queued`}.`,
       ...unavailable,
     ],
   };
@@ -170,9 +176,15 @@ export const scaleSimPart: BenchPart = {
               fleet,
               strategy,
               realEverySeconds: cfg.realEvery,
+              transport: cfg.transport,
+              emptyIdleSeconds: cfg.emptyIdle,
               onProgress: (line) => process.stderr.write(`${label}: ${line}\n`),
             });
             scenarios.push({ label, result });
+            // Where the table work went (which part sent which commands): what bounds the run's wall time here.
+            const by = [...result.db.sentBy].sort((a, b) => b[1] - a[1]);
+            process.stderr.write(`${label}: table commands by part, ${num(result.db.sent)} in all, wall ${num(result.wallMs / 1000)} s\n`);
+            for (const [k, n] of by) process.stderr.write(`${label}:   ${k.padEnd(40)} ${num(n).padStart(10)}\n`);
           } catch (err) {
             if (strategy !== 'warm') throw err;
             scenarios.push({ label, result: null, unavailable: `warm: not available (${(err as Error).message})` });

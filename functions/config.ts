@@ -117,8 +117,12 @@ const Env = z.object({
    */
   BUILDER_REUSE: z.enum(['off', 'sandbox', 'owner']).default('sandbox'),
   BUILDER_IDLE_SECONDS: z.coerce.number().int().nonnegative().default(300),
+  /** The idle period when no task of the builder's sandbox is queued at all (capped at BUILDER_IDLE_SECONDS). */
+  BUILDER_EMPTY_IDLE_SECONDS: z.coerce.number().int().nonnegative().default(60),
   /** Builder launches in flight at once in one dispatch pass. */
   DISPATCH_LAUNCH_CONCURRENCY: z.coerce.number().int().positive().max(100).default(16),
+  /** Failed launches in a row after which a task fails with the launch error (backoff 30 s doubling to 15 min in between). */
+  DISPATCH_LAUNCH_MAX_FAILURES: z.coerce.number().int().positive().default(24),
   /** Publisher (Fargate) task to run createrepo in. */
   PUBLISHER_CLUSTER_ARN: z.string().optional(),
   PUBLISHER_TASK_DEFINITION_ARN: z.string().optional(),

@@ -63,7 +63,7 @@ export class BuilderApi {
     this.count();
     const footprint = emptyFootprint();
     const t0 = performance.now();
-    const out = await this.db.measure(footprint, fn);
+    const out = await this.db.as(`builder ${kind}`, () => this.db.measure(footprint, fn));
     const ms = performance.now() - t0;
     const s = this.stat(kind);
     s.real++;
@@ -79,7 +79,7 @@ export class BuilderApi {
     if (prev && this.realEverySeconds > 0 && this.sched.now - prev.at < this.realEverySeconds) {
       this.count();
       // What the request does outside the table (a chunk into the results store) still happens.
-      await storeOnly?.();
+      await this.db.as(`builder ${kind}`, async () => storeOnly?.());
       this.db.replay(prev.footprint);
       this.stat(kind).replayed++;
       this.billedMs += Math.ceil(prev.ms);

@@ -45,7 +45,7 @@ interface CapacityEntry {
   GlobalSecondaryIndexes?: Record<string, { CapacityUnits?: number }>;
 }
 
-interface Command {
+export interface Command {
   constructor: { name: string };
   input: Attrs;
 }
@@ -61,12 +61,21 @@ export class DbCounter {
   private readonly shadow = new Map<string, IndexKeys>();
   /** The footprint of the call in whose async context a command is sent (builder-api.ts). */
   private readonly calls = new AsyncLocalStorage<Footprint>();
+  /** Which part of the world sent a command (submit, dispatcher, reaper, builder API, setup). */
+  private readonly parts = new AsyncLocalStorage<string>();
+  /** Commands sent per part and command name (`<part> <Command>`): where the table work goes. */
+  readonly sentBy = new Map<string, number>();
 
   constructor(private readonly second: () => number) {}
 
   /** Runs `fn`, adding what it sends to the table to `f` as well. */
   measure<T>(f: Footprint, fn: () => Promise<T>): Promise<T> {
     return this.calls.run(f, fn);
+  }
+
+  /** Runs `fn` with its table commands counted under `part`. */
+  as<T>(part: string, fn: () => Promise<T>): Promise<T> {
+    return this.parts.run(part, fn);
   }
 
   /** Adds a footprint measured earlier (a call repeated without sending it; see builder-api.ts). */
@@ -98,14 +107,20 @@ export class DbCounter {
     if (into) into[kind] += n;
   }
 
-  /** Wraps the client's `send`; returns the same client. */
-  wrap(db: DynamoDBDocumentClient): DynamoDBDocumentClient {
-    const original = db.send.bind(db) as (cmd: Command) => Promise<Attrs>;
+  /**
+   * Wraps the client's `send`; returns the same client. `transport` replaces how a
+   * command reaches the table (lean-dynamo.ts), given the SDK's own send.
+   */
+  wrap(db: DynamoDBDocumentClient, transport?: (sdk: (cmd: Command) => Promise<Attrs>) => (cmd: Command) => Promise<Attrs>): DynamoDBDocumentClient {
+    const sdk = db.send.bind(db) as (cmd: Command) => Promise<Attrs>;
+    const original = transport ? transport(sdk) : sdk;
     const counted = async (cmd: Command): Promise<Attrs> => {
       cmd.input.ReturnConsumedCapacity = 'INDEXES';
       this.sent++;
       const into = this.calls.getStore() ?? null;
       const name = cmd.constructor.name;
+      const by = `${this.parts.getStore() ?? 'setup'} ${name}`;
+      this.sentBy.set(by, (this.sentBy.get(by) ?? 0) + 1);
       let out: Attrs;
       try {
         out = await original(cmd);

@@ -20,6 +20,7 @@ import { ensureTable } from '../../functions/store/table-admin.js';
 import { BuilderApi } from './builder-api.js';
 import { simBuilder, DEFAULT_BUILDER_MODEL, type BuilderModel, type BuilderWorld } from './builders.js';
 import { DbCounter } from './counting-db.js';
+import { leanSend } from './lean-dynamo.js';
 import { CountingEvents, MemoryResults, SimFleet, type BuilderActor } from './sim-ports.js';
 import { Scheduler, SimClock } from './sim-time.js';
 import { planBuilds, planOwners, seededRandom, type PlannedBuild } from './workload.js';
@@ -60,6 +61,10 @@ export interface SimOptions {
   maxSimSeconds?: number;
   /** Submissions in flight at once (wall-clock concurrency, not simulated). */
   submitConcurrency?: number;
+  /** Warm builders' idle period when nothing of their sandbox is queued (null: the stack's default). */
+  emptyIdleSeconds?: number | null;
+  /** How table commands travel: the SDK, or the same requests posted directly (lean-dynamo.ts; default). */
+  transport?: 'sdk' | 'lean';
   onProgress?: (line: string) => void;
 }
 
@@ -104,9 +109,10 @@ const STOP_BEFORE_TIMEOUT_SECONDS = 30;
 const quiet: Logger = { info: () => undefined, error: () => undefined };
 
 /** A DocumentClient of its own: the counter replaces its `send`, the shared one stays untouched. */
-function countedClient(endpoint: string, counter: DbCounter) {
+function countedClient(endpoint: string, counter: DbCounter, transport: 'sdk' | 'lean') {
   const base = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-  return counter.wrap(DynamoDBDocumentClient.from(base, { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false } }));
+  const doc = DynamoDBDocumentClient.from(base, { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false } });
+  return counter.wrap(doc, transport === 'lean' ? (sdk) => leanSend(endpoint, sdk) : undefined);
 }
 
 async function pool<T>(items: T[], n: number, fn: (item: T) => Promise<void>): Promise<void> {
@@ -136,6 +142,8 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
     launchSeconds: opts.launchSeconds ?? 1,
     maxSimSeconds: opts.maxSimSeconds ?? 3 * 86_400,
     submitConcurrency: opts.submitConcurrency ?? 16,
+    transport: opts.transport ?? 'lean',
+    emptyIdleSeconds: opts.emptyIdleSeconds ?? null,
     model: { ...DEFAULT_BUILDER_MODEL, ...opts.model },
   };
   const progress = opts.onProgress ?? (() => undefined);
@@ -143,7 +151,7 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
   const clock = new SimClock();
   const sched = new Scheduler(clock);
   const db = new DbCounter(() => sched.now);
-  const client = countedClient(options.endpoint, db);
+  const client = countedClient(options.endpoint, db, options.transport);
   await ensureTable(client, options.table);
 
   const results = new MemoryResults();
@@ -191,6 +199,7 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
     MAX_BUILDERS: String(options.fleet),
     RESULTS_BASE_URL: 'https://results.invalid/results',
     ...(options.strategy === 'cold' ? { BUILDER_REUSE: 'off' } : {}),
+    ...(options.emptyIdleSeconds === null ? {} : { BUILDER_EMPTY_IDLE_SECONDS: String(options.emptyIdleSeconds) }),
   });
   const app = createApp(ports, awsSettings(config));
   fleetSettings.launchConcurrency = app.settings.dispatch.launchConcurrency;
@@ -219,7 +228,7 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
     });
     // functions/handlers/dispatcher.ts: stop claiming STOP_BEFORE_TIMEOUT_MS before the timeout.
     const deadline = clock.now() + (DISPATCHER_TIMEOUT_SECONDS - STOP_BEFORE_TIMEOUT_SECONDS) * 1000;
-    const outcome = await Promise.race([app.dispatch({ deadline }), kill]);
+    const outcome = await Promise.race([db.as('dispatcher', () => app.dispatch({ deadline })), kill]);
     if (killed || outcome === 'killed') {
       dispatcher.killed++;
       dispatcher.billedMs += DISPATCHER_TIMEOUT_SECONDS * 1000;
@@ -287,7 +296,7 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
   const bySecond = new Map<number, PlannedBuild[]>();
   for (const p of plan) bySecond.set(p.submitAt, [...(bySecond.get(p.submitAt) ?? []), p]);
   for (const [at, group] of bySecond) {
-    sched.spawn(at, async () => {
+    sched.spawn(at, () => db.as('submit', async () => {
       const checked = new Map<string, CheckedSubmission>();
       await pool(group, options.submitConcurrency, async (p) => {
         const t0 = performance.now();
@@ -303,15 +312,17 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
         records.push(r);
         byId.set(build.id, r);
       });
-    });
+    }));
   }
 
   // The reaper's schedule.
   const reaperTick = async (): Promise<void> => {
     const t0 = performance.now();
-    await app.reap();
-    await app.terminateStrays();
-    await ports.wake();
+    await db.as('reaper', async () => {
+      await app.reap();
+      await app.terminateStrays();
+      await ports.wake();
+    });
     reaper.invocations++;
     reaper.billedMs += Math.ceil(performance.now() - t0);
     if (finals < plan.length) sched.spawn(sched.now + 60, reaperTick);

@@ -73,7 +73,13 @@ export function awsSettings(config: Config): AppSettings {
       ...s.dispatch,
       limits: { ...s.dispatch.limits, perOwner: Math.max(1, Math.ceil(config.MAX_BUILDERS / 2)) },
       launchConcurrency: config.DISPATCH_LAUNCH_CONCURRENCY,
-      warm: { ...s.dispatch.warm, reuse: config.BUILDER_REUSE, idleMs: config.BUILDER_IDLE_SECONDS * 1000 },
+      launchMaxFailures: config.DISPATCH_LAUNCH_MAX_FAILURES,
+      warm: {
+        ...s.dispatch.warm,
+        reuse: config.BUILDER_REUSE,
+        idleMs: config.BUILDER_IDLE_SECONDS * 1000,
+        emptyIdleMs: config.BUILDER_EMPTY_IDLE_SECONDS * 1000,
+      },
     },
     strayGraceMs: 10 * 60_000,
   };

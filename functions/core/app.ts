@@ -10,6 +10,7 @@ import { rebuildPackage, resubmitBuild } from './build-resubmit.js';
 import { cancelBuild, DEFAULT_BUILD_SETTINGS, submitChecked, type BuildOptions, type BuildSettings, type BuildSource } from './builds.js';
 import { DEFAULT_WARM_SETTINGS, type WarmSettings } from './builder-pool.js';
 import { DEFAULT_LAUNCH, dispatch, terminateStrays, type DispatcherDeps } from './dispatcher.js';
+import { failUnlaunchableTask } from './launch-give-up.js';
 import { builderFinishing, builderLeaving, nextTaskForBuilder, type NextTaskReply, type WarmDeps } from './warm-builders.js';
 import { DEFAULT_MAINTENANCE_SETTINGS, runJob, type JobName, type JobReport, type MaintenanceDeps, type MaintenanceSettings } from './maintenance.js';
 import { runMaintenanceEvent } from './maintenance-event.js';
@@ -52,6 +53,8 @@ export interface AppSettings {
     launchConcurrency: number;
     /** Backoff of a task after failed launches: base doubled per failure, capped (ms). */
     launchBackoff: { baseMs: number; maxMs: number };
+    /** Failed launches in a row after which a task fails with the reason (no endless retries). */
+    launchMaxFailures: number;
     /** Warm builders: reuse rule (`off`: one task per builder), idle period, poll interval. */
     warm: WarmSettings;
   };
@@ -72,6 +75,7 @@ export function defaultAppSettings(resultsBaseUrl: string, maxBuilders: number):
       credentialTtlMs: 2 * DEFAULT_BUILD_SETTINGS.timeoutMax * 1000,
       launchConcurrency: DEFAULT_LAUNCH.concurrency,
       launchBackoff: DEFAULT_LAUNCH.backoff,
+      launchMaxFailures: DEFAULT_LAUNCH.maxFailures,
       warm: DEFAULT_WARM_SETTINGS,
     },
     reaper: { heartbeatTimeoutMs: HEARTBEAT_TIMEOUT_MS, maxAttempts: 3 },
@@ -178,6 +182,8 @@ export function createApp(ports: Ports, settings: AppSettings): App {
     credentialTtlMs: settings.dispatch.credentialTtlMs,
     launchConcurrency: settings.dispatch.launchConcurrency,
     launchBackoff: settings.dispatch.launchBackoff,
+    launchMaxFailures: settings.dispatch.launchMaxFailures,
+    giveUp: (taskId, builderId, reason) => failUnlaunchableTask(lifecycle, taskId, builderId, reason),
     warm: settings.dispatch.warm,
     wake: ports.wake,
     log: (m) => ports.log.info(m),

@@ -17,9 +17,15 @@ export interface WarmSettings {
   idleMs: number;
   /** How often an idle builder asks again (ms). */
   pollMs: number;
+  /**
+   * An idle builder for which no task of its reuse key is queued at all stops after
+   * this long instead (ms; absent: idleMs). Waiting out the whole idle period for a
+   * sandbox with nothing queued is paid instance time that rarely finds work.
+   */
+  emptyIdleMs?: number;
 }
 
-export const DEFAULT_WARM_SETTINGS: WarmSettings = { reuse: 'sandbox', idleMs: 5 * 60_000, pollMs: 10_000 };
+export const DEFAULT_WARM_SETTINGS: WarmSettings = { reuse: 'sandbox', idleMs: 5 * 60_000, pollMs: 10_000, emptyIdleMs: 60_000 };
 
 /** A builder machine as the table knows it, from its launch until it retires. */
 export interface BuilderRecord {

@@ -65,6 +65,13 @@ export interface DispatcherDeps {
   leaseMs?: number;
   /** Backoff of a task after failed launches: base doubled per failure, capped (ms). */
   launchBackoff?: { baseMs: number; maxMs: number };
+  /**
+   * After this many failed launches in a row a task is given up (`giveUp`) instead of
+   * waiting for another try; absent (or no `giveUp`): it is tried again forever.
+   */
+  launchMaxFailures?: number;
+  /** Ends a claimed task that could not be launched, with the reason the user sees (functions/core/launch-give-up.ts). */
+  giveUp?: (taskId: string, builderId: string, reason: string) => Promise<boolean>;
   /** Warm builders: the reuse rule and idle period (absent or reuse `off`: one task per builder). */
   warm?: WarmSettings;
   /** Wakes the dispatcher again (a pass that stopped at its deadline leaves work for the next). */
@@ -76,6 +83,8 @@ export const DEFAULT_LAUNCH = {
   concurrency: 16,
   leaseMs: 60_000,
   backoff: { baseMs: 30_000, maxMs: 15 * 60_000 },
+  /** With the backoff above: the 24th failure comes about 4 h 45 min after the first. */
+  maxFailures: 24,
 } as const;
 
 /** When a pass must stop claiming (epoch ms, on the deps' clock); absent = no deadline. */
@@ -89,8 +98,24 @@ export interface PassReport {
   started: Task[];
   /** Launches that failed (the tasks wait out their backoff, attempts untouched). */
   failed: Task[];
+  /** Tasks failed for good after launchMaxFailures failed launches (also in `failed`). */
+  gaveUp: Task[];
   /** True when the pass stopped early (deadline or lost lease) with tasks it would still have started. */
   cutShort: boolean;
+}
+
+/** Owner queue heads a pass reads at once. */
+const OWNER_READS_IN_FLIGHT = 8;
+
+/** `fn` over `items` with at most `n` calls in flight; results in the order of `items`. */
+async function mapBounded<T, R>(items: T[], n: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let i = next++; i < items.length; i = next++) out[i] = await fn(items[i] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
+  return out;
 }
 
 /** Backoff after the n-th consecutive launch failure of a task. */
@@ -133,7 +158,8 @@ function reserveForIdle(idle: BuilderRecord[], queues: OwnerQueue[], rule: WarmS
  * parallel; before each claim the pass renews its lease and checks its deadline, so
  * it stops with the remaining tasks still pending (never claimed and not launched).
  * A failed launch gives its claim back without counting an attempt and with a
- * backoff; the scheduler skips the task until then.
+ * backoff; the scheduler skips the task until then. After `launchMaxFailures` failed
+ * launches in a row the task fails with the reason instead (`giveUp`).
  */
 export async function dispatchPass(deps: DispatcherDeps, opts: PassOptions = {}): Promise<Task[]> {
   return (await runDispatchPass(deps, opts)).started;
@@ -147,9 +173,12 @@ export async function runDispatchPass(deps: DispatcherDeps, opts: PassOptions = 
   const now0 = clock.now();
   const idle = warm ? await builds.listIdleBuilders(now0) : [];
   const owners = await builds.listPendingOwners();
+  // The queue heads are independent reads: a few at a time, so a pass over 50 owners
+  // does not wait for 50 round trips one after the other (order kept).
+  const heads = await mapBounded(owners, OWNER_READS_IN_FLIGHT, (o) => builds.listPendingTasks(o.owner, deps.headSize ?? 20));
   const queues: OwnerQueue[] = [];
-  for (const o of owners) {
-    const tasks = await builds.listPendingTasks(o.owner, deps.headSize ?? 20);
+  for (const [i, o] of owners.entries()) {
+    const tasks = heads[i] ?? [];
     if (tasks.length === 0) await builds.retireOwner(o.owner, o.epoch);
     else queues.push({ owner: o.owner, lastServed: o.last_served, tasks });
   }
@@ -164,7 +193,7 @@ export async function runDispatchPass(deps: DispatcherDeps, opts: PassOptions = 
     await builds.setStarved(entries);
   }
 
-  const report: PassReport = { started: [], failed: [], cutShort: false };
+  const report: PassReport = { started: [], failed: [], gaveUp: [], cutShort: false };
   const leaseMs = deps.leaseMs ?? DEFAULT_LAUNCH.leaseMs;
   let next = 0;
   let stop = false;
@@ -223,10 +252,16 @@ async function claimAndLaunch(deps: DispatcherDeps, warm: WarmSettings | null, t
     report.started.push(task);
   } catch (err) {
     const failures = (task.launch_failures ?? 0) + 1;
+    report.failed.push(task);
+    if (deps.giveUp && deps.launchMaxFailures !== undefined && failures >= deps.launchMaxFailures) {
+      const reason = `No builder could be started for this task: ${failures} launches failed in a row (last: ${(err as Error).message})`;
+      deps.log?.(`dispatcher: giving up on ${task.task_id}: ${reason}`);
+      if (await deps.giveUp(task.task_id, builderId, reason)) report.gaveUp.push(task);
+      return;
+    }
     const delay = launchBackoffMs(failures, deps.launchBackoff ?? DEFAULT_LAUNCH.backoff);
     deps.log?.(`dispatcher: launch of ${task.task_id} failed (${failures} in a row), next try in ${Math.round(delay / 1000)} s: ${(err as Error).message}`);
     await builds.releaseLaunch(task.task_id, builderId, clock.now() + delay);
-    report.failed.push(task);
   }
 }
 

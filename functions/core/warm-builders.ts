@@ -11,8 +11,9 @@ import type { Clock } from './ports.js';
  * next one with its builder credential (issued at launch, functions/core/dispatcher.ts).
  * It gets a pending task that fits its architecture and reuse rule
  * (functions/core/builder-pool.ts), claimed with the same conditional write as the
- * dispatcher's; or "wait and ask again"; or "stop" once its idle period is over or
- * its slot should go to starved work of another sandbox. A stopped builder shuts
+ * dispatcher's; or "wait and ask again"; or "stop" once its idle period is over (the
+ * shorter `emptyIdleMs` when nothing of its reuse key is queued at all) or its slot
+ * should go to starved work of another sandbox. A stopped builder shuts
  * down, so the fleet still scales to zero.
  */
 export interface WarmDeps {
@@ -95,7 +96,9 @@ export async function nextTaskForBuilder(deps: WarmDeps, credential: string): Pr
     }
   }
 
-  const candidates = (await builds.listPendingTasks(builder.owner, deps.scanSize ?? 100)).filter((t) => fitsBuilder(t, builder, warm.reuse));
+  const scanSize = deps.scanSize ?? 100;
+  const queue = await builds.listPendingTasks(builder.owner, scanSize);
+  const candidates = queue.filter((t) => fitsBuilder(t, builder, warm.reuse));
   for (const task of candidates.slice(0, 5)) {
     const now = clock.now();
     const taskCredential = newCredential(task.task_id);
@@ -108,6 +111,15 @@ export async function nextTaskForBuilder(deps: WarmDeps, credential: string): Pr
     // Taken by another builder or the dispatcher meanwhile, or this builder's idle period ended.
     const fresh = await builds.getBuilder(builder.builder_id);
     if (!fresh || fresh.state !== 'idle' || (fresh.idle_until ?? 0) < clock.now()) return retire();
+  }
+  // Nothing of its reuse key is queued at all (the scan saw the owner's whole queue):
+  // the shorter wait applies, counted from when the builder became idle.
+  const emptyIdleMs = Math.min(warm.emptyIdleMs ?? warm.idleMs, warm.idleMs);
+  if (candidates.length === 0 && queue.length < scanSize && emptyIdleMs < warm.idleMs) {
+    const idleSince = (builder.idle_until ?? 0) - warm.idleMs;
+    const left = idleSince + emptyIdleMs - clock.now();
+    if (left <= 0) return retire();
+    return { task_id: null, retry_after: Math.max(1, Math.ceil(Math.min(warm.pollMs, left) / 1000)) };
   }
   return { task_id: null, retry_after: Math.ceil(warm.pollMs / 1000) };
 }

@@ -74,7 +74,8 @@ function withDispatch(s: AppSettings, config: Config): AppSettings {
     dispatch: {
       ...s.dispatch,
       launchConcurrency: config.DISPATCH_LAUNCH_CONCURRENCY,
-      warm: { reuse: config.BUILDER_REUSE, idleMs: config.BUILDER_IDLE_SECONDS * 1000, pollMs: 2_000 },
+      launchMaxFailures: config.DISPATCH_LAUNCH_MAX_FAILURES,
+      warm: { reuse: config.BUILDER_REUSE, idleMs: config.BUILDER_IDLE_SECONDS * 1000, emptyIdleMs: config.BUILDER_EMPTY_IDLE_SECONDS * 1000, pollMs: 2_000 },
     },
   };
 }

@@ -3,7 +3,9 @@ import type { Build, Task } from '../../functions/core/build-model.js';
 import { newBuild, newTask } from '../../functions/core/builds.js';
 import { dispatch, dispatchPass, runDispatchPass, type DispatcherDeps, type Fleet } from '../../functions/core/dispatcher.js';
 import { DynamoBuildStore } from '../../functions/store/dynamo-build-store.js';
+import { buildState } from '../../functions/core/build-state.js';
 import { freshBuildStore, ManualClock } from '../support/build-store.js';
+import { coreHarness } from './app-support.js';
 
 /**
  * Launches against DynamoDB Local: bounded parallelism, the lease renewed per
@@ -130,5 +132,63 @@ describe('launches', () => {
     // The lock is free for the next run, which the pass woke.
     expect(wakes).toHaveLength(1);
     expect(await builds.acquireDispatchLock('next-run', clock.t, 30_000)).toBe(true);
+  });
+
+  it('gives up after the bounded number of failed launches: the task fails with the launch error, no attempt spent before', async () => {
+    const builds = await freshBuildStore();
+    const clock = new ManualClock(1_000_000);
+    const b = await submit(builds, 'noami', clock.t);
+    const taskId = String(b.id);
+    const failing = new ScriptedFleet(async () => {
+      throw Object.assign(new Error("The image id '[ami-0123]' does not exist"), { name: 'InvalidAMIID.NotFound' });
+    });
+    const gaveUp: Array<{ taskId: string; builderId: string; reason: string }> = [];
+    const d = deps(builds, failing, clock, {
+      launchMaxFailures: 3,
+      giveUp: async (id, builderId, reason) => {
+        gaveUp.push({ taskId: id, builderId, reason });
+        return builds.finishTask(id, 'failed', ['starting']);
+      },
+    });
+    // Failures 1 and 2: back to pending with the backoff, attempts untouched, nothing given up.
+    await runDispatchPass(d);
+    clock.t += 30_000;
+    await runDispatchPass(d);
+    expect((await builds.getTask(taskId))!).toMatchObject({ state: 'pending', attempts: 0, launch_failures: 2 });
+    expect(gaveUp).toEqual([]);
+    // The third: given up, on this pass's claim, with the launch error in the reason.
+    clock.t += 60_000;
+    const third = await runDispatchPass(d);
+    expect(third.gaveUp.map((t) => t.task_id)).toEqual([taskId]);
+    expect(gaveUp).toEqual([{ taskId, builderId: expect.any(String), reason: expect.stringMatching(/3 launches failed in a row.*ami-0123.*does not exist/) }]);
+    expect((await builds.getTask(taskId))!).toMatchObject({ state: 'finished', outcome: 'failed', attempts: 0 });
+    // Nothing left to try: later passes launch nothing.
+    clock.t += 3_600_000;
+    expect(await runDispatchPass(d)).toMatchObject({ started: [], failed: [] });
+  });
+
+  it('through the app: the build fails with a reason the user sees once its launches are given up', async () => {
+    const h = await coreHarness({ settings: {} });
+    try {
+      const failing = new ScriptedFleet(async () => {
+        throw Object.assign(new Error('Launch template lt-0abc is not allowed'), { name: 'UnauthorizedOperation' });
+      });
+      const base = h.app.settings.dispatch;
+      const app = h.withPorts({ fleet: failing }, { dispatch: { ...base, launchMaxFailures: 2, launchBackoff: { baseMs: 1_000, maxMs: 1_000 } } });
+      const checked = await app.builds.check(h.alice, 'alice', 'p', { chroots: ['fedora-44-x86_64'] });
+      const b = await app.builds.submit(checked, { source_type: 'link', source_dict: { url: 'https://example.com/x.src.rpm' } });
+      await app.dispatch();
+      expect(await h.ports.builds.getTask(String(b.id))).toMatchObject({ state: 'pending', attempts: 0, launch_failures: 1 });
+      expect(buildState((await h.ports.builds.getBuild(b.id))!, await h.ports.builds.listBuildChroots(b.id))).toBe('pending');
+      h.clock.advance(1_000);
+      await app.dispatch();
+      const build = (await h.ports.builds.getBuild(b.id))!;
+      expect(buildState(build, await h.ports.builds.listBuildChroots(b.id))).toBe('failed');
+      expect(build.fail_reason).toMatch(/^No builder could be started for this task: 2 launches failed in a row \(last: Launch template lt-0abc is not allowed\)$/);
+      expect(await h.ports.builds.getTask(String(b.id))).toMatchObject({ state: 'finished', outcome: 'failed', attempts: 0 });
+      expect(await h.ports.builds.listActiveTasks()).toEqual([]);
+    } finally {
+      h.close();
+    }
   });
 });

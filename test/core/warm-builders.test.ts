@@ -37,9 +37,9 @@ async function submit(builds: DynamoBuildStore, owner: string, now: number, o: {
   return task;
 }
 
-function setup(builds: DynamoBuildStore, clock: ManualClock, reuse: ReuseRule = 'sandbox', total = 10) {
+function setup(builds: DynamoBuildStore, clock: ManualClock, reuse: ReuseRule = 'sandbox', total = 10, emptyIdleMs?: number) {
   const fleet = new WarmFleet();
-  const warm = { reuse, idleMs: 300_000, pollMs: 5_000 };
+  const warm = { reuse, idleMs: 300_000, pollMs: 5_000, ...(emptyIdleMs === undefined ? {} : { emptyIdleMs }) };
   const wakes: number[] = [];
   const dispatcher: DispatcherDeps = { builds, fleet, clock, limits: { total, perArch: {}, perOwner: total, perSandbox: total }, credentialTtlMs: 3_600_000, warm };
   const warmDeps: WarmDeps = { builds, clock, warm, credentialTtlMs: 3_600_000, wake: async () => void wakes.push(clock.t) };
@@ -188,5 +188,60 @@ describe('warm builders', () => {
     expect(await nextTaskForBuilder(warmDeps, credential)).toEqual({ task_id: null, stop: true });
     expect(wakes).toHaveLength(1);
     expect((await dispatchPass(dispatcher)).map((t) => t.task_id)).toEqual([small.task_id]);
+  });
+
+  it('stops after the shorter wait when nothing of its sandbox is queued, still never taking foreign work', async () => {
+    const builds = await freshBuildStore();
+    const clock = new ManualClock(5_000_000);
+    const { fleet, dispatcher, warmDeps } = setup(builds, clock, 'sandbox', 10, 60_000);
+    const first = await submit(builds, 'ann', clock.t, { project: 'p' });
+    await dispatchPass(dispatcher);
+    const builderId = fleet.launches[0]!.builderId;
+    const credential = fleet.launches[0]!.options!.warm!.builderCredential;
+    // Queued work of other sandboxes only: another owner, another project of the same owner.
+    const foreign = [await submit(builds, 'ben', clock.t), await submit(builds, 'ann', clock.t, { project: 'q' })];
+    await finish(builds, warmDeps, first.task_id);
+
+    // Idle with an empty sandbox: asked back at the poll interval, then at the end of the 60 s.
+    clock.t += 1_000;
+    expect(await nextTaskForBuilder(warmDeps, credential)).toEqual({ task_id: null, retry_after: 5 });
+    clock.t += 56_000;
+    expect(await nextTaskForBuilder(warmDeps, credential)).toEqual({ task_id: null, retry_after: 3 });
+
+    // Work of its own sandbox arriving within the wait is taken.
+    const mine = await submit(builds, 'ann', clock.t, { project: 'p' });
+    expect(taskIdOf(await nextTaskForBuilder(warmDeps, credential))).toBe(mine.task_id);
+    await finish(builds, warmDeps, mine.task_id);
+
+    // Empty again: 60 s after it became idle it is told to stop, long before the 300 s idle period.
+    clock.t += 30_000;
+    expect(await nextTaskForBuilder(warmDeps, credential)).toEqual({ task_id: null, retry_after: 5 });
+    clock.t += 30_000;
+    expect(await nextTaskForBuilder(warmDeps, credential)).toEqual({ task_id: null, stop: true });
+    expect((await builds.getBuilder(builderId))!.state).toBe('retired');
+    for (const t of foreign) expect((await builds.getTask(t.task_id))!.state).toBe('pending');
+  });
+
+  it('waits the whole idle period when its scan cannot tell that nothing of its sandbox is queued', async () => {
+    const builds = await freshBuildStore();
+    const clock = new ManualClock(5_000_000);
+    const { fleet, dispatcher, warmDeps } = setup(builds, clock, 'sandbox', 10, 60_000);
+    const first = await submit(builds, 'dee', clock.t);
+    await dispatchPass(dispatcher);
+    const credential = fleet.launches[0]!.options!.warm!.builderCredential;
+    await finish(builds, warmDeps, first.task_id);
+    // The owner's queue is longer than the builder's scan: its sandbox may have work further back.
+    for (const project of ['q', 'r', 's']) await submit(builds, 'dee', clock.t, { project });
+    const narrow: WarmDeps = { ...warmDeps, scanSize: 2 };
+    clock.t += 120_000;
+    expect(await nextTaskForBuilder(narrow, credential)).toEqual({ task_id: null, retry_after: 5 });
+    // A task of another architecture in its own sandbox is no reason to wait: it cannot run it.
+    const other = await submit(builds, 'eve', clock.t, { arch: 'aarch64' });
+    await dispatchPass(dispatcher);
+    const eve = fleet.launches.find((l) => l.task.task_id === other.task_id)!;
+    await finish(builds, warmDeps, other.task_id);
+    await submit(builds, 'eve', clock.t, { arch: 'x86_64' });
+    clock.t += 60_000;
+    expect(await nextTaskForBuilder(warmDeps, eve.options!.warm!.builderCredential)).toEqual({ task_id: null, stop: true });
   });
 });
