@@ -303,7 +303,9 @@ async function main(): Promise<number> {
       return seen.join(', ');
     }, (t) => t);
 
-    const lost = await makeSrpm(work, 'rehearsal-lost', { progressSeconds: 20 });
+    // Long enough for several heartbeats (20 s), which ship the live log: the step must see
+    // progress while the build runs, before it loses the builder.
+    const lost = await makeSrpm(work, 'rehearsal-lost', { progressSeconds: 75 });
     await step('a builder instance is lost mid-build: the reaper (fired 6 min later) requeues, a new instance builds, the publish follows', async () => {
       const id = await submit(cli, lost);
       await until(`build ${id} running with progress in its live log`, async () => {
