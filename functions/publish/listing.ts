@@ -85,18 +85,26 @@ export function parseIndexHtml(html: string): ListingEntry[] {
   return out;
 }
 
-/** Entries of a directory as listed: hidden files (staging dirs, pkglists) and index.html left out. */
+/** Hidden files (staging dirs, pkglists) and index.html itself are never listed. */
+const listed = (name: string): boolean => !name.startsWith('.') && name !== INDEX;
+
+/** One entry as it stands on disk; null when it was removed meanwhile (a concurrent delete). */
+async function statEntry(absDir: string, name: string): Promise<ListingEntry | null> {
+  try {
+    const s = await stat(join(absDir, name));
+    return { name, isDir: s.isDirectory(), size: s.size, mtimeMs: s.mtimeMs };
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    return null;
+  }
+}
+
+/** Entries of a directory as listed. */
 export async function readListingEntries(absDir: string): Promise<ListingEntry[]> {
   const out: ListingEntry[] = [];
   for (const d of await readdir(absDir, { withFileTypes: true })) {
-    if (d.name.startsWith('.') || d.name === INDEX) continue;
-    try {
-      const s = await stat(join(absDir, d.name));
-      out.push({ name: d.name, isDir: s.isDirectory(), size: s.size, mtimeMs: s.mtimeMs });
-    } catch (e) {
-      // Removed while listing (a concurrent delete): leave it out.
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    }
+    const entry = listed(d.name) ? await statEntry(absDir, d.name) : null;
+    if (entry) out.push(entry);
   }
   return out;
 }
@@ -113,18 +121,10 @@ async function updatedEntries(absDir: string, touched: ReadonlySet<string>): Pro
   const previous = new Map(parseIndexHtml(html).map((e) => [e.name, e]));
   const out: ListingEntry[] = [];
   for (const d of await readdir(absDir, { withFileTypes: true })) {
-    if (d.name.startsWith('.') || d.name === INDEX) continue;
+    if (!listed(d.name)) continue;
     const old = previous.get(d.name);
-    if (old && !touched.has(d.name) && old.isDir === d.isDirectory()) {
-      out.push(old);
-      continue;
-    }
-    try {
-      const s = await stat(join(absDir, d.name));
-      out.push({ name: d.name, isDir: s.isDirectory(), size: s.size, mtimeMs: s.mtimeMs });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    }
+    const entry = old && !touched.has(d.name) && old.isDir === d.isDirectory() ? old : await statEntry(absDir, d.name);
+    if (entry) out.push(entry);
   }
   return out;
 }

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -96,9 +96,10 @@ export async function listFiles(dir: string, prefix = ''): Promise<string[]> {
 
 /** Package locations in a repository's primary metadata (via createrepo_c's own format). */
 export async function primaryLocations(repodataDir: string): Promise<string[]> {
-  const files = await readdir(repodataDir);
-  const primary = files.find((f) => f.endsWith('primary.xml.gz'));
-  if (!primary) throw new Error(`no primary.xml.gz in ${repodataDir}`);
-  const { stdout } = await run('sh', ['-c', 'zcat "$1"', 'sh', join(repodataDir, primary)], { maxBuffer: 64 << 20 });
+  // The primary repomd.xml names: a repodata dir may also hold an older one (directory order decides nothing).
+  const repomd = await readFile(join(repodataDir, 'repomd.xml'), 'utf8');
+  const href = /<data type="primary">[\s\S]*?<location href="repodata\/([^"]+)"/.exec(repomd)?.[1];
+  if (!href) throw new Error(`repomd.xml in ${repodataDir} names no primary`);
+  const { stdout } = await run('sh', ['-c', 'zcat "$1"', 'sh', join(repodataDir, href)], { maxBuffer: 64 << 20 });
   return [...stdout.matchAll(/<location\b[^>]*?\shref="([^"]+)"/g)].map((m) => m[1]!).sort();
 }
