@@ -68,14 +68,14 @@ export interface DnfResult {
  * (fresh cache, fresh rpmdb, so keys are imported again). `--disableplugin=local`:
  * Debian's `local` plugin adds an unsigned repo that breaks gpgcheck.
  */
-export function dnfIn(work: string) {
+export function dnfIn(work: string, releasever = '44') {
   let n = 0;
   return async (reposdir: string, args: string[], extra: string[] = []): Promise<DnfResult> => {
     n += 1;
     const root = join(work, `root-${n}`);
     await mkdir(root, { recursive: true });
     const base = [
-      `--installroot=${root}`, '--releasever=44', `--setopt=reposdir=${reposdir}`, '--disableplugin=local',
+      `--installroot=${root}`, `--releasever=${releasever}`, `--setopt=reposdir=${reposdir}`, '--disableplugin=local',
       '--setopt=install_weak_deps=False', '--nodocs', '-y', ...extra,
     ];
     try {

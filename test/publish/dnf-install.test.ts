@@ -12,6 +12,7 @@ import { ensureTable } from '../../functions/store/table-admin.js';
 import { publishRepository, type PublishDeps } from '../../functions/publish/publish-repo.js';
 import { referencedFiles } from '../../functions/publish/repodata-swap.js';
 import { renderRepoFile } from '../../functions/publish/repo-file.js';
+import { dnfIn } from '../e2e/dnf-support.js';
 import { buildRpm, makeTmp, placeBuild, primaryLocations, removeTmp, run, serveDir } from './helpers.js';
 
 /** dnf's $basearch for this machine, so the chroot dir matches what dnf asks for. */
@@ -29,28 +30,14 @@ describe('dnf end to end: publish, install, tamper, delete', () => {
   let server: { url: string; close: () => Promise<void> };
   let chroot: string;
   let reposdir: string;
-  let roots = 0;
 
+  let runDnf: ReturnType<typeof dnfIn>;
   /** Runs dnf against only our .repo file, in a fresh installroot (fresh metadata cache). */
-  async function dnf(...args: string[]): Promise<{ ok: boolean; out: string; root: string }> {
-    roots += 1;
-    const root = join(tmp, `root-${roots}`);
-    await mkdir(root, { recursive: true });
-    const base = [
-      `--installroot=${root}`, '--releasever=41', `--setopt=reposdir=${reposdir}`, '--disableplugin=local',
-      '--setopt=install_weak_deps=False', '--nodocs', '-y',
-    ];
-    try {
-      const r = await run('dnf', [...base, ...args], { maxBuffer: 16 << 20 });
-      return { ok: true, out: r.stdout + r.stderr, root };
-    } catch (e) {
-      const err = e as { stdout?: string; stderr?: string };
-      return { ok: false, out: `${err.stdout ?? ''}${err.stderr ?? ''}`, root };
-    }
-  }
+  const dnf = (...args: string[]) => runDnf(reposdir, args);
 
   beforeAll(async () => {
     tmp = await makeTmp('dnf-e2e');
+    runDnf = dnfIn(tmp, '41');
     results = join(tmp, 'results');
     chroot = `fedora-41-${await basearch()}`;
     signer = new GpgSigner({ keysDir: join(tmp, 'keys'), keyLength: 2048 });

@@ -10,6 +10,7 @@ import { parseRepomd } from '../../functions/publish/repomd-entries.js';
 import { readLayout } from '../../functions/publish/spliced-gzip.js';
 import { appendPackages, makeAppendable, NotAppendable } from '../../functions/publish/repodata-append.js';
 import { renderRepoFile } from '../../functions/publish/repo-file.js';
+import { dnfIn } from '../e2e/dnf-support.js';
 import { buildRpm, makeTmp, placeBuild, primaryLocations, removeTmp, run, serveDir } from './helpers.js';
 
 /** dnf's $basearch for this machine, so the chroot dir matches what dnf asks for. */
@@ -53,27 +54,15 @@ describe('publishing by appending to the metadata', () => {
   let server: { url: string; close: () => Promise<void> };
   let reposdir: string;
   let chroot: string;
-  let roots = 0;
   const names = ['ap1', 'ap2', 'ap3', 'ap4', 'ap5', 'ap6', 'ap7'];
   let rpms: Map<string, { rpm: string; srpm: string }>;
   const sub = (n: string) => `0000010${names.indexOf(n)}-${n}`;
   const add = (...subs: string[]) => publishRepository({ owner: 'carol', dirname: 'proj', chroot, adds: subs }, deps);
   const lastCreaterepoArgs = () => runner.calls.filter((c) => c.name === 'createrepo_c').at(-1)?.args ?? [];
 
+  let runDnf: ReturnType<typeof dnfIn>;
   /** dnf against only our .repo file (gpgcheck and repo_gpgcheck on), in a fresh installroot. */
-  async function dnf(...args: string[]): Promise<{ ok: boolean; out: string; root: string }> {
-    roots += 1;
-    const root = join(tmp, `root-${roots}`);
-    await mkdir(root, { recursive: true });
-    const base = [`--installroot=${root}`, '--releasever=41', `--setopt=reposdir=${reposdir}`, '--disableplugin=local', '--setopt=install_weak_deps=False', '--nodocs', '-y'];
-    try {
-      const r = await run('dnf', [...base, ...args], { maxBuffer: 16 << 20 });
-      return { ok: true, out: r.stdout + r.stderr, root };
-    } catch (e) {
-      const err = e as { stdout?: string; stderr?: string };
-      return { ok: false, out: `${err.stdout ?? ''}${err.stderr ?? ''}`, root };
-    }
-  }
+  const dnf = (...args: string[]) => runDnf(reposdir, args);
   const available = async () => {
     const res = await dnf('repoquery', '--available', '--qf', '%{name}-%{version}.%{arch}');
     expect(res.ok, res.out).toBe(true);
@@ -83,6 +72,7 @@ describe('publishing by appending to the metadata', () => {
 
   beforeAll(async () => {
     tmp = await makeTmp('repodata-append');
+    runDnf = dnfIn(tmp, '41');
     results = join(tmp, 'results');
     chroot = `fedora-41-${await basearch()}`;
     chrootDir = join(results, 'carol', 'proj', chroot);
