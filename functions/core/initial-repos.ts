@@ -10,11 +10,13 @@ type Publish = (req: { owner: string; dirname: string; chroot: string; adds: str
  * one `full` publish request per chroot through the publish port: the in-process
  * publisher locally, the publish queue and the Fargate publisher on AWS. Also used when
  * `disable_createrepo` (devel_mode) is switched back off: the main repository then
- * takes in every build made meanwhile.
+ * takes in every build made meanwhile. While devel mode is on, the main repository is
+ * created empty instead (no scan): builds of the project may already sit in the chroot
+ * dir, and it must not list them before devel mode is left.
  */
-export async function publishProjectRepos(publish: Publish, project: Pick<Project, 'ownername' | 'name'>, chroots: readonly string[]): Promise<void> {
+export async function publishProjectRepos(publish: Publish, project: Pick<Project, 'ownername' | 'name' | 'devel_mode'>, chroots: readonly string[]): Promise<void> {
   for (const chroot of [...new Set(chroots)].sort()) {
-    await publish({ owner: project.ownername, dirname: project.name, chroot, adds: [], full: true, devel: false });
+    await publish({ owner: project.ownername, dirname: project.name, chroot, adds: [], full: !project.devel_mode, devel: false });
   }
 }
 

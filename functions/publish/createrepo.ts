@@ -44,13 +44,16 @@ export function createrepoNeeded(p: Pick<CreaterepoPlan, 'adds' | 'deletes' | 'r
 }
 
 /**
- * A full scan: explicitly requested, or there is no metadata yet and nothing named to
- * add. A first run with adds lists only them: a scan would also take the results of
- * other builds that are still uploading or not signed yet, and their own publish
- * would then add them a second time.
+ * A full scan: explicitly requested, or there is no metadata yet and the run only
+ * removes builds (rebuilding lost metadata from the directory, minus those). A first
+ * run that names builds lists only them, and one that names nothing is an empty
+ * repository: a scan would also take the results of other builds that are still
+ * uploading or not signed yet (their own publish would add them a second time), or
+ * those of a devel-mode project, which its main repository must not list.
  */
-export function isFullRun(p: Pick<CreaterepoPlan, 'full' | 'repodataExists' | 'adds'>): boolean {
-  return p.full || (!p.repodataExists && p.adds.length === 0);
+export function isFullRun(p: Pick<CreaterepoPlan, 'full' | 'repodataExists' | 'adds' | 'deletes' | 'rpmsToRemove'>): boolean {
+  const removes = p.deletes.length + (p.rpmsToRemove?.length ?? 0) > 0;
+  return p.full || (!p.repodataExists && p.adds.length === 0 && removes);
 }
 
 /**
@@ -72,8 +75,8 @@ export function createrepoArgs(p: CreaterepoPlan): string[] | null {
   }
   for (const d of p.deletes) args.push('--excludes', `*${d}/*`);
   for (const r of p.rpmsToRemove ?? []) args.push('--excludes', r);
-  // A full run scans the directory; a pkglist would limit the repo to the new builds.
-  if (p.adds.length > 0 && !full) args.push('--pkglist', p.pkglistPath ?? posix.join(p.chrootDir, '.copr-createrepo-pkglist'));
+  // A full run scans the directory; any other reads only the pkglist (empty: a new repository that lists nothing).
+  if ((p.adds.length > 0 || !p.repodataExists) && !full) args.push('--pkglist', p.pkglistPath ?? posix.join(p.chrootDir, '.copr-createrepo-pkglist'));
   if (p.devel) {
     args.push('--outputdir', p.outputDir ?? posix.join(p.chrootDir, 'devel'));
     args.push('--baseurl', `${p.resultsBaseUrl}/${p.owner}/${p.dirname}/${p.chroot}`);

@@ -37,8 +37,10 @@ describe('createrepoArgs', () => {
     expect(createrepoArgs({ ...base, full: true, adds: ['00000012-hello'] })).toEqual([...FIXED, '--update', '--skip-stat']);
   });
 
-  it('first run (no repodata): plain scan without adds, only the adds with them', () => {
-    expect(createrepoArgs({ ...base, repodataExists: false })).toEqual(FIXED);
+  it('first run (no repodata): an empty pkglist without adds, only the adds with them; a scan when full or only removing', () => {
+    expect(createrepoArgs({ ...base, repodataExists: false, pkglistPath: '/s/pl' })).toEqual([...FIXED, '--pkglist', '/s/pl']);
+    expect(createrepoArgs({ ...base, repodataExists: false, full: true })).toEqual(FIXED);
+    expect(createrepoArgs({ ...base, repodataExists: false, deletes: ['00000002-y'] })).toEqual([...FIXED, '--excludes', '*00000002-y/*']);
     expect(createrepoArgs({ ...base, repodataExists: false, adds: ['00000001-x'], pkglistPath: '/s/pl' })).toEqual([...FIXED, '--pkglist', '/s/pl']);
   });
 

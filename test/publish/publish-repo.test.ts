@@ -118,6 +118,19 @@ describe('Function: publishRepository', () => {
     const { stdout } = await run('sh', ['-c', 'zcat "$1"', 'sh', join(chrootDir, 'devel', 'repodata', primary)]);
     expect(stdout).toContain(`xml:base="http://dl.example/results/bob/proj/${CHROOT}"`);
   });
+
+  it('a new repository that names nothing is empty (devel mode creation); a full one scans the directory', async () => {
+    // A devel-mode project's build can land in the chroot dir before its main repository exists.
+    const develDir = join(results, 'bob', 'devproj', CHROOT);
+    await placeBuild(develDir, '00000030-a1', [rpms[0]!.rpm]);
+    const created = await publishRepository({ owner: 'bob', dirname: 'devproj', chroot: CHROOT }, deps);
+    expect(created.createrepoRan).toBe(true);
+    expect(await primaryLocations(join(develDir, 'repodata'))).toEqual([]);
+    await access(join(develDir, 'repodata', 'repomd.xml.asc'));
+    // Leaving devel mode asks for a full run: the main repository takes the build in.
+    await publishRepository({ owner: 'bob', dirname: 'devproj', chroot: CHROOT, full: true }, deps);
+    expect(await primaryLocations(join(develDir, 'repodata'))).toEqual(['00000030-a1/a1-1.0-1.noarch.rpm']);
+  });
 });
 
 describe('Function: swapInRepodata', () => {
