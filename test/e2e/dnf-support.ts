@@ -10,6 +10,7 @@ import { buildsPlugin, type LocalBuildSystem } from '../../functions/local/build
 import { createProject, multipart, type CoprClient } from '../support/copr-client.js';
 import { makeHelloSrpm } from '../support/hello-srpm.js';
 import { startTestService, type TestService } from '../support/service.js';
+import { readPrimaryHrefs } from '../support/repodata-read.js';
 
 export const run = promisify(execFile);
 
@@ -49,12 +50,7 @@ export async function waitForBuild(c: CoprClient, id: number, timeoutMs = 60_000
 
 /** Package file names in a published repository (from primary.xml.gz), or [] before the first publish. */
 export async function repoPackages(repodataDir: string): Promise<string[]> {
-  // The primary file the live repomd.xml names (a run moves new data files in before repomd.xml).
-  const repomd = await readFile(join(repodataDir, 'repomd.xml'), 'utf8').catch(() => '');
-  const primary = /<data type="primary">[\s\S]*?<location href="repodata\/([^"]+)"/.exec(repomd)?.[1];
-  if (!primary) return [];
-  const { stdout } = await run('sh', ['-c', 'zcat "$1"', 'sh', join(repodataDir, primary)], { maxBuffer: 64 << 20 });
-  return [...stdout.matchAll(/<location\b[^>]*?\shref="([^"]+)"/g)].map((m) => m[1]!.split('/').pop()!).sort();
+  return ((await readPrimaryHrefs(repodataDir)) ?? []).map((h) => h.split('/').pop() ?? '').sort();
 }
 
 export interface DnfResult {

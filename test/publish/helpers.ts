@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, normalize, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { readPrimaryHrefs } from '../support/repodata-read.js';
 
 export const run = promisify(execFile);
 export const SPEC = fileURLToPath(new URL('../fixtures/publish/tiny.spec', import.meta.url));
@@ -93,13 +94,10 @@ export async function listFiles(dir: string, prefix = ''): Promise<string[]> {
   }
   return out.sort();
 }
-
+/** Package locations (hrefs) in a repository's live primary metadata; throws when there is none. */
 /** Package locations in a repository's primary metadata (via createrepo_c's own format). */
 export async function primaryLocations(repodataDir: string): Promise<string[]> {
-  // The primary repomd.xml names: a repodata dir may also hold an older one (directory order decides nothing).
-  const repomd = await readFile(join(repodataDir, 'repomd.xml'), 'utf8');
-  const href = /<data type="primary">[\s\S]*?<location href="repodata\/([^"]+)"/.exec(repomd)?.[1];
-  if (!href) throw new Error(`repomd.xml in ${repodataDir} names no primary`);
-  const { stdout } = await run('sh', ['-c', 'zcat "$1"', 'sh', join(repodataDir, href)], { maxBuffer: 64 << 20 });
-  return [...stdout.matchAll(/<location\b[^>]*?\shref="([^"]+)"/g)].map((m) => m[1]!).sort();
+  const hrefs = await readPrimaryHrefs(repodataDir);
+  if (!hrefs) throw new Error(`${repodataDir} has no repomd.xml naming a primary`);
+  return hrefs;
 }
