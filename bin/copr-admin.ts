@@ -13,6 +13,7 @@ import { AlreadyExists, systemClock, type Store } from '../functions/core/ports.
 import { createUser } from '../functions/core/users.js';
 import { coprCliConfig } from '../functions/local/bootstrap-admin.js';
 import { readServiceFile } from '../functions/local/service-file.js';
+import type { RekeyReport } from '../functions/store/rekey-items.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -26,6 +27,7 @@ const USAGE = `usage: copr-admin [--data-dir DIR] COMMAND [ARGS]
   alter-user NAME --admin|--no-admin
   create-group NAME
   add-group-member GROUP USER
+  migrate-keys                                rewrite items stored before keyset pages (safe to rerun)
 
 Without --data-dir, DYNAMODB_ENDPOINT (unset = AWS) and TABLE_NAME are used.`;
 
@@ -54,6 +56,7 @@ interface Db {
   tableName: string;
   tableExists(): Promise<boolean>;
   createTable(): Promise<boolean>;
+  rekey(): Promise<RekeyReport>;
   stop(): Promise<void>;
 }
 
@@ -80,6 +83,7 @@ async function connect(dataDir: string | undefined): Promise<Db> {
       import('../functions/store/dynamo-store.js'),
       import('../functions/store/table-admin.js'),
     ]);
+  const { rekeyItems } = await import('../functions/store/rekey-items.js');
   let stop = async () => {};
   let endpoint: string | undefined;
   const env: NodeJS.ProcessEnv = { ...process.env };
@@ -115,6 +119,7 @@ async function connect(dataDir: string | undefined): Promise<Db> {
         }
       },
       createTable: () => ensureTable(db, tableName),
+      rekey: () => rekeyItems(db, tableName),
       stop,
     };
   } catch (err) {
@@ -252,6 +257,17 @@ async function run(command: string, args: string[], values: Values): Promise<voi
     'alter-user': { options: ['admin', 'no-admin'], run: (db) => alterUser(db, args, values) },
     'create-group': { options: [], run: (db) => createGroup(db, args) },
     'add-group-member': { options: [], run: (db) => addGroupMember(db, args) },
+    'migrate-keys': {
+      options: [],
+      run: async (db) => {
+        needArgs(args, 0, 0, 'no arguments');
+        const r = await db.rekey();
+        console.log(
+          `scanned ${r.scanned} items: re-keyed ${r.projects} projects, ${r.packages} packages, ${r.searchEntries} search entries ` +
+            `(dropped ${r.searchEntriesDropped}); summarized ${r.buildSummaries} finished builds`,
+        );
+      },
+    },
   };
   const cmd = commands[command];
   if (!cmd) throw new UsageError(`unknown command '${command}'`);
