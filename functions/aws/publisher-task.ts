@@ -1,11 +1,12 @@
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import pLimit from 'p-limit';
 import { filesUnder } from '../adapters/files-under.js';
 import type { Clock, PublishLedger, PublishRepository, SigningKeyStore } from '../core/ports.js';
 import type { ResultsStore } from '../core/results-store.js';
 import type { GpgSigner } from '../publish/gpg-signer.js';
 import type { KmsKeyStore } from '../publish/kms-key-store.js';
-import { parseIndexHtml, renderIndexHtml, type ListingEntry } from '../publish/listing.js';
+import { renderIndexHtml, spliceIndexHtml, type ListingChange, type ListingEntry } from '../publish/listing.js';
 import { primaryHrefs } from '../publish/primary-hrefs.js';
 import type { ProcessRunner } from '../publish/process-runner.js';
 import { NeedsFullMirror, publishRepository } from '../publish/publish-repo.js';
@@ -35,16 +36,28 @@ export interface PublisherTaskDeps {
   resultsBaseUrl: string;
 }
 
+/**
+ * S3 requests of one run in flight at once. Each is a round trip of tens of ms on S3;
+ * one after another, the ~20 of an add would take longer than the add's own work.
+ */
+const S3_CONCURRENCY = 8;
+
+/** `fn` over `items`, at most S3_CONCURRENCY at a time. */
+async function eachBounded<T>(items: readonly T[], fn: (item: T) => Promise<unknown>): Promise<void> {
+  const limit = pLimit(S3_CONCURRENCY);
+  await Promise.all(items.map((item) => limit(() => fn(item))));
+}
+
 async function download(results: ResultsStore, mirror: string, prefix: string): Promise<number> {
   let n = 0;
-  for (const key of await results.list(prefix)) {
+  await eachBounded(await results.list(prefix), async (key) => {
     const data = await results.get(key);
-    if (!data) continue;
+    if (!data) return;
     const path = join(mirror, key);
     await mkdir(dirname(path), { recursive: true });
     await writeFile(path, data);
     n++;
-  }
+  });
   return n;
 }
 
@@ -73,22 +86,24 @@ async function loadSigningKey(deps: PublisherTaskDeps, owner: string, project: s
  * last run wrote, plus `add`, minus `remove`. One GET and one PUT whatever the
  * directory holds; only a directory without an index.html yet is listed.
  */
-async function updateRemoteListing(results: ResultsStore, dirKey: string, change: { add: ListingEntry[]; remove: readonly string[] }): Promise<void> {
+async function updateRemoteListing(results: ResultsStore, dirKey: string, change: ListingChange): Promise<void> {
   const index = `${dirKey}/index.html`;
+  const dirPath = `/results/${dirKey}`;
   const old = await results.get(index);
+  if (old) {
+    await results.put(index, spliceIndexHtml(old.toString('utf8'), dirPath, change, { parentLink: true }));
+    return;
+  }
   const entries = new Map<string, ListingEntry>();
-  if (old) for (const e of parseIndexHtml(old.toString('utf8'))) entries.set(e.name, e);
-  else {
-    for (const k of await results.list(`${dirKey}/`)) {
-      const [first, ...more] = k.slice(dirKey.length + 1).split('/');
-      if (!first || first === 'index.html' || first.startsWith('.')) continue;
-      const isDir = (entries.get(first)?.isDir ?? false) || more.length > 0;
-      entries.set(first, { name: first, isDir, size: 0, mtimeMs: 0 });
-    }
+  for (const k of await results.list(`${dirKey}/`)) {
+    const [first, ...more] = k.slice(dirKey.length + 1).split('/');
+    if (!first || first === 'index.html' || first.startsWith('.')) continue;
+    const isDir = (entries.get(first)?.isDir ?? false) || more.length > 0;
+    entries.set(first, { name: first, isDir, size: 0, mtimeMs: 0 });
   }
   for (const name of change.remove) entries.delete(name);
   for (const e of change.add) entries.set(e.name, e);
-  await results.put(index, renderIndexHtml(`/results/${dirKey}`, [...entries.values()], { parentLink: true }));
+  await results.put(index, renderIndexHtml(dirPath, [...entries.values()], { parentLink: true }));
 }
 
 /** `<build dir>/<file>.rpm` keys of a chroot (not repodata, not devel, not deeper). */
@@ -116,34 +131,42 @@ export async function runPublisherTask(input: unknown, deps: PublisherTaskDeps):
   const metaDir = req.devel ? `${chrootKey}/devel/repodata` : `${chrootKey}/repodata`;
   const report: PublisherTaskReport = { downloaded: 0, wholeChroot: false };
 
-  // Created up front: a new chroot has neither repodata nor added builds to download.
-  await mkdir(join(mirror, chrootKey), { recursive: true });
-  report.downloaded += await download(deps.results, mirror, `${metaDir}/`);
-  const repodataExists = await stat(join(mirror, metaDir, 'repomd.xml')).then(() => true, () => false);
-  let adds = req.adds;
-  let removeRpms: string[] = [];
-  if (req.full && repodataExists) {
-    // Regenerate: the bucket's package list against the metadata's. Only packages the
-    // metadata lacks are fetched; those it lists that are gone leave it. Listing keys
-    // moves no package bytes.
-    const known = await primaryHrefs(join(mirror, metaDir));
-    const inBucket = packagePaths(chrootKey, await deps.results.list(`${chrootKey}/`));
-    const present = new Set(inBucket);
-    const freshDirs = inBucket.filter((p) => !known.has(p)).map((p) => p.slice(0, p.indexOf('/')));
-    adds = [...new Set([...req.adds, ...freshDirs])].sort();
-    removeRpms = [...known].filter((h) => !present.has(h)).sort();
-  } else if (req.full) {
-    report.downloaded += await download(deps.results, mirror, `${chrootKey}/`); // no metadata to recycle: read every package once
-    report.wholeChroot = true;
-  }
-  if (!report.wholeChroot) {
-    for (const add of adds) report.downloaded += await download(deps.results, mirror, `${chrootKey}/${add}/`);
-    const comps = await deps.results.get(`${chrootKey}/comps.xml`);
-    if (comps) await writeFile(join(mirror, chrootKey, 'comps.xml'), comps);
-  }
-  const oldMeta = new Set(await deps.results.list(`${metaDir}/`));
+  // The mirror's inputs and the project's signing key (KMS, then a gpg import: tens of
+  // ms each) do not depend on each other: fetched at once.
+  const mirrorInputs = async () => {
+    // Created up front: a new chroot has neither repodata nor added builds to download.
+    await mkdir(join(mirror, chrootKey), { recursive: true });
+    report.downloaded += await download(deps.results, mirror, `${metaDir}/`);
+    const repodataExists = await stat(join(mirror, metaDir, 'repomd.xml')).then(() => true, () => false);
+    let adds = req.adds;
+    let removeRpms: string[] = [];
+    if (req.full && repodataExists) {
+      // Regenerate: the bucket's package list against the metadata's. Only packages the
+      // metadata lacks are fetched; those it lists that are gone leave it. Listing keys
+      // moves no package bytes.
+      const known = await primaryHrefs(join(mirror, metaDir));
+      const inBucket = packagePaths(chrootKey, await deps.results.list(`${chrootKey}/`));
+      const present = new Set(inBucket);
+      const freshDirs = inBucket.filter((p) => !known.has(p)).map((p) => p.slice(0, p.indexOf('/')));
+      adds = [...new Set([...req.adds, ...freshDirs])].sort();
+      removeRpms = [...known].filter((h) => !present.has(h)).sort();
+    } else if (req.full) {
+      report.downloaded += await download(deps.results, mirror, `${chrootKey}/`); // no metadata to recycle: read every package once
+      report.wholeChroot = true;
+    }
+    if (!report.wholeChroot) {
+      for (const add of adds) report.downloaded += await download(deps.results, mirror, `${chrootKey}/${add}/`);
+      const comps = await deps.results.get(`${chrootKey}/comps.xml`);
+      if (comps) await writeFile(join(mirror, chrootKey, 'comps.xml'), comps);
+    }
+    return { adds, removeRpms, oldMeta: new Set(await deps.results.list(`${metaDir}/`)) };
+  };
+  // Both settle before anything is thrown: no key import goes on behind a failed run.
+  const [inputs, key] = await Promise.allSettled([mirrorInputs(), loadSigningKey(deps, req.owner, projectOfDirname(req.dirname))]);
+  if (inputs.status === 'rejected') throw inputs.reason;
+  if (key.status === 'rejected') throw key.reason;
+  const { adds, removeRpms, oldMeta } = inputs.value;
 
-  await loadSigningKey(deps, req.owner, projectOfDirname(req.dirname));
   const publishDeps = { resultsDir: mirror, signer: deps.signer, run: deps.run, clock: deps.clock, resultsBaseUrl: deps.resultsBaseUrl };
   try {
     await publishRepository({ ...req, adds }, { ...publishDeps, partialMirror: report.wholeChroot ? undefined : { removeRpms } });
@@ -161,28 +184,30 @@ export async function runPublisherTask(input: unknown, deps: PublisherTaskDeps):
   for (const add of adds) {
     const files = await filesUnder(mirror, join(mirror, chrootKey, add));
     if (files.length > 0) addedDirs.push(add);
-    for (const f of files) await upload(f);
+    await eachBounded(files, upload);
   }
   // 2. metadata data files, then the signature, then repomd.xml itself
   const meta = await filesUnder(mirror, join(mirror, metaDir));
   const repomd = `${metaDir}/repomd.xml`;
-  for (const f of meta.filter((m) => m !== repomd && !m.endsWith('repomd.xml.asc'))) await upload(f);
+  await eachBounded(meta.filter((m) => m !== repomd && !m.endsWith('repomd.xml.asc')), upload);
   if (meta.includes(`${repomd}.asc`)) await upload(`${repomd}.asc`);
   if (meta.includes(repomd)) await upload(repomd);
   const pubkey = `${req.owner}/${req.dirname}/pubkey.gpg`;
   const pubkeyStat = await stat(join(mirror, pubkey)).catch(() => null);
   if (pubkeyStat) await upload(pubkey);
   // 3. only now: old metadata files no longer referenced, and deleted builds
-  for (const old of oldMeta) if (!meta.includes(old)) await deps.results.deletePrefix(old);
-  for (const del of req.deletes) await deps.results.deletePrefix(`${chrootKey}/${del}/`);
-  // 4. listings of the chroot and project dirs, updated from what this run changed
+  await eachBounded([...oldMeta].filter((old) => !meta.includes(old)), (old) => deps.results.deletePrefix(old));
+  await eachBounded(req.deletes, (del) => deps.results.deletePrefix(`${chrootKey}/${del}/`));
+  // 4. listings of the chroot and project dirs (independent objects), updated from what this run changed
   const now = deps.clock.now();
   const dir = (name: string): ListingEntry => ({ name, isDir: true, size: 0, mtimeMs: now });
-  await updateRemoteListing(deps.results, chrootKey, { add: [...addedDirs.map(dir), dir(req.devel ? 'devel' : 'repodata')], remove: req.deletes });
-  await updateRemoteListing(deps.results, `${req.owner}/${req.dirname}`, {
-    add: [dir(req.chroot), ...(pubkeyStat ? [{ name: 'pubkey.gpg', isDir: false, size: pubkeyStat.size, mtimeMs: now }] : [])],
-    remove: [],
-  });
+  await Promise.all([
+    updateRemoteListing(deps.results, chrootKey, { add: [...addedDirs.map(dir), dir(req.devel ? 'devel' : 'repodata')], remove: req.deletes }),
+    updateRemoteListing(deps.results, `${req.owner}/${req.dirname}`, {
+      add: [dir(req.chroot), ...(pubkeyStat ? [{ name: 'pubkey.gpg', isDir: false, size: pubkeyStat.size, mtimeMs: now }] : [])],
+      remove: [],
+    }),
+  ]);
   return report;
 }
 

@@ -26,24 +26,25 @@ function humanSize(n: number): string {
   return u === 0 ? `${n} B` : `${v.toFixed(1)} ${units[u]}`;
 }
 
-/**
- * Renders a browsable directory listing. Links are relative and percent-encoded (a
- * name like `proj:pr:1` would otherwise read as a URL scheme), directories end in `/`
- * so `wget -r --no-parent` (copr-cli download-build) descends into them.
- */
 /** localeCompare's order, with one collator instead of one per comparison (10,000-entry listings). */
 const byName = new Intl.Collator();
 
-export function renderIndexHtml(dirPath: string, entries: readonly ListingEntry[], opts: { parentLink?: boolean } = {}): string {
-  const sorted = [...entries].sort((a, b) => (a.isDir === b.isDir ? byName.compare(a.name, b.name) : a.isDir ? -1 : 1));
+/** Listing order: directories first, then by name. */
+const listingOrder = (a: Pick<ListingEntry, 'name' | 'isDir'>, b: Pick<ListingEntry, 'name' | 'isDir'>): number =>
+  a.isDir === b.isDir ? byName.compare(a.name, b.name) : a.isDir ? -1 : 1;
+
+/** One entry's table row. */
+function renderRow(e: ListingEntry): string {
+  const href = encodeURIComponent(e.name) + (e.isDir ? '/' : '');
+  const label = escapeHtml(e.name) + (e.isDir ? '/' : '');
+  const when = new Date(e.mtimeMs).toISOString().replace('T', ' ').slice(0, 19);
+  const size = e.isDir ? '-' : `<span title="${e.size} bytes">${humanSize(e.size)}</span>`;
+  return `<tr><td><a href="${href}">${label}</a></td><td>${when}</td><td>${size}</td></tr>`;
+}
+
+/** The page around rows already in listing order. */
+function renderPage(dirPath: string, rows: readonly string[], opts: { parentLink?: boolean }): string {
   const title = `Index of ${escapeHtml(dirPath)}`;
-  const rows = sorted.map((e) => {
-    const href = encodeURIComponent(e.name) + (e.isDir ? '/' : '');
-    const label = escapeHtml(e.name) + (e.isDir ? '/' : '');
-    const when = new Date(e.mtimeMs).toISOString().replace('T', ' ').slice(0, 19);
-    const size = e.isDir ? '-' : `<span title="${e.size} bytes">${humanSize(e.size)}</span>`;
-    return `<tr><td><a href="${href}">${label}</a></td><td>${when}</td><td>${size}</td></tr>`;
-  });
   const parent = opts.parentLink === false ? '' : '<tr><td><a href="../">../</a></td><td></td><td></td></tr>\n';
   return [
     '<!DOCTYPE html>',
@@ -62,27 +63,87 @@ export function renderIndexHtml(dirPath: string, entries: readonly ListingEntry[
 }
 
 /**
- * The entries of a listing `renderIndexHtml` wrote (the parent link left out), so a
- * listing can be updated from a change without listing the directory again (the
- * AWS publisher's bucket listings).
+ * Renders a browsable directory listing. Links are relative and percent-encoded (a
+ * name like `proj:pr:1` would otherwise read as a URL scheme), directories end in `/`
+ * so `wget -r --no-parent` (copr-cli download-build) descends into them.
  */
-export function parseIndexHtml(html: string): ListingEntry[] {
-  const out: ListingEntry[] = [];
-  for (const m of html.matchAll(/<tr><td><a href="([^"]+)">[^<]*<\/a><\/td><td>([^<]*)<\/td><td>(.*?)<\/td><\/tr>/g)) {
+export function renderIndexHtml(dirPath: string, entries: readonly ListingEntry[], opts: { parentLink?: boolean } = {}): string {
+  return renderPage(dirPath, [...entries].sort(listingOrder).map(renderRow), opts);
+}
+
+const ROW = /<tr><td><a href="([^"]+)">[^<]*<\/a><\/td><td>([^<]*)<\/td><td>(.*?)<\/td><\/tr>/g;
+
+/** A row of a listing as written: its entry's name and kind, and the row itself. */
+interface Row {
+  name: string;
+  isDir: boolean;
+  html: string;
+  match: RegExpMatchArray;
+}
+
+/** The rows of a listing `renderIndexHtml` wrote, in its order, without the parent link. */
+function listingRows(html: string): Row[] {
+  const out: Row[] = [];
+  for (const m of html.matchAll(ROW)) {
     const href = m[1] ?? '';
     if (href === '../') continue;
     const isDir = href.endsWith('/');
-    let name: string;
     try {
-      name = decodeURIComponent(isDir ? href.slice(0, -1) : href);
+      out.push({ name: decodeURIComponent(isDir ? href.slice(0, -1) : href), isDir, html: m[0], match: m });
     } catch {
-      continue;
+      // not a link this module wrote
     }
-    const when = Date.parse(`${(m[2] ?? '').replace(' ', 'T')}Z`);
-    const size = Number(/title="(\d+) bytes"/.exec(m[3] ?? '')?.[1] ?? 0);
-    out.push({ name, isDir, size, mtimeMs: Number.isNaN(when) ? 0 : when });
   }
   return out;
+}
+
+/**
+ * The entries of a listing `renderIndexHtml` wrote (the parent link left out), so a
+ * listing can be read back without listing the directory again.
+ */
+export function parseIndexHtml(html: string): ListingEntry[] {
+  return listingRows(html).map(({ name, isDir, match }) => {
+    const when = Date.parse(`${(match[2] ?? '').replace(' ', 'T')}Z`);
+    const size = Number(/title="(\d+) bytes"/.exec(match[3] ?? '')?.[1] ?? 0);
+    return { name, isDir, size, mtimeMs: Number.isNaN(when) ? 0 : when };
+  });
+}
+
+/** What changed in a directory since its listing was written. */
+export interface ListingChange {
+  /** New or changed entries (a row of the same name is replaced). */
+  add: readonly ListingEntry[];
+  /** Names gone. */
+  remove: readonly string[];
+}
+
+/**
+ * A listing updated from a change without rendering the rows that stay: those are
+ * copied as written, and only the added ones are rendered, each put in its place in
+ * listing order. An add to a 10,000-entry chroot listing then costs one scan of the
+ * old page, not 10,000 rows sorted and rendered again.
+ */
+function spliceRows(rows: readonly Row[], dirPath: string, change: ListingChange, opts: { parentLink?: boolean }): string {
+  const drop = new Set([...change.remove, ...change.add.map((e) => e.name)]);
+  const out: Pick<Row, 'name' | 'isDir' | 'html'>[] = drop.size > 0 ? rows.filter((r) => !drop.has(r.name)) : [...rows];
+  for (const e of [...change.add].sort(listingOrder)) {
+    // The first row that sorts after `e` (rows are in listing order): binary search.
+    let lo = 0;
+    let hi = out.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const row = out[mid];
+      if (row && listingOrder(row, e) <= 0) lo = mid + 1;
+      else hi = mid;
+    }
+    out.splice(lo, 0, { name: e.name, isDir: e.isDir, html: renderRow(e) });
+  }
+  return renderPage(dirPath, out.map((r) => r.html), opts);
+}
+
+/** `oldHtml`, a listing `renderIndexHtml` wrote, updated from `change`. */
+export function spliceIndexHtml(oldHtml: string, dirPath: string, change: ListingChange, opts: { parentLink?: boolean } = {}): string {
+  return spliceRows(listingRows(oldHtml), dirPath, change, opts);
 }
 
 /** Hidden files (staging dirs, pkglists) and index.html itself are never listed. */
@@ -110,29 +171,32 @@ export async function readListingEntries(absDir: string): Promise<ListingEntry[]
 }
 
 /**
- * The entries of `absDir` from its previous index.html: names are read from the
- * directory (cheap), but only new names and `touched` ones are stat-ed. A chroot
- * dir holds a build dir per build; stat-ing 10,000 of them on every publish cost
+ * The listing of `absDir` updated from its previous index.html: names are read from
+ * the directory (cheap), but only new names and `touched` ones are stat-ed and
+ * rendered; the other rows are copied as written (spliceRows). A chroot dir holds a
+ * build dir per build: stat-ing or rendering 10,000 of them on every publish cost
  * more than the rest of an add. Null when there is no previous listing to start from.
  */
-async function updatedEntries(absDir: string, touched: ReadonlySet<string>): Promise<ListingEntry[] | null> {
+async function updatedListing(absDir: string, dirPath: string, touched: ReadonlySet<string>): Promise<string | null> {
   const html = await readFile(join(absDir, INDEX), 'utf8').catch(() => null);
   if (html === null) return null;
-  const previous = new Map(parseIndexHtml(html).map((e) => [e.name, e]));
-  const out: ListingEntry[] = [];
-  for (const d of await readdir(absDir, { withFileTypes: true })) {
-    if (!listed(d.name)) continue;
-    const old = previous.get(d.name);
-    const entry = old && !touched.has(d.name) && old.isDir === d.isDirectory() ? old : await statEntry(absDir, d.name);
-    if (entry) out.push(entry);
+  const rows = listingRows(html);
+  const present = new Map<string, boolean>();
+  for (const d of await readdir(absDir, { withFileTypes: true })) if (listed(d.name)) present.set(d.name, d.isDirectory());
+  const kept = new Set(rows.filter((r) => present.get(r.name) === r.isDir && !touched.has(r.name)).map((r) => r.name));
+  const remove = rows.filter((r) => !kept.has(r.name)).map((r) => r.name);
+  const add: ListingEntry[] = [];
+  for (const name of present.keys()) {
+    const entry = kept.has(name) ? null : await statEntry(absDir, name);
+    if (entry) add.push(entry);
   }
-  return out;
+  return spliceRows(rows, dirPath, { add, remove }, {});
 }
 
 async function writeOne(root: string, segments: readonly string[], touched?: ReadonlySet<string>): Promise<void> {
   const abs = join(root, ...segments);
-  const entries = (touched && (await updatedEntries(abs, touched))) || (await readListingEntries(abs));
-  const html = renderIndexHtml(`/${segments.join('/')}/`, entries);
+  const dirPath = `/${segments.join('/')}/`;
+  const html = (touched && (await updatedListing(abs, dirPath, touched))) || renderIndexHtml(dirPath, await readListingEntries(abs));
   // Write then rename: a reader gets the old or the new listing, never half of one.
   const tmp = join(abs, `.index.html.${randomBytes(6).toString('hex')}`);
   await writeFile(tmp, html, { mode: 0o644 });

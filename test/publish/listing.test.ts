@@ -1,7 +1,7 @@
 import { mkdir, readFile, writeFile, access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseIndexHtml, renderIndexHtml, writeListings, writeListingsTree } from '../../functions/publish/listing.js';
+import { parseIndexHtml, renderIndexHtml, spliceIndexHtml, type ListingEntry, writeListings, writeListingsTree } from '../../functions/publish/listing.js';
 import { listFiles, makeTmp, removeTmp, run, serveDir } from './helpers.js';
 
 describe('renderIndexHtml', () => {
@@ -32,6 +32,31 @@ describe('parseIndexHtml', () => {
     const parsed = parseIndexHtml(renderIndexHtml('/a/', entries));
     expect(parsed.sort((a, b) => a.name.localeCompare(b.name))).toEqual([...entries].sort((a, b) => a.name.localeCompare(b.name)));
     expect(parseIndexHtml('<html>not a listing</html>')).toEqual([]);
+  });
+});
+
+describe('spliceIndexHtml', () => {
+  it('gives the page renderIndexHtml gives for the changed entries: adds in order, replacements, removals', () => {
+    const at = (i: number) => Date.UTC(2026, 0, 1, 0, 0, i);
+    const dir = (name: string, i: number): ListingEntry => ({ name, isDir: true, size: 0, mtimeMs: at(i) });
+    const file = (name: string, size: number, i: number): ListingEntry => ({ name, isDir: false, size, mtimeMs: at(i) });
+    const before = [dir('00000002-b', 1), dir('00000004-d', 2), dir('repodata', 3), file('index.txt', 5, 4), file('pubkey.gpg', 9, 5)];
+    const change = {
+      // first, middle and last of the dirs; a file among files; a replaced dir and file
+      add: [dir('00000001-a', 6), dir('00000003-c', 7), dir('zzz', 8), file('comps.xml', 3, 9), dir('repodata', 10), file('pubkey.gpg', 12, 11)],
+      remove: ['00000004-d', 'index.txt', 'not-listed'],
+    };
+    const after = new Map(before.map((e) => [e.name, e]));
+    for (const n of change.remove) after.delete(n);
+    for (const e of change.add) after.set(e.name, e);
+    const old = renderIndexHtml('/o/p/c/', before);
+    expect(spliceIndexHtml(old, '/o/p/c/', change)).toBe(renderIndexHtml('/o/p/c/', [...after.values()]));
+    expect(spliceIndexHtml(old, '/o/p/c/', { add: [], remove: [] }, { parentLink: false })).toBe(renderIndexHtml('/o/p/c/', before, { parentLink: false }));
+    // Names that need escaping survive the round trip.
+    const odd = renderIndexHtml('/a/', [file('x<y>&"z" 1.rpm', 1, 1), dir('proj:pr:1', 2)]);
+    expect(spliceIndexHtml(odd, '/a/', { add: [file('b.rpm', 2, 3)], remove: [] })).toBe(
+      renderIndexHtml('/a/', [file('x<y>&"z" 1.rpm', 1, 1), dir('proj:pr:1', 2), file('b.rpm', 2, 3)]),
+    );
   });
 });
 
