@@ -125,6 +125,11 @@ export interface PublisherTaskReport {
 
 export async function runPublisherTask(input: unknown, deps: PublisherTaskDeps): Promise<PublisherTaskReport> {
   const req = PublishRequest.parse(input);
+  // One agent for the key's import and every signing of the run.
+  return deps.signer.session(req.owner, projectOfDirname(req.dirname), () => publishMirrored(req, deps));
+}
+
+async function publishMirrored(req: PublishRequest, deps: PublisherTaskDeps): Promise<PublisherTaskReport> {
   const mirror = join(deps.workDir, 'mirror');
   await rm(mirror, { recursive: true, force: true });
   const chrootKey = `${req.owner}/${req.dirname}/${req.chroot}`;

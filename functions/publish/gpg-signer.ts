@@ -29,6 +29,8 @@ export class GpgSigner implements Signer {
   private readonly keys = new Map<string, ProjectKey>();
   /** Homedirs whose agent sockets were set up by us → their socket dir. */
   private readonly started = new Map<string, string>();
+  /** Homedirs inside a session → how many sessions hold them (their agent stays until the last ends). */
+  private readonly held = new Map<string, number>();
   private readonly runner: ProcessRunner;
   private readonly gpg: string;
   private readonly keyLength: number;
@@ -49,6 +51,10 @@ export class GpgSigner implements Signer {
 
   ensureKey(owner: string, project: string): Promise<ProjectKey> {
     const home = this.homedir(owner, project);
+    // A key this signer knows already needs no gpg (nor an agent to stop afterwards):
+    // every signing asks for it first, so this is most of the calls.
+    const known = this.keys.get(home);
+    if (known) return Promise.resolve(known);
     return this.mutex.run(home, () => this.withAgent(home, () => this.ensureKeyLocked(home, owner, project)));
   }
 
@@ -61,7 +67,31 @@ export class GpgSigner implements Signer {
     try {
       return await fn();
     } finally {
-      await this.runner.run('gpgconf', ['--homedir', home, '--kill', 'gpg-agent'], { allowFailure: true });
+      if (!this.held.has(home)) await this.stopAgent(home);
+    }
+  }
+
+  private async stopAgent(home: string): Promise<void> {
+    await this.runner.run('gpgconf', ['--homedir', home, '--kill', 'gpg-agent'], { allowFailure: true });
+  }
+
+  /**
+   * Runs `fn` with the project's agent kept between its gpg uses and stopped when it
+   * ends (the last of overlapping sessions): one publish signs RPMs and repomd.xml,
+   * and starting and stopping an agent around each use cost more than the signing.
+   */
+  async session<T>(owner: string, project: string, fn: () => Promise<T>): Promise<T> {
+    const home = this.homedir(owner, project);
+    this.held.set(home, (this.held.get(home) ?? 0) + 1);
+    try {
+      return await fn();
+    } finally {
+      const left = (this.held.get(home) ?? 1) - 1;
+      if (left > 0) this.held.set(home, left);
+      else {
+        this.held.delete(home);
+        await this.mutex.run(home, () => this.stopAgent(home));
+      }
     }
   }
 

@@ -73,6 +73,11 @@ async function rpmsIn(dir: string): Promise<string[]> {
  */
 export async function publishRepository(input: PublishRequestInput, deps: PublishDeps): Promise<PublishOutcome> {
   const req = PublishRequest.parse(input);
+  const run = () => publishParsed(req, deps);
+  return deps.signer.session ? deps.signer.session(req.owner, projectOfDirname(req.dirname), run) : run();
+}
+
+async function publishParsed(req: PublishRequest, deps: PublishDeps): Promise<PublishOutcome> {
   const projectDir = join(deps.resultsDir, req.owner, req.dirname);
   const chrootDir = join(projectDir, req.chroot);
   const project = projectOfDirname(req.dirname);

@@ -18,6 +18,8 @@ export interface Signer {
   signRpms(owner: string, project: string, files: readonly string[]): Promise<void>;
   /** Writes `<file>.asc`, an armored detached signature of `file`. */
   signDetached(owner: string, project: string, file: string): Promise<void>;
+  /** Runs `fn` as one use of the project's key: whatever signing needs running (an agent) is set up once for it. */
+  session?<T>(owner: string, project: string, fn: () => Promise<T>): Promise<T>;
 }
 
 /** Copr's key naming: `<owner>_<project> (None) <owner>#<project>@copr.fedorahosted.org`. */

@@ -1,8 +1,9 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { readFile, stat, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GpgSigner } from '../../functions/publish/gpg-signer.js';
-import { spawnRunner } from '../../functions/publish/process-runner.js';
+import { CountingRunner, spawnRunner } from '../../functions/publish/process-runner.js';
 import { rpmsNotSignedBy } from '../../functions/publish/rpm-signatures.js';
 import { buildRpm, makeTmp, removeTmp, run } from './helpers.js';
 
@@ -87,4 +88,47 @@ describe('Class: GpgSigner', () => {
     await other.signDetached('alice', 'proj', file);
     await run('gpg', ['--homedir', signer.homedir('alice', 'proj'), '--batch', '--verify', `${file}.asc`, file]);
   });
+
+  it('a session keeps one agent for its signings and stops it when the last session ends', async () => {
+    const runner = new CountingRunner();
+    const counted = new GpgSigner({ keysDir: join(tmp, 'session'), keyLength: 2048, runner });
+    try {
+      await counted.ensureKey('bob', 'proj');
+      const home = counted.homedir('bob', 'proj');
+      const files = ['a', 'b', 'c'].map((n) => join(tmp, `session-${n}.xml`));
+      for (const f of files) await writeFile(f, f);
+      const stops = () => runner.calls.filter((c) => c.name === 'gpgconf' && c.args.includes(home)).length;
+      const before = stops();
+      await counted.session('bob', 'proj', async () => {
+        await counted.signDetached('bob', 'proj', files[0]!);
+        // Overlapping sessions of one project: the agent outlives the inner one.
+        await counted.session('bob', 'proj', () => counted.signDetached('bob', 'proj', files[1]!));
+        await counted.signDetached('bob', 'proj', files[2]!);
+        expect(stops()).toBe(before);
+        expect(agentsFor(home)).toBe(1);
+      });
+      expect(stops()).toBe(before + 1);
+      expect(agentsFor(home)).toBe(0);
+      for (const f of files) await run('gpg', ['--homedir', home, '--batch', '--verify', `${f}.asc`, f]);
+      // Outside a session every use stops its agent again.
+      await counted.signDetached('bob', 'proj', files[0]!);
+      expect(stops()).toBe(before + 2);
+    } finally {
+      await counted.close();
+    }
+  });
 });
+
+/** gpg-agent processes serving `home` (Linux /proc). */
+function agentsFor(home: string): number {
+  let n = 0;
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      if (argv[0]?.endsWith('gpg-agent') && argv.includes(home)) n++;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return n;
+}
