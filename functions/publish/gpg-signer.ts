@@ -140,10 +140,12 @@ export class GpgSigner implements Signer {
     const home = this.homedir(owner, project);
     return this.mutex.run(home, () => this.withAgent(home, async () => {
       await this.prepareHomedir(home);
-      await this.runner.run(this.gpg, ['--homedir', home, '--batch', '--import'], { input: armored });
+      const imported = await this.runner.run(this.gpg, ['--homedir', home, '--batch', '--status-fd', '1', '--import'], { input: armored });
       await restrictPermissions(home);
       this.keys.delete(home);
-      const key = await this.readKey(home);
+      // `IMPORT_OK <flags> <fingerprint>`, flag 16 = a secret key: no listing of the keyring needed.
+      const secret = [...imported.stdout.matchAll(/^\[GNUPG:\] IMPORT_OK (\d+) ([0-9A-F]{40})$/gm)].find((m) => (Number(m[1]) & 16) !== 0)?.[2];
+      const key = secret ? await this.publicKeyOf(home, secret) : await this.readKey(home);
       if (!key) throw new Error(`import of key for ${owner}/${project} produced no secret key`);
       this.keys.set(home, key);
       return key;
@@ -195,9 +197,12 @@ export class GpgSigner implements Signer {
       allowFailure: true,
     });
     const fpr = /^fpr:(?:[^:]*:){8}([0-9A-F]{40}):/m.exec(list.stdout)?.[1];
-    if (!fpr) return undefined;
-    const pub = await this.runner.run(this.gpg, ['--homedir', home, '--batch', '--armor', '--export', fpr]);
-    return { fingerprint: fpr, publicKeyArmored: pub.stdout };
+    return fpr ? this.publicKeyOf(home, fpr) : undefined;
+  }
+
+  private async publicKeyOf(home: string, fingerprint: string): Promise<ProjectKey> {
+    const pub = await this.runner.run(this.gpg, ['--homedir', home, '--batch', '--armor', '--export', fingerprint]);
+    return { fingerprint, publicKeyArmored: pub.stdout };
   }
 
   /**
