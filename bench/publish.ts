@@ -188,6 +188,7 @@ function counted(inner: ResultsStore): { store: ResultsStore; traffic: Traffic }
       await inner.put(k, d);
     },
     putFile: (k, p) => inner.putFile(k, p),
+    copy: (from, to) => inner.copy(from, to),
     get: async (k) => {
       const d = await inner.get(k);
       traffic.gets++;

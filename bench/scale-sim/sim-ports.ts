@@ -26,6 +26,11 @@ export class MemoryResults implements ResultsStore {
   async get(key: string): Promise<Buffer | null> {
     return this.keys.has(key) ? Buffer.alloc(0) : null;
   }
+  async copy(from: string, to: string): Promise<boolean> {
+    if (!this.keys.has(from)) return false;
+    await this.put(to);
+    return true;
+  }
   async exists(key: string): Promise<boolean> {
     return this.keys.has(key);
   }

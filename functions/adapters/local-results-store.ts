@@ -58,6 +58,18 @@ export class LocalResultsStore implements ResultsStore {
     }
   }
 
+  async copy(from: string, to: string): Promise<boolean> {
+    const source = this.pathOf(from);
+    const path = this.pathOf(to);
+    if (!(await this.exists(from))) return false;
+    await mkdir(dirname(path), { recursive: true });
+    // Copied under a part name, then renamed: readers never see half a file.
+    const tmp = `${path}.${randomBytes(4).toString('hex')}.part`;
+    await copyFile(source, tmp);
+    await rename(tmp, path);
+    return true;
+  }
+
   async exists(key: string): Promise<boolean> {
     try {
       await stat(this.pathOf(key));

@@ -14,6 +14,11 @@ export interface ResultsStore {
   /** Stores a file from local disk without reading it into memory (streamed uploads); the file is consumed. */
   putFile(key: string, path: string): Promise<void>;
   get(key: string): Promise<Buffer | null>;
+  /**
+   * Stores a copy of `from` as `to` (typed by `to`'s name, like a put). Locally a file
+   * copy, so a large upload is never read into memory. False when `from` is missing.
+   */
+  copy(from: string, to: string): Promise<boolean>;
   exists(key: string): Promise<boolean>;
   list(prefix: string): Promise<string[]>;
   deletePrefix(prefix: string): Promise<void>;

@@ -128,9 +128,7 @@ export async function publishUploadedRpm(deps: LifecycleDeps, checked: CheckedSu
         await rpm.storeAt(key);
         firstKey = key;
       } else {
-        const data = await deps.results.get(firstKey);
-        if (data === null) throw new Error(`the stored upload ${firstKey} vanished`);
-        await deps.results.put(key, data);
+        if (!(await deps.results.copy(firstKey, key))) throw new Error(`the stored upload ${firstKey} vanished`);
       }
       await deps.results.put(`${prefix}/results.json`, `${JSON.stringify({ packages: [nevra] }, null, 2)}\n`);
       await deps.results.put(`${prefix}/backend.log.gz`, backendLog(build, chroot, rpm, nowMs));

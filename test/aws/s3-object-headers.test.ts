@@ -52,6 +52,15 @@ describe('S3ResultsStore object headers on moto', () => {
     expect((await store.uploadTarget('alice/proj/fedora-44-x86_64/00000001-a/a-1-1.noarch.rpm')).headers).toEqual({ 'content-type': 'application/x-rpm' });
   });
 
+  it('a copy is typed by its name as a put is (a gzipped log copied to a further chroot)', async () => {
+    await store.put('alice/up/fedora-44-x86_64/00000009-x/backend.log.gz', gzipSync('x'));
+    expect(await store.copy('alice/up/fedora-44-x86_64/00000009-x/backend.log.gz', 'alice/up/fedora-44-aarch64/00000009-x/backend.log.gz')).toBe(true);
+    const log = await s3.send(new HeadObjectCommand({ Bucket: 'results', Key: 'alice/up/fedora-44-aarch64/00000009-x/backend.log.gz' }));
+    expect([log.ContentType, log.ContentEncoding]).toEqual(['text/plain; charset=utf-8', 'gzip']);
+    expect(gunzipSync((await store.get('alice/up/fedora-44-aarch64/00000009-x/backend.log.gz')) ?? Buffer.alloc(0)).toString()).toBe('x');
+    expect(await store.copy('alice/up/missing.rpm', 'alice/up/elsewhere.rpm')).toBe(false);
+  });
+
   it('types every upload, so an empty file is a plain empty PUT (an empty installed_pkgs.log, success)', async () => {
     for (const [name, type] of [
       ['installed_pkgs.log', 'text/plain; charset=utf-8'],

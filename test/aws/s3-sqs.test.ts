@@ -43,6 +43,15 @@ describe('AWS adapters on fauxqs: S3ResultsStore and the SQS queues', () => {
     ]);
   });
 
+  it('copies an object inside the bucket; a missing source is false', async () => {
+    const rpm = Buffer.from([0xed, 0xab, 0xee, 0xdb, 1, 2, 3]);
+    await store.put('carol/up/fedora-44-x86_64/00000009-x/x-1-1.noarch.rpm', rpm);
+    expect(await store.copy('carol/up/fedora-44-x86_64/00000009-x/x-1-1.noarch.rpm', 'carol/up/fedora-44-aarch64/00000009-x/x-1-1.noarch.rpm')).toBe(true);
+    expect(await store.get('carol/up/fedora-44-aarch64/00000009-x/x-1-1.noarch.rpm')).toEqual(rpm);
+    expect(await store.copy('carol/up/nope.rpm', 'carol/up/other.rpm')).toBe(false);
+    expect(await store.exists('carol/up/other.rpm')).toBe(false);
+  });
+
   it('putFile stores a staged local file (an upload) in the bucket and consumes it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 's3-putfile-'));
     try {
