@@ -84,7 +84,7 @@ const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }
  * rpmsign, gpg; not the gpg-agent daemon). On a shared machine wall time follows the
  * load; CPU time follows the work. The S3 emulator runs in a process of its own (not
  * reaped until the end), so the AWS path's CPU is the publisher's; its own CPU is
- * read from /proc (emulatorCpuMs).
+ * read from /proc (processCpuMs).
  */
 function cpuMs(): number {
   const stat = readFileSync('/proc/self/stat', 'utf8');
