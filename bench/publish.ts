@@ -1,4 +1,4 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -104,7 +104,6 @@ function processCpuMs(pid: number): number {
 
 interface S3Emulator {
   s3: S3Client;
-  child: ChildProcess;
   cpuMs(): number;
   stop(): Promise<void>;
 }
@@ -127,7 +126,6 @@ async function startS3Emulator(): Promise<S3Emulator> {
   const pid = child.pid ?? 0;
   return {
     s3,
-    child,
     cpuMs: () => processCpuMs(pid),
     stop: async () => {
       s3.destroy();

@@ -209,13 +209,7 @@ export class DynamoStore extends TableClient implements Store {
   }
 
   private searchItems(p: Project): Item[] {
-    return projectSearchTokens(p).map((t) => ({
-      ...keys.searchToken(t, p.id),
-      entity: 'search-token',
-      project_id: p.id,
-      ownername: p.ownername,
-      name: p.name,
-    }));
+    return projectSearchTokens(p).map((t) => keys.searchTokenItem(t, p));
   }
 
   private chrootItem(c: ProjectChroot): Item {

@@ -1,9 +1,10 @@
-import { DeleteCommand, GetCommand, PutCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { chrootSummaryOf, FINISHED_STATES, type BuildChroot } from '../core/build-model.js';
-import type { Project } from '../core/model.js';
+import { DeleteCommand, PutCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { chrootSummaryOf, FINISHED_STATES } from '../core/build-model.js';
 import { projectSearchTokens } from '../core/search.js';
+import { DynamoBuildStore } from './dynamo-build-store.js';
 import { bumpListGeneration } from './dynamo-keyset.js';
-import { isConditionFailure, plainItem, queryAll, type Item } from './dynamo-ops.js';
+import { conditionalUpdate, type Item } from './dynamo-ops.js';
+import { DynamoStore } from './dynamo-store.js';
 import { buildKeys, keys, listScopes } from './table.js';
 
 /** What one pass changed, by kind (counts), for the operator's log. */
@@ -19,6 +20,16 @@ export interface RekeyReport {
 const PADDED_ID = /^\d{12}$/;
 const FINISHED = new Set<string>(FINISHED_STATES);
 
+interface Pass {
+  db: DynamoDBDocumentClient;
+  table: string;
+  store: DynamoStore;
+  builds: DynamoBuildStore;
+  report: RekeyReport;
+  /** List generations to bump at the end (listScopes). */
+  scopes: Set<string>;
+}
+
 /**
  * Rewrites the items a table kept from before keyset pages (docs/data-model.md, "Pages
  * and cursors") into today's keys, so every list pages them:
@@ -33,8 +44,14 @@ const FINISHED = new Set<string>(FINISHED_STATES);
  * so no cursor recorded over the incomplete index is used again. One table Scan.
  */
 export async function rekeyItems(db: DynamoDBDocumentClient, table: string, log: (msg: string) => void = () => {}): Promise<RekeyReport> {
-  const report: RekeyReport = { scanned: 0, projects: 0, packages: 0, searchEntries: 0, searchEntriesDropped: 0, buildSummaries: 0 };
-  const scopes = new Set<string>();
+  const pass: Pass = {
+    db,
+    table,
+    store: new DynamoStore(db, table),
+    builds: new DynamoBuildStore(db, table),
+    report: { scanned: 0, projects: 0, packages: 0, searchEntries: 0, searchEntriesDropped: 0, buildSummaries: 0 },
+    scopes: new Set<string>(),
+  };
   let start: Record<string, unknown> | undefined;
   do {
     const page = await db.send(
@@ -46,119 +63,82 @@ export async function rekeyItems(db: DynamoDBDocumentClient, table: string, log:
       }),
     );
     for (const item of page.Items ?? []) {
-      report.scanned += 1;
-      if (item.entity === 'project') await rekeyProject(db, table, item, report, scopes);
-      else if (item.entity === 'package') await rekeyPackage(db, table, item, report, scopes);
-      else if (item.entity === 'search-token') await rekeySearchEntry(db, table, item, report, scopes);
-      else await summarizeBuild(db, table, item, report);
+      pass.report.scanned += 1;
+      if (item.entity === 'project') await rekeyProject(pass, item);
+      else if (item.entity === 'package') await rekeyPackage(pass, item);
+      else if (item.entity === 'search-token') await rekeySearchEntry(pass, item);
+      else await summarizeBuild(pass, item);
     }
     start = page.LastEvaluatedKey;
   } while (start);
-  for (const scope of [...scopes].sort()) await bumpListGeneration(db, table, scope);
-  log(`rekey: ${JSON.stringify(report)}`);
-  return report;
+  for (const scope of [...pass.scopes].sort()) await bumpListGeneration(db, table, scope);
+  log(`rekey: ${JSON.stringify(pass.report)}`);
+  return pass.report;
 }
 
-/** Runs a conditional write; false when the item changed meanwhile (someone else's write wins). */
-async function ifStill(write: () => Promise<unknown>): Promise<boolean> {
-  try {
-    await write();
-    return true;
-  } catch (err) {
-    if (isConditionFailure(err)) return false;
-    throw err;
-  }
+/**
+ * Sets an item's index keys unless they are set already, conditional on the item still
+ * having its id (a concurrent delete wins); whether it wrote.
+ */
+async function setIndexKeys(pass: Pass, item: Item, want: Record<string, string>): Promise<boolean> {
+  const names = Object.keys(want);
+  if (names.every((n) => item[n] === want[n])) return false;
+  const written = await conditionalUpdate(pass.db, pass.table, {
+    Key: { pk: item.pk, sk: item.sk },
+    UpdateExpression: `SET ${names.map((n) => `${n} = :${n}`).join(', ')}`,
+    ConditionExpression: 'id = :id',
+    ExpressionAttributeValues: { ...Object.fromEntries(names.map((n) => [`:${n}`, want[n]])), ':id': Number(item.id) },
+  });
+  return written !== null;
 }
 
-async function rekeyProject(db: DynamoDBDocumentClient, table: string, item: Item, report: RekeyReport, scopes: Set<string>): Promise<void> {
+async function rekeyProject(pass: Pass, item: Item): Promise<void> {
   const id = Number(item.id);
   const owner = String(item.ownername);
-  const want = keys.projectByOwner(owner, id);
-  if (item.gsi1sk === want.gsi1sk && item.gsi1pk === want.gsi1pk) return;
-  const done = await ifStill(() =>
-    db.send(
-      new UpdateCommand({
-        TableName: table,
-        Key: { pk: item.pk, sk: item.sk },
-        UpdateExpression: 'SET gsi1pk = :pk, gsi1sk = :sk, gsi2pk = :cpk, gsi2sk = :csk',
-        ConditionExpression: 'id = :id',
-        ExpressionAttributeValues: { ':pk': want.gsi1pk, ':sk': want.gsi1sk, ':cpk': keys.projectInCollection(id).gsi2pk, ':csk': keys.projectInCollection(id).gsi2sk, ':id': id },
-      }),
-    ),
-  );
-  if (!done) return;
-  report.projects += 1;
-  scopes.add(listScopes.ownerProjects(owner));
-  scopes.add(listScopes.allProjects);
+  if (!(await setIndexKeys(pass, item, { ...keys.projectByOwner(owner, id), ...keys.projectInCollection(id) }))) return;
+  pass.report.projects += 1;
+  pass.scopes.add(listScopes.ownerProjects(owner));
+  pass.scopes.add(listScopes.allProjects);
 }
 
-async function rekeyPackage(db: DynamoDBDocumentClient, table: string, item: Item, report: RekeyReport, scopes: Set<string>): Promise<void> {
+async function rekeyPackage(pass: Pass, item: Item): Promise<void> {
   const owner = String(item.ownername);
   const project = String(item.projectname);
-  const want = keys.packageOfProject(owner, project, Number(item.id));
-  if (item.gsi1pk === want.gsi1pk && item.gsi1sk === want.gsi1sk) return;
-  const done = await ifStill(() =>
-    db.send(
-      new UpdateCommand({
-        TableName: table,
-        Key: { pk: item.pk, sk: item.sk },
-        UpdateExpression: 'SET gsi1pk = :pk, gsi1sk = :sk',
-        ConditionExpression: 'id = :id',
-        ExpressionAttributeValues: { ':pk': want.gsi1pk, ':sk': want.gsi1sk, ':id': Number(item.id) },
-      }),
-    ),
-  );
-  if (!done) return;
-  report.packages += 1;
-  scopes.add(listScopes.projectPackages(owner, project));
+  if (!(await setIndexKeys(pass, item, keys.packageOfProject(owner, project, Number(item.id))))) return;
+  pass.report.packages += 1;
+  pass.scopes.add(listScopes.projectPackages(owner, project));
 }
 
-async function rekeySearchEntry(db: DynamoDBDocumentClient, table: string, item: Item, report: RekeyReport, scopes: Set<string>): Promise<void> {
+async function rekeySearchEntry(pass: Pass, item: Item): Promise<void> {
   const sk = String(item.sk);
   if (PADDED_ID.test(sk)) return;
   // The old key named the project: `<owner>/<project>`.
   const slash = sk.indexOf('/');
   const owner = String(item.ownername ?? sk.slice(0, slash));
   const name = String(item.name ?? sk.slice(slash + 1));
-  const project = plainItem<Project>((await db.send(new GetCommand({ TableName: table, Key: keys.project(owner, name) }))).Item);
-  const old = { pk: item.pk, sk: item.sk };
-  scopes.add(listScopes.allProjects);
-  const token = String(item.pk).slice('SEARCH#'.length);
+  const project = await pass.store.getProject(owner, name);
+  const token = String(item.pk).slice(keys.searchTokenPartition('').length);
+  pass.scopes.add(listScopes.allProjects);
   // Only for a word of the project there now (a re-created project may not have it).
   if (project && projectSearchTokens(project).includes(token)) {
-    const id = project.id;
-    await db.send(
-      new PutCommand({
-        TableName: table,
-        Item: { ...keys.searchToken(token, id), entity: 'search-token', project_id: id, ownername: owner, name },
-      }),
-    );
-    report.searchEntries += 1;
+    await pass.db.send(new PutCommand({ TableName: pass.table, Item: keys.searchTokenItem(token, project) }));
+    pass.report.searchEntries += 1;
   } else {
-    report.searchEntriesDropped += 1;
+    pass.report.searchEntriesDropped += 1;
   }
-  await db.send(new DeleteCommand({ TableName: table, Key: old }));
+  await pass.db.send(new DeleteCommand({ TableName: pass.table, Key: { pk: item.pk, sk: item.sk } }));
 }
 
-async function summarizeBuild(db: DynamoDBDocumentClient, table: string, item: Item, report: RekeyReport): Promise<void> {
+async function summarizeBuild(pass: Pass, item: Item): Promise<void> {
   if (item.chroot_summary !== undefined || item.sk !== 'PROFILE') return;
   const id = Number(item.id);
-  const items = await queryAll(db, table, {
-    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :c)',
-    ExpressionAttributeValues: { ':pk': buildKeys.buildPartition(id), ':c': buildKeys.buildChrootPrefix },
-  });
-  const chroots = items.map((i) => plainItem<BuildChroot>(i)).filter((c): c is BuildChroot => c !== null);
+  const chroots = await pass.builds.listBuildChroots(id);
   if (chroots.length === 0 || !chroots.every((c) => FINISHED.has(c.state))) return;
-  const done = await ifStill(() =>
-    db.send(
-      new UpdateCommand({
-        TableName: table,
-        Key: buildKeys.build(id),
-        UpdateExpression: 'SET chroot_summary = :s',
-        ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(chroot_summary)',
-        ExpressionAttributeValues: { ':s': chrootSummaryOf(chroots) },
-      }),
-    ),
-  );
-  if (done) report.buildSummaries += 1;
+  const written = await conditionalUpdate(pass.db, pass.table, {
+    Key: buildKeys.build(id),
+    UpdateExpression: 'SET chroot_summary = :s',
+    ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(chroot_summary)',
+    ExpressionAttributeValues: { ':s': chrootSummaryOf(chroots) },
+  });
+  if (written !== null) pass.report.buildSummaries += 1;
 }

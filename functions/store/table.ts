@@ -72,6 +72,15 @@ export const keys = {
     sk: pad(projectId),
   }),
   searchTokenPartition: (token: string) => `SEARCH#${token}`,
+  /** The search entry item itself, as project writes and the key migration (rekey-items.ts) put it. */
+  searchTokenItem: (token: string, p: { id: number; ownername: string; name: string }) => ({
+    pk: `SEARCH#${token}`,
+    sk: pad(p.id),
+    entity: 'search-token',
+    project_id: p.id,
+    ownername: p.ownername,
+    name: p.name,
+  }),
 };
 
 /**
